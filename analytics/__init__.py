@@ -1,0 +1,1 @@
+"""Reports on what the daemon made and what it cost."""

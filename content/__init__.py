@@ -1,0 +1,1 @@
+"""Content: briefs from trends, video providers, the local renderer and platform tooling."""

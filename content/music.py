@@ -1,0 +1,74 @@
+"""A music bed synthesized offline: key, tempo and chord progression drawn from a seed, so every Reel differs."""
+from __future__ import annotations
+
+import random
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 48_000
+# Pop progressions as scale degrees (semitones above the key's root for each chord's root, and chord quality).
+PROGRESSIONS = [
+    [(0, "maj"), (7, "maj"), (9, "min"), (5, "maj")],  # I-V-vi-IV
+    [(9, "min"), (5, "maj"), (0, "maj"), (7, "maj")],  # vi-IV-I-V
+    [(0, "maj"), (9, "min"), (5, "maj"), (7, "maj")],  # I-vi-IV-V
+    [(0, "maj"), (5, "maj"), (9, "min"), (7, "maj")],  # I-IV-vi-V
+]
+CHORD_SHAPES = {"maj": (0, 4, 7, 12), "min": (0, 3, 7, 12)}
+
+
+@dataclass(frozen=True)
+class Groove:
+    root_hz: float
+    bpm: int
+    progression: list[tuple[int, str]]
+
+    @classmethod
+    def from_seed(cls, seed: int) -> "Groove":
+        rng = random.Random(seed)
+        semitone = rng.randrange(0, 12)
+        return cls(
+            root_hz=220.0 * 2 ** (semitone / 12),  # keys from A3 upwards
+            bpm=rng.randrange(92, 124, 2),
+            progression=rng.choice(PROGRESSIONS),
+        )
+
+
+def synthesize(duration_s: float, seed: int) -> np.ndarray:
+    """Stereo float32 samples in [-1, 1]: soft pad chords, a bass on every beat, a shaker on off-beats."""
+    groove = Groove.from_seed(seed)
+    t = np.arange(int(duration_s * SAMPLE_RATE)) / SAMPLE_RATE
+    beat_s = 60.0 / groove.bpm
+    bar = (t // (4 * beat_s)).astype(int) % len(groove.progression)
+    beat_phase = (t % beat_s) / beat_s
+    pad = np.zeros_like(t)
+    bass = np.zeros_like(t)
+    for index, (degree, quality) in enumerate(groove.progression):
+        active = bar == index
+        chord_root = groove.root_hz * 2 ** (degree / 12)
+        for interval in CHORD_SHAPES[quality]:
+            pad += active * np.sin(2 * np.pi * chord_root * 2 ** (interval / 12) * t)
+        bass += active * np.sin(2 * np.pi * chord_root / 2 * t)
+    pad *= 0.5 + 0.5 * np.sin(2 * np.pi * t / (8 * beat_s)) ** 2  # slow swell
+    bass *= np.exp(-beat_phase * 5)
+    shaker = np.random.default_rng(seed).standard_normal(len(t)) * np.exp(-((beat_phase - 0.5) % 1.0) * 40)
+    mono = 0.09 * pad + 0.35 * bass + 0.05 * shaker
+    left = mono + 0.02 * np.roll(shaker, 240)
+    right = mono + 0.02 * np.roll(shaker, -240)
+    stereo = np.stack([left, right], axis=1)
+    fade = np.minimum(1.0, np.minimum(t / 0.5, (duration_s - t) / 1.5)).clip(0, 1)[:, None]
+    stereo *= fade
+    return (stereo / max(np.abs(stereo).max(), 1e-9) * 0.8).astype(np.float32)
+
+
+def write_music_bed(path: Path, duration_s: float, seed: int) -> Path:
+    samples = synthesize(duration_s, seed)
+    pcm = (samples * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(pcm.tobytes())
+    return path

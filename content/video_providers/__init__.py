@@ -1,0 +1,28 @@
+"""Provider adapters by type name; a config entry's `type` picks one."""
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from content.video_providers.base import GenerationRequest, GenerationResult, VideoProvider
+from content.video_providers.local import LocalProvider
+from core.secrets import Secrets
+from core.settings import VideoGeneration
+
+PROVIDER_TYPES: dict[str, type[VideoProvider]] = {cls.type_name: cls for cls in (LocalProvider,)}
+
+__all__ = ["PROVIDER_TYPES", "GenerationRequest", "GenerationResult", "VideoProvider", "build_providers",
+           "provider_params"]
+
+
+def provider_params() -> dict[str, type[BaseModel]]:
+    """Each type's params model, for config validation."""
+    return {name: cls.params_model for name, cls in PROVIDER_TYPES.items()}
+
+
+def build_providers(video: VideoGeneration, secrets: Secrets) -> dict[str, VideoProvider]:
+    """Every configured provider entry, enabled or not, keyed by its user-chosen name."""
+    built: dict[str, VideoProvider] = {}
+    for name, entry in video.providers.items():
+        cls = PROVIDER_TYPES[entry.type]
+        built[name] = cls(name, cls.params_model.model_validate(entry.params), secrets)
+    return built

@@ -1,0 +1,1 @@
+"""Engine of the daemon: settings, storage, queue, budget, logging, orchestration."""

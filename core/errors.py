@@ -1,0 +1,52 @@
+"""One documented exception tree: everything the daemon raises on purpose derives from DaemonError.
+
+The CLI prints `str(error)` as a single line and exits non-zero; anything else is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+
+class DaemonError(Exception):
+    """Base of every expected failure; its message is one line a user can act on."""
+
+    exit_code = 1
+
+
+class ConfigError(DaemonError):
+    """A configuration file is missing, unreadable or invalid: `file: json.path: problem`."""
+
+    exit_code = 2
+
+    def __init__(self, file: str, problem: str, path: str = "") -> None:
+        self.file = file
+        self.path = path
+        self.problem = problem
+        location = f"{file}: {path}" if path else file
+        super().__init__(f"{location}: {problem}")
+
+
+class InputError(DaemonError):
+    """A data file or command argument is malformed (trend files, video paths)."""
+
+    exit_code = 2
+
+
+class FFmpegError(DaemonError):
+    """ffmpeg exited non-zero; carries the tail of its stderr."""
+
+    def __init__(self, what: str, returncode: int, stderr: str) -> None:
+        self.returncode = returncode
+        self.stderr = stderr
+        tail = " | ".join(line.strip() for line in stderr.strip().splitlines()[-3:])
+        super().__init__(f"ffmpeg failed while {what} (exit {returncode}): {tail or 'no output'}")
+
+
+class MediaError(DaemonError):
+    """A video cannot be made to fit its platform (too long, too short, too large, unreadable)."""
+
+
+class ProviderError(DaemonError):
+    """A video provider could not produce a video for one attempt."""
+
+
+class SchemaError(DaemonError):
+    """The database was written by a newer version of the daemon."""

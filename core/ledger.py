@@ -1,0 +1,124 @@
+"""Attempts and money: a reservation is written with its attempt before any provider call, then settled.
+
+The ledger is append-only. An attempt's reservation (+estimate) is later offset by a release (−estimate) and, when
+the provider charged, a charge (+actual); all three carry the reservation's budget day and month so a video paid
+just after midnight still counts against the day it was reserved in. Spend in a period = sum of its rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.errors import DaemonError
+from core.schema import attempts, cost_ledger
+from core.settings import Budget
+from core.storage import Database, utcnow
+
+RESERVE, RELEASE, CHARGE = "reserve", "release", "charge"
+CENT = 1e-9  # float slack when comparing sums of dollar amounts
+
+
+class BudgetExceeded(DaemonError):
+    """The estimate does not fit under a cap; nothing was reserved."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    job_id: int
+    provider: str
+    estimate_usd: float
+    budget_day: str
+    budget_month: str
+
+
+class Ledger:
+    def __init__(self, db: Database, caps: Budget) -> None:
+        self.db = db
+        self.caps = caps
+        self.zone = ZoneInfo(caps.timezone)
+
+    def periods(self, at: datetime) -> tuple[str, str]:
+        local = at.astimezone(self.zone)
+        return local.strftime("%Y-%m-%d"), local.strftime("%Y-%m")
+
+    async def open_attempt(self, job_id: int, provider: str, provider_type: str, estimate_usd: float) -> Attempt:
+        """Check every cap and reserve the estimate in the same write transaction, or raise BudgetExceeded."""
+        now = utcnow()
+        day, month = self.periods(now)
+        async with self.db.transaction() as conn:
+            day_spent = await _period_sum(conn, cost_ledger.c.budget_day, day)
+            month_spent = await _period_sum(conn, cost_ledger.c.budget_month, month)
+            for label, spent, cap in (
+                ("per-video", 0.0, self.caps.per_video_limit_usd),
+                ("daily", day_spent, self.caps.daily_limit_usd),
+                ("monthly", month_spent, self.caps.monthly_limit_usd),
+            ):
+                if spent + estimate_usd > cap + CENT:
+                    raise BudgetExceeded(
+                        f"{provider}: ${estimate_usd:.2f} would exceed the {label} cap "
+                        f"(${spent:.2f} of ${cap:.2f} used)"
+                    )
+            attempt_id = (
+                await conn.execute(
+                    insert(attempts).values(
+                        job_id=job_id,
+                        provider=provider,
+                        provider_type=provider_type,
+                        state="running",
+                        estimated_cost_usd=estimate_usd,
+                        started_at=now,
+                    )
+                )
+            ).inserted_primary_key[0]
+            attempt = Attempt(int(attempt_id), job_id, provider, estimate_usd, day, month)
+            await _append(conn, attempt, RESERVE, estimate_usd, now)
+        return attempt
+
+    async def succeed(self, attempt: Attempt, actual_usd: float, provider_task_id: str | None) -> None:
+        await self._close(attempt, "succeeded", actual_usd, provider_task_id=provider_task_id)
+
+    async def fail(self, attempt: Attempt, error_class: str, error: str, charged_usd: float = 0.0) -> None:
+        await self._close(attempt, "failed", charged_usd, error_class=error_class, error=error)
+
+    async def _close(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> None:
+        now = utcnow()
+        async with self.db.transaction() as conn:
+            await _append(conn, attempt, RELEASE, -attempt.estimate_usd, now)
+            if charged_usd:
+                await _append(conn, attempt, CHARGE, charged_usd, now)
+            await conn.execute(
+                update(attempts)
+                .where(attempts.c.id == attempt.id)
+                .values(state=state, actual_cost_usd=charged_usd, finished_at=now, **fields)
+            )
+
+    async def spent(self, day: str | None = None, month: str | None = None) -> float:
+        """Committed plus reserved USD in a budget day or month."""
+        column, key = (cost_ledger.c.budget_day, day) if day else (cost_ledger.c.budget_month, month)
+        async with self.db.engine.connect() as conn:
+            return await _period_sum(conn, column, key or "")
+
+
+async def _period_sum(conn: AsyncConnection, column: object, key: str) -> float:
+    total = (await conn.execute(select(func.coalesce(func.sum(cost_ledger.c.amount_usd), 0.0)).where(column == key))).scalar()
+    return float(total or 0.0)
+
+
+async def _append(conn: AsyncConnection, attempt: Attempt, kind: str, amount: float, now: datetime) -> None:
+    await conn.execute(
+        insert(cost_ledger).values(
+            job_id=attempt.job_id,
+            attempt_id=attempt.id,
+            provider=attempt.provider,
+            kind=kind,
+            amount_usd=amount,
+            budget_day=attempt.budget_day,
+            budget_month=attempt.budget_month,
+            created_at=now,
+        )
+    )

@@ -1,0 +1,37 @@
+"""Loguru to stderr and `logs/orchestrator.log`, with job id and provider on every line and secrets scrubbed."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from loguru import logger
+
+from core.home import Home
+from core.secrets import redact
+
+LINE_FORMAT = (
+    "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | job={extra[job_id]} provider={extra[provider]} | {message}"
+)
+
+
+def setup_logging(home: Home, secret_values: list[str], *, verbose: bool = False, quiet: bool = False) -> None:
+    """Configure sinks once per process; `quiet` keeps stderr to warnings (for `--json` output)."""
+
+    def scrub(record: dict[str, Any]) -> None:
+        record["message"] = redact(record["message"], secret_values)
+
+    home.logs_dir.mkdir(parents=True, exist_ok=True)
+    stderr_level = "WARNING" if quiet else ("DEBUG" if verbose else "INFO")
+    logger.remove()
+    logger.configure(extra={"job_id": "-", "provider": "-"}, patcher=scrub)
+    logger.add(sys.stderr, level=stderr_level, format=LINE_FORMAT, backtrace=False, diagnose=False)
+    logger.add(
+        home.logs_dir / "orchestrator.log",
+        level="DEBUG",
+        format=LINE_FORMAT,
+        rotation="10 MB",
+        retention="14 days",
+        compression="gz",
+        backtrace=False,
+        diagnose=False,
+    )

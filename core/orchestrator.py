@@ -1,0 +1,176 @@
+"""The daemon's cycle — collect trends, plan a batch of briefs, generate the queue, report — and its schedule."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from loguru import logger
+
+from analytics.reports import write_report
+from content.briefs import BriefBuilder
+from content.video_generator import JobOutcome, VideoGenerator
+from content.video_providers import VideoProvider
+from core import queue
+from core.home import Home
+from core.ledger import Ledger
+from core.progress import NullProgress, ProgressView
+from core.settings import Account, Settings
+from core.storage import Database, utcnow
+from trends.file_source import read_trend_folder
+from trends.models import Trend
+from trends.scoring import rank
+from trends.store import save_trends, unused_trends
+
+@dataclass
+class CycleResult:
+    outcomes: list[JobOutcome] = field(default_factory=list)
+    report: Path | None = None
+
+    @property
+    def failed(self) -> list[JobOutcome]:
+        return [o for o in self.outcomes if o.status == queue.FAILED]
+
+
+class Orchestrator:
+    def __init__(self, home: Home, settings: Settings, db: Database, generator: VideoGenerator) -> None:
+        self.home = home
+        self.settings = settings
+        self.db = db
+        self.generator = generator
+        self.briefs = BriefBuilder()
+        self._cycle_lock = asyncio.Lock()
+
+    @classmethod
+    def create(cls, home: Home, settings: Settings, db: Database, providers: dict[str, VideoProvider]) -> "Orchestrator":
+        ledger = Ledger(db, settings.video.budget)
+        return cls(home, settings, db, VideoGenerator(home, settings, ledger, providers))
+
+    async def recover(self) -> None:
+        """Jobs left running by a stop or crash go back to the queue (they are re-rendered from their brief)."""
+        requeued = await queue.requeue(self.db, (queue.RUNNING,))
+        if requeued:
+            logger.info(f"recovered {requeued} interrupted job(s) into the queue")
+
+    async def collect_trends(self) -> int:
+        sources = self.settings.app.trends.sources
+        found: list[Trend] = []
+        if sources.file.enabled:
+            found += await asyncio.to_thread(read_trend_folder, self.home.resolve(sources.file.folder))
+        new = await save_trends(self.db, found)
+        logger.info(f"trends: {len(found)} collected, {new} new")
+        return new
+
+    async def plan_batch(self) -> list[int]:
+        """Turn the best unused trends into briefs and jobs, each for an account whose niches match."""
+        settings = self.settings.app
+        candidates = await unused_trends(self.db)
+        ids = {t.dedup_key: trend_id for trend_id, t in candidates}
+        planned: list[int] = []
+        load = {account.name: 0 for account in settings.accounts}
+        for trend in rank([t for _, t in candidates], utcnow(), settings.trends.half_life_hours):
+            if len(planned) >= settings.trends.top_n:
+                break
+            account = _pick_account(trend, settings.accounts, load)
+            if account is None:
+                continue
+            brief = self.briefs.build(trend, account, settings.content)
+            job_id = await queue.enqueue(self.db, ids[trend.dedup_key], trend.dedup_key, brief, settings.platform)
+            if job_id is not None:
+                load[account.name] += 1
+                planned.append(job_id)
+                logger.info(f"planned job {job_id} for {account.name}: {trend.topic}")
+        return planned
+
+    async def process_queue(self, progress: ProgressView) -> list[JobOutcome]:
+        """Run queued jobs until none is left, `max_concurrent_generations` at a time."""
+        outcomes: list[JobOutcome] = []
+
+        async def worker() -> None:
+            while (job := await queue.claim_next(self.db)) is not None:
+                progress.add(job.id, f"{job.account}: {job.brief.topic}")
+                try:
+                    outcomes.append(await self.generator.run(job, functools.partial(progress.update, job.id)))
+                except asyncio.CancelledError:
+                    await asyncio.shield(queue.finish(self.db, job.id, queue.QUEUED))
+                    raise
+                progress.update(job.id, outcomes[-1].status, 1.0)
+
+        workers = self.settings.video.max_concurrent_generations
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return outcomes
+
+    async def run_cycle(self, progress: ProgressView | None = None) -> CycleResult:
+        async with self._cycle_lock:
+            await self.collect_trends()
+            result = CycleResult()
+            if self.settings.video.enabled:
+                await self.plan_batch()
+                result.outcomes = await self.process_queue(progress or NullProgress())
+            else:
+                logger.info("video generation is disabled in video_config.json: trends collected, nothing rendered")
+            result.report = await self.write_report()
+            return result
+
+    async def write_report(self, days: float = 1.0) -> Path:
+        path = await write_report(self.db, self.home.reports_dir, days)
+        logger.info(f"report written: {self.home.display(path)}")
+        return path
+
+    async def run_forever(self) -> None:
+        """The daemon: cycles every `trend_interval_hours` (first one now), a daily report; stops on SIGTERM/SIGINT."""
+        schedule = self.settings.app.schedule
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        running: set[asyncio.Task[object]] = set()
+
+        def launch(work: Callable[[], Awaitable[object]], name: str) -> Callable[[], Awaitable[None]]:
+            """Wrap scheduled work so a stop can cancel it and a failure never kills the daemon."""
+
+            async def job() -> None:
+                task = asyncio.current_task()
+                assert task is not None
+                running.add(task)
+                try:
+                    await work()
+                except Exception:
+                    logger.exception(f"{name} failed; the daemon keeps running")
+                finally:
+                    running.discard(task)
+
+            return job
+
+        hour, minute = map(int, schedule.report_time.split(":"))
+        scheduler = AsyncIOScheduler(timezone=schedule.timezone)
+        scheduler.add_job(launch(self.run_cycle, "cycle"), IntervalTrigger(hours=schedule.trend_interval_hours),
+                          id="cycle", name="collect trends and make videos", next_run_time=utcnow(),
+                          max_instances=1, coalesce=True, misfire_grace_time=3600)
+        scheduler.add_job(launch(self.write_report, "daily report"), CronTrigger(hour=hour, minute=minute),
+                          id="daily_report", name="daily report", max_instances=1, coalesce=True,
+                          misfire_grace_time=3600)
+        await self.recover()
+        scheduler.start()
+        for job in scheduler.get_jobs():
+            logger.info(f"scheduled '{job.name}': next run {job.next_run_time:%Y-%m-%d %H:%M:%S %Z}, {job.trigger}")
+        logger.info("daemon running; SIGTERM or Ctrl-C stops it cleanly")
+        await stop.wait()
+        logger.info("stopping: no new work starts; an interrupted job returns to the queue")
+        scheduler.shutdown(wait=False)
+        for task in list(running):
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        logger.info("stopped cleanly")
+
+
+def _pick_account(trend: Trend, accounts: list[Account], load: dict[str, int]) -> Account | None:
+    """The least-loaded account whose niches include the trend's theme (an account with no niches takes any)."""
+    matching = [a for a in accounts if not a.niches or trend.theme in {n.lower() for n in a.niches}]
+    return min(matching, key=lambda a: load[a.name]) if matching else None

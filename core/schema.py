@@ -1,0 +1,108 @@
+"""The one portable schema (SQLAlchemy Core) behind trends → briefs → jobs → attempts → ledger."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+schema_info = Table(
+    "schema_info",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+trends = Table(
+    "trends",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedup_key", String(64), nullable=False, unique=True),
+    Column("source", String(64), nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("caption", Text, nullable=False),
+    Column("theme", String(64), nullable=False),
+    Column("hashtags", JSON, nullable=False),
+    Column("likes", Integer, nullable=False),
+    Column("comments", Integer, nullable=False),
+    Column("views", Integer, nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+)
+
+briefs = Table(
+    "briefs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("trend_id", Integer, ForeignKey("trends.id"), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+video_jobs = Table(
+    "video_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("brief_id", Integer, ForeignKey("briefs.id"), nullable=False),
+    # One video per trend, ever: the unique key is what makes "never twice" hold even under races.
+    Column("trend_key", String(64), nullable=False, unique=True),
+    Column("account", String(64), nullable=False),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("status", String(32), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("aspect_ratio", String(8), nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("output_path", Text),
+    Column("thumbnail_path", Text),
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_video_jobs_claim", "status", "priority", "id"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("video_jobs.id"), nullable=False, index=True),
+    Column("provider", String(64), nullable=False),
+    Column("provider_type", String(32), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("provider_task_id", String(128)),
+    Column("estimated_cost_usd", Float, nullable=False),
+    Column("actual_cost_usd", Float),
+    Column("error_class", String(32)),
+    Column("error", Text),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+# Append-only: a reservation, its release and the final charge are separate rows, never updates.
+cost_ledger = Table(
+    "cost_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("video_jobs.id"), nullable=False, index=True),
+    Column("attempt_id", Integer, ForeignKey("attempts.id"), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount_usd", Float, nullable=False),
+    Column("budget_day", String(10), nullable=False, index=True),
+    Column("budget_month", String(7), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,272 @@
+"""Typed, validated configuration: `config/config.json` (content) and `config/video_config.json` (generation).
+
+Every problem is reported as one line `file: json.path: problem`, so a user can fix it without reading code.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from core.errors import ConfigError
+from core.home import Home
+from core.secrets import SECRET_NAME
+
+PlatformName = Literal["instagram_reels", "instagram_story", "instagram_feed", "tiktok", "youtube_shorts"]
+HexColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+SECRET_KEY_HINT = re.compile(r"(api[_-]?key|token|secret|password)", re.IGNORECASE)
+
+
+class Strict(BaseModel):
+    """Unknown keys are typos until proven otherwise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as 'Europe/Berlin')") from None
+    return name
+
+
+# ---- config/config.json -------------------------------------------------------------------------------------------
+
+
+class Schedule(Strict):
+    trend_interval_hours: float = Field(6.0, gt=0, description="how often to scrape trends and make a batch")
+    report_time: str = Field("23:55", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="daily report, HH:MM")
+    timezone: str = "UTC"
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class FileSource(Strict):
+    enabled: bool = True
+    folder: str = "data/trends"
+
+
+class TrendSources(Strict):
+    file: FileSource = FileSource()
+
+
+class TrendSettings(Strict):
+    top_n: int = Field(3, ge=1, le=50)
+    half_life_hours: float = Field(48.0, gt=0)
+    sources: TrendSources = TrendSources()
+
+
+class Palette(Strict):
+    background: list[HexColor] = Field(["#1e3c72", "#2a5298", "#e96443"], min_length=2, max_length=8)
+    text: HexColor = "#ffffff"
+    accent: HexColor = "#ffd166"
+
+
+class Account(Strict):
+    """A persona the daemon produces for; only trends in its niches feed it (empty niches: every trend)."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    handle: str = Field(min_length=1)
+    persona: str = ""
+    niches: list[str] = []
+    hashtags: list[str] = []
+    brief_template: str = Field("default", pattern=r"^[a-z0-9_]+$")
+    palette: Palette = Palette()
+
+
+class ContentSettings(Strict):
+    prompt_style: str = "vibrant, cinematic, natural light, vertical framing"
+    default_duration_s: int = Field(15, ge=5, le=90)
+    aspect_ratio: Literal["9:16"] = "9:16"
+
+
+class AppConfig(Strict):
+    schedule: Schedule = Schedule()
+    trends: TrendSettings = TrendSettings()
+    accounts: list[Account] = Field(min_length=1)
+    platforms: list[PlatformName] = Field(["instagram_reels"], min_length=1)
+    content: ContentSettings = ContentSettings()
+
+    @model_validator(mode="after")
+    def _unique_accounts(self) -> "AppConfig":
+        names = [a.name for a in self.accounts]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"account names must be unique, repeated: {', '.join(duplicates)}")
+        return self
+
+    @property
+    def platform(self) -> PlatformName:
+        """The platform videos are made for first; the others are derived later."""
+        return self.platforms[0]
+
+
+# ---- config/video_config.json -------------------------------------------------------------------------------------
+
+
+class Budget(Strict):
+    per_video_limit_usd: float = Field(2.0, ge=0)
+    daily_limit_usd: float = Field(10.0, ge=0)
+    monthly_limit_usd: float = Field(200.0, ge=0)
+    timezone: str = Field("UTC", description="where a budget day and month begin and end")
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class ProviderConfig(Strict):
+    type: str
+    enabled: bool = True
+    priority: int = Field(100, ge=0, description="lower runs first among fallbacks")
+    params: dict[str, Any] = {}
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str, info: ValidationInfo) -> str:
+        known = sorted((info.context or {}).get("provider_types", {}))
+        if known and value not in known:
+            hint = _did_you_mean(value, known)
+            raise ValueError(f"unknown provider type {value!r}{hint} (known: {', '.join(known)})")
+        return value
+
+    @field_validator("params")
+    @classmethod
+    def _no_secrets(cls, params: dict[str, Any]) -> dict[str, Any]:
+        for key in params:
+            if SECRET_KEY_HINT.search(key) or SECRET_NAME.search(key.upper()):
+                raise ValueError(f"{key!r} looks like a secret: put API keys in the environment or .env, not in JSON")
+        return params
+
+
+class VideoGeneration(Strict):
+    enabled: bool = True
+    default_provider: str
+    fallback_providers: list[str] = []
+    max_concurrent_generations: int = Field(1, ge=1, le=32)
+    budget: Budget = Budget()
+    providers: dict[str, ProviderConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> "VideoGeneration":
+        for field, name in [("default_provider", self.default_provider)] + [
+            (f"fallback_providers[{i}]", n) for i, n in enumerate(self.fallback_providers)
+        ]:
+            if name not in self.providers:
+                hint = _did_you_mean(name, list(self.providers))
+                raise ValueError(f"{field}: no provider named {name!r}{hint} under video_generation.providers")
+        return self
+
+    def provider_order(self) -> list[str]:
+        """Enabled providers in the order to try them: default, listed fallbacks, then the rest by priority."""
+        listed = [self.default_provider, *self.fallback_providers]
+        rest = sorted((n for n in self.providers if n not in listed), key=lambda n: (self.providers[n].priority, n))
+        ordered = list(dict.fromkeys(listed + rest))
+        return [name for name in ordered if self.providers[name].enabled]
+
+
+class VideoConfig(Strict):
+    video_generation: VideoGeneration
+
+
+class Settings(BaseModel):
+    """Both files, validated; what the rest of the daemon receives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    app: AppConfig
+    video: VideoGeneration
+
+
+# ---- loading and error messages ----------------------------------------------------------------------------------
+
+
+def load_settings(home: Home, provider_params: Mapping[str, type[BaseModel]]) -> Settings:
+    """Load and validate both files; `provider_params` maps each provider type to the model of its `params`."""
+    context = {"provider_types": provider_params}
+    app = _load_model(home, home.config_file, AppConfig, context)
+    video = _load_model(home, home.video_config_file, VideoConfig, context).video_generation
+    for name, provider in video.providers.items():
+        try:
+            provider_params[provider.type].model_validate(provider.params)
+        except ValidationError as exc:
+            prefix = ("video_generation", "providers", name, "params")
+            raise _config_error(home.display(home.video_config_file), exc, prefix) from None
+    return Settings(app=app, video=video)
+
+
+def _load_model(home: Home, path: Path, model: type[BaseModel], context: dict[str, Any]) -> Any:
+    shown = home.display(path)
+    if not path.exists():
+        raise ConfigError(shown, "file not found (`python main.py init` writes a sample)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(shown, "not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(shown, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(shown, f"the top level must be a JSON object, got {type(data).__name__}")
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise _config_error(shown, exc) from None
+
+
+def _config_error(shown: str, exc: ValidationError, prefix: tuple[Any, ...] = ()) -> ConfigError:
+    errors = exc.errors()
+    first = errors[0]
+    path = _json_path(prefix + tuple(first["loc"]))
+    problem = _describe(first, exc)
+    if len(errors) > 1:
+        problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return ConfigError(shown, problem, path or "(top level)")
+
+
+def _json_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _describe(error: Mapping[str, Any], exc: ValidationError) -> str:
+    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    comparisons = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+    if kind in comparisons:
+        bound = next(iter(ctx.values()))
+        return f"must be {comparisons[kind]} {bound}, got {value!r}"
+    if kind == "extra_forbidden":
+        siblings = _allowed_keys(exc, error["loc"])
+        return f"unknown key{_did_you_mean(str(error['loc'][-1]), siblings)}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}, got {value!r}"
+    if kind == "string_pattern_mismatch":
+        return f"{value!r} does not match the expected form {ctx.get('pattern')}"
+    return f"{error['msg'][0].lower()}{error['msg'][1:]}, got {value!r}"
+
+
+def _allowed_keys(exc: ValidationError, loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the model that rejected an unknown key, to suggest the intended one."""
+    model: Any = {"AppConfig": AppConfig, "VideoConfig": VideoConfig}.get(exc.title)
+    for part in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(part) if isinstance(part, str) else None
+        if field is None:  # a list index or a dict key: stay on the item model
+            continue
+        args = getattr(field.annotation, "__args__", ())
+        model = args[-1] if args else field.annotation
+    return list(getattr(model, "model_fields", {}))
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,150 @@
+"""Command line: `python main.py [--home DIR] {init,config check,once,run}`. See README.md."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from loguru import logger
+
+from content.video_providers import build_providers, provider_params
+from core.errors import DaemonError
+from core.home import PROJECT_ROOT, Home
+from core.logs import setup_logging
+from core.orchestrator import Orchestrator
+from core.progress import progress_view
+from core.secrets import Secrets, redact
+from core.settings import Settings, load_settings
+from core.storage import Database, database_url
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="main.py", description="AI influencer video production daemon")
+    parser.add_argument("--home", metavar="DIR", help="folder holding config/, data/ and logs/ (default: project root)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("init", help="write the sample config and trends into --home (never overwrites)")
+    config = commands.add_parser("config", help="configuration tools")
+    config.add_subparsers(dest="config_command", required=True, metavar="ACTION").add_parser(
+        "check", help="validate both config files and print the effective config, secrets masked"
+    )
+    once = commands.add_parser("once", help="run one full cycle, then exit")
+    once.add_argument("--json", action="store_true", help="print one JSON object with the videos and report path")
+    commands.add_parser("run", help="run the daemon on its schedule until SIGTERM/SIGINT")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    home = Home.at(args.home)
+    secrets = Secrets.load(home.env_file)
+    try:
+        if args.command == "init":
+            return init_home(home)
+        quiet = getattr(args, "json", False)
+        setup_logging(home, secrets.secret_values(), verbose=args.verbose, quiet=quiet)
+        settings = load_settings(home, provider_params())
+        if args.command == "config":
+            return check_config(home, settings, secrets)
+        return asyncio.run(with_orchestrator(home, settings, secrets, lambda o: COMMANDS[args.command](o, args)))
+    except DaemonError as exc:
+        print(f"error: {redact(str(exc), secrets.secret_values())}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+async def with_orchestrator(
+    home: Home, settings: Settings, secrets: Secrets, command: Callable[[Orchestrator], Awaitable[int]]
+) -> int:
+    db = await Database.open(database_url(home, secrets))
+    try:
+        orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, secrets))
+        return await command(orchestrator)
+    finally:
+        await db.close()
+
+
+async def run_once(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+    await orchestrator.recover()
+    progress = progress_view(enabled=not args.json)
+    try:
+        result = await orchestrator.run_cycle(progress)
+    finally:
+        progress.close()
+    videos = [
+        {"job_id": o.job_id, "trend": o.topic, "path": str(o.path), "thumbnail": str(o.thumbnail),
+         "duration_s": round(o.duration_s, 3), "cost_usd": o.cost_usd, "provider": o.provider}
+        for o in result.outcomes if o.status == "done"
+    ]
+    if args.json:
+        failed = [{"job_id": o.job_id, "trend": o.topic, "status": o.status, "error": o.error}
+                  for o in result.outcomes if o.status != "done"]
+        print(json.dumps({"videos": videos, "failed": failed, "report": str(result.report)}))
+    else:
+        for video in videos:
+            print(f"{video['path']}  ({video['duration_s']:.1f} s, {video['provider']}, ${video['cost_usd']:.2f})")
+        for outcome in result.outcomes:
+            if outcome.status != "done":
+                print(f"job {outcome.job_id} {outcome.status}: {outcome.error}", file=sys.stderr)
+        print(f"report: {result.report}")
+    return 1 if result.failed else 0
+
+
+async def run_daemon(orchestrator: Orchestrator, _args: argparse.Namespace) -> int:
+    await orchestrator.run_forever()
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Orchestrator, argparse.Namespace], Awaitable[int]]] = {
+    "once": run_once,
+    "run": run_daemon,
+}
+
+
+def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
+    """Print what the daemon will use; secrets appear only as set/missing, URLs with their password masked."""
+    effective = {"config.json": settings.app.model_dump(mode="json"),
+                 "video_config.json": {"video_generation": settings.video.model_dump(mode="json")}}
+    print(json.dumps(effective, indent=2))
+    print(f"\nhome: {home.root}")
+    print(f"database: {redact(database_url(home, secrets), secrets.secret_values())}")
+    print("providers (in failover order):")
+    providers = build_providers(settings.video, secrets)
+    order = settings.video.provider_order()
+    for name, provider in sorted(providers.items(), key=lambda item: (item[0] not in order, order.index(item[0])
+                                                                       if item[0] in order else 0)):
+        missing = provider.missing_requirements()
+        state = "disabled" if name not in order else ("ready" if not missing else f"missing {', '.join(missing)}")
+        print(f"  {name} (type {provider.type_name}): {state}")
+    logger.debug("config check passed")
+    print("config OK")
+    return 0
+
+
+def init_home(home: Home) -> int:
+    """Copy the shipped sample config and trends into a new home; existing files are left alone."""
+    written = []
+    for relative in ("config/config.json", "config/video_config.json", "data/trends"):
+        source, target = PROJECT_ROOT / relative, home.root / relative
+        if source.resolve() == target.resolve() or target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+        written.append(relative)
+    for folder in (home.logs_dir, home.data_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    print(f"{home.root}: wrote {', '.join(written) if written else 'nothing (files already there)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""One normalized trend, whatever source it came from."""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timezone
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+class Trend(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    caption: str = Field(min_length=3)
+    hashtags: list[str] = []
+    theme: str = Field(min_length=1)
+    likes: int = Field(0, ge=0)
+    comments: int = Field(0, ge=0)
+    views: int = Field(0, ge=0)
+    timestamp: datetime
+    source: str = Field(min_length=1)
+
+    @field_validator("hashtags", mode="before")
+    @classmethod
+    def _split_hashtags(cls, value: object) -> object:
+        """CSV cells hold '#a #b' or 'a,b'; JSON holds a list. Either way: bare lowercase tags."""
+        if isinstance(value, str):
+            value = re.split(r"[\s,]+", value)
+        if isinstance(value, list):
+            return [str(tag).lstrip("#").lower() for tag in value if str(tag).strip("# ")]
+        return value
+
+    @field_validator("theme")
+    @classmethod
+    def _lower_theme(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @field_validator("timestamp")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    @property
+    def topic(self) -> str:
+        """The first sentence of the caption, without trailing hashtags: what the video is about."""
+        first = SENTENCE_END.split(self.caption.strip(), maxsplit=1)[0]
+        return re.sub(r"(\s#\S+)+$", "", first).strip().rstrip(".")
+
+    @property
+    def dedup_key(self) -> str:
+        """Same topic, whatever the punctuation, case or source: same key."""
+        words = " ".join(WORD.findall(self.topic.lower()))
+        return hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]

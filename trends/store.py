@@ -1,0 +1,64 @@
+"""Persisting trends and finding the ones no video has used yet."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from core.schema import trends as trends_table
+from core.schema import video_jobs
+from core.storage import Database, utcnow
+from trends.models import Trend
+
+
+async def save_trends(db: Database, found: list[Trend]) -> int:
+    """Insert new topics and refresh the counts of known ones; returns how many were new."""
+    unique = {trend.dedup_key: trend for trend in found}
+    async with db.transaction() as conn:
+        known = set((await conn.execute(select(trends_table.c.dedup_key))).scalars())
+        now = utcnow()
+        new_rows = [_row(t, now) for key, t in unique.items() if key not in known]
+        if new_rows:
+            await conn.execute(insert(trends_table), new_rows)
+        for key, trend in unique.items():
+            if key in known:
+                counts = {"likes": trend.likes, "comments": trend.comments, "views": trend.views}
+                await conn.execute(update(trends_table).where(trends_table.c.dedup_key == key).values(**counts))
+    return len(new_rows)
+
+
+async def unused_trends(db: Database) -> list[tuple[int, Trend]]:
+    """Stored trends with no video job yet, as (row id, trend)."""
+    used = select(video_jobs.c.trend_key)
+    rows = await db.fetch_all(select(trends_table).where(trends_table.c.dedup_key.not_in(used)))
+    return [(row.id, _trend(row)) for row in rows]
+
+
+def _row(trend: Trend, now: datetime) -> dict[str, Any]:
+    return {
+        "dedup_key": trend.dedup_key,
+        "source": trend.source,
+        "topic": trend.topic,
+        "caption": trend.caption,
+        "theme": trend.theme,
+        "hashtags": trend.hashtags,
+        "likes": trend.likes,
+        "comments": trend.comments,
+        "views": trend.views,
+        "posted_at": trend.timestamp,
+        "collected_at": now,
+    }
+
+
+def _trend(row: Any) -> Trend:
+    return Trend(
+        caption=row.caption,
+        hashtags=row.hashtags,
+        theme=row.theme,
+        likes=row.likes,
+        comments=row.comments,
+        views=row.views,
+        timestamp=row.posted_at,
+        source=row.source,
+    )
