@@ -141,6 +141,8 @@ class Orchestrator:
                 running.add(task)
                 try:
                     await work()
+                except asyncio.CancelledError:
+                    logger.info(f"{name} interrupted by the stop; its job is back in the queue")
                 except Exception:
                     logger.exception(f"{name} failed; the daemon keeps running")
                 finally:

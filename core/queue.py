@@ -56,7 +56,10 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
             )
             return int(result.inserted_primary_key[0])
     except IntegrityError:
-        return None
+        taken = await db.fetch_all(select(video_jobs.c.id).where(video_jobs.c.trend_key == trend_key))
+        if taken:
+            return None
+        raise
 
 
 async def claim_next(db: Database) -> Job | None:

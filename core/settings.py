@@ -240,7 +240,7 @@ def _describe(error: Mapping[str, Any], exc: ValidationError) -> str:
     comparisons = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
     if kind in comparisons:
         bound = next(iter(ctx.values()))
-        return f"must be {comparisons[kind]} {bound}, got {value!r}"
+        return f"must be {comparisons[kind]} {bound:g}, got {value!r}"
     if kind == "extra_forbidden":
         siblings = _allowed_keys(exc, error["loc"])
         return f"unknown key{_did_you_mean(str(error['loc'][-1]), siblings)}"

@@ -1,0 +1,78 @@
+"""Shared fixtures: an isolated `--home` per test, the CLI as a subprocess, synthetic media via ffmpeg."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from content.ffmpeg import ffmpeg_exe
+from content.video_providers import provider_params
+from core.home import Home
+from core.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`python main.py --home HOME ARGS` exactly as a user runs it."""
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--home", str(home), *args],
+        capture_output=True, text=True, timeout=timeout, env=environment, cwd=ROOT,
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    """A fresh home with the shipped sample config and trends (what `main.py init` writes)."""
+    result = run_cli(tmp_path, "init")
+    assert result.returncode == 0, result.stderr
+    return Home.at(tmp_path)
+
+
+def edit_json(path: Path, change: Any) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data, indent=2))
+
+
+def settings_for(home: Home) -> Settings:
+    return load_settings(home, provider_params())
+
+
+def make_clip(path: Path, *, size: str = "640x360", rate: str = "25", seconds: float = 4, audio: bool = True,
+              extra: list[str] | None = None) -> Path:
+    """A synthetic test clip (testsrc2 + optional tone) standing in for a provider's output."""
+    args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=s={size}:r={rate}:d={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=f=440:d={seconds}:r=44100", "-c:a", "aac"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", *(extra or []), str(path)]
+    subprocess.run(args, check=True)
+    return path
+
+
+class LogCapture:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+def caplog_loguru():
+    """Loguru messages emitted during the test."""
+    from loguru import logger
+
+    capture = LogCapture()
+    sink = logger.add(lambda message: capture.lines.append(str(message).rstrip()), level="DEBUG", format="{message}")
+    yield capture
+    logger.remove(sink)

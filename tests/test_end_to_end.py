@@ -1,0 +1,93 @@
+"""The whole cycle as a user runs it: `once` makes Instagram-ready Reels and a report; `run` stops cleanly."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from content.media import probe_sync
+from content.platforms import platform_spec
+from content.preflight import check_rules, failures
+from core.home import Home
+from tests.conftest import ROOT, edit_json
+
+
+def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
+    from tests.conftest import run_cli
+
+    result = run_cli(home.root, "once", "--json")
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    videos = output["videos"]
+    assert len(videos) == 3 and output["failed"] == []
+    assert len({v["trend"] for v in videos}) == 3
+    for video in videos:
+        info = probe_sync(Path(video["path"]))
+        assert info.video and info.audio
+        assert (info.video.width, info.video.height) == (1080, 1920)
+        assert info.video.codec == "h264" and info.video.profile == "High" and info.video.pix_fmt == "yuv420p"
+        assert info.video.fps == pytest.approx(30) and info.video.constant_frame_rate
+        assert info.audio.codec == "aac" and info.audio.channels == 2 and info.audio.sample_rate == 48_000
+        assert info.duration_s == pytest.approx(15, abs=0.2)
+        assert video["duration_s"] == pytest.approx(info.duration_s, abs=0.01)
+        assert info.moov_before_mdat
+        assert failures(check_rules(info, platform_spec("instagram_reels"))) == []
+        assert Path(video["thumbnail"]).read_bytes()[:2] == b"\xff\xd8"
+        assert video["provider"] == "local" and video["cost_usd"] == 0
+    report = Path(output["report"])
+    summary = json.loads((report.parent / "report.json").read_text())
+    assert summary["videos_made"] == 3 and summary["success_rate"] == 1.0
+    assert [p["provider"] for p in summary["providers"]] == ["local"]
+    rows = list(csv.DictReader((report.parent / "report.csv").open()))
+    assert rows[-1]["provider"] == "TOTAL" and rows[0]["succeeded"] == "3"
+    html = report.read_text()
+    assert '<b id="videos-made">3</b>' in html and "100%" in html
+    log = (home.logs_dir / "orchestrator.log").read_text()
+    assert f"job={videos[0]['job_id']} provider=local" in log
+
+
+def test_run_schedules_and_stops_cleanly_on_sigterm_without_losing_the_job(home: Home) -> None:
+    from tests.conftest import run_cli
+
+    edit_json(home.config_file, lambda d: d["trends"].update(top_n=1))
+    daemon = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "--home", str(home.root), "run"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+    )
+    seen: list[str] = []
+    deadline = time.monotonic() + 120
+    assert daemon.stdout is not None
+    while time.monotonic() < deadline:
+        line = daemon.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if "planned job" in line:
+            break
+    assert any("scheduled 'collect trends and make videos'" in s for s in seen), "".join(seen)
+    assert any("scheduled 'daily report'" in s for s in seen), "".join(seen)
+    time.sleep(1.5)  # the render is under way
+    daemon.send_signal(signal.SIGTERM)
+    rest, _ = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, "".join(seen) + rest
+    assert "stopped cleanly" in rest and "Traceback" not in rest
+    with sqlite3.connect(home.database_file) as conn:
+        statuses = dict(conn.execute("select status, count(*) from video_jobs group by status").fetchall())
+    assert statuses in ({"queued": 1}, {"done": 1}), statuses
+    assert not list(home.videos_dir.rglob("*.partial.mp4"))
+
+    # The next start finishes the interrupted job first, then the new batch.
+    result = run_cli(home.root, "once", "--json")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(home.database_file) as conn:
+        statuses = dict(conn.execute("select status, count(*) from video_jobs group by status").fetchall())
+    assert statuses == {"done": 2}

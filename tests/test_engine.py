@@ -1,0 +1,104 @@
+"""Queue order, one job per trend, budget caps under concurrency, and recovery of interrupted jobs."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from content.briefs import Brief
+from core import queue
+from core.ledger import BudgetExceeded, Ledger
+from core.schema import cost_ledger
+from core.settings import Budget
+from core.storage import Database, utcnow
+from trends.models import Trend
+from trends.store import save_trends
+
+
+def brief(topic: str) -> Brief:
+    return Brief(account="a", template="default", topic=topic, hook="h", beats=["1", "2", "3"], hashtags=[],
+                 cta="c", visual_prompt="p", duration_s=15)
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = await Database.open(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    now = utcnow()
+    await save_trends(database, [Trend(caption=f"Trend number {i}. More.", theme="t", timestamp=now, source="test")
+                                 for i in range(50)])
+    yield database
+    await database.close()
+
+
+async def test_claims_by_priority_then_fifo(db: Database) -> None:
+    low = await queue.enqueue(db, 1, "k1", brief("low"), "instagram_reels", priority=0)
+    high = await queue.enqueue(db, 2, "k2", brief("high"), "instagram_reels", priority=5)
+    low2 = await queue.enqueue(db, 3, "k3", brief("low2"), "instagram_reels", priority=0)
+    claimed = [(await queue.claim_next(db)).id for _ in range(3)]
+    assert claimed == [high, low, low2]
+    assert await queue.claim_next(db) is None
+
+
+async def test_a_trend_gets_one_job_ever(db: Database) -> None:
+    assert await queue.enqueue(db, 1, "same", brief("x"), "instagram_reels") is not None
+    assert await queue.enqueue(db, 1, "same", brief("x"), "instagram_reels") is None
+    results = await asyncio.gather(*(queue.enqueue(db, 2, "race", brief("y"), "instagram_reels") for _ in range(8)))
+    assert sum(r is not None for r in results) == 1
+
+
+async def test_concurrent_claims_never_share_a_job(db: Database) -> None:
+    for i in range(20):
+        await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels")
+    claimed = await asyncio.gather(*(queue.claim_next(db) for _ in range(30)))
+    ids = [job.id for job in claimed if job]
+    assert len(ids) == len(set(ids)) == 20
+
+
+async def test_interrupted_jobs_return_to_the_queue(db: Database) -> None:
+    job_id = await queue.enqueue(db, 1, "k", brief("x"), "instagram_reels")
+    await queue.claim_next(db)
+    assert await queue.count_by_status(db) == {"running": 1}
+    assert await queue.requeue(db, (queue.RUNNING,)) == 1
+    assert (await queue.claim_next(db)).id == job_id
+
+
+async def test_caps_hold_under_concurrent_reservations(db: Database) -> None:
+    ledger = Ledger(db, Budget(per_video_limit_usd=2, daily_limit_usd=10, monthly_limit_usd=100))
+    job_ids = [await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels") for i in range(40)]
+
+    async def try_reserve(job_id: int):
+        try:
+            return await ledger.open_attempt(job_id, "paid", "sim", 1.5)
+        except BudgetExceeded:
+            return None
+
+    granted = [a for a in await asyncio.gather(*(try_reserve(j) for j in job_ids)) if a]
+    assert len(granted) == 6  # 6 × $1.50 = $9 ≤ $10 < 7 × $1.50
+    day, _ = ledger.periods(utcnow())
+    assert await ledger.spent(day=day) == pytest.approx(9.0)
+    with pytest.raises(BudgetExceeded, match="per-video cap"):
+        await ledger.open_attempt(job_ids[0], "paid", "sim", 2.5)
+
+
+async def test_settling_releases_the_reservation_and_charges_the_actual(db: Database) -> None:
+    ledger = Ledger(db, Budget(per_video_limit_usd=5, daily_limit_usd=5, monthly_limit_usd=5))
+    job = await queue.enqueue(db, 1, "k", brief("x"), "instagram_reels")
+    first = await ledger.open_attempt(job, "paid", "sim", 4.0)
+    with pytest.raises(BudgetExceeded, match="daily cap"):
+        await ledger.open_attempt(job, "paid", "sim", 2.0)
+    await ledger.succeed(first, 1.25, "task-1")
+    assert await ledger.spent(month=first.budget_month) == pytest.approx(1.25)
+    failed = await ledger.open_attempt(job, "paid", "sim", 3.0)
+    await ledger.fail(failed, "ProviderError", "boom")
+    assert await ledger.spent(day=failed.budget_day) == pytest.approx(1.25)
+    kinds = [row.kind for row in await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id))]
+    assert kinds == ["reserve", "release", "charge", "reserve", "release"]
+
+
+async def test_a_missing_trend_is_an_error_not_a_duplicate(db: Database) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        await queue.enqueue(db, 999, "orphan", brief("x"), "instagram_reels")

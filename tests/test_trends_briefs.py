@@ -1,0 +1,97 @@
+"""File trends, ranking, dedup, brief templates and caption layout."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from content.briefs import BriefBuilder
+from content.captions import FRAME_H, SAFE_BOTTOM, SAFE_LEFT, SAFE_RIGHT, SAFE_TOP, plan_captions, render_ass
+from content.fonts import text_width
+from core.home import Home
+from tests.conftest import settings_for
+from trends.file_source import read_trend_folder
+from trends.models import Trend
+from trends.scoring import rank
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
+
+
+def trend(caption: str, hours_old: float, likes: int = 1000, theme: str = "fitness") -> Trend:
+    return Trend(caption=caption, theme=theme, likes=likes, comments=10, views=10_000,
+                 timestamp=NOW - timedelta(hours=hours_old), source="test")
+
+
+def test_sample_set_is_realistic(home: Home) -> None:
+    trends = read_trend_folder(home.data_dir / "trends")
+    assert len(trends) >= 30
+    assert {t.source for t in trends} >= {"instagram", "tiktok", "youtube"}
+    assert len({t.dedup_key for t in trends}) == len(trends)
+    assert all(t.hashtags and t.theme and t.topic for t in trends)
+
+
+def test_bad_records_are_skipped_with_a_clear_warning(tmp_path: Path, caplog_loguru) -> None:
+    (tmp_path / "a.json").write_text(json.dumps([
+        {"caption": "Good one. Details here.", "theme": "food", "timestamp": "2026-11-20T10:00:00Z", "likes": 5},
+        {"caption": "Bad likes. Oops.", "theme": "food", "timestamp": "2026-11-20T10:00:00Z", "likes": "many"},
+    ]))
+    (tmp_path / "b.csv").write_text("caption,theme,timestamp\nCSV trend here. More.,tech,not-a-date\n")
+    (tmp_path / "c.json").write_text("{broken")
+    found = read_trend_folder(tmp_path)
+    assert [t.topic for t in found] == ["Good one"]
+    assert "a.json: item 1: likes:" in caplog_loguru.text
+    assert "b.csv: row 2: timestamp:" in caplog_loguru.text
+    assert "c.json: cannot read trends" in caplog_loguru.text
+
+
+def test_rank_decays_with_age() -> None:
+    fresh_small = trend("Fresh small. x", hours_old=1, likes=2_000)
+    old_big = trend("Old big. x", hours_old=24 * 7, likes=50_000)
+    assert rank([old_big, fresh_small], NOW, half_life_hours=48)[0] is fresh_small
+    # With a very long half-life, raw engagement wins.
+    assert rank([old_big, fresh_small], NOW, half_life_hours=10_000)[0] is old_big
+
+
+def test_dedup_key_ignores_case_punctuation_and_source() -> None:
+    a = trend("Japanese walking: 3 minutes fast! Rest.", 1)
+    b = Trend(caption="japanese walking 3 minutes fast. Different details", theme="x", timestamp=NOW, source="rss")
+    assert a.dedup_key == b.dedup_key
+
+
+@pytest.mark.parametrize("template", ["default", "tips", "story"])
+def test_every_template_makes_a_valid_brief(home: Home, template: str) -> None:
+    settings = settings_for(home)
+    account = settings.app.accounts[0].model_copy(update={"brief_template": template})
+    for item in read_trend_folder(home.data_dir / "trends"):
+        brief = BriefBuilder().build(item, account, settings.app.content)
+        assert 3 <= len(brief.beats) <= 6
+        assert brief.hook and brief.cta and brief.visual_prompt
+        assert set(account.hashtags) <= set(brief.hashtags) and len(brief.hashtags) <= 8
+        assert brief.duration_s == settings.app.content.default_duration_s
+
+
+def test_captions_stay_inside_the_safe_area_and_cover_the_video(home: Home) -> None:
+    settings = settings_for(home)
+    builder = BriefBuilder()
+    for item in read_trend_folder(home.data_dir / "trends"):
+        account = settings.app.accounts[0]
+        brief = builder.build(item, account, settings.app.content)
+        captions = plan_captions(brief, brief.duration_s)
+        assert captions[0].start_s == 0 and captions[-1].end_s == brief.duration_s
+        for before, after in zip(captions[:-2], captions[1:-1]):
+            assert after.start_s == pytest.approx(before.end_s)
+        for caption in captions:
+            assert all(text_width(line, caption.size) <= SAFE_RIGHT - SAFE_LEFT for line in caption.lines)
+            block = len(caption.lines) * caption.size * 1.2
+            assert block <= (SAFE_BOTTOM - SAFE_TOP) / (2 if caption.style in ("Cta", "Tags") else 1) + 1
+        assert f"PlayResY: {FRAME_H}" in render_ass(captions, account.palette)
+
+
+def test_text_without_glyphs_is_dropped_not_drawn_as_boxes(home: Home) -> None:
+    settings = settings_for(home)
+    item = trend("Morning run ✨🏃 café. Go now.", 1)
+    brief = BriefBuilder().build(item, settings.app.accounts[0], settings.app.content)
+    ass = render_ass(plan_captions(brief, 15), settings.app.accounts[0].palette)
+    assert "café" in ass and "✨" not in ass and "🏃" not in ass
