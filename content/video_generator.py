@@ -43,7 +43,7 @@ class VideoGenerator:
         self.providers = providers
 
     def ready_providers(self) -> list[VideoProvider]:
-        """Enabled providers in failover order, minus those lacking a key (said once, at start)."""
+        """Enabled providers in failover order, minus those lacking a key (each skip is logged with what to set)."""
         ready = []
         for name in self.settings.video.provider_order():
             provider = self.providers[name]

@@ -112,6 +112,8 @@ class Orchestrator:
             result = CycleResult()
             if self.settings.video.enabled:
                 await self.plan_batch()
+                # Jobs parked at a cap get another look: a new day or month, or a raised cap, may admit them.
+                await queue.requeue(self.db, (queue.WAITING_BUDGET,))
                 result.outcomes = await self.process_queue(progress or NullProgress())
             else:
                 logger.info("video generation is disabled in video_config.json: trends collected, nothing rendered")
