@@ -1,0 +1,109 @@
+"""The generator's failover and money handling, with stand-in providers that return synthetic clips."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from content.briefs import BriefBuilder
+from content.ffmpeg import ProgressCallback
+from content.video_generator import VideoGenerator
+from content.video_providers import GenerationRequest, GenerationResult, VideoProvider
+from content.video_providers.base import NoParams
+from core import queue
+from core.errors import ProviderError
+from core.home import Home
+from core.ledger import Ledger
+from core.schema import attempts, cost_ledger
+from core.secrets import Secrets
+from core.storage import Database
+from tests.conftest import edit_json, make_clip, settings_for
+from trends.file_source import read_trend_folder
+from trends.store import save_trends, unused_trends
+
+
+class ClipProvider(VideoProvider):
+    """Returns a copy of a prepared clip, or fails, at a set price."""
+
+    type_name = "local"
+
+    def __init__(self, name: str, clip: Path | None, price: float) -> None:
+        super().__init__(name, NoParams(), Secrets({}))
+        self.clip, self.price, self.calls = clip, price, 0
+
+    def estimate_cost(self, request: GenerationRequest) -> float:
+        return self.price
+
+    async def generate(self, request: GenerationRequest, on_progress: ProgressCallback | None = None) -> GenerationResult:
+        self.calls += 1
+        if self.clip is None:
+            raise ProviderError(f"{self.name}: service unavailable")
+        request.workdir.mkdir(parents=True, exist_ok=True)
+        output = request.workdir / "clip.mp4"
+        shutil.copy(self.clip, output)
+        return GenerationResult(output, self.price, "task-1")
+
+
+@pytest.fixture
+async def setup(home: Home, tmp_path: Path):
+    def providers(d):
+        d["video_generation"]["providers"] = {"first": {"type": "local", "priority": 1},
+                                              "second": {"type": "local", "priority": 2}}
+        d["video_generation"]["default_provider"] = "first"
+        d["video_generation"]["budget"]["per_video_limit_usd"] = 2.0
+
+    edit_json(home.video_config_file, providers)
+    settings = settings_for(home)
+    db = await Database.open(f"sqlite+aiosqlite:///{home.database_file}")
+    await save_trends(db, read_trend_folder(home.data_dir / "trends"))
+    trend_id, trend = (await unused_trends(db))[0]
+    account = next(a for a in settings.app.accounts if trend.theme in a.niches)
+    brief = BriefBuilder().build(trend, account, settings.app.content)
+    await queue.enqueue(db, trend_id, trend.dedup_key, brief, "instagram_reels")
+    job = await queue.claim_next(db)
+
+    def generator(first: ClipProvider, second: ClipProvider) -> VideoGenerator:
+        ledger = Ledger(db, settings.video.budget)
+        return VideoGenerator(home, settings, ledger, {"first": first, "second": second})
+
+    yield db, job, generator, tmp_path
+    await db.close()
+
+
+async def ledger_kinds(db: Database) -> list[tuple[str, str, float]]:
+    rows = await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id))
+    return [(r.provider, r.kind, r.amount_usd) for r in rows]
+
+
+async def test_fails_over_to_the_next_provider(setup) -> None:
+    db, job, generator, tmp = setup
+    first, second = ClipProvider("first", None, 0.5), ClipProvider("second", make_clip(tmp / "a.mp4"), 0.75)
+    outcome = await generator(first, second).run(job)
+    assert outcome.status == "done" and outcome.provider == "second" and outcome.cost_usd == 0.75
+    assert outcome.path and outcome.path.exists() and outcome.thumbnail and outcome.thumbnail.exists()
+    states = [(r.provider, r.state) for r in await db.fetch_all(select(attempts).order_by(attempts.c.id))]
+    assert states == [("first", "failed"), ("second", "succeeded")]
+    assert await ledger_kinds(db) == [("first", "reserve", 0.5), ("first", "release", -0.5),
+                                      ("second", "reserve", 0.75), ("second", "release", -0.75),
+                                      ("second", "charge", 0.75)]
+
+
+async def test_over_the_cap_nothing_is_called_and_the_job_waits(setup) -> None:
+    db, job, generator, tmp = setup
+    first, second = ClipProvider("first", make_clip(tmp / "a.mp4"), 3.0), ClipProvider("second", None, 2.5)
+    outcome = await generator(first, second).run(job)
+    assert outcome.status == "waiting_budget"
+    assert first.calls == second.calls == 0
+    assert await ledger_kinds(db) == []
+
+
+async def test_an_unusable_delivery_is_charged_once_and_not_paid_again_elsewhere(setup) -> None:
+    db, job, generator, tmp = setup
+    too_short = make_clip(tmp / "short.mp4", seconds=1)
+    first, second = ClipProvider("first", too_short, 0.5), ClipProvider("second", make_clip(tmp / "b.mp4"), 0.5)
+    outcome = await generator(first, second).run(job)
+    assert outcome.status == "failed" and "outside instagram_reels" in (outcome.error or "")
+    assert second.calls == 0
+    assert sum(amount for _, _, amount in await ledger_kinds(db)) == pytest.approx(0.5)
