@@ -7,6 +7,7 @@ from typing import Any
 from loguru import logger
 
 from core.home import Home
+from core.progress import print_to_terminal
 from core.secrets import redact
 
 LINE_FORMAT = (
@@ -24,7 +25,8 @@ def setup_logging(home: Home, secret_values: list[str], *, verbose: bool = False
     stderr_level = "WARNING" if quiet else ("DEBUG" if verbose else "INFO")
     logger.remove()
     logger.configure(extra={"job_id": "-", "provider": "-"}, patcher=scrub)
-    logger.add(sys.stderr, level=stderr_level, format=LINE_FORMAT, backtrace=False, diagnose=False)
+    terminal = print_to_terminal if sys.stderr.isatty() else sys.stderr
+    logger.add(terminal, level=stderr_level, format=LINE_FORMAT, backtrace=False, diagnose=False, colorize=False)
     logger.add(
         home.logs_dir / "orchestrator.log",
         level="DEBUG",

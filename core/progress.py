@@ -8,6 +8,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 
+# One console for log lines and progress bars on a terminal, so log lines scroll above the bars instead of through them.
+TERMINAL = Console(stderr=True)
+
+
+def print_to_terminal(message: str) -> None:
+    TERMINAL.print(message, end="", markup=False, highlight=False, soft_wrap=True)
+
+
 class ProgressView(Protocol):
     def add(self, key: int, label: str) -> None: ...
     def update(self, key: int, stage: str, fraction: float) -> None: ...
@@ -36,7 +44,7 @@ class RichProgress:
             TextColumn("{task.percentage:>3.0f}%"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=TERMINAL,
             transient=False,
         )
         self._tasks: dict[int, TaskID] = {}
