@@ -24,12 +24,6 @@ class ConfigError(DaemonError):
         super().__init__(f"{location}: {problem}")
 
 
-class InputError(DaemonError):
-    """A data file or command argument is malformed (trend files, video paths)."""
-
-    exit_code = 2
-
-
 class FFmpegError(DaemonError):
     """ffmpeg exited non-zero; carries the tail of its stderr."""
 

@@ -25,10 +25,6 @@ class GenerationRequest:
     palette: Palette
     workdir: Path
 
-    @property
-    def duration_s(self) -> float:
-        return self.brief.duration_s
-
 
 @dataclass(frozen=True)
 class GenerationResult:
