@@ -117,8 +117,8 @@ def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
     print("providers (in failover order):")
     providers = build_providers(settings.video, secrets)
     order = settings.video.provider_order()
-    for name, provider in sorted(providers.items(), key=lambda item: (item[0] not in order, order.index(item[0])
-                                                                       if item[0] in order else 0)):
+    for name in order + [n for n in providers if n not in order]:
+        provider = providers[name]
         missing = provider.missing_requirements()
         state = "disabled" if name not in order else ("ready" if not missing else f"missing {', '.join(missing)}")
         print(f"  {name} (type {provider.type_name}): {state}")

@@ -144,7 +144,7 @@ class Orchestrator:
                 try:
                     await work()
                 except asyncio.CancelledError:
-                    logger.info(f"{name} interrupted by the stop; its job is back in the queue")
+                    logger.info(f"{name} interrupted by the stop")
                 except Exception:
                     logger.exception(f"{name} failed; the daemon keeps running")
                 finally:

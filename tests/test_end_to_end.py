@@ -17,12 +17,10 @@ from content.media import probe_sync
 from content.platforms import platform_spec
 from content.preflight import check_rules, failures
 from core.home import Home
-from tests.conftest import ROOT, edit_json
+from tests.conftest import ROOT, edit_json, run_cli
 
 
 def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
-    from tests.conftest import run_cli
-
     result = run_cli(home.root, "once", "--json")
     assert result.returncode == 0, result.stderr
     output = json.loads(result.stdout)
@@ -55,8 +53,6 @@ def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
 
 
 def test_run_schedules_and_stops_cleanly_on_sigterm_without_losing_the_job(home: Home) -> None:
-    from tests.conftest import run_cli
-
     edit_json(home.config_file, lambda d: d["trends"].update(top_n=1))
     daemon = subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "--home", str(home.root), "run"],

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from content.briefs import Brief
 from core import queue
@@ -98,7 +99,5 @@ async def test_settling_releases_the_reservation_and_charges_the_actual(db: Data
 
 
 async def test_a_missing_trend_is_an_error_not_a_duplicate(db: Database) -> None:
-    from sqlalchemy.exc import IntegrityError
-
     with pytest.raises(IntegrityError):
         await queue.enqueue(db, 999, "orphan", brief("x"), "instagram_reels")
