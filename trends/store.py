@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from core.schema import trends as trends_table
 from core.schema import video_jobs
@@ -21,10 +21,15 @@ async def save_trends(db: Database, found: list[Trend]) -> int:
         new_rows = [_row(t, now) for key, t in unique.items() if key not in known]
         if new_rows:
             await conn.execute(insert(trends_table), new_rows)
-        for key, trend in unique.items():
-            if key in known:
-                counts = {"likes": trend.likes, "comments": trend.comments, "views": trend.views}
-                await conn.execute(update(trends_table).where(trends_table.c.dedup_key == key).values(**counts))
+        refreshed = [{"key": key, "n_likes": t.likes, "n_comments": t.comments, "n_views": t.views}
+                     for key, t in unique.items() if key in known]
+        if refreshed:
+            await conn.execute(
+                update(trends_table)
+                .where(trends_table.c.dedup_key == bindparam("key"))
+                .values(likes=bindparam("n_likes"), comments=bindparam("n_comments"), views=bindparam("n_views")),
+                refreshed,
+            )
     return len(new_rows)
 
 
