@@ -1,4 +1,4 @@
-"""Command line: `python main.py [--home DIR] {init,config check,once,run}`. See README.md."""
+"""Command line: `python main.py [--home DIR] {init,config check,once,run,check}`. See README.md."""
 from __future__ import annotations
 
 import argparse
@@ -11,8 +11,10 @@ from pathlib import Path
 
 from loguru import logger
 
+from content.platforms import PLATFORMS, platform_spec
+from content.preflight import failures, preflight
 from content.video_providers import build_providers, provider_params
-from core.errors import DaemonError
+from core.errors import DaemonError, MediaError
 from core.home import PROJECT_ROOT, Home
 from core.logs import setup_logging
 from core.orchestrator import Orchestrator
@@ -35,6 +37,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     once = commands.add_parser("once", help="run one full cycle, then exit")
     once.add_argument("--json", action="store_true", help="print one JSON object with the videos and report path")
     commands.add_parser("run", help="run the daemon on its schedule until SIGTERM/SIGINT")
+    check = commands.add_parser("check", help="preflight a video against a platform's spec, rule by rule")
+    check.add_argument("video", type=Path, help="the video file to check")
+    check.add_argument("--platform", choices=list(PLATFORMS), default="instagram_reels")
+    check.add_argument("--json", action="store_true", help="print the rules as one JSON object")
     return parser.parse_args(argv)
 
 
@@ -45,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "init":
             return init_home(home)
+        if args.command == "check":
+            return asyncio.run(check_video(args.video, args.platform, args.json))
         quiet = getattr(args, "json", False)
         setup_logging(home, secrets.secret_values(), verbose=args.verbose, quiet=quiet)
         settings = load_settings(home, provider_params())
@@ -105,6 +113,23 @@ COMMANDS: dict[str, Callable[[Orchestrator, argparse.Namespace], Awaitable[int]]
     "once": run_once,
     "run": run_daemon,
 }
+
+
+async def check_video(path: Path, platform: str, as_json: bool) -> int:
+    """Exit 0 when every rule passes, 1 when any fails; an unreadable file is a MediaError (exit 2)."""
+    if not path.is_file():
+        raise MediaError(f"{path}: no such file")
+    results = await preflight(path, platform_spec(platform))
+    passed = not failures(results)
+    if as_json:
+        rules = [{"rule": r.rule, "passed": r.passed, "measured": r.measured, "expected": r.expected} for r in results]
+        print(json.dumps({"video": str(path), "platform": platform, "passed": passed, "rules": rules}))
+    else:
+        width = max(len(r.rule) for r in results)
+        for r in results:
+            print(f"{'PASS' if r.passed else 'FAIL'}  {r.rule:<{width}}  {r.measured}  (needs {r.expected})")
+        print(f"{path.name}: {'ready for' if passed else 'NOT ready for'} {platform}")
+    return 0 if passed else 1
 
 
 def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:

@@ -11,6 +11,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 
+from content.video_utils import contact_sheet_path
 from core.schema import attempts, briefs, cost_ledger, video_jobs
 from core.storage import Database, as_utc, utcnow
 
@@ -67,8 +68,8 @@ async def write_report(db: Database, reports_dir: Path, days: float = 1.0, now: 
              "cost_usd": summary["total_cost_usd"], "mean_generation_s": summary["mean_generation_s"]}
     pd.concat([table, pd.DataFrame([total])], ignore_index=True).to_csv(folder / "report.csv", index=False)
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html", "j2"]))
-    videos = [{**v, "thumbnail_href": _href(v["thumbnail"], folder), "href": _href(v["path"], folder)}
-              for v in summary["videos"]]
+    videos = [{**v, "thumbnail_href": _href(v["thumbnail"], folder), "href": _href(v["path"], folder),
+               "sheet_href": _href(v["contact_sheet"], folder)} for v in summary["videos"]]
     html = env.get_template("summary.html.j2").render(summary=summary, videos=videos)
     (folder / "report.html").write_text(html, encoding="utf-8")
     return folder / "report.html"
@@ -127,7 +128,12 @@ def _video(row: Any, attempt: Any) -> dict[str, Any]:
         "generation_s": _seconds(attempt) if attempt else None,
         "path": row.output_path,
         "thumbnail": row.thumbnail_path,
+        "contact_sheet": _existing(contact_sheet_path(Path(row.output_path))) if row.output_path else None,
     }
+
+
+def _existing(path: Path) -> str | None:
+    return str(path) if path.exists() else None
 
 
 def _href(path: str | None, folder: Path) -> str | None:

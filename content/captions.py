@@ -1,125 +1,152 @@
-"""The Reel's text as an ASS script for libass: hook, timed caption beats and an end card, inside the safe area."""
+"""When each word is on screen, and how a block of words wraps and sizes to fit inside the Reels safe area."""
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from content.briefs import Brief
-from content.fonts import FONT_FAMILY, printable, text_width
-from core.settings import Palette
+from content.fonts import FontChain
 
 FRAME_W, FRAME_H = 1080, 1920
-# Instagram's Reels UI covers the top ~14% (header, camera button), the bottom ~35% (caption, audio, comment bar)
-# and a column on the right (like/comment/share/remix buttons). Source: Meta's Reels "safe zone" guidance, as
-# restated in issue 2/3 and ../shared/reference/trends_instagram.md §3.1 (the grid crop is y 240-1680).
+# Instagram's Reels UI covers the top ~14% of a 1080x1920 frame (account header, camera and close buttons), the bottom
+# ~35% (caption, audio label, comment bar) and a column on the right (like/comment/share/remix buttons, ~12% wide).
+# Sources: Meta's Reels safe-zone guidance as restated in issue 3 and ../shared/reference/trends_instagram.md §3.1
+# ("keep text between y 240 and 1680 for the grid crop; the bottom 35% is covered by the caption UI").
 SAFE_TOP = round(FRAME_H * 0.14)  # 269
 SAFE_BOTTOM = round(FRAME_H * (1 - 0.35))  # 1248
 SAFE_LEFT = round(FRAME_W * 0.06)  # 65
 SAFE_RIGHT = FRAME_W - round(FRAME_W * 0.12)  # 950: clear of the button column
 SAFE_WIDTH = SAFE_RIGHT - SAFE_LEFT
 SAFE_HEIGHT = SAFE_BOTTOM - SAFE_TOP
+# libass draws an outline and a shadow around each glyph; layout keeps that much clear of the safe area's edges.
+TEXT_MARGIN = 12
 
-LINE_SPACING = 1.2
-READING_WPS = 2.8  # words a viewer reads per second on a phone
+LINE_SPACING = 1.16  # DejaVu Sans's own line height; taller fallback faces raise it per line
+READING_WPS = 2.8  # words per second a viewer reads comfortably on a phone (speech runs at ~2.5-3)
 END_CARD_S = 3.0
+MIN_HOOK_S, MAX_HOOK_S = 2.0, 4.0
 
 
 @dataclass(frozen=True)
-class Caption:
+class Word:
+    text: str
     start_s: float
     end_s: float
-    style: str
+    space_before: bool = True
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One caption: the hook, a beat, or the call to action, with its words timed for the karaoke highlight."""
+
+    role: str  # "hook" | "beat" | "cta"
+    start_s: float
+    end_s: float
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+
+@dataclass(frozen=True)
+class Block:
+    """Words laid out in lines at one font size, and the height libass will give them."""
+
     size: int
-    lines: list[str]
+    lines: tuple[tuple[Word, ...], ...]
+    height: float
 
 
-def fit_text(text: str, max_size: int, min_size: int = 40, max_height: float = SAFE_HEIGHT) -> tuple[int, list[str]]:
-    """The largest font size (down to `min_size`) at which `text` wraps inside the safe width and height."""
+def tokens(text: str) -> list[tuple[str, bool]]:
+    """Words (and each CJK character, since those scripts break between characters) with 'space before' flags."""
+    result: list[tuple[str, bool]] = []
+    for word in text.split():
+        pending, space = "", True
+        for char in word:
+            if _breaks_anywhere(char):
+                if pending:
+                    result.append((pending, space))
+                    space = False
+                result.append((char, space))
+                pending, space = "", False
+            else:
+                pending += char
+        if pending:
+            result.append((pending, space))
+    return result
+
+
+def join_words(words: Sequence[Word]) -> str:
+    return "".join((" " if w.space_before and i else "") + w.text for i, w in enumerate(words))
+
+
+def time_words(text: str, start_s: float, end_s: float) -> tuple[Word, ...]:
+    """Spread the words of `text` over [start, end] in proportion to their length (a proxy for syllables)."""
+    parts = tokens(text)
+    weights = [len(word) + 2 for word, _ in parts]
+    total = sum(weights) or 1
+    words, cursor = [], start_s
+    for (word, space), weight in zip(parts, weights):
+        length = (end_s - start_s) * weight / total
+        words.append(Word(word, round(cursor, 3), round(cursor + length, 3), space))
+        cursor += length
+    return tuple(words)
+
+
+def reading_timeline(brief: Brief, duration_s: float) -> list[Segment]:
+    """Hook, beats and end card timed to reading speed inside `duration_s`."""
+    hook_s = min(max(len(tokens(brief.hook)) / READING_WPS, MIN_HOOK_S), MAX_HOOK_S)
+    beats_s = max(duration_s - hook_s - END_CARD_S, 1.0)
+    counts = [max(len(tokens(beat)), 3) for beat in brief.beats]
+    lengths = [beats_s * count / sum(counts) for count in counts]
+    return _timeline(brief, [hook_s, *lengths], duration_s)
+
+
+def speech_timeline(brief: Brief, spoken_s: Sequence[float], gap_s: float = 0.25) -> list[Segment]:
+    """Hook and beats each held for as long as the voiceover takes to say them, then the end card."""
+    lengths = [length + gap_s for length in spoken_s]
+    return _timeline(brief, lengths, sum(lengths) + END_CARD_S)
+
+
+def _timeline(brief: Brief, lengths: Sequence[float], duration_s: float) -> list[Segment]:
+    texts = [("hook", brief.hook)] + [("beat", beat) for beat in brief.beats]
+    segments, cursor = [], 0.0
+    for (role, text), length in zip(texts, lengths):
+        segments.append(Segment(role, cursor, cursor + length, time_words(text, cursor, cursor + length)))
+        cursor += length
+    segments.append(Segment("cta", cursor, duration_s, time_words(brief.cta, cursor, min(cursor + 1.5, duration_s))))
+    return segments
+
+
+def fit_block(
+    words: Sequence[Word], chain: FontChain, max_size: int, max_height: float,
+    width: float = SAFE_WIDTH - 2 * TEXT_MARGIN, min_size: int = 36,
+) -> Block:
+    """The largest size (down to `min_size`) at which the words wrap inside `width` x `max_height`."""
     size = max_size
     while True:
-        lines = wrap(text, size)
-        if size <= min_size or (len(lines) * size * LINE_SPACING <= max_height):
-            return size, lines
+        lines = wrap(words, chain, size, width)
+        height = sum(max(chain.line_height(join_words(line), size), size * LINE_SPACING) for line in lines)
+        block = Block(size, lines, height)
+        fits = block.height <= max_height and all(chain.width(join_words(line), size) <= width for line in block.lines)
+        if fits or size <= min_size:
+            return block
         size -= 4
 
 
-def wrap(text: str, size: int, width: float = SAFE_WIDTH) -> list[str]:
-    lines: list[str] = []
-    for word in text.split():
-        candidate = f"{lines[-1]} {word}" if lines else word
-        if lines and text_width(candidate, size) <= width:
-            lines[-1] = candidate
+def wrap(words: Sequence[Word], chain: FontChain, size: int, width: float) -> tuple[tuple[Word, ...], ...]:
+    lines: list[list[Word]] = []
+    for word in words:
+        if lines and chain.width(join_words([*lines[-1], word]), size) <= width:
+            lines[-1].append(word)
         else:
-            lines.append(word)
-    return lines
+            lines.append([word])
+    return tuple(tuple(line) for line in lines)
 
 
-def plan_captions(brief: Brief, duration_s: float) -> list[Caption]:
-    """Hook first, then each beat for a time proportional to its words, then the end card."""
-    hook_text = printable(brief.hook)
-    hook_s = min(max(len(hook_text.split()) / READING_WPS, 2.0), 4.0)
-    beats_s = duration_s - hook_s - END_CARD_S
-    beats = [printable(b) for b in brief.beats]
-    words = [max(len(b.split()), 3) for b in beats]
-    captions = [Caption(0.0, hook_s, "Hook", *fit_text(hook_text, 96))]
-    cursor = hook_s
-    for beat, count in zip(beats, words):
-        length = beats_s * count / sum(words)
-        captions.append(Caption(cursor, cursor + length, "Beat", *fit_text(beat, 80)))
-        cursor += length
-    end_text = printable(brief.cta)
-    captions.append(Caption(cursor, duration_s, "Cta", *fit_text(end_text, 72, max_height=SAFE_HEIGHT / 2)))
-    tags = printable(" ".join(f"#{tag}" for tag in brief.hashtags))
-    captions.append(Caption(cursor, duration_s, "Tags", *fit_text(tags, 48, min_size=32, max_height=SAFE_HEIGHT / 2)))
-    return captions
-
-
-def render_ass(captions: list[Caption], palette: Palette) -> str:
-    text, accent = _ass_colour(palette.text), _ass_colour(palette.accent)
-    styles = {"Hook": accent, "Beat": text, "Cta": accent, "Tags": text}
-    header = [
-        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {FRAME_W}", f"PlayResY: {FRAME_H}",
-        "WrapStyle: 2", "ScaledBorderAndShadow: yes", "",
-        "[V4+ Styles]",
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
-        "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
-        "MarginR, MarginV, Encoding",
-    ]
-    header += [
-        f"Style: {name},{FONT_FAMILY},72,{colour},{colour},&H00101010,&H96000000,-1,0,0,0,100,100,0,0,1,5,3,5,0,0,0,1"
-        for name, colour in styles.items()
-    ]
-    header += ["", "[Events]", "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text"]
-    return "\n".join(header + [_dialogue(c) for c in captions]) + "\n"
-
-
-def _dialogue(caption: Caption) -> str:
-    x = (SAFE_LEFT + SAFE_RIGHT) // 2
-    y = _centre_y(caption)
-    pop = r"\fscx86\fscy86\t(0,160,\fscx100\fscy100)"
-    text = r"\N".join(_escape(line) for line in caption.lines)
-    tags = rf"{{\fs{caption.size}\pos({x},{y})\fad(150,150){pop}}}"
-    return f"Dialogue: 0,{_time(caption.start_s)},{_time(caption.end_s)},{caption.style},,0,0,0,,{tags}{text}"
-
-
-def _centre_y(caption: Caption) -> int:
-    """The end card splits the safe area: call to action above, hashtags below; everything else is centred."""
-    middle = (SAFE_TOP + SAFE_BOTTOM) // 2
-    if caption.style == "Cta":
-        return middle - SAFE_HEIGHT // 4
-    if caption.style == "Tags":
-        return middle + SAFE_HEIGHT // 4
-    return middle
-
-
-def _time(seconds: float) -> str:
-    centis = round(seconds * 100)
-    return f"{centis // 360000}:{centis // 6000 % 60:02d}:{centis // 100 % 60:02d}.{centis % 100:02d}"
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "/").replace("{", "(").replace("}", ")")
-
-
-def _ass_colour(hex_colour: str) -> str:
-    r, g, b = hex_colour[1:3], hex_colour[3:5], hex_colour[5:7]
-    return f"&H00{b}{g}{r}".upper()
+def _breaks_anywhere(char: str) -> bool:
+    """Han, kana and Hangul (and their punctuation) can break between any two characters."""
+    name = unicodedata.name(char, "")
+    return name.startswith(("CJK ", "HIRAGANA", "KATAKANA", "HANGUL", "IDEOGRAPHIC", "FULLWIDTH"))

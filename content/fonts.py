@@ -1,49 +1,170 @@
-"""Fonts that are always present: the DejaVu family inside matplotlib's wheel, so a bare machine renders text."""
+"""Which font draws each character: the persona's font first, then a fallback chain, checked before rendering.
+
+libass would fall back through fontconfig on its own, but silently and only to what the host happens to have;
+choosing per character here lets us measure text exactly, name the font per run in the ASS script, and warn about
+characters no installed font can draw instead of rendering tofu boxes.
+"""
 from __future__ import annotations
 
 import os
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import matplotlib
 from fontTools.ttLib import TTFont
 
-FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-FONT_FAMILY = "DejaVu Sans"
-BOLD_FONT_FILE = FONT_DIR / "DejaVuSans-Bold.ttf"
+BUNDLED_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+# Always present (matplotlib's wheel ships them): Latin with accents, Greek, Cyrillic, Arabic, Hebrew, some emoji.
+BUNDLED_FAMILIES = {
+    "DejaVu Sans": "DejaVuSans-Bold.ttf",
+    "DejaVu Serif": "DejaVuSerif-Bold.ttf",
+    "DejaVu Sans Mono": "DejaVuSansMono-Bold.ttf",
+}
+DEFAULT_FAMILY = "DejaVu Sans"
+# Fallbacks tried in order after the persona's font and DejaVu Sans, when present. Debian package → what it adds.
+# Colour emoji fonts (fonts-noto-color-emoji) are bitmap fonts libass cannot draw, so emoji come from Symbola.
+SYSTEM_FALLBACKS: tuple[tuple[str, str, str], ...] = (
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", "fonts-noto-cjk", "Chinese, Japanese, Korean"),
+    ("/usr/share/fonts/truetype/noto/NotoSans*-Bold.ttf", "fonts-noto-core",
+     "Devanagari, Bengali, Thai, Tamil, Ethiopic, Armenian, Georgian and most other living scripts"),
+    ("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf", "fonts-symbola", "emoji and symbols"),
+)
+# Characters that draw nothing themselves (joiners, variation selectors, marks): they ride with their neighbour.
+_INVISIBLE_CATEGORIES = {"Mn", "Me", "Cf"}
+
+
+@dataclass(frozen=True, eq=False)
+class Font:
+    path: Path
+    index: int
+    family: str
+    units_per_em: int
+    line_em: float  # libass's line height for this face, in ems (ascent + descent)
+    advances: dict[int, int] = field(repr=False)
+
+    def covers(self, char: str) -> bool:
+        return ord(char) in self.advances
+
+
+def load_font(path: Path, index: int = 0) -> Font:
+    """Read the name, character map and advance widths of one face (of a .ttf/.otf, or face `index` of a .ttc)."""
+    font = TTFont(path, fontNumber=index, lazy=True) if path.suffix.lower() == ".ttc" else TTFont(path, lazy=True)
+    hmtx = font["hmtx"].metrics
+    advances = {code: hmtx[glyph][0] for code, glyph in font.getBestCmap().items()}
+    family = font["name"].getDebugName(1) or path.stem
+    units = font["head"].unitsPerEm
+    line_em = (font["hhea"].ascent - font["hhea"].descent) / units
+    return Font(path, index, family, units, line_em, advances)
+
+
+def font_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in {".ttf", ".otf", ".ttc"}) if folder.is_dir() else []
+
+
+def primary_font_path(name: str, home_root: Path) -> Path:
+    """A bundled family name, or a font file path relative to the daemon's home; ValueError names the choices."""
+    if name in BUNDLED_FAMILIES:
+        return BUNDLED_DIR / BUNDLED_FAMILIES[name]
+    path = Path(name) if Path(name).is_absolute() else home_root / name
+    if path.suffix.lower() not in {".ttf", ".otf", ".ttc"}:
+        raise ValueError(f"{name!r} is neither a bundled family ({', '.join(BUNDLED_FAMILIES)}) nor a .ttf/.otf/.ttc file")
+    if not path.is_file():
+        raise ValueError(f"font file {name!r} not found")
+    return path
+
+
+class FontChain:
+    """Fonts in order of preference; each character is drawn by the first one that has a glyph for it."""
+
+    def __init__(self, candidates: Iterable[tuple[Path, int]]) -> None:
+        self._candidates = list(dict.fromkeys(candidates))
+        self._loaded: list[Font] = []
+
+    @property
+    def primary(self) -> Font:
+        return self._font(0)  # type: ignore[return-value]
+
+    def font_for(self, char: str) -> Font | None:
+        index = 0
+        while (font := self._font(index)) is not None:
+            if font.covers(char):
+                return font
+            index += 1
+        return None
+
+    def missing(self, text: str) -> list[str]:
+        """Characters no font in the chain can draw (they are dropped from captions, with a warning)."""
+        return sorted({ch for ch in text if not _invisible(ch) and not ch.isspace() and self.font_for(ch) is None})
+
+    def runs(self, text: str) -> list[tuple[Font, str]]:
+        """`text` split into runs drawn by one font each; undrawable characters are left out."""
+        runs: list[tuple[Font, str]] = []
+        for char in text:
+            if _invisible(char) or char == " ":
+                font = runs[-1][0] if runs else self.primary
+            else:
+                found = self.font_for(char)
+                if found is None:
+                    continue
+                font = found
+            if runs and runs[-1][0] is font:
+                runs[-1] = (font, runs[-1][1] + char)
+            else:
+                runs.append((font, char))
+        return runs
+
+    def width(self, text: str, size: float) -> float:
+        """Width in pixels of `text` at font `size` (pixels per em), summing each run's advances."""
+        total = 0.0
+        for font, run in self.runs(text):
+            fallback = font.units_per_em // 2
+            total += sum(0 if _invisible(ch) else font.advances.get(ord(ch), fallback) for ch in run) / font.units_per_em
+        return total * size
+
+    def line_height(self, text: str, size: float) -> float:
+        """A line is as tall as the tallest face drawing part of it (CJK faces run ~25% taller than Latin)."""
+        return max([font.line_em for font, _ in self.runs(text)] or [self.primary.line_em]) * size
+
+    def link_used(self, folder: Path, texts: Iterable[str]) -> None:
+        """Expose the fonts `texts` need in `folder` (libass's fontsdir)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        used = {id(font): font for text in texts for font, _ in self.runs(text)}
+        used.setdefault(id(self.primary), self.primary)
+        for font in used.values():
+            target = folder / font.path.name
+            if not target.exists():
+                try:
+                    os.symlink(font.path, target)
+                except OSError:
+                    target.write_bytes(font.path.read_bytes())
+
+    def _font(self, index: int) -> Font | None:
+        """Fonts load on first need, so Latin-only captions never pay for reading a 20 MB CJK collection."""
+        while len(self._loaded) <= index and len(self._loaded) < len(self._candidates):
+            path, face = self._candidates[len(self._loaded)]
+            self._loaded.append(_cached_font(path, face))
+        return self._loaded[index] if index < len(self._loaded) else None
 
 
 @cache
-def _metrics() -> tuple[set[int], dict[int, int], int]:
-    font = TTFont(BOLD_FONT_FILE, lazy=True)
-    cmap = font.getBestCmap()
-    hmtx = font["hmtx"].metrics
-    advances = {code: hmtx[glyph][0] for code, glyph in cmap.items()}
-    return set(cmap), advances, font["head"].unitsPerEm
+def _cached_font(path: Path, index: int) -> Font:
+    return load_font(path, index)
 
 
-def printable(text: str) -> str:
-    """Drop characters the bundled font has no glyph for (emoji and so on) rather than draw tofu boxes."""
-    covered, _, _ = _metrics()
-    kept = "".join(ch for ch in text if ord(ch) in covered or ch in "\n ")
-    return " ".join(kept.split())
+@cache
+def font_chain(primary: Path, user_font_dir: Path | None = None) -> FontChain:
+    """The persona's font, the user's `data/fonts/`, DejaVu Sans, then whichever system fallbacks are installed."""
+    candidates: list[tuple[Path, int]] = [(primary, 0)]
+    if user_font_dir is not None:
+        candidates += [(path, 0) for path in font_files(user_font_dir)]
+    candidates.append((BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY], 0))
+    for pattern, _package, _scripts in SYSTEM_FALLBACKS:
+        candidates += [(path, 0) for path in sorted(Path("/").glob(pattern.lstrip("/")))]
+    return FontChain(candidates)
 
 
-def text_width(text: str, size: float) -> float:
-    """Rendered width in pixels of `text` at font `size` (pixels per em)."""
-    _, advances, units = _metrics()
-    fallback = units // 2
-    return sum(advances.get(ord(ch), fallback) for ch in text) * size / units
-
-
-def link_fonts(folder: Path) -> Path:
-    """Expose the bundled fonts in `folder` so filtergraphs can name it without path escaping."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for font in FONT_DIR.glob("DejaVuSans*.ttf"):
-        target = folder / font.name
-        if not target.exists():
-            try:
-                os.symlink(font, target)
-            except OSError:
-                target.write_bytes(font.read_bytes())
-    return folder
+def _invisible(char: str) -> bool:
+    return unicodedata.category(char) in _INVISIBLE_CATEGORIES

@@ -10,13 +10,24 @@ import numpy as np
 
 SAMPLE_RATE = 48_000
 # Pop progressions as scale degrees (semitones above the key's root for each chord's root, and chord quality).
-PROGRESSIONS = [
+MAJOR = [
     [(0, "maj"), (7, "maj"), (9, "min"), (5, "maj")],  # I-V-vi-IV
     [(9, "min"), (5, "maj"), (0, "maj"), (7, "maj")],  # vi-IV-I-V
     [(0, "maj"), (9, "min"), (5, "maj"), (7, "maj")],  # I-vi-IV-V
     [(0, "maj"), (5, "maj"), (9, "min"), (7, "maj")],  # I-IV-vi-V
 ]
+MINOR = [
+    [(0, "min"), (8, "maj"), (3, "maj"), (10, "maj")],  # i-VI-III-VII
+    [(0, "min"), (5, "min"), (8, "maj"), (7, "maj")],  # i-iv-VI-V
+    [(0, "min"), (10, "maj"), (8, "maj"), (7, "maj")],  # i-VII-VI-V (Andalusian)
+]
 CHORD_SHAPES = {"maj": (0, 4, 7, 12), "min": (0, 3, 7, 12)}
+# Per mood: tempo range (bpm), progressions, how hard the bass and shaker hit.
+MOODS = {
+    "upbeat": ((108, 128), MAJOR, 0.35, 0.06),
+    "calm": ((76, 96), MAJOR, 0.2, 0.02),
+    "dramatic": ((88, 108), MINOR, 0.4, 0.04),
+}
 
 
 @dataclass(frozen=True)
@@ -24,21 +35,26 @@ class Groove:
     root_hz: float
     bpm: int
     progression: list[tuple[int, str]]
+    bass_level: float
+    shaker_level: float
 
     @classmethod
-    def from_seed(cls, seed: int) -> "Groove":
+    def from_seed(cls, seed: int, mood: str = "upbeat") -> "Groove":
         rng = random.Random(seed)
+        (low, high), progressions, bass, shaker = MOODS[mood]
         semitone = rng.randrange(0, 12)
         return cls(
             root_hz=220.0 * 2 ** (semitone / 12),  # keys from A3 upwards
-            bpm=rng.randrange(92, 124, 2),
-            progression=rng.choice(PROGRESSIONS),
+            bpm=rng.randrange(low, high, 2),
+            progression=rng.choice(progressions),
+            bass_level=bass,
+            shaker_level=shaker,
         )
 
 
-def synthesize(duration_s: float, seed: int) -> np.ndarray:
+def synthesize(duration_s: float, seed: int, mood: str = "upbeat") -> np.ndarray:
     """Stereo float32 samples in [-1, 1]: soft pad chords, a bass on every beat, a shaker on off-beats."""
-    groove = Groove.from_seed(seed)
+    groove = Groove.from_seed(seed, mood)
     t = np.arange(int(duration_s * SAMPLE_RATE)) / SAMPLE_RATE
     beat_s = 60.0 / groove.bpm
     bar = (t // (4 * beat_s)).astype(int) % len(groove.progression)
@@ -54,17 +70,18 @@ def synthesize(duration_s: float, seed: int) -> np.ndarray:
     pad *= 0.5 + 0.5 * np.sin(2 * np.pi * t / (8 * beat_s)) ** 2  # slow swell
     bass *= np.exp(-beat_phase * 5)
     shaker = np.random.default_rng(seed).standard_normal(len(t)) * np.exp(-((beat_phase - 0.5) % 1.0) * 40)
-    mono = 0.09 * pad + 0.35 * bass + 0.05 * shaker
+    mono = 0.09 * pad + groove.bass_level * bass + groove.shaker_level * shaker
     left = mono + 0.02 * np.roll(shaker, 240)
     right = mono + 0.02 * np.roll(shaker, -240)
     stereo = np.stack([left, right], axis=1)
     fade = np.minimum(1.0, np.minimum(t / 0.5, (duration_s - t) / 1.5)).clip(0, 1)[:, None]
+    stereo = np.tanh(2.0 * stereo / max(np.abs(stereo).max(), 1e-9))  # soft saturation: fewer peaks to limit later
     stereo *= fade
     return (stereo / max(np.abs(stereo).max(), 1e-9) * 0.8).astype(np.float32)
 
 
-def write_music_bed(path: Path, duration_s: float, seed: int) -> Path:
-    samples = synthesize(duration_s, seed)
+def write_music_bed(path: Path, duration_s: float, seed: int, mood: str = "upbeat") -> Path:
+    samples = synthesize(duration_s, seed, mood)
     pcm = (samples * 32767).astype("<i2")
     with wave.open(str(path), "wb") as out:
         out.setnchannels(2)

@@ -1,13 +1,25 @@
-"""Does a file meet its platform's spec? One rule per property, each pass or fail with what was measured."""
+"""Does a file meet its platform's spec? One rule per property, each pass or fail with what was measured.
+
+`check_rules` needs only the container metadata (instant); `preflight` adds what takes reading the whole file:
+closed GOPs, loudness, black frames at the start and frozen stretches.
+"""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+from content.analysis import Signals, analyse
+from content.gop import GopReport, inspect_gops
 from content.media import MediaInfo, probe
 from content.platforms import PlatformSpec
+from content.soundtrack import TARGET_LUFS
 
 H264_PROFILES = {"Baseline", "Constrained Baseline", "Main", "High"}
+LOUDNESS_TOLERANCE_LU = 1.0
+MAX_TRUE_PEAK_DBTP = -1.0
+MAX_KEYFRAME_INTERVAL_S = 5.0  # Meta advises 2 s GOPs; beyond 5 s seeking and re-encoding suffer
+MAX_BLACK_START_S = 0.25  # the first frame is what autoplay and the grid show
 
 
 @dataclass(frozen=True)
@@ -19,7 +31,43 @@ class RuleResult:
 
 
 async def preflight(path: Path, spec: PlatformSpec) -> list[RuleResult]:
-    return check_rules(await probe(path), spec)
+    """Every rule, the metadata ones and those that need a decoding pass."""
+    info = await probe(path)
+    results = check_rules(info, spec)
+    if info.video is not None:
+        results.append(gop_rule(await asyncio.to_thread(inspect_gops, path)))
+    signals = await analyse(path, has_video=info.video is not None, has_audio=info.audio is not None)
+    return results + signal_rules(signals, has_video=info.video is not None, has_audio=info.audio is not None)
+
+
+def gop_rule(report: GopReport | None) -> RuleResult:
+    if report is None:
+        return _rule("closed_gop", True, "not H.264/HEVC, not judged", "IDR keyframes")
+    measured = (f"{report.keyframes - report.open_keyframes}/{report.keyframes} keyframes IDR, "
+                f"max interval {report.max_interval_s:.1f} s")
+    return _rule("closed_gop", report.closed and report.max_interval_s <= MAX_KEYFRAME_INTERVAL_S, measured,
+                 f"every keyframe IDR, <= {MAX_KEYFRAME_INTERVAL_S:g} s apart")
+
+
+def signal_rules(signals: Signals, *, has_video: bool, has_audio: bool) -> list[RuleResult]:
+    results = []
+    if has_audio:
+        lufs, peak = signals.integrated_lufs, signals.true_peak_dbtp
+        results += [
+            _rule("loudness", lufs is not None and abs(lufs - TARGET_LUFS) <= LOUDNESS_TOLERANCE_LU,
+                  "silent" if lufs is None else f"{lufs:.1f} LUFS",
+                  f"{TARGET_LUFS:g} ± {LOUDNESS_TOLERANCE_LU:g} LUFS integrated"),
+            _rule("true_peak", peak is None or peak <= MAX_TRUE_PEAK_DBTP,
+                  "silent" if peak is None else f"{peak:.1f} dBTP", f"<= {MAX_TRUE_PEAK_DBTP:g} dBTP"),
+        ]
+    if has_video:
+        frozen = ", ".join(f"{start:.1f} s for {duration:.1f} s" for start, duration in signals.frozen_spans)
+        results += [
+            _rule("black_start", signals.black_at_start_s <= MAX_BLACK_START_S,
+                  f"{signals.black_at_start_s:.2f} s black", f"<= {MAX_BLACK_START_S:g} s"),
+            _rule("frozen_frames", not signals.frozen_spans, frozen or "none", "no still stretch of 2 s or more"),
+        ]
+    return results
 
 
 def check_rules(info: MediaInfo, spec: PlatformSpec) -> list[RuleResult]:

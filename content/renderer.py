@@ -1,7 +1,8 @@
-"""The local renderer: one ffmpeg filtergraph turns a brief into a finished Reel (no network, no frame loops).
+"""The local renderer: a brief and a persona's look become a finished Reel in one ffmpeg run (no frame loops).
 
-Background: ffmpeg's `gradients` source at quarter resolution, converted to yuv420p before upscaling (scaling RGBA at
-1080x1920 is the slow path). Text: an ASS script through libass. Audio: a synthesized music bed.
+Steps: time the captions (to reading speed, or to the voiceover), lay them out with the persona's template, mix and
+measure the soundtrack, then one filtergraph: backdrop → libass captions → x264, with the loudness correction applied
+to the audio on the way.
 """
 from __future__ import annotations
 
@@ -9,17 +10,22 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from loguru import logger
+
+from content import ass, backgrounds
 from content.briefs import Brief
-from content.captions import FRAME_H, FRAME_W, plan_captions, render_ass
+from content.captions import FRAME_H, FRAME_W, Segment, reading_timeline, speech_timeline
 from content.ffmpeg import ProgressCallback, run_ffmpeg
-from content.fonts import link_fonts
-from content.music import write_music_bed
+from content.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
+from content.layouts import LAYOUTS
+from content.look import Look
 from content.platforms import platform_spec
+from content.soundtrack import build_soundtrack, find_tracks
 from content.video_utils import encoder_args
-from core.settings import Palette
+from content.voiceover import narrate
 
 FPS = 30
-GRADIENT_TYPES = {"tips": "linear", "story": "radial", "default": "spiral"}
+SHAPES = {"kinetic": "radial", "list": "linear", "kenburns": "linear"}
 
 
 @dataclass(frozen=True)
@@ -30,36 +36,81 @@ class RenderOptions:
 
 async def render_reel(
     brief: Brief,
-    palette: Palette,
+    look: Look,
     workdir: Path,
     output: Path,
     options: RenderOptions = RenderOptions(),
     on_progress: ProgressCallback | None = None,
 ) -> Path:
-    """Render `brief` to `output` (1080x1920, 30 fps, H.264 High, AAC, faststart). Scratch files go in `workdir`."""
+    """Render `brief` to `output` (1080x1920, 30 fps, H.264 High, AAC -14 LUFS, faststart); scratch in `workdir`."""
     workdir.mkdir(parents=True, exist_ok=True)
+    style = look.style
     seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
-    duration = brief.duration_s
-    (workdir / "captions.ass").write_text(render_ass(plan_captions(brief, duration), palette), encoding="utf-8")
-    link_fonts(workdir / "fonts")
-    write_music_bed(workdir / "music.wav", duration, seed)
-    colours = ":".join(f"c{i}=0x{colour[1:]}" for i, colour in enumerate(palette.background))
-    gradient = (
-        f"gradients=s={FRAME_W // 4}x{FRAME_H // 4}:r={FPS}:d={duration}:{colours}:"
-        f"nb_colors={len(palette.background)}:speed=0.015:seed={seed % 2**31}:"
-        f"type={GRADIENT_TYPES.get(brief.template, 'linear')}"
-    )
-    graph = (
-        f"[0:v]format=yuv420p,scale={FRAME_W}:{FRAME_H}:flags=bicubic,"
-        f"ass=captions.ass:fontsdir=fonts,setsar=1[v]"
+    chain = font_chain(look.font, look.fonts_folder)
+    _warn_missing_glyphs(chain, [brief.hook, *brief.beats, brief.cta, *brief.hashtags])
+
+    clips = await narrate([brief.hook, *brief.beats], style.voiceover, workdir)
+    segments = speech_timeline(brief, [c.duration_s for c in clips]) if clips else reading_timeline(
+        brief, brief.duration_s)
+    duration = segments[-1].end_s
+
+    text_look = ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns")
+    events = LAYOUTS[style.template](segments, chain, text_look, brief.hashtags)
+    chain.link_used(workdir / "fonts", [brief.hook, *brief.beats, brief.cta, " ".join(brief.hashtags)])
+    (workdir / "captions.ass").write_text(ass.script(events, chain.primary.family, text_look), encoding="utf-8")
+
+    voice = [(segment.start_s, clip) for segment, clip in zip(segments, clips or [])]
+    tracks = find_tracks(look.music_folder, style.music_mood)
+    soundtrack = await build_soundtrack(workdir, duration, seed, style.music_mood, tracks, voice)
+    backdrop = _backdrop(look, segments, workdir, seed)
+
+    inputs = [arg for still in backdrop.inputs for arg in still.args]
+    audio_index = len(backdrop.inputs)
+    graph = ";".join(
+        [backgrounds.prepare_chain(i, still) for i, still in enumerate(backdrop.inputs)]
+        + [backdrop.graph, "[bg]ass=captions.ass:fontsdir=fonts,setsar=1[v]",
+           f"[{audio_index}:a]{soundtrack.normalize}[a]"]
     )
     args = [
-        "-y", "-f", "lavfi", "-i", gradient, "-i", "music.wav",
-        "-filter_complex", graph, "-map", "[v]", "-map", "1:a",
-        "-t", f"{duration}", "-r", str(FPS),
+        "-y", *inputs, "-i", soundtrack.path.name, "-filter_complex", graph, "-map", "[v]", "-map", "[a]",
+        "-t", f"{duration:.3f}", "-r", str(FPS),
         *encoder_args(platform_spec("instagram_reels"), fps=FPS, preset=options.preset, crf=options.crf),
         str(output.resolve()),
     ]
     await run_ffmpeg(args, what=f"rendering '{brief.topic[:40]}'", duration_s=duration, on_progress=on_progress,
                      cwd=workdir)
     return output
+
+
+def _backdrop(look: Look, segments: list[Segment], workdir: Path, seed: int) -> backgrounds.Backdrop:
+    style = look.style
+    colours = style.palette.background
+    if style.template != "kenburns":
+        still = backgrounds.gradient_still(workdir / "backdrop.rgb", colours, seed, SHAPES[style.template],
+                                           (FRAME_W, FRAME_H + backgrounds.PAN_PX))
+        return backgrounds.drifting(still, segments[-1].end_s, FPS)
+    width, height = FRAME_W + backgrounds.PAN_PX // 3, FRAME_H + backgrounds.PAN_PX
+    images = backgrounds.find_images(look.images_folder) if look.images_folder else []
+    if look.images_folder and not images:
+        logger.warning(f"no images in {look.images_folder}: Ken Burns over generated backdrops")
+    lengths = [s.end_s - s.start_s for s in segments]
+    stills = []
+    for index in range(len(lengths)):
+        if images:
+            image = images[(seed + index) % len(images)]
+            link = workdir / f"image-{index}{image.suffix.lower()}"
+            link.unlink(missing_ok=True)
+            link.symlink_to(image.resolve())
+            stills.append(backgrounds.image_still(link, width, height))
+        else:
+            stills.append(backgrounds.gradient_still(
+                workdir / f"backdrop-{index}.rgb", backgrounds.rotated(colours, index), seed + index, "radial", (width, height)))
+    return backgrounds.ken_burns(stills, lengths, FPS)
+
+
+def _warn_missing_glyphs(chain: FontChain, texts: list[str]) -> None:
+    missing = chain.missing(" ".join(texts))
+    if missing:
+        shown = " ".join(f"{ch} (U+{ord(ch):04X})" for ch in missing[:8])
+        packages = ", ".join(package for _, package, _ in SYSTEM_FALLBACKS)
+        logger.warning(f"no installed font draws {shown}; left out of the captions (Debian fonts: {packages})")

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from loguru import logger
 
+from content.look import Look
 from content.platforms import platform_spec
 from content.video_providers import GenerationRequest, VideoProvider
-from content.video_utils import extract_thumbnail, optimize
+from content.preflight import describe_failures, failures, preflight
+from content.video_utils import contact_sheet, extract_thumbnail, optimize
 from core import queue
 from core.errors import DaemonError, MediaError
 from core.home import Home
@@ -59,7 +61,8 @@ class VideoGenerator:
         stage = on_stage or (lambda _stage, _fraction: None)
         account = next(a for a in self.settings.app.accounts if a.name == job.account)
         workdir = self.home.work_dir / f"job-{job.id}"
-        request = GenerationRequest(job_id=job.id, brief=job.brief, palette=account.palette, workdir=workdir)
+        look = Look.of(account, self.settings.app.content, self.home)
+        request = GenerationRequest(job_id=job.id, brief=job.brief, look=look, workdir=workdir)
         errors: list[str] = []
         budget_blocked = 0
         providers = self.ready_providers()
@@ -106,16 +109,20 @@ class VideoGenerator:
         return await self._failed(job, "; ".join(errors))
 
     async def _deliver(self, job: Job, raw: Path, stage: StageCallback) -> tuple[Path, Path, float]:
-        """Optimize into `data/videos/<account>/`, extract the cover; the file appears only when complete."""
+        """Optimize into `data/videos/<account>/`, pass every preflight rule, add the cover and contact sheet."""
         spec = platform_spec(job.platform)
         folder = self.home.videos_dir / job.account
         folder.mkdir(parents=True, exist_ok=True)
         video = folder / f"{job.id:06d}-{_slug(job.brief.topic)}.mp4"
         info = await optimize(raw, spec, video, on_progress=lambda f: stage("optimizing", f))
-        if info.video is None:
-            raise MediaError(f"{video.name}: lost its video stream")
+        stage("preflight", 1.0)
+        problems = failures(await preflight(video, spec))
+        if problems:
+            video.unlink(missing_ok=True)
+            raise MediaError(f"{video.name} fails {spec.name} preflight: {describe_failures(problems)}")
         stage("cover", 1.0)
         thumbnail = await extract_thumbnail(video, at_s=min(1.0, info.duration_s / 3))
+        await contact_sheet(video, info.duration_s)
         return video, thumbnail, info.duration_s
 
     async def _failed(self, job: Job, error: str, provider: str | None = None) -> JobOutcome:

@@ -1,7 +1,10 @@
-"""Make any provider's output fit a platform: remux when it already complies, otherwise transcode; covers."""
+"""Make any provider's output fit a platform: copy what complies, re-encode what doesn't; covers; contact sheets."""
 from __future__ import annotations
 
+import hashlib
+import math
 import os
+import shutil
 from pathlib import Path
 
 from loguru import logger
@@ -9,26 +12,35 @@ from loguru import logger
 from content.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media import MediaInfo, probe
 from content.platforms import PLATFORMS, PlatformSpec, platform_spec
-from content.preflight import check_rules, describe_failures, failures
+from content.preflight import MAX_TRUE_PEAK_DBTP, check_rules, describe_failures, failures
+from content.soundtrack import TARGET_LUFS, build_soundtrack, loudness_meter, normalizer, parse_loudness
 from core.errors import MediaError
 
-__all__ = ["PLATFORMS", "optimize", "extract_thumbnail", "encoder_args", "platform_spec", "transcode_reasons"]
+__all__ = ["PLATFORMS", "optimize", "extract_thumbnail", "contact_sheet", "encoder_args", "platform_spec",
+           "transcode_reasons"]
 
 AUDIO_RATE = 48_000
 DEFAULT_MAXRATE_KBPS = 12_000  # within Meta's 8-12 Mbps recommendation, well under the 25 Mbps cap
+AAC_ARGS = ["-c:a", "aac", "-b:a", "128k", "-ar", str(AUDIO_RATE), "-ac", "2"]
+CONTAINER_ARGS = ["-movflags", "+faststart", "-use_editlist", "0"]
+LOUDNESS_SLACK_LU = 0.5  # audio within this of the target is copied; preflight allows 1 LU
 
 
-def encoder_args(spec: PlatformSpec, *, fps: float | None = None, preset: str = "veryfast", crf: int = 20) -> list[str]:
-    """H.264 High yuv420p with closed 2 s GOPs (Meta's advice), AAC 48 kHz stereo, moov first, no edit lists."""
+def video_encoder_args(spec: PlatformSpec, *, fps: float | None = None, preset: str = "veryfast",
+                       crf: int = 20) -> list[str]:
+    """H.264 High yuv420p, closed GOPs of 2 s (Meta's advice), peak rate capped inside the platform's limit."""
     maxrate = min(DEFAULT_MAXRATE_KBPS, spec.max_video_kbps or DEFAULT_MAXRATE_KBPS)
     gop = str(round(2 * (fps or spec.target_fps)))
     return [
         "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high", "-pix_fmt", "yuv420p",
         "-maxrate", f"{maxrate}k", "-bufsize", f"{maxrate * 2}k",
         "-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-flags", "+cgop",
-        "-c:a", "aac", "-b:a", "128k", "-ar", str(AUDIO_RATE), "-ac", "2",
-        "-movflags", "+faststart", "-use_editlist", "0",
     ]
+
+
+def encoder_args(spec: PlatformSpec, *, fps: float | None = None, preset: str = "veryfast", crf: int = 20) -> list[str]:
+    """Video as above, AAC 48 kHz stereo, moov first, no edit lists."""
+    return [*video_encoder_args(spec, fps=fps, preset=preset, crf=crf), *AAC_ARGS, *CONTAINER_ARGS]
 
 
 def transcode_reasons(info: MediaInfo, spec: PlatformSpec) -> list[str]:
@@ -47,10 +59,13 @@ async def optimize(
     destination: Path | None = None,
     *,
     on_progress: ProgressCallback | None = None,
+    force_transcode: bool = False,
 ) -> MediaInfo:
     """Write `source` as a platform-ready MP4 at `destination` (default: beside it, `.<platform>.mp4`).
 
-    Raises MediaError when the duration is outside the platform's limits or the result is too large.
+    A compliant video stream is copied bit for bit; audio is re-encoded only when its format or loudness is off
+    (a mute clip gets a synthesized music bed). Raises MediaError when the duration is outside the platform's
+    limits or the result is too large.
     """
     spec = platform if isinstance(platform, PlatformSpec) else platform_spec(platform)
     destination = destination or source.with_name(f"{source.stem}.{spec.name}.mp4")
@@ -63,15 +78,22 @@ async def optimize(
             f"{spec.min_duration_s:g}-{spec.max_duration_s:g} s"
         )
     partial = destination.with_name(f".{destination.name}.partial.mp4")
-    reasons = transcode_reasons(info, spec)
-    if reasons:
-        logger.info(f"transcoding {source.name} for {spec.name}: {', '.join(reasons)}")
-        args = _transcode_args(source, info, spec, partial)
-    else:
-        logger.info(f"{source.name} already fits {spec.name}: remuxing with faststart")
-        args = ["-y", "-i", str(source), "-map", "0:v:0", "-map", "0:a:0", "-c", "copy",
-                "-movflags", "+faststart", "-use_editlist", "0", str(partial)]
-    await run_ffmpeg(args, what=f"optimizing {source.name}", duration_s=info.duration_s, on_progress=on_progress)
+    scratch = destination.with_name(f".{destination.name}.work")
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        audio_inputs, audio_args = await _audio_plan(source, info, scratch)
+        reasons = ["forced"] if force_transcode else transcode_reasons(info, spec)
+        if reasons:
+            logger.info(f"transcoding {source.name} for {spec.name}: {', '.join(reasons)}")
+            video_args = _video_transcode_args(info, spec)
+        else:
+            logger.info(f"{source.name}: video already fits {spec.name}, stream copied")
+            video_args = ["-map", "0:v:0", "-c:v", "copy"]
+        await run_ffmpeg(["-y", "-i", str(source), *audio_inputs, *video_args, *audio_args, *CONTAINER_ARGS,
+                          str(partial)],
+                         what=f"optimizing {source.name}", duration_s=info.duration_s, on_progress=on_progress)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     result = await probe(partial)
     if result.size_bytes > spec.max_size_bytes:
         partial.unlink(missing_ok=True)
@@ -84,12 +106,35 @@ async def optimize(
     return await probe(destination)
 
 
-def _transcode_args(source: Path, info: MediaInfo, spec: PlatformSpec, output: Path) -> list[str]:
-    """Fit inside the frame without distortion over a blurred, filled copy of itself; add silence if mute."""
+async def _audio_plan(source: Path, info: MediaInfo, scratch: Path) -> tuple[list[str], list[str]]:
+    """Extra inputs and output arguments for the audio: copy it, normalize it, or add a music bed if mute."""
+    if info.audio is None:
+        seed = int(hashlib.sha256(source.name.encode()).hexdigest()[:8], 16)
+        bed = await build_soundtrack(scratch, info.duration_s, seed, "calm", ())
+        logger.info(f"{source.name} has no audio: adding a music bed")
+        return ["-i", str(bed.path)], ["-map", "1:a:0", "-af", bed.normalize, *AAC_ARGS]
+    stderr = await run_ffmpeg(["-i", str(source), "-map", "0:a:0", "-af", loudness_meter(), "-f", "null", "-"],
+                              what=f"measuring the loudness of {source.name}")
+    measured = parse_loudness(stderr)
+    lufs, peak = measured.integrated_lufs, measured.true_peak_dbtp
+    audio = info.audio
+    fits_format = audio.codec == "aac" and audio.sample_rate == AUDIO_RATE and audio.channels == 2
+    on_target = lufs is not None and abs(lufs - TARGET_LUFS) <= LOUDNESS_SLACK_LU and (peak or 0) <= MAX_TRUE_PEAK_DBTP
+    if fits_format and on_target:
+        return [], ["-map", "0:a:0", "-c:a", "copy"]
+    logger.info(f"{source.name}: audio re-encoded ({'silent' if lufs is None else f'{lufs:.1f} LUFS'})")
+    return [], ["-map", "0:a:0", "-af", normalizer(measured), *AAC_ARGS]
+
+
+def _video_transcode_args(info: MediaInfo, spec: PlatformSpec) -> list[str]:
+    """Scale to the frame; another shape fits inside it, without distortion, over a blurred copy of itself."""
     video = info.video
     assert video is not None
     fps = video.fps if spec.min_fps <= video.fps <= spec.max_fps else spec.target_fps
     w, h = spec.width, spec.height
+    if abs(video.width * h - video.height * w) <= 0.01 * video.height * w:
+        graph = f"[0:v:0]scale={w}:{h}:flags=lanczos,fps={fps:.3f},format=yuv420p,setsar=1[v]"
+        return ["-filter_complex", graph, "-map", "[v]", *video_encoder_args(spec, fps=fps)]
     graph = (
         f"[0:v:0]setsar=1,split=2[bg][fg];"
         f"[bg]scale={w // 4}:{h // 4}:force_original_aspect_ratio=increase,crop={w // 4}:{h // 4},"
@@ -97,13 +142,7 @@ def _transcode_args(source: Path, info: MediaInfo, spec: PlatformSpec, output: P
         f"[fg]scale={w}:{h}:force_original_aspect_ratio=decrease:flags=lanczos[front];"
         f"[blur][front]overlay=(W-w)/2:(H-h)/2,fps={fps:.3f},format=yuv420p,setsar=1[v]"
     )
-    args = ["-y", "-i", str(source)]
-    if info.audio is None:
-        args += ["-f", "lavfi", "-i", f"anullsrc=r={AUDIO_RATE}:cl=stereo"]
-        audio_map = ["-map", "1:a:0", "-shortest"]
-    else:
-        audio_map = ["-map", "0:a:0"]
-    return [*args, "-filter_complex", graph, "-map", "[v]", *audio_map, *encoder_args(spec, fps=fps), str(output)]
+    return ["-filter_complex", graph, "-map", "[v]", *video_encoder_args(spec, fps=fps)]
 
 
 async def extract_thumbnail(video: Path, destination: Path | None = None, at_s: float = 1.0) -> Path:
@@ -113,4 +152,22 @@ async def extract_thumbnail(video: Path, destination: Path | None = None, at_s: 
         ["-y", "-ss", f"{at_s:.3f}", "-i", str(video), "-frames:v", "1", "-q:v", "3", "-update", "1", str(destination)],
         what=f"extracting a cover from {video.name}",
     )
+    return destination
+
+
+def contact_sheet_path(video: Path) -> Path:
+    return video.with_name(f"{video.stem}.sheet.jpg")
+
+
+async def contact_sheet(video: Path, duration_s: float, destination: Path | None = None, every_s: float = 2.0,
+                        columns: int = 5, tile_width: int = 216) -> Path:
+    """A JPEG grid of frames taken every ~`every_s` seconds (at most 30), for reviewing a batch at a glance."""
+    destination = destination or contact_sheet_path(video)
+    count = min(max(math.ceil(duration_s / every_s), 1), 30)
+    rows = math.ceil(count / columns)
+    interval = duration_s / count
+    graph = (f"fps=1/{interval:.4f}:start_time={interval / 2:.4f},scale={tile_width}:-2,"
+             f"tile={columns}x{rows}:padding=4:margin=4:color=0x202020")
+    await run_ffmpeg(["-y", "-i", str(video), "-vf", graph, "-frames:v", "1", "-q:v", "4", "-update", "1",
+                      str(destination)], what=f"drawing the contact sheet of {video.name}")
     return destination

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from core.errors import ConfigError
 from core.home import Home
+from content.fonts import primary_font_path
 from core.secrets import SECRET_NAME
 
 PlatformName = Literal["instagram_reels", "instagram_story", "instagram_feed", "tiktok", "youtube_shorts"]
@@ -69,6 +70,35 @@ class Palette(Strict):
     accent: HexColor = "#ffd166"
 
 
+class Voiceover(Strict):
+    """Narration by espeak-ng (Debian package espeak-ng); without it installed, Reels get music only."""
+
+    enabled: bool = False
+    voice: str = Field("en-us", pattern=r"^[A-Za-z0-9_+-]+$", description="espeak-ng --voices lists them")
+    words_per_minute: int = Field(165, ge=80, le=260)
+
+
+class Style(Strict):
+    """How a persona's Reels look and sound when the local renderer makes them."""
+
+    template: Literal["kinetic", "list", "kenburns"] = Field(
+        "kinetic", description="kinetic captions | numbered list | Ken Burns over images"
+    )
+    font: str = Field("DejaVu Sans", description="a bundled family or a .ttf/.otf/.ttc path under the home")
+    palette: Palette = Palette()
+    images_folder: str = Field("", description="kenburns: photos to pan across (empty: generated backdrops)")
+    music_mood: Literal["upbeat", "calm", "dramatic"] = "upbeat"
+    voiceover: Voiceover = Voiceover()
+
+    @field_validator("font")
+    @classmethod
+    def _font_exists(cls, value: str, info: ValidationInfo) -> str:
+        home_root = (info.context or {}).get("home_root")
+        if home_root is not None:
+            primary_font_path(value, home_root)
+        return value
+
+
 class Account(Strict):
     """A persona the daemon produces for; only trends in its niches feed it (empty niches: every trend)."""
 
@@ -78,11 +108,13 @@ class Account(Strict):
     niches: list[str] = []
     hashtags: list[str] = []
     brief_template: str = Field("default", pattern=r"^[a-z0-9_]+$")
-    palette: Palette = Palette()
+    style: Style = Style()
 
 
 class ContentSettings(Strict):
     prompt_style: str = "vibrant, cinematic, natural light, vertical framing"
+    music_folder: str = Field("data/music", description="tracks in <folder>/<mood>/ are used before synthesis")
+    fonts_folder: str = Field("data/fonts", description="extra fonts tried after the persona's for missing glyphs")
     default_duration_s: int = Field(15, ge=5, le=90)
     aspect_ratio: Literal["9:16"] = "9:16"
 
@@ -188,7 +220,7 @@ class Settings(BaseModel):
 
 def load_settings(home: Home, provider_params: Mapping[str, type[BaseModel]]) -> Settings:
     """Load and validate both files; `provider_params` maps each provider type to the model of its `params`."""
-    context = {"provider_types": provider_params}
+    context = {"provider_types": provider_params, "home_root": home.root}
     app = _load_model(home, home.config_file, AppConfig, context)
     video = _load_model(home, home.video_config_file, VideoConfig, context).video_generation
     for name, provider in video.providers.items():

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from content.briefs import BriefBuilder
-from content.captions import FRAME_H, SAFE_BOTTOM, SAFE_LEFT, SAFE_RIGHT, SAFE_TOP, plan_captions, render_ass
-from content.fonts import text_width
 from core.home import Home
 from tests.conftest import settings_for
 from trends.file_source import read_trend_folder
@@ -70,28 +68,3 @@ def test_every_template_makes_a_valid_brief(home: Home, template: str) -> None:
         assert brief.hook and brief.cta and brief.visual_prompt
         assert set(account.hashtags) <= set(brief.hashtags) and len(brief.hashtags) <= 8
         assert brief.duration_s == settings.app.content.default_duration_s
-
-
-def test_captions_stay_inside_the_safe_area_and_cover_the_video(home: Home) -> None:
-    settings = settings_for(home)
-    builder = BriefBuilder()
-    for item in read_trend_folder(home.data_dir / "trends"):
-        account = settings.app.accounts[0]
-        brief = builder.build(item, account, settings.app.content)
-        captions = plan_captions(brief, brief.duration_s)
-        assert captions[0].start_s == 0 and captions[-1].end_s == brief.duration_s
-        for before, after in zip(captions[:-2], captions[1:-1]):
-            assert after.start_s == pytest.approx(before.end_s)
-        for caption in captions:
-            assert all(text_width(line, caption.size) <= SAFE_RIGHT - SAFE_LEFT for line in caption.lines)
-            block = len(caption.lines) * caption.size * 1.2
-            assert block <= (SAFE_BOTTOM - SAFE_TOP) / (2 if caption.style in ("Cta", "Tags") else 1) + 1
-        assert f"PlayResY: {FRAME_H}" in render_ass(captions, account.palette)
-
-
-def test_text_without_glyphs_is_dropped_not_drawn_as_boxes(home: Home) -> None:
-    settings = settings_for(home)
-    item = trend("Morning run ✨🏃 café. Go now.", 1)
-    brief = BriefBuilder().build(item, settings.app.accounts[0], settings.app.content)
-    ass = render_ass(plan_captions(brief, 15), settings.app.accounts[0].palette)
-    assert "café" in ass and "✨" not in ass and "🏃" not in ass

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict
 
 from content.briefs import Brief
 from content.ffmpeg import ProgressCallback
+from content.look import Look
 from core.secrets import Secrets
-from core.settings import Palette
 
 
 class NoParams(BaseModel):
@@ -22,7 +22,7 @@ class NoParams(BaseModel):
 class GenerationRequest:
     job_id: int
     brief: Brief
-    palette: Palette
+    look: Look
     workdir: Path
 
 

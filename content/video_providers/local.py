@@ -32,7 +32,7 @@ class LocalProvider(VideoProvider):
         output = request.workdir / "local_render.mp4"
         await render_reel(
             request.brief,
-            request.palette,
+            request.look,
             request.workdir,
             output,
             RenderOptions(preset=params.preset, crf=params.crf),

@@ -1,0 +1,130 @@
+"""The local renderer end to end: every template, mixed scripts, loudness, safe area, voiceover, contact sheet."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from content.analysis import analyse
+from content.briefs import Brief
+from content.captions import FRAME_H, FRAME_W, SAFE_BOTTOM, SAFE_LEFT, SAFE_RIGHT, SAFE_TOP, END_CARD_S
+from content.ffmpeg import ffmpeg_exe
+from content.fonts import font_chain
+from content.look import Look
+from content.media import probe_sync
+from content.platforms import platform_spec
+from content.preflight import describe_failures, failures, preflight
+from content.renderer import render_reel
+from content.video_utils import contact_sheet
+from core.home import Home
+from core.settings import Account, ContentSettings, Style, Voiceover
+
+REELS = platform_spec("instagram_reels")
+WORLD_BRIEF = Brief(
+    account="test", template="default", topic="Dawn in Tokyo",
+    hook="Tokyo 東京 at dawn 🌅 is unreal ✨",
+    beats=["Café crème, déjà vu in São Paulo — naïve façades", "مرحبا بالعالم: the city wakes up slowly",
+           "日本語のキャプションも大丈夫です", "Emoji work too 🔥🎉 even mid sentence"],
+    hashtags=["tokyo", "東京", "travel"], cta="Follow for more mornings 🌍", visual_prompt="sunrise city",
+    duration_s=14,
+)
+
+
+def look_for(home: Home, template: str, *, images: str = "", voiceover: bool = False) -> Look:
+    style = Style(template=template, images_folder=images, voiceover=Voiceover(enabled=voiceover))
+    return Look.of(Account(name="test", handle="test", style=style), ContentSettings(), home)
+
+
+def caption_pixels(workdir: Path, duration_s: float) -> tuple[np.ndarray, str]:
+    """Replay the render's own captions.ass over black (4 frames a second): the union of drawn pixels, and
+    libass's verbose log (which names any glyph it could not find)."""
+    result = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "verbose", "-f", "lavfi",
+         "-i", f"color=black:s={FRAME_W}x{FRAME_H}:r=4:d={duration_s:.2f}", "-vf", "ass=captions.ass:fontsdir=fonts",
+         "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        cwd=workdir, capture_output=True, check=True,
+    )
+    frames = np.frombuffer(result.stdout, np.uint8).reshape(-1, FRAME_H, FRAME_W)
+    return frames.max(axis=0), result.stderr.decode(errors="replace")
+
+
+def test_fallback_fonts_cover_every_script_in_the_brief() -> None:
+    chain = font_chain(look_for(Home.at("."), "kinetic").font)
+    text = " ".join([WORLD_BRIEF.hook, *WORLD_BRIEF.beats, WORLD_BRIEF.cta])
+    assert chain.missing(text) == [], "install fonts-noto-cjk and fonts-symbola (.ci/run does) for CJK and emoji"
+    families = {font.family for font, _ in chain.runs(text)}
+    assert {"DejaVu Sans", "Symbola"} <= families and any("CJK" in f for f in families)
+
+
+@pytest.mark.parametrize("template", ["kinetic", "list", "kenburns"])
+async def test_every_template_renders_a_reel_that_passes_preflight(tmp_path: Path, template: str) -> None:
+    images = ""
+    if template == "kenburns":
+        photos = tmp_path / "photos"
+        photos.mkdir()
+        for index, source in enumerate(["testsrc2", "smptehdbars", "rgbtestsrc"]):
+            subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i", f"{source}=s=1600x1200:d=1",
+                            "-frames:v", "1", str(photos / f"photo{index}.jpg")], check=True)
+        images = str(photos)
+    workdir, output = tmp_path / "work", tmp_path / f"{template}.mp4"
+    await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), template, images=images), workdir, output)
+
+    results = await preflight(output, REELS)
+    assert not failures(results), describe_failures(results)
+    info = probe_sync(output)
+    signals = await analyse(output, has_video=True, has_audio=True)
+    assert signals.integrated_lufs == pytest.approx(-14, abs=1.0)
+    assert signals.true_peak_dbtp is not None and signals.true_peak_dbtp <= -1.0
+    assert signals.black_at_start_s == 0 and signals.frozen_spans == ()
+    assert info.duration_s == pytest.approx(WORLD_BRIEF.duration_s, abs=0.1)
+
+    drawn, log = caption_pixels(workdir, info.duration_s)
+    assert "Glyph 0x" not in log and "failed to find any fallback" not in log, log[-2000:]
+    rows, columns = np.nonzero(drawn > 24)
+    assert len(rows) > 10_000, "captions should be visible"
+    assert SAFE_TOP <= rows.min() and rows.max() <= SAFE_BOTTOM
+    assert SAFE_LEFT <= columns.min() and columns.max() <= SAFE_RIGHT
+
+
+async def test_karaoke_lights_one_word_per_event_in_reading_order(tmp_path: Path) -> None:
+    await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), "kinetic"), tmp_path / "work", tmp_path / "k.mp4")
+    events = [line for line in (tmp_path / "work" / "captions.ass").read_text().splitlines()
+              if line.startswith("Dialogue:")]
+    hook_words = len(WORLD_BRIEF.hook.split()) + 1  # 東京 splits into two characters
+    hook_events = events[:hook_words]
+    starts = [line.split(",")[1] for line in hook_events]
+    assert starts == sorted(starts) and len(set(starts)) == hook_words
+    accent = "&H0066D1FF&"  # the default palette's accent, #ffd166, in ASS byte order
+    assert all(line.count(accent) == 1 for line in hook_events)
+
+
+async def test_voiceover_times_the_captions_to_the_speech(tmp_path: Path) -> None:
+    look = look_for(Home.at(tmp_path), "kinetic", voiceover=True)
+    output = await render_reel(WORLD_BRIEF, look, tmp_path / "work", tmp_path / "voiced.mp4")
+    clips = sorted((tmp_path / "work").glob("voice-*.wav"))
+    assert len(clips) == 1 + len(WORLD_BRIEF.beats), "espeak-ng must be installed (.ci/run installs it)"
+    spoken = sum(probe_sync(clip).duration_s + 0.25 for clip in clips)
+    assert probe_sync(output).duration_s == pytest.approx(spoken + END_CARD_S, abs=0.15)
+    assert not failures(await preflight(output, REELS))
+
+
+async def test_without_espeak_the_reel_has_music_only_and_the_log_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog_loguru
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    look = look_for(Home.at(tmp_path), "list", voiceover=True)
+    output = await render_reel(WORLD_BRIEF, look, tmp_path / "work", tmp_path / "music.mp4")
+    assert "espeak-ng is not installed" in caplog_loguru.text
+    assert probe_sync(output).duration_s == pytest.approx(WORLD_BRIEF.duration_s, abs=0.1)
+    assert not list((tmp_path / "work").glob("voice-*.wav"))
+
+
+async def test_contact_sheet_is_a_small_grid_of_frames(tmp_path: Path) -> None:
+    output = await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), "kinetic"), tmp_path / "w", tmp_path / "v.mp4")
+    sheet = await contact_sheet(output, probe_sync(output).duration_s)
+    assert sheet.name == "v.sheet.jpg" and sheet.read_bytes()[:2] == b"\xff\xd8"
+    info = probe_sync(sheet)
+    assert info.video is not None and info.video.width == 5 * 216 + 6 * 4  # 7 frames every 2 s: a 5x2 grid
+    assert sheet.stat().st_size < 500_000
