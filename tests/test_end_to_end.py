@@ -16,6 +16,7 @@ import pytest
 from content.media import probe_sync
 from content.platforms import platform_spec
 from content.preflight import check_rules, failures
+from content.video_utils import contact_sheet_path
 from core.home import Home
 from tests.conftest import ROOT, edit_json, run_cli
 
@@ -39,6 +40,7 @@ def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
         assert info.moov_before_mdat
         assert failures(check_rules(info, platform_spec("instagram_reels"))) == []
         assert Path(video["thumbnail"]).read_bytes()[:2] == b"\xff\xd8"
+        assert contact_sheet_path(Path(video["path"])).read_bytes()[:2] == b"\xff\xd8"
         assert video["provider"] == "local" and video["cost_usd"] == 0
     report = Path(output["report"])
     summary = json.loads((report.parent / "report.json").read_text())
@@ -48,6 +50,7 @@ def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
     assert rows[-1]["provider"] == "TOTAL" and rows[0]["succeeded"] == "3"
     html = report.read_text()
     assert '<b id="videos-made">3</b>' in html and "100%" in html
+    assert html.count(".sheet.jpg\">contact sheet</a>") == 3
     log = (home.logs_dir / "orchestrator.log").read_text()
     assert f"job={videos[0]['job_id']} provider=local" in log
 

@@ -92,7 +92,7 @@ def test_app_config_errors_name_their_path(home: Home, change, path: str, proble
         (lambda v: v["providers"]["local"]["params"].update(api_key="sk-123"), "video_generation.providers.local.params",
          "put API keys in the environment"),
         (lambda v: v["providers"]["local"]["params"].update(crf=99), "video_generation.providers.local.params.crf",
-         "must be <= 30, got 99"),
+         "must be <= 23, got 99"),
         (lambda v: v.update(max_concurrent_generations=0), "video_generation.max_concurrent_generations", ">= 1"),
     ],
 )

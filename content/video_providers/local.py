@@ -16,7 +16,7 @@ class LocalParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     preset: X264Preset = "veryfast"
-    crf: int = Field(21, ge=14, le=30)
+    crf: int = Field(21, ge=14, le=23, description="23 is the quality floor: speed never comes from lower quality")
 
 
 class LocalProvider(VideoProvider):
