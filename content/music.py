@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +53,21 @@ class Groove:
         )
 
 
-def synthesize(duration_s: float, seed: int, mood: str = "upbeat") -> np.ndarray:
-    """Stereo float32 samples in [-1, 1]: soft pad chords, a bass on every beat, a shaker on off-beats."""
+CHUNK_S = 2.0  # synthesized a chunk at a time: memory stays flat however long the Reel
+
+
+def synthesize(duration_s: float, seed: int, mood: str = "upbeat") -> Iterator[np.ndarray]:
+    """Stereo float32 chunks in [-1, 1]: soft pad chords, a bass on every beat, a shaker on off-beats."""
     groove = Groove.from_seed(seed, mood)
-    t = np.arange(int(duration_s * SAMPLE_RATE)) / SAMPLE_RATE
+    noise = np.random.default_rng(seed)
+    total = int(duration_s * SAMPLE_RATE)
+    step = int(CHUNK_S * SAMPLE_RATE)
+    for first in range(0, total, step):
+        t = (np.arange(first, min(first + step, total), dtype=np.float64) / SAMPLE_RATE)
+        yield _chunk(groove, t, noise, duration_s)
+
+
+def _chunk(groove: Groove, t: np.ndarray, noise: np.random.Generator, duration_s: float) -> np.ndarray:
     beat_s = 60.0 / groove.bpm
     bar = (t // (4 * beat_s)).astype(int) % len(groove.progression)
     beat_phase = (t % beat_s) / beat_s
@@ -69,23 +81,19 @@ def synthesize(duration_s: float, seed: int, mood: str = "upbeat") -> np.ndarray
         bass += active * np.sin(2 * np.pi * chord_root / 2 * t)
     pad *= 0.5 + 0.5 * np.sin(2 * np.pi * t / (8 * beat_s)) ** 2  # slow swell
     bass *= np.exp(-beat_phase * 5)
-    shaker = np.random.default_rng(seed).standard_normal(len(t)) * np.exp(-((beat_phase - 0.5) % 1.0) * 40)
+    shaker = noise.standard_normal(len(t)) * np.exp(-((beat_phase - 0.5) % 1.0) * 40)
     mono = 0.09 * pad + groove.bass_level * bass + groove.shaker_level * shaker
-    left = mono + 0.02 * np.roll(shaker, 240)
-    right = mono + 0.02 * np.roll(shaker, -240)
-    stereo = np.stack([left, right], axis=1)
+    stereo = np.stack([mono + 0.02 * np.roll(shaker, 240), mono + 0.02 * np.roll(shaker, -240)], axis=1)
     fade = np.minimum(1.0, np.minimum(t / 0.5, (duration_s - t) / 1.5)).clip(0, 1)[:, None]
-    stereo = np.tanh(2.0 * stereo / max(np.abs(stereo).max(), 1e-9))  # soft saturation: fewer peaks to limit later
-    stereo *= fade
-    return (stereo / max(np.abs(stereo).max(), 1e-9) * 0.8).astype(np.float32)
+    # Soft saturation keeps peaks low (the soundtrack is normalized to -14 LUFS afterwards, so level is free).
+    return (np.tanh(1.5 * stereo) * fade * 0.8).astype(np.float32)
 
 
 def write_music_bed(path: Path, duration_s: float, seed: int, mood: str = "upbeat") -> Path:
-    samples = synthesize(duration_s, seed, mood)
-    pcm = (samples * 32767).astype("<i2")
     with wave.open(str(path), "wb") as out:
         out.setnchannels(2)
         out.setsampwidth(2)
         out.setframerate(SAMPLE_RATE)
-        out.writeframes(pcm.tobytes())
+        for samples in synthesize(duration_s, seed, mood):
+            out.writeframes((samples * 32767).astype("<i2").tobytes())
     return path

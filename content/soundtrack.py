@@ -18,7 +18,8 @@ from content.voiceover import Clip
 from core.errors import MediaError
 
 TARGET_LUFS = -14.0
-TARGET_TRUE_PEAK = -1.5  # 0.5 dB below the -1 dBTP ceiling: AAC encoding adds a little overshoot
+TARGET_TRUE_PEAK = -2.0  # 1 dB below the -1 dBTP ceiling: AAC encoding of peaky speech overshoots
+LIMITER = "alimiter=limit=0.79:attack=5:release=50:level=false"  # -2 dBFS, in case loudnorm's own limiter lets through
 TARGET_LRA = 11.0
 MUSIC_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac"}
 SILENCE_LUFS = -69.0  # ebur128 reports -70 LUFS for digital silence
@@ -110,7 +111,7 @@ def normalizer(measured: Loudness) -> str:
         f"loudnorm=I={TARGET_LUFS:g}:TP={TARGET_TRUE_PEAK:g}:LRA={max(TARGET_LRA, measured.range_lu):g}:"
         f"measured_I={measured.integrated_lufs:g}:measured_TP={measured.true_peak_dbtp:g}:"
         f"measured_LRA={measured.range_lu:g}:measured_thresh={measured.gate_lufs:g}:linear=true,"
-        f"aresample={SAMPLE_RATE}"
+        f"aresample={SAMPLE_RATE},{LIMITER}"
     )
 
 
