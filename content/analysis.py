@@ -28,12 +28,14 @@ class Signals:
 
 
 async def analyse(path: Path, *, has_video: bool, has_audio: bool) -> Signals:
+    if not (has_video or has_audio):
+        return Signals(None, None, 0.0, ())
     args = ["-i", str(path)]
     if has_video:
         args += ["-map", "0:v:0", "-vf", f"scale={ANALYSIS_WIDTH}:-2,{BLACK_FILTER},{FREEZE_FILTER}"]
     if has_audio:
         args += ["-map", "0:a:0", "-af", loudness_meter()]
-    stderr = await run_ffmpeg([*args, "-f", "null", "-"], what=f"analysing {path.name}") if args[2:] else ""
+    stderr = await run_ffmpeg([*args, "-f", "null", "-"], what=f"analysing {path.name}")
     loudness = parse_loudness(stderr) if has_audio else None
     lufs, peak = (loudness.integrated_lufs, loudness.true_peak_dbtp) if loudness else (None, None)
     black = [(float(a), float(b)) for a, b in _BLACK.findall(stderr)]

@@ -45,10 +45,6 @@ class Segment:
     end_s: float
     words: tuple[Word, ...]
 
-    @property
-    def text(self) -> str:
-        return join_words(self.words)
-
 
 @dataclass(frozen=True)
 class Block:

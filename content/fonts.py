@@ -49,6 +49,7 @@ class Font:
         return ord(char) in self.advances
 
 
+@cache
 def load_font(path: Path, index: int = 0) -> Font:
     """Read the name, character map and advance widths of one face (of a .ttf/.otf, or face `index` of a .ttc)."""
     font = TTFont(path, fontNumber=index, lazy=True) if path.suffix.lower() == ".ttc" else TTFont(path, lazy=True)
@@ -145,13 +146,8 @@ class FontChain:
         """Fonts load on first need, so Latin-only captions never pay for reading a 20 MB CJK collection."""
         while len(self._loaded) <= index and len(self._loaded) < len(self._candidates):
             path, face = self._candidates[len(self._loaded)]
-            self._loaded.append(_cached_font(path, face))
+            self._loaded.append(load_font(path, face))
         return self._loaded[index] if index < len(self._loaded) else None
-
-
-@cache
-def _cached_font(path: Path, index: int) -> Font:
-    return load_font(path, index)
 
 
 @cache

@@ -21,21 +21,16 @@ Layout = Callable[[Sequence[Segment], FontChain, TextLook, list[str]], list[Even
 def kinetic(segments: Sequence[Segment], chain: FontChain, look: TextLook, hashtags: list[str]) -> list[Event]:
     """Big centred captions, one at a time, each word lit as it is read."""
     events: list[Event] = []
-    margin = _margin(look)
     for segment in segments[:-1]:
-        size = 100 if segment.role == "hook" else 84
-        block = fit_block(segment.words, chain, size, SAFE_HEIGHT - 2 * margin, SAFE_WIDTH - 2 * margin)
-        events += karaoke(block, chain, look, CENTRE_X, CENTRE_Y, segment.start_s, segment.end_s)
+        events += _centred(segment, chain, look, 100 if segment.role == "hook" else 84)
     return events + end_card(segments[-1], chain, look, hashtags)
 
 
 def numbered_list(segments: Sequence[Segment], chain: FontChain, look: TextLook, hashtags: list[str]) -> list[Event]:
     """The hook becomes a title; beats stack up as a numbered list, the current one lit word by word."""
     hook, beats, cta = segments[0], segments[1:-1], segments[-1]
-    margin = _margin(look)
-    width = SAFE_WIDTH - 2 * margin
-    events = karaoke(fit_block(hook.words, chain, 100, SAFE_HEIGHT - 2 * margin, width), chain, look,
-                     CENTRE_X, CENTRE_Y, hook.start_s, hook.end_s)
+    margin, width = _margin(look), _width(look)
+    events = _centred(hook, chain, look, 100)
     title = fit_block(hook.words, chain, 60, SAFE_HEIGHT * 0.25, width)
     title_top = SAFE_TOP + margin
     list_top = title_top + title.height + 40
@@ -56,10 +51,8 @@ def numbered_list(segments: Sequence[Segment], chain: FontChain, look: TextLook,
 def captions_below(segments: Sequence[Segment], chain: FontChain, look: TextLook, hashtags: list[str]) -> list[Event]:
     """Ken Burns: the hook centred, then captions in boxes low in the safe area so the photos stay visible."""
     hook, beats, cta = segments[0], segments[1:-1], segments[-1]
-    margin = _margin(look)
-    width = SAFE_WIDTH - 2 * margin
-    events = karaoke(fit_block(hook.words, chain, 92, SAFE_HEIGHT - 2 * margin, width), chain, look,
-                     CENTRE_X, CENTRE_Y, hook.start_s, hook.end_s)
+    margin, width = _margin(look), _width(look)
+    events = _centred(hook, chain, look, 92)
     for segment in beats:
         block = fit_block(segment.words, chain, 64, SAFE_HEIGHT * 0.45, width)
         centre = round(SAFE_BOTTOM - margin - block.height / 2)
@@ -69,8 +62,7 @@ def captions_below(segments: Sequence[Segment], chain: FontChain, look: TextLook
 
 def end_card(cta: Segment, chain: FontChain, look: TextLook, hashtags: list[str]) -> list[Event]:
     """The call to action above the middle, the hashtags below it."""
-    margin = _margin(look)
-    width = SAFE_WIDTH - 2 * margin
+    margin, width = _margin(look), _width(look)
     half = SAFE_HEIGHT / 2 - margin - 20
     action = fit_block(cta.words, chain, 80, half, width)
     tags = fit_block(time_words(" ".join(f"#{t}" for t in hashtags), cta.start_s, cta.end_s), chain, 48, half,
@@ -94,6 +86,16 @@ def _fit_items(beats: Sequence[Segment], chain: FontChain, height: float, width:
         if sum(b.height for b in blocks) + 24 * (len(blocks) - 1) <= height or size <= 28:
             return blocks
         size -= 4
+
+
+def _centred(segment: Segment, chain: FontChain, look: TextLook, max_size: int) -> list[Event]:
+    """A segment as large as fits in the whole safe area, centred in it, lit word by word."""
+    block = fit_block(segment.words, chain, max_size, SAFE_HEIGHT - 2 * _margin(look), _width(look))
+    return karaoke(block, chain, look, CENTRE_X, CENTRE_Y, segment.start_s, segment.end_s)
+
+
+def _width(look: TextLook) -> int:
+    return SAFE_WIDTH - 2 * _margin(look)
 
 
 def _margin(look: TextLook) -> int:

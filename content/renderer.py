@@ -47,7 +47,8 @@ async def render_reel(
     style = look.style
     seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
     chain = font_chain(look.font, look.fonts_folder)
-    _warn_missing_glyphs(chain, [brief.hook, *brief.beats, brief.cta, *brief.hashtags])
+    texts = [brief.hook, *brief.beats, brief.cta, " ".join(brief.hashtags)]
+    _warn_missing_glyphs(chain, texts)
 
     clips = await narrate([brief.hook, *brief.beats], style.voiceover, workdir)
     segments = speech_timeline(brief, [c.duration_s for c in clips]) if clips else reading_timeline(
@@ -56,7 +57,7 @@ async def render_reel(
 
     text_look = ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns")
     events = LAYOUTS[style.template](segments, chain, text_look, brief.hashtags)
-    chain.link_used(workdir / "fonts", [brief.hook, *brief.beats, brief.cta, " ".join(brief.hashtags)])
+    chain.link_used(workdir / "fonts", texts)
     (workdir / "captions.ass").write_text(ass.script(events, chain.primary.family, text_look), encoding="utf-8")
 
     voice = [(segment.start_s, clip) for segment, clip in zip(segments, clips or [])]

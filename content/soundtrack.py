@@ -44,10 +44,9 @@ async def build_soundtrack(
 ) -> Soundtrack:
     """Mix music (and `voice` clips at their start times) to `duration_s` and measure its loudness in one pass."""
     if tracks:
-        music_input = ["-stream_loop", "-1", "-i", str(random.Random(seed).choice(list(tracks)).resolve())]
+        inputs = ["-stream_loop", "-1", "-i", str(random.Random(seed).choice(list(tracks)).resolve())]
     else:
-        music_input = ["-i", write_music_bed(workdir / "music.wav", duration_s, seed, mood).name]
-    inputs = [*music_input]
+        inputs = ["-i", write_music_bed(workdir / "music.wav", duration_s, seed, mood).name]
     fade_start = max(duration_s - 1.5, 0)
     graph = [f"[0:a]aformat=sample_rates={SAMPLE_RATE}:channel_layouts=stereo,atrim=0:{duration_s:.3f},"
              f"afade=t=out:st={fade_start:.3f}:d=1.5[music]"]
