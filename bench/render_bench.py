@@ -95,14 +95,14 @@ def case_moviepy(workdir: Path, duration_s: float) -> dict[str, float]:
     if not audio.exists():
         asyncio.run(render_reel(brief, look, workdir / "work", workdir / "render.mp4"))
     started = time.perf_counter()
-    height = captions.FRAME_H + backgrounds.PAN_PX
+    height = captions.FRAME_H + backgrounds.DRIFT_PX
     raw = workdir / "still.rgb"
     backgrounds.gradient_still(raw, look.style.palette.background, 1, "radial", (captions.FRAME_W, height))
     small = np.fromfile(raw, np.uint8).reshape(height // 4, captions.FRAME_W // 4, 3)
     still = small.repeat(4, axis=0).repeat(4, axis=1)
-    period = backgrounds.PAN_PERIOD_S
+    drift, step, rate = backgrounds.DRIFT_PX, backgrounds.DRIFT_STEP_PX, backgrounds.DRIFT_STEPS_PER_S
     pan = ImageClip(still).with_duration(duration_s).with_position(
-        lambda t: (0, -backgrounds.PAN_PX * (1 - np.cos(2 * np.pi * t / period)) / 2))
+        lambda t: (0, -(drift - abs(drift - (step * int(t * rate)) % (2 * drift)))))
     clips = [pan]
     palette = look.style.palette
     for segment in captions.reading_timeline(brief, duration_s)[:-1]:

@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from content.captions import FRAME_H, FRAME_W, Block, Word
 from content.fonts import FontChain
 
-FADE_MS = 150
-POP = r"\fscx88\fscy88\t(0,180,\fscx100\fscy100)"
-
 
 @dataclass(frozen=True)
 class Event:
@@ -52,9 +49,12 @@ def script(events: Sequence[Event], family: str, look: TextLook) -> str:
 
 def karaoke(
     block: Block, chain: FontChain, look: TextLook, x: int, y: int, start_s: float, end_s: float,
-    *, pop: bool = True, align: int = 5,
+    *, align: int = 5,
 ) -> list[Event]:
     """One event per word, each drawing the whole block with that word in the accent colour.
+
+    Blocks cut in and out without fades: captions are drawn only on frames where the picture changes
+    (content/caption_burn.py), and an animated transition would be a picture per frame.
 
     (x, y) is the anchor named by ASS alignment `align` (5: the block's centre; 4: its left edge, middle height).
     """
@@ -63,18 +63,15 @@ def karaoke(
     for index, word in enumerate(words):
         begin = start_s if index == 0 else word.start_s
         finish = end_s if index == len(words) - 1 else words[index + 1].start_s
-        intro = (POP if pop else "") + rf"\fad({FADE_MS},0)" if index == 0 else ""
-        outro = rf"\fad(0,{FADE_MS})" if index == len(words) - 1 else ""
-        tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}{intro}{outro}}}"
+        tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}}}"
         events.append(Event(begin, finish, tags + draw(block, chain, look.text, look.accent, highlight=word)))
     return events
 
 
 def still(block: Block, chain: FontChain, colour: str, x: int, y: int, start_s: float, end_s: float,
-          *, fade: bool = True, align: int = 5, alpha: int = 0) -> Event:
+          *, align: int = 5, alpha: int = 0) -> Event:
     """A block shown without highlighting (titles, hashtags, list items already read, dimmed by `alpha`)."""
-    fades = rf"\fad({FADE_MS},{FADE_MS})" if fade else ""
-    tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}\1a&H{alpha:02X}&{fades}}}"
+    tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}\1a&H{alpha:02X}&}}"
     return Event(start_s, end_s, tags + draw(block, chain, colour, colour))
 
 
@@ -98,9 +95,14 @@ def ass_colour(hex_colour: str, alpha: int = 0) -> str:
     return f"&H{alpha:02X}{b}{g}{r}".upper()
 
 
+def centis(seconds: float) -> int:
+    """ASS times are whole centiseconds."""
+    return round(seconds * 100)
+
+
 def _time(seconds: float) -> str:
-    centis = round(seconds * 100)
-    return f"{centis // 360000}:{centis // 6000 % 60:02d}:{centis // 100 % 60:02d}.{centis % 100:02d}"
+    cs = centis(seconds)
+    return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
 
 
 def _escape(text: str) -> str:

@@ -2,7 +2,7 @@
 
 Each backdrop is one still, decoded, scaled and converted to yuv420p once, then repeated by ffmpeg's `loop` filter and
 panned with `crop` (which only moves data pointers). A smooth still panned by whole pixels is what x264 predicts best,
-so the render stays close to the cost of encoding a static frame (bench/render_bench.py measures the ratio).
+and the fewer frames move the cheaper it is (bench/render_bench.py measures the ratio to a static frame).
 """
 from __future__ import annotations
 
@@ -14,8 +14,13 @@ import numpy as np
 
 from content.captions import FRAME_H, FRAME_W
 
-PAN_PX = 360  # how far a backdrop drifts (pixels), eased back and forth
-PAN_PERIOD_S = 16.0
+# Gradient backdrops drift up and down, DRIFT_PX at most, in whole steps of DRIFT_STEP_PX once a second. A step of the
+# smooth gradient changes no pixel by more than a few levels, so it reads as a slow drift, while x264 pays for one moved
+# frame a second instead of thirty. The steps also keep the picture from ever freezing for 2 s (preflight's rule).
+DRIFT_PX = 120
+DRIFT_STEP_PX = 8
+DRIFT_STEPS_PER_S = 1
+PAN_PX = 360  # how far a Ken Burns photo pans over its segment
 STILL_SCALE = 4  # gradients are drawn at quarter size and upscaled once by ffmpeg (they have no fine detail)
 CROSSFADE_S = 0.5
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
@@ -33,6 +38,7 @@ class Input:
 class Backdrop:
     inputs: list[Input]
     graph: str  # consumes [bg0], [bg1]... and yields [bg]
+    moves: tuple[int, ...] | None  # the frames where the picture steps (None: it changes on every frame)
 
 
 def gradient_still(path: Path, colours: list[str], seed: int, shape: str, size: tuple[int, int]) -> Input:
@@ -73,9 +79,13 @@ def image_still(path: Path, width: int, height: int) -> Input:
 
 
 def drifting(still: Input, duration_s: float, fps: int) -> Backdrop:
-    """One still drifting up and down (kinetic and list templates)."""
-    y = f"{PAN_PX}*(1-cos(2*PI*t/{PAN_PERIOD_S}))/2"
-    return Backdrop([still], f"[bg0]{_loop(duration_s, fps)},crop={FRAME_W}:{FRAME_H}:0:'{y}'[bg]")
+    """One still drifting slowly up and down (kinetic and list templates), a step every `fps / DRIFT_STEPS_PER_S`
+    frames (counted in frames, so the steps land exactly where `moves` says)."""
+    every = fps // DRIFT_STEPS_PER_S
+    travelled = f"{DRIFT_STEP_PX}*floor(n/{every})"
+    y = f"{DRIFT_PX}-abs({DRIFT_PX}-mod({travelled},{2 * DRIFT_PX}))"  # there and back again
+    moves = tuple(range(every, round(duration_s * fps), every))
+    return Backdrop([still], f"[bg0]{_loop(duration_s, fps)},crop={FRAME_W}:{FRAME_H}:0:'{y}'[bg]", moves)
 
 
 def ken_burns(stills: list[Input], lengths: list[float], fps: int) -> Backdrop:
@@ -93,7 +103,7 @@ def ken_burns(stills: list[Input], lengths: list[float], fps: int) -> Backdrop:
         chain.append(f"[{previous}][k{index}]xfade=transition=fade:duration={CROSSFADE_S}:offset={offset:.3f}[x{index}]")
         previous = f"x{index}"
     graph = ";".join(parts + chain) + f";[{previous}]null[bg]"
-    return Backdrop(stills, graph)
+    return Backdrop(stills, graph, None)
 
 
 def find_images(folder: Path) -> list[Path]:
@@ -106,9 +116,11 @@ def rotated(colours: list[str], by: int) -> list[str]:
 
 
 def _loop(duration_s: float, fps: int) -> str:
-    """Repeat the one prepared frame; format conversion already happened once, before the loop."""
+    """Repeat the one prepared frame; format conversion already happened once, before the loop. The time base is set
+    to 1/fps first: in the input's own (1/25 for raw frames) frame N at N/30 s would round, and frames would be
+    dropped and doubled on the way out."""
     frames = max(round(duration_s * fps), 1)
-    return f"loop=loop={frames - 1}:size=1:start=0,setpts=N/{fps}/TB"
+    return f"loop=loop={frames - 1}:size=1:start=0,settb=1/{fps},setpts=N"
 
 
 def _rgb(colour: str) -> tuple[float, float, float]:

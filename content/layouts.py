@@ -41,8 +41,8 @@ def numbered_list(segments: Sequence[Segment], chain: FontChain, look: TextLook,
     x = SAFE_LEFT + margin
     for index, (segment, block) in enumerate(zip(beats, items)):
         centre = round(y + block.height / 2)
-        events += karaoke(block, chain, look, x, centre, segment.start_s, segment.end_s, pop=False, align=4)
-        events.append(still(block, chain, look.text, x, centre, segment.end_s, cta.start_s, fade=False, align=4,
+        events += karaoke(block, chain, look, x, centre, segment.start_s, segment.end_s, align=4)
+        events.append(still(block, chain, look.text, x, centre, segment.end_s, cta.start_s, align=4,
                             alpha=DIM_ALPHA))
         y += block.height + 24
     return events + end_card(cta, chain, look, hashtags)

@@ -1,18 +1,20 @@
-"""The local renderer: a brief and a persona's look become a finished Reel in one ffmpeg run (no frame loops).
+"""The local renderer: a brief and a persona's look become a finished Reel through ffmpeg filtergraphs (no Python
+frame loops).
 
-Steps: time the captions (to reading speed, or to the voiceover), lay them out with the persona's template, mix and
-measure the soundtrack, then one filtergraph: backdrop → libass captions → x264, with the loudness correction applied
-to the audio on the way.
+Steps: time the captions (to reading speed, or to the voiceover), lay them out with the persona's template, then
+encode the picture (backdrop → captions, content/caption_burn.py → x264) and the sound (mixed, measured, brought to
+-14 LUFS) side by side, and mux them.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from loguru import logger
 
-from content import ass, backgrounds
+from content import ass, backgrounds, caption_burn
 from content.briefs import Brief
 from content.captions import FRAME_H, FRAME_W, Segment, reading_timeline, speech_timeline
 from content.ffmpeg import ProgressCallback, run_ffmpeg
@@ -21,8 +23,8 @@ from content.layouts import LAYOUTS
 from content.look import Look
 from content.platforms import platform_spec
 from content.soundtrack import build_soundtrack, find_tracks
-from content.video_utils import encoder_args
-from content.voiceover import narrate
+from content.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_args
+from content.voiceover import Clip, narrate
 
 FPS = 30
 SHAPES = {"kinetic": "radial", "list": "linear", "kenburns": "linear"}
@@ -61,26 +63,46 @@ async def render_reel(
     (workdir / "captions.ass").write_text(ass.script(events, chain.primary.family, text_look), encoding="utf-8")
 
     voice = [(segment.start_s, clip) for segment, clip in zip(segments, clips or [])]
-    tracks = find_tracks(look.music_folder, style.music_mood)
-    soundtrack = await build_soundtrack(workdir, duration, seed, style.music_mood, tracks, voice)
-    backdrop = _backdrop(look, segments, workdir, seed)
+    video, sound = workdir / "video.mp4", workdir / "sound.m4a"
+    try:  # the picture and the sound are encoded side by side, then muxed
+        async with asyncio.TaskGroup() as group:
+            group.create_task(_encode_picture(brief, look, segments, events, seed, video, options, on_progress))
+            group.create_task(_encode_sound(look, duration, seed, voice, sound))
+    except ExceptionGroup as errors:
+        raise errors.exceptions[0] from None
+    await run_ffmpeg(["-y", "-i", video.name, "-i", sound.name, "-map", "0:v", "-map", "1:a", "-c", "copy",
+                      "-t", f"{duration:.3f}", *CONTAINER_ARGS, str(output.resolve())], what="muxing", cwd=workdir)
+    return output
 
-    inputs = [arg for still in backdrop.inputs for arg in still.args]
-    audio_index = len(backdrop.inputs)
+
+async def _encode_picture(
+    brief: Brief, look: Look, segments: list[Segment], events: list[ass.Event], seed: int, video: Path,
+    options: RenderOptions, on_progress: ProgressCallback | None,
+) -> None:
+    """Backdrop → captions (drawn only where the picture changes) → x264, in one ffmpeg run."""
+    duration = segments[-1].end_s
+    backdrop = _backdrop(look, segments, video.parent, seed)
+    frames = None if backdrop.moves is None else caption_burn.changed_frames(events, FPS, duration, backdrop.moves)
     graph = ";".join(
         [backgrounds.prepare_chain(i, still) for i, still in enumerate(backdrop.inputs)]
-        + [backdrop.graph, "[bg]ass=captions.ass:fontsdir=fonts,setsar=1[v]",
-           f"[{audio_index}:a]{soundtrack.normalize}[a]"]
+        + [backdrop.graph, caption_burn.burn("captions.ass", "fonts", FPS, frames, "bg", "v")]
     )
-    args = [
-        "-y", *inputs, "-i", soundtrack.path.name, "-filter_complex", graph, "-map", "[v]", "-map", "[a]",
-        "-t", f"{duration:.3f}", "-r", str(FPS),
-        *encoder_args(platform_spec("instagram_reels"), fps=FPS, preset=options.preset, crf=options.crf),
-        str(output.resolve()),
-    ]
-    await run_ffmpeg(args, what=f"rendering '{brief.topic[:40]}'", duration_s=duration, on_progress=on_progress,
-                     cwd=workdir)
-    return output
+    await run_ffmpeg(
+        ["-y", *[arg for still in backdrop.inputs for arg in still.args], "-filter_complex", graph, "-map", "[v]",
+         "-t", f"{duration:.3f}", "-r", str(FPS),
+         *video_encoder_args(platform_spec("instagram_reels"), fps=FPS, preset=options.preset, crf=options.crf),
+         video.name],
+        what=f"rendering '{brief.topic[:40]}'", duration_s=duration, on_progress=on_progress, cwd=video.parent,
+    )
+
+
+async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tuple[float, Clip]],
+                        sound: Path) -> None:
+    """Music (and narration) mixed, measured, then brought to -14 LUFS while encoding to AAC."""
+    tracks = find_tracks(look.music_folder, look.style.music_mood)
+    soundtrack = await build_soundtrack(sound.parent, duration_s, seed, look.style.music_mood, tracks, voice)
+    await run_ffmpeg(["-y", "-i", soundtrack.path.name, "-af", soundtrack.normalize, *AAC_ARGS, sound.name],
+                     what="encoding the soundtrack", cwd=sound.parent)
 
 
 def _backdrop(look: Look, segments: list[Segment], workdir: Path, seed: int) -> backgrounds.Backdrop:
@@ -88,7 +110,7 @@ def _backdrop(look: Look, segments: list[Segment], workdir: Path, seed: int) -> 
     colours = style.palette.background
     if style.template != "kenburns":
         still = backgrounds.gradient_still(workdir / "backdrop.rgb", colours, seed, SHAPES[style.template],
-                                           (FRAME_W, FRAME_H + backgrounds.PAN_PX))
+                                           (FRAME_W, FRAME_H + backgrounds.DRIFT_PX))
         return backgrounds.drifting(still, segments[-1].end_s, FPS)
     width, height = FRAME_W + backgrounds.PAN_PX // 3, FRAME_H + backgrounds.PAN_PX
     images = backgrounds.find_images(look.images_folder) if look.images_folder else []

@@ -6,6 +6,7 @@ delivering at that level means the platform neither turns us down nor up.
 """
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 from collections.abc import Sequence
@@ -46,7 +47,8 @@ async def build_soundtrack(
     if tracks:
         inputs = ["-stream_loop", "-1", "-i", str(random.Random(seed).choice(list(tracks)).resolve())]
     else:
-        inputs = ["-i", write_music_bed(workdir / "music.wav", duration_s, seed, mood).name]
+        bed = await asyncio.to_thread(write_music_bed, workdir / "music.wav", duration_s, seed, mood)  # loop stays free
+        inputs = ["-i", bed.name]
     fade_start = max(duration_s - 1.5, 0)
     graph = [f"[0:a]aformat=sample_rates={SAMPLE_RATE}:channel_layouts=stereo,atrim=0:{duration_s:.3f},"
              f"afade=t=out:st={fade_start:.3f}:d=1.5[music]"]

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from content import caption_burn
 from content.analysis import analyse
+from content.ass import Event
 from content.briefs import Brief
 from content.captions import FRAME_H, FRAME_W, SAFE_BOTTOM, SAFE_LEFT, SAFE_RIGHT, SAFE_TOP, END_CARD_S
 from content.ffmpeg import ffmpeg_exe
@@ -98,6 +100,35 @@ async def test_karaoke_lights_one_word_per_event_in_reading_order(tmp_path: Path
     assert starts == sorted(starts) and len(set(starts)) == hook_words
     accent = "&H0066D1FF&"  # the default palette's accent, #ffd166, in ASS byte order
     assert all(line.count(accent) == 1 for line in hook_events)
+
+
+def burnt_crcs(workdir: Path, duration_s: float, frames: list[int] | None) -> list[str]:
+    """CRC of every frame of the render's captions burnt into a plain background, drawing `frames` (None: all)."""
+    graph = (f"color=c=0x406080:s={FRAME_W}x{FRAME_H}:r=30:d={duration_s},format=yuv420p[bg];"
+             + caption_burn.burn("captions.ass", "fonts", 30, frames, "bg", "v"))
+    out = subprocess.run([ffmpeg_exe(), "-v", "error", "-filter_complex", graph, "-map", "[v]", "-fps_mode",
+                          "passthrough", "-f", "framecrc", "-"], cwd=workdir, capture_output=True, text=True,
+                         check=True).stdout
+    return [line.split(",")[-1].strip() for line in out.splitlines() if line and not line.startswith("#")]
+
+
+async def test_captions_drawn_only_where_the_picture_changes_equal_drawing_every_frame(tmp_path: Path) -> None:
+    workdir = tmp_path / "work"
+    await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), "list"), workdir, tmp_path / "list.mp4")
+    times = [line.split(",")[1:3] for line in (workdir / "captions.ass").read_text().splitlines()
+             if line.startswith("Dialogue:")]
+    events = [Event(seconds(start), seconds(end), "") for start, end in times]
+    duration = WORLD_BRIEF.duration_s
+    frames = caption_burn.changed_frames(events, 30, duration)
+    assert len(frames) < duration * 30 / 3, "most frames repeat the one before"
+    every = burnt_crcs(workdir, duration, None)
+    assert len(every) == duration * 30 and len(set(every)) > 30
+    assert burnt_crcs(workdir, duration, frames) == every
+
+
+def seconds(ass_time: str) -> float:
+    hours, minutes, rest = ass_time.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(rest)
 
 
 async def test_voiceover_times_the_captions_to_the_speech(tmp_path: Path) -> None:
