@@ -5,6 +5,7 @@ import hashlib
 import math
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from loguru import logger
@@ -13,7 +14,9 @@ from content.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media import MediaInfo, probe
 from content.platforms import PLATFORMS, PlatformSpec, platform_spec
 from content.preflight import MAX_TRUE_PEAK_DBTP, check_rules, describe_failures, failures
-from content.soundtrack import TARGET_LUFS, build_soundtrack, loudness_meter, normalizer, parse_loudness
+from content.soundtrack import (
+    TARGET_LUFS, Loudness, build_soundtrack, loudness_meter, normalizer, parse_loudness,
+)
 from core.errors import MediaError
 
 __all__ = ["PLATFORMS", "optimize", "extract_thumbnail", "contact_sheet", "encoder_args", "platform_spec",
@@ -80,18 +83,29 @@ async def optimize(
     partial = destination.with_name(f".{destination.name}.partial.mp4")
     scratch = destination.with_name(f".{destination.name}.work")
     scratch.mkdir(parents=True, exist_ok=True)
+    reasons = ["forced"] if force_transcode else transcode_reasons(info, spec)
+    what = f"optimizing {source.name}"
     try:
-        audio_inputs, audio_args = await _audio_plan(source, info, scratch)
-        reasons = ["forced"] if force_transcode else transcode_reasons(info, spec)
         if reasons:
             logger.info(f"transcoding {source.name} for {spec.name}: {', '.join(reasons)}")
             video_args = _video_transcode_args(info, spec)
         else:
             logger.info(f"{source.name}: video already fits {spec.name}, stream copied")
             video_args = ["-map", "0:v:0", "-c:v", "copy"]
-        await run_ffmpeg(["-y", "-i", str(source), *audio_inputs, *video_args, *audio_args, *CONTAINER_ARGS,
-                          str(partial)],
-                         what=f"optimizing {source.name}", duration_s=info.duration_s, on_progress=on_progress)
+        if info.audio is not None and not reasons:
+            # A remux: copy both streams and measure the audio in the same pass; redo only audio that is off.
+            stderr = await run_ffmpeg(["-y", "-i", str(source), *video_args, "-map", "0:a:0", "-c:a", "copy",
+                                       *CONTAINER_ARGS, str(partial), "-map", "0:a:0", "-af", loudness_meter(),
+                                       "-f", "null", "-"], what=what, duration_s=info.duration_s,
+                                      on_progress=on_progress)
+            audio_args = _audio_fix(source, info, parse_loudness(stderr))
+            if audio_args:
+                await run_ffmpeg(["-y", "-i", str(source), *video_args, *audio_args, *CONTAINER_ARGS, str(partial)],
+                                 what=what, duration_s=info.duration_s)
+        else:
+            audio_inputs, audio_args = await _audio_plan(source, info, scratch)
+            await run_ffmpeg(["-y", "-i", str(source), *audio_inputs, *video_args, *audio_args, *CONTAINER_ARGS,
+                              str(partial)], what=what, duration_s=info.duration_s, on_progress=on_progress)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     result = await probe(partial)
@@ -103,7 +117,7 @@ async def optimize(
         partial.unlink(missing_ok=True)
         raise MediaError(f"{source.name}: optimized file still fails {spec.name}: {describe_failures(problems)}")
     os.replace(partial, destination)
-    return await probe(destination)
+    return replace(result, path=destination)
 
 
 async def _audio_plan(source: Path, info: MediaInfo, scratch: Path) -> tuple[list[str], list[str]]:
@@ -115,15 +129,20 @@ async def _audio_plan(source: Path, info: MediaInfo, scratch: Path) -> tuple[lis
         return ["-i", str(bed.path)], ["-map", "1:a:0", "-af", bed.normalize, *AAC_ARGS]
     stderr = await run_ffmpeg(["-i", str(source), "-map", "0:a:0", "-af", loudness_meter(), "-f", "null", "-"],
                               what=f"measuring the loudness of {source.name}")
-    measured = parse_loudness(stderr)
+    return [], _audio_fix(source, info, parse_loudness(stderr)) or ["-map", "0:a:0", "-c:a", "copy"]
+
+
+def _audio_fix(source: Path, info: MediaInfo, measured: Loudness) -> list[str]:
+    """Output arguments that re-encode the audio to AAC at -14 LUFS, or [] when it may be copied as it is."""
     lufs, peak = measured.integrated_lufs, measured.true_peak_dbtp
     audio = info.audio
+    assert audio is not None
     fits_format = audio.codec == "aac" and audio.sample_rate == AUDIO_RATE and audio.channels == 2
     on_target = lufs is not None and abs(lufs - TARGET_LUFS) <= LOUDNESS_SLACK_LU and (peak or 0) <= MAX_TRUE_PEAK_DBTP
     if fits_format and on_target:
-        return [], ["-map", "0:a:0", "-c:a", "copy"]
+        return []
     logger.info(f"{source.name}: audio re-encoded ({'silent' if lufs is None else f'{lufs:.1f} LUFS'})")
-    return [], ["-map", "0:a:0", "-af", normalizer(measured), *AAC_ARGS]
+    return ["-map", "0:a:0", "-af", normalizer(measured), *AAC_ARGS]
 
 
 def _video_transcode_args(info: MediaInfo, spec: PlatformSpec) -> list[str]:
