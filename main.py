@@ -1,4 +1,4 @@
-"""Command line: `python main.py [--home DIR] {init,config check,once,run,check}`. See README.md."""
+"""Command line: `python main.py [--home DIR] {init,config check,once,run,generate,worker,status,check}`. See README.md."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +21,7 @@ from core.orchestrator import Orchestrator
 from core.progress import progress_view
 from core.secrets import Secrets, redact
 from core.settings import Settings, load_settings
+from core.status import budget_view, job_result, job_rows, print_status
 from core.storage import Database, database_url
 
 
@@ -37,6 +38,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     once = commands.add_parser("once", help="run one full cycle, then exit")
     once.add_argument("--json", action="store_true", help="print one JSON object with the videos and report path")
     commands.add_parser("run", help="run the daemon on its schedule until SIGTERM/SIGINT")
+    generate = commands.add_parser("generate", help="queue a video from a prompt (--wait: make it now)")
+    generate.add_argument("prompt", help="what the video is about")
+    generate.add_argument("--priority", type=int, default=0, help="higher runs first (default 0)")
+    generate.add_argument("--quality", choices=["standard", "hd", "premium"], default="standard")
+    generate.add_argument("--aspect", choices=["9:16", "16:9", "1:1", "4:5", "21:9"], default="9:16")
+    generate.add_argument("--duration", type=float, metavar="S", help="seconds (default: content.default_duration_s)")
+    generate.add_argument("--account", metavar="NAME", help="persona (default: the first account)")
+    generate.add_argument("--wait", action="store_true", help="run the job in this process and print the result")
+    generate.add_argument("--json", action="store_true", help="print the job as one JSON object")
+    worker = commands.add_parser("worker", help="process the queue without the scheduler")
+    worker.add_argument("--drain", action="store_true", help="exit when nothing is runnable")
+    status = commands.add_parser("status", help="jobs with stage, progress, provider and cost; the budget")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
     check = commands.add_parser("check", help="preflight a video against a platform's spec, rule by rule")
     check.add_argument("video", type=Path, help="the video file to check")
     check.add_argument("--platform", choices=list(PLATFORMS), default="instagram_reels")
@@ -72,7 +86,7 @@ async def with_orchestrator(
 ) -> int:
     db = await Database.open(database_url(home, secrets))
     try:
-        orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, secrets))
+        orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, secrets, home.data_dir))
         return await command(orchestrator)
     finally:
         await db.close()
@@ -109,9 +123,56 @@ async def run_daemon(orchestrator: Orchestrator, _args: argparse.Namespace) -> i
     return 0
 
 
+async def generate_video(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+    if args.aspect != "9:16":
+        raise DaemonError(f"--aspect {args.aspect}: no provider type in this version makes it yet (local and "
+                          f"simulated make 9:16)")
+    job_id = await orchestrator.enqueue_prompt(args.prompt, args.account, args.priority, args.quality, args.duration)
+    if not args.wait:
+        print(json.dumps({"id": job_id, "status": "queued"}) if args.json else f"queued job {job_id}")
+        return 0
+    progress = progress_view(enabled=not args.json)
+    try:
+        outcome = await orchestrator.run_job(job_id, progress)
+    finally:
+        progress.close()
+    result = await job_result(orchestrator.db, outcome)
+    if args.json:
+        print(json.dumps(result))
+    elif outcome.status == "done":
+        print(f"{outcome.path}  ({outcome.duration_s:.1f} s, {outcome.provider}, ${outcome.cost_usd:.2f})")
+    else:
+        print(f"job {job_id} {outcome.status}: {outcome.error}", file=sys.stderr)
+    return 0 if outcome.status == "done" else 1
+
+
+async def run_worker(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+    progress = progress_view(enabled=True)
+    try:
+        outcomes = await orchestrator.work(args.drain, progress)
+    finally:
+        progress.close()
+    done = sum(o.status == "done" for o in outcomes)
+    print(f"worker stopped: {done} done, {len(outcomes) - done} not done")
+    return 0
+
+
+async def show_status(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+    ledger = orchestrator.generator.ledger
+    jobs, budget = await job_rows(ledger), await budget_view(ledger)
+    if args.json:
+        print(json.dumps({"jobs": jobs, "budget": budget}))
+    else:
+        print_status(jobs, budget)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Orchestrator, argparse.Namespace], Awaitable[int]]] = {
     "once": run_once,
     "run": run_daemon,
+    "generate": generate_video,
+    "worker": run_worker,
+    "status": show_status,
 }
 
 
@@ -140,7 +201,7 @@ def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
     print(f"\nhome: {home.root}")
     print(f"database: {redact(database_url(home, secrets), secrets.secret_values())}")
     print("providers (in failover order):")
-    providers = build_providers(settings.video, secrets)
+    providers = build_providers(settings.video, secrets, home.data_dir)
     order = settings.video.provider_order()
     for name in order + [n for n in providers if n not in order]:
         provider = providers[name]

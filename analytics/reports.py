@@ -37,7 +37,7 @@ async def build_summary(db: Database, days: float = 1.0, now: datetime | None = 
     providers = _provider_table(attempt_rows, charge_rows)
     statuses = pd.Series([row.status for row in job_rows], dtype="object").value_counts().to_dict()
     done, failed = int(statuses.get("done", 0)), int(statuses.get("failed", 0))
-    succeeded = [a for a in attempt_rows if a.state == "succeeded" and a.finished_at]
+    succeeded = [a for a in attempt_rows if a.state == "done" and a.finished_at]
     winners = {a.job_id: a for a in succeeded}
     return {
         "generated_at": end.isoformat(timespec="seconds"),
@@ -81,9 +81,9 @@ def _provider_table(attempt_rows: list[Any], charge_rows: list[Any]) -> list[dic
     frame = pd.DataFrame(
         {
             "provider": [a.provider for a in attempt_rows],
-            "succeeded": [a.state == "succeeded" for a in attempt_rows],
+            "succeeded": [a.state == "done" for a in attempt_rows],
             "failed": [a.state == "failed" for a in attempt_rows],
-            "seconds": [_seconds(a) if a.state == "succeeded" else None for a in attempt_rows],
+            "seconds": [_seconds(a) if a.state == "done" else None for a in attempt_rows],
         }
     )
     grouped = frame.groupby("provider").agg(

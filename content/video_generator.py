@@ -1,22 +1,34 @@
-"""One job through the providers: reserve → generate → optimize for the platform → cover → settle, with failover."""
+"""One job through the providers: reserve → submit → poll → download → optimize → settle, with failover.
+
+Every attempt walks the state machine reserved → submitting → submitted → polling → downloading → optimizing →
+done (or failed), and each state is written before the step it names is taken. The error policy by class
+(core/errors.py): temporary errors retry on the same provider with backoff, then fail over; a rate limit pauses the
+provider and puts the job back in the queue; billing and auth errors disable the provider; a content violation fails
+the job; anything else fails over. A create whose outcome is unknown is looked up at the provider, never repeated
+blindly; if it cannot be looked up, its estimate counts as spent.
+"""
 from __future__ import annotations
 
+import asyncio
+import random
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from loguru import logger
 
 from content.look import Look
 from content.platforms import platform_spec
-from content.video_providers import GenerationRequest, VideoProvider
 from content.preflight import describe_failures, failures, preflight
+from content.video_providers import GenerationRequest, TaskStatus, VideoProvider
 from content.video_utils import contact_sheet, extract_thumbnail, optimize
 from core import queue
-from core.errors import DaemonError, MediaError
+from core.errors import DaemonError, MediaError, ProviderError
 from core.home import Home
-from core.ledger import BudgetExceeded, Ledger
+from core.ledger import Attempt, BudgetExceeded, Ledger
+from core.provider_health import ProviderHealth
 from core.queue import Job
 from core.settings import Settings
 
@@ -37,12 +49,26 @@ class JobOutcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Delivered:
+    video: Path
+    thumbnail: Path
+    duration_s: float
+    cost_usd: float
+
+
+class DeliveryFailed(DaemonError):
+    """The provider delivered (and charged) but the file cannot be made platform-ready."""
+
+
 class VideoGenerator:
     def __init__(self, home: Home, settings: Settings, ledger: Ledger, providers: dict[str, VideoProvider]) -> None:
         self.home = home
         self.settings = settings
         self.ledger = ledger
         self.providers = providers
+        self.health = ProviderHealth(ledger.db)
+        self.policy = settings.video.retry
 
     def ready_providers(self) -> list[VideoProvider]:
         """Enabled providers in failover order, minus those lacking a key (each skip is logged with what to set)."""
@@ -57,56 +83,207 @@ class VideoGenerator:
         return ready
 
     async def run(self, job: Job, on_stage: StageCallback | None = None) -> JobOutcome:
-        """Try each ready provider until one yields a platform-ready video; records every attempt."""
+        """Try each ready provider (once per job, beyond its own retries) until one yields a platform-ready video."""
         stage = on_stage or (lambda _stage, _fraction: None)
         account = next(a for a in self.settings.app.accounts if a.name == job.account)
         workdir = self.home.work_dir / f"job-{job.id}"
         look = Look.of(account, self.settings.app.content, self.home)
-        request = GenerationRequest(job_id=job.id, brief=job.brief, look=look, workdir=workdir)
+        request = GenerationRequest(job.id, job.brief, look, workdir, job.quality)
+        db = self.ledger.db
         errors: list[str] = []
-        budget_blocked = 0
+        unfinished = await self._unfinished(job)
+        if unfinished is not None:  # an attempt a stop or crash interrupted: pick it up where it was
+            provider, attempt, task_id = unfinished
+            outcome = await self._try(job, provider, request, attempt, task_id, stage, errors)
+            if outcome is not None:
+                return outcome
+        tried = await queue.tried_providers(db, job.id)
+        waits_for_budget = False
+        resume_at: datetime | None = None  # when a paused or disabled provider comes back
         providers = self.ready_providers()
         for provider in providers:
+            if provider.name in tried:
+                continue
             with logger.contextualize(job_id=job.id, provider=provider.name):
+                reason, until = await self.health.unavailable(provider.name)
+                if until is not None:
+                    errors.append(f"{provider.name}: {reason}")
+                    resume_at = min(resume_at or until, until)
+                    continue
+                if await queue.attempt_count(db, job.id) >= self.policy.max_attempts_per_job:
+                    errors.append(f"{self.policy.max_attempts_per_job} attempts made (the cap per job)")
+                    break
                 try:
                     attempt = await self.ledger.open_attempt(
-                        job.id, provider.name, provider.type_name, provider.estimate_cost(request)
-                    )
+                        job.id, provider.name, provider.type_name, provider.estimate_cost(request))
                 except BudgetExceeded as exc:
                     logger.warning(str(exc))
                     errors.append(str(exc))
-                    budget_blocked += 1
+                    waits_for_budget = True
                     continue
-                try:
-                    stage(f"{provider.name}: generating", 0.0)
-                    result = await provider.generate(request, lambda f: stage(f"{provider.name}: generating", f))
-                except DaemonError as exc:
-                    logger.error(f"generation failed: {exc}")
-                    await self.ledger.fail(attempt, type(exc).__name__, str(exc))
-                    errors.append(f"{provider.name}: {exc}")
-                    continue
-                try:
-                    stage("optimizing", 0.0)
-                    video, thumbnail, duration = await self._deliver(job, result.path, stage)
-                except DaemonError as exc:
-                    # The provider delivered (and may have charged): never pay a second provider for this job.
-                    await self.ledger.fail(attempt, type(exc).__name__, str(exc), charged_usd=result.cost_usd)
-                    return await self._failed(job, f"{provider.name}: {exc}", provider.name)
-                await self.ledger.succeed(attempt, result.cost_usd, result.provider_task_id)
-                await queue.finish(
-                    self.ledger.db, job.id, queue.DONE, output_path=str(video), thumbnail_path=str(thumbnail), error=None
-                )
-                shutil.rmtree(workdir, ignore_errors=True)
-                logger.info(f"done: {self.home.display(video)} ({duration:.1f} s, ${result.cost_usd:.2f})")
-                return JobOutcome(job.id, queue.DONE, job.brief.topic, job.account, provider.name, video, thumbnail,
-                                  duration, result.cost_usd)
+                outcome = await self._try(job, provider, request, attempt, None, stage, errors)
+                if outcome is not None:
+                    return outcome
         if not providers:
             errors.append("no enabled provider is ready")
-        if providers and budget_blocked == len(providers):
-            await queue.finish(self.ledger.db, job.id, queue.WAITING_BUDGET, error="; ".join(errors))
-            logger.warning(f"job {job.id} waits for budget: {errors[-1]}")
-            return JobOutcome(job.id, queue.WAITING_BUDGET, job.brief.topic, job.account, error="; ".join(errors))
-        return await self._failed(job, "; ".join(errors))
+        error = "; ".join(errors) or "every ready provider has been tried"
+        if waits_for_budget:
+            return await self._end(job, queue.WAITING_BUDGET, error)
+        if resume_at is not None:
+            return await self._end(job, queue.QUEUED, error, not_before=resume_at)
+        return await self._end(job, queue.FAILED, error)
+
+    async def _try(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
+                   task_id: str | None, stage: StageCallback, errors: list[str]) -> JobOutcome | None:
+        """Run one attempt and apply the error policy: the job's outcome, or None to fail over."""
+        with logger.contextualize(job_id=job.id, provider=provider.name):
+            try:
+                delivered = await self._attempt(job, provider, request, attempt, task_id, stage)
+            except DeliveryFailed as exc:  # paid for: never pay a second provider for this job
+                return await self._end(job, queue.FAILED, f"{provider.name}: {exc}", provider.name)
+            except ProviderError as exc:
+                if exc.error_class == "content_violation":  # never resent unchanged, anywhere
+                    return await self._end(job, queue.FAILED, f"{provider.name} rejected the prompt: {exc}",
+                                           provider.name)
+                if exc.error_class == "rate_limit":  # back to the queue, no penalty: other providers may take it
+                    return await self._end(job, queue.QUEUED, f"{provider.name}: {exc}")
+                errors.append(f"{provider.name}: {exc}")
+                return None
+            await queue.finish(self.ledger.db, job.id, queue.DONE, output_path=str(delivered.video),
+                               thumbnail_path=str(delivered.thumbnail), error=None, not_before=None)
+            shutil.rmtree(request.workdir, ignore_errors=True)
+            logger.info(f"done: {self.home.display(delivered.video)} ({delivered.duration_s:.1f} s, "
+                        f"${delivered.cost_usd:.2f})")
+            return JobOutcome(job.id, queue.DONE, job.brief.topic, job.account, provider.name, delivered.video,
+                              delivered.thumbnail, delivered.duration_s, delivered.cost_usd)
+
+    async def _unfinished(self, job: Job) -> tuple[VideoProvider, Attempt, str | None] | None:
+        """The job's interrupted attempt, reconciled: resume it (with its task id), or close it and return None.
+
+        Submitted work is polled again, never resubmitted. A create that may have happened is looked up by its
+        idempotency key; if the provider cannot tell, a paid estimate counts as spent (a free one is just retried).
+        """
+        found = await self.ledger.unfinished(job.id)
+        if found is None:
+            return None
+        attempt, state, task_id = found
+        provider = self.providers.get(attempt.provider)
+        if provider is None:
+            await self.ledger.close(attempt, "cancelled", 0.0, error="its provider is no longer configured")
+            return None
+        if state == "submitting" and task_id is None:
+            task_id = await provider.find_task(attempt.key)
+            if task_id is None and attempt.estimate_usd and not provider.can_find_tasks:
+                await self.ledger.fail(attempt, "unknown", "interrupted during a create call that cannot be looked "
+                                       "up: its estimate counts as spent", charged_usd=attempt.estimate_usd)
+                return None
+        if task_id is None:  # nothing was (or could have been) sent: release and try afresh
+            await self.ledger.close(attempt, "cancelled", 0.0, error=f"interrupted while {state}")
+            return None
+        logger.info(f"job {job.id}: resuming {provider.name} task {task_id} (was {state})")
+        return provider, attempt, task_id
+
+    async def _attempt(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
+                       task_id: str | None, stage: StageCallback) -> Delivered:
+        """One provider, to the end: returns the delivery or raises the ProviderError that ended it (settled).
+        With `task_id`, the task was already submitted: it is polled, not created again."""
+        try:
+            if task_id is None:
+                task_id = await self._submit(provider, request, attempt, stage)
+            status = await self._wait(provider, attempt, task_id, stage)
+            await self.ledger.advance(attempt, "downloading")
+            stage(f"{provider.name}: downloading", 1.0)
+            request.workdir.mkdir(parents=True, exist_ok=True)
+            raw = await provider.download(task_id, request.workdir / f"{attempt.key}.mp4")
+        except ProviderError as exc:
+            await self._settle_failure(provider, attempt, exc)
+            raise
+        cost = status.cost_usd if status.cost_usd is not None else attempt.estimate_usd
+        await self.ledger.advance(attempt, "optimizing")
+        try:
+            video, thumbnail, duration = await self._deliver(job, raw, stage)
+        except DaemonError as exc:
+            await self.ledger.fail(attempt, type(exc).__name__, str(exc), charged_usd=cost)
+            raise DeliveryFailed(str(exc)) from exc
+        await self.ledger.succeed(attempt, cost, task_id)
+        await self.health.succeeded(provider.name)
+        return Delivered(video, thumbnail, duration, cost)
+
+    async def _submit(self, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
+                      stage: StageCallback) -> str:
+        """The create call: retried only after a definite temporary failure; an ambiguous one is looked up."""
+        retries = 0
+        while True:
+            await self.ledger.advance(attempt, "submitting")
+            stage(f"{provider.name}: submitting", 0.0)
+            try:
+                task_id = await provider.submit(request, attempt.key, lambda f: stage(f"{provider.name}: rendering", f))
+            except ProviderError as exc:
+                if exc.ambiguous:
+                    task_id = await self._reconcile(provider, attempt, exc)
+                elif self._should_retry(exc, retries):
+                    retries += 1
+                    await self._backoff(provider, exc, retries)
+                    continue
+                else:
+                    raise
+            await self.ledger.advance(attempt, "submitted", provider_task_id=task_id)
+            return task_id
+
+    async def _reconcile(self, provider: VideoProvider, attempt: Attempt, exc: ProviderError) -> str:
+        """A create that may or may not have happened: find it, or treat it as a failed, charged attempt."""
+        task_id = await provider.find_task(attempt.key)
+        if task_id is not None:
+            logger.warning(f"create call ended ambiguously ({exc}); found the task {task_id} at {provider.name}")
+            return task_id
+        if provider.can_find_tasks:
+            raise ProviderError(f"{exc} (no task was created)", "temporary")
+        raise ProviderError(f"{exc}: the task cannot be looked up, so its estimate counts as spent", "unknown",
+                            ambiguous=True)
+
+    async def _wait(self, provider: VideoProvider, attempt: Attempt, task_id: str,
+                    stage: StageCallback) -> TaskStatus:
+        """Poll until the task ends; temporary poll errors retry the poll, never the create."""
+        await self.ledger.advance(attempt, "polling")
+        retries = 0
+        while True:
+            try:
+                status = await provider.poll(task_id)
+            except ProviderError as exc:
+                if not self._should_retry(exc, retries):
+                    raise
+                retries += 1
+                await self._backoff(provider, exc, retries)
+                continue
+            if status.state == "succeeded":
+                return status
+            if status.state == "failed":
+                raise status.error or ProviderError(f"{provider.name}: task {task_id} failed", "unknown")
+            stage(f"{provider.name}: generating", status.progress or 0.0)
+            await asyncio.sleep(provider.poll_interval_s)
+
+    def _should_retry(self, exc: ProviderError, retries: int) -> bool:
+        limit = {"temporary": self.policy.max_retries, "unknown": 1}.get(exc.error_class, 0)
+        return retries < limit
+
+    async def _backoff(self, provider: VideoProvider, exc: ProviderError, retries: int) -> None:
+        """Exponential backoff with full jitter: a random wait up to base * 2^(n-1), capped."""
+        ceiling = min(self.policy.backoff_max_s, self.policy.backoff_base_s * 2 ** (retries - 1))
+        delay = random.uniform(0, ceiling)
+        logger.warning(f"{provider.name}: {exc.error_class} error ({exc}); retry {retries} in {delay:.1f} s")
+        await asyncio.sleep(delay)
+
+    async def _settle_failure(self, provider: VideoProvider, attempt: Attempt, exc: ProviderError) -> None:
+        """Release (or, for an unreconcilable create, charge) the reservation and apply the class's policy."""
+        charged = attempt.estimate_usd if exc.ambiguous else 0.0
+        await self.ledger.fail(attempt, exc.error_class, str(exc), charged_usd=charged)
+        logger.error(f"attempt failed ({exc.error_class}): {exc}")
+        if exc.error_class == "rate_limit":
+            await self.health.pause(provider.name, exc.retry_after_s or 60.0, str(exc))
+        elif exc.error_class in ("billing", "auth"):
+            await self.health.disable(provider.name, self.policy.disable_hours, str(exc))
+        elif exc.error_class != "content_violation":
+            await self.health.failed(provider.name, self.policy.breaker_failures, self.policy.breaker_cooldown_s)
 
     async def _deliver(self, job: Job, raw: Path, stage: StageCallback) -> tuple[Path, Path, float]:
         """Optimize into `data/videos/<account>/`, pass every preflight rule, add the cover and contact sheet."""
@@ -125,10 +302,12 @@ class VideoGenerator:
         await contact_sheet(video, info.duration_s)
         return video, thumbnail, info.duration_s
 
-    async def _failed(self, job: Job, error: str, provider: str | None = None) -> JobOutcome:
-        await queue.finish(self.ledger.db, job.id, queue.FAILED, error=error)
-        logger.error(f"job {job.id} failed: {error}")
-        return JobOutcome(job.id, queue.FAILED, job.brief.topic, job.account, provider, error=error)
+    async def _end(self, job: Job, status: str, error: str, provider: str | None = None,
+                   not_before: datetime | None = None) -> JobOutcome:
+        await queue.finish(self.ledger.db, job.id, status, error=error, not_before=not_before)
+        log = logger.error if status == queue.FAILED else logger.warning
+        log(f"job {job.id} {status.replace('_', ' ')}: {error}")
+        return JobOutcome(job.id, status, job.brief.topic, job.account, provider, error=error)
 
 
 def _slug(text: str, limit: int = 40) -> str:

@@ -38,8 +38,25 @@ class MediaError(DaemonError):
     """A video cannot be made to fit its platform (too long, too short, too large, unreadable)."""
 
 
+ERROR_CLASSES = ("temporary", "rate_limit", "billing", "auth", "content_violation", "invalid_request", "unknown")
+
+
 class ProviderError(DaemonError):
-    """A video provider could not produce a video for one attempt."""
+    """A video provider could not produce a video for one attempt, classified for the engine's policy.
+
+    `error_class` is one of ERROR_CLASSES (every adapter maps its API's errors onto them); `retry_after_s` carries a
+    rate limit's Retry-After; `ambiguous` marks a create call whose outcome is unknown (a timeout), which must be
+    reconciled, never blindly repeated.
+    """
+
+    def __init__(self, message: str, error_class: str = "unknown", *, retry_after_s: float | None = None,
+                 ambiguous: bool = False) -> None:
+        if error_class not in ERROR_CLASSES:
+            raise ValueError(f"unknown error class {error_class!r}")
+        self.error_class = error_class
+        self.retry_after_s = retry_after_s
+        self.ambiguous = ambiguous
+        super().__init__(message)
 
 
 class SchemaError(DaemonError):

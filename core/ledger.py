@@ -19,6 +19,7 @@ from core.settings import Budget
 from core.storage import Database, utcnow
 
 RESERVE, RELEASE, CHARGE = "reserve", "release", "charge"
+OPEN_STATES = ("reserved", "submitting", "submitted", "polling", "downloading", "optimizing")
 CENT = 1e-9  # float slack when comparing sums of dollar amounts
 
 
@@ -34,6 +35,11 @@ class Attempt:
     estimate_usd: float
     budget_day: str
     budget_month: str
+
+    @property
+    def key(self) -> str:
+        """The idempotency key sent with the create call, and used to find the task again after a crash."""
+        return f"job{self.job_id}-attempt{self.id}"
 
 
 class Ledger:
@@ -69,23 +75,43 @@ class Ledger:
                         job_id=job_id,
                         provider=provider,
                         provider_type=provider_type,
-                        state="running",
+                        state="reserved",
                         estimated_cost_usd=estimate_usd,
                         started_at=now,
                     )
                 )
             ).inserted_primary_key[0]
             attempt = Attempt(int(attempt_id), job_id, provider, estimate_usd, day, month)
+            await conn.execute(update(attempts).where(attempts.c.id == attempt.id).values(idempotency_key=attempt.key))
             await _append(conn, attempt, RESERVE, estimate_usd, now)
         return attempt
 
+    async def advance(self, attempt: Attempt, state: str, **fields: object) -> None:
+        """Persist the attempt's next state (and e.g. its provider task id) before acting on it."""
+        async with self.db.transaction() as conn:
+            await conn.execute(update(attempts).where(attempts.c.id == attempt.id).values(state=state, **fields))
+
     async def succeed(self, attempt: Attempt, actual_usd: float, provider_task_id: str | None) -> None:
-        await self._close(attempt, "succeeded", actual_usd, provider_task_id=provider_task_id)
+        await self.close(attempt, "done", actual_usd, provider_task_id=provider_task_id)
 
     async def fail(self, attempt: Attempt, error_class: str, error: str, charged_usd: float = 0.0) -> None:
-        await self._close(attempt, "failed", charged_usd, error_class=error_class, error=error)
+        await self.close(attempt, "failed", charged_usd, error_class=error_class, error=error)
 
-    async def _close(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> None:
+    async def unfinished(self, job_id: int) -> tuple[Attempt, str, str | None] | None:
+        """The job's attempt that a stop or crash left open (its state and task id), with its reservation."""
+        rows = await self.db.fetch_all(
+            select(attempts, cost_ledger.c.budget_day, cost_ledger.c.budget_month)
+            .join(cost_ledger, (cost_ledger.c.attempt_id == attempts.c.id) & (cost_ledger.c.kind == RESERVE))
+            .where(attempts.c.job_id == job_id, attempts.c.state.in_(OPEN_STATES))
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        attempt = Attempt(row.id, job_id, row.provider, row.estimated_cost_usd, row.budget_day, row.budget_month)
+        return attempt, row.state, row.provider_task_id
+
+    async def close(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> None:
+        """End an attempt: release its reservation and record the charge (if any), in one transaction."""
         now = utcnow()
         async with self.db.transaction() as conn:
             await _append(conn, attempt, RELEASE, -attempt.estimate_usd, now)

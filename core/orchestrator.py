@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import signal
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from content.briefs import BriefBuilder
 from content.video_generator import JobOutcome, VideoGenerator
 from content.video_providers import VideoProvider
 from core import queue
+from core.errors import ConfigError, DaemonError
 from core.home import Home
 from core.ledger import Ledger
 from core.progress import NullProgress, ProgressView
@@ -26,7 +28,7 @@ from core.storage import Database, utcnow
 from trends.file_source import read_trend_folder
 from trends.models import Trend
 from trends.scoring import rank
-from trends.store import save_trends, unused_trends
+from trends.store import save_trends, trend_row_id, unused_trends
 
 @dataclass
 class CycleResult:
@@ -81,12 +83,71 @@ class Orchestrator:
             if account is None:
                 continue
             brief = self.briefs.build(trend, account, settings.content)
-            job_id = await queue.enqueue(self.db, ids[trend.dedup_key], trend.dedup_key, brief, settings.platform)
+            try:
+                job_id = await queue.enqueue(self.db, ids[trend.dedup_key], trend.dedup_key, brief, settings.platform,
+                                             max_queue_size=self.settings.video.max_queue_size)
+            except queue.QueueFull as exc:
+                logger.warning(f"planning stopped: {exc}")
+                break
             if job_id is not None:
                 load[account.name] += 1
                 planned.append(job_id)
                 logger.info(f"planned job {job_id} for {account.name}: {trend.topic}")
         return planned
+
+    async def enqueue_prompt(self, prompt: str, account_name: str | None, priority: int, quality: str,
+                             duration_s: float | None) -> int:
+        """A job from a prompt typed by the user (`generate`), through the same brief and queue as a trend."""
+        settings = self.settings.app
+        accounts = {a.name: a for a in settings.accounts}
+        if account_name is not None and account_name not in accounts:
+            raise ConfigError("--account", f"no account named {account_name!r} (accounts: {', '.join(accounts)})")
+        account = accounts[account_name] if account_name else settings.accounts[0]
+        trend = Trend(caption=prompt, theme=account.niches[0] if account.niches else "general", timestamp=utcnow(),
+                      source="cli")
+        await save_trends(self.db, [trend])
+        trend_id = await trend_row_id(self.db, trend.dedup_key)
+        brief = self.briefs.build(trend, account, settings.content)
+        if duration_s is not None:
+            brief = brief.model_copy(update={"duration_s": duration_s})
+        job_id = await queue.enqueue(self.db, trend_id, trend.dedup_key, brief, settings.platform, priority, quality,
+                                     self.settings.video.max_queue_size)
+        if job_id is None:
+            raise DaemonError(f"a video job for {trend.topic!r} already exists: never twice for one topic")
+        logger.info(f"queued job {job_id} for {account.name}: {trend.topic}")
+        return job_id
+
+    async def run_job(self, job_id: int, progress: ProgressView) -> JobOutcome:
+        """Run one queued job in this process, to the end (`generate --wait`)."""
+        job = await queue.claim_next(self.db, job_id)
+        if job is None:
+            raise DaemonError(f"job {job_id} is not waiting in the queue")
+        progress.add(job.id, f"{job.account}: {job.brief.topic}")
+        return await self.generator.run(job, functools.partial(progress.update, job.id))
+
+    async def work(self, drain: bool, progress: ProgressView, poll_s: float = 5.0) -> list[JobOutcome]:
+        """The worker: run the queue; with `drain`, stop when nothing is runnable, else until SIGTERM/SIGINT.
+
+        Jobs waiting for budget get another look at start and whenever a new budget day begins."""
+        await self.recover()
+        outcomes: list[JobOutcome] = []
+        period = None
+        stop = asyncio.Event()
+        if not drain:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+        while not stop.is_set():
+            current = self.generator.ledger.periods(utcnow())
+            if current != period:
+                period = current
+                await queue.requeue(self.db, (queue.WAITING_BUDGET,))
+            outcomes += await self.process_queue(progress)
+            if drain:
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_s)
+        return outcomes
 
     async def process_queue(self, progress: ProgressView) -> list[JobOutcome]:
         """Run queued jobs until none is left, `max_concurrent_generations` at a time."""

@@ -4,14 +4,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from content.briefs import Brief
-from core.schema import briefs, video_jobs
+from core.errors import DaemonError
+from core.schema import attempts, briefs, video_jobs
 from core.storage import Database, utcnow
 
 QUEUED, RUNNING, DONE, FAILED, WAITING_BUDGET = "queued", "running", "done", "failed", "waiting_budget"
+CANCELLED = "cancelled"
+PENDING = (QUEUED, WAITING_BUDGET)
+
+
+class QueueFull(DaemonError):
+    """`max_queue_size` jobs are already waiting; nothing was added."""
 
 
 @dataclass(frozen=True)
@@ -22,13 +29,23 @@ class Job:
     status: str
     platform: str
     brief: Brief
+    quality: str = "standard"
 
 
-async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, platform: str, priority: int = 0) -> int | None:
-    """Store the brief and its job in one transaction; None if this trend already has a video job."""
+async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, platform: str, priority: int = 0,
+                  quality: str = "standard", max_queue_size: int | None = None) -> int | None:
+    """Store the brief and its job in one transaction; None if this trend already has a video job.
+
+    Raises QueueFull when `max_queue_size` jobs are already pending (counted in the same transaction)."""
     now = utcnow()
     try:
         async with db.transaction() as conn:
+            if max_queue_size is not None:
+                pending = (await conn.execute(
+                    select(func.count()).select_from(video_jobs).where(video_jobs.c.status.in_(PENDING)))).scalar()
+                if (pending or 0) >= max_queue_size:
+                    raise QueueFull(f"the queue is full ({pending} of max_queue_size {max_queue_size} jobs "
+                                    f"waiting): nothing added")
             brief_id = (
                 await conn.execute(
                     insert(briefs).values(
@@ -50,6 +67,7 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
                     platform=platform,
                     aspect_ratio=brief.aspect_ratio,
                     duration_s=brief.duration_s,
+                    quality=quality,
                     created_at=now,
                     updated_at=now,
                 )
@@ -62,17 +80,14 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
         raise
 
 
-async def claim_next(db: Database) -> Job | None:
-    """Atomically move the best queued job to running (serialized by the write transaction)."""
+async def claim_next(db: Database, job_id: int | None = None) -> Job | None:
+    """Atomically move the best queued job (or job `job_id`, if queued) to running, in one write transaction."""
+    query = (select(video_jobs.c.id).where(video_jobs.c.status == QUEUED)
+             .where(or_(video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= utcnow())))
+    if job_id is not None:
+        query = query.where(video_jobs.c.id == job_id)
     async with db.transaction() as conn:
-        row = (
-            await conn.execute(
-                select(video_jobs.c.id)
-                .where(video_jobs.c.status == QUEUED)
-                .order_by(video_jobs.c.priority.desc(), video_jobs.c.id)
-                .limit(1)
-            )
-        ).first()
+        row = (await conn.execute(query.order_by(video_jobs.c.priority.desc(), video_jobs.c.id).limit(1))).first()
         if row is None:
             return None
         await conn.execute(
@@ -99,6 +114,20 @@ async def requeue(db: Database, statuses: tuple[str, ...]) -> int:
         return int(result.rowcount or 0)
 
 
+async def attempt_count(db: Database, job_id: int) -> int:
+    rows = await db.fetch_all(select(func.count()).select_from(attempts).where(attempts.c.job_id == job_id))
+    return int(rows[0][0])
+
+
+async def tried_providers(db: Database, job_id: int) -> set[str]:
+    """Providers this job has already had its one try at (rate-limited or interrupted attempts do not count)."""
+    rows = await db.fetch_all(
+        select(attempts.c.provider).where(attempts.c.job_id == job_id, attempts.c.state != "cancelled")
+        .where(or_(attempts.c.error_class.is_(None), attempts.c.error_class != "rate_limit"))
+    )
+    return {row.provider for row in rows}
+
+
 async def count_by_status(db: Database) -> dict[str, int]:
     rows = await db.fetch_all(select(video_jobs.c.status, func.count()).group_by(video_jobs.c.status))
     return {status: count for status, count in rows}
@@ -118,4 +147,5 @@ async def _load(conn: Any, job_id: int) -> Job:
         status=row.status,
         platform=row.platform,
         brief=Brief.model_validate(row.content),
+        quality=row.quality,
     )

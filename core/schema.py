@@ -15,7 +15,16 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# What each version adds to the one before, applied in order to an older database (create_all adds new tables).
+MIGRATIONS = {
+    2: [
+        "ALTER TABLE video_jobs ADD COLUMN quality VARCHAR(16) NOT NULL DEFAULT 'standard'",
+        "ALTER TABLE video_jobs ADD COLUMN not_before TIMESTAMP",
+        "ALTER TABLE attempts ADD COLUMN idempotency_key VARCHAR(128)",
+        "ALTER TABLE attempts ADD COLUMN progress FLOAT",
+    ],
+}
 
 metadata = MetaData()
 
@@ -67,6 +76,8 @@ video_jobs = Table(
     Column("platform", String(32), nullable=False),
     Column("aspect_ratio", String(8), nullable=False),
     Column("duration_s", Float, nullable=False),
+    Column("quality", String(16), nullable=False, server_default="standard"),
+    Column("not_before", DateTime(timezone=True)),  # a queued job waits until then (all its providers paused)
     Column("output_path", Text),
     Column("thumbnail_path", Text),
     Column("error", Text),
@@ -82,14 +93,29 @@ attempts = Table(
     Column("job_id", Integer, ForeignKey("video_jobs.id"), nullable=False, index=True),
     Column("provider", String(64), nullable=False),
     Column("provider_type", String(32), nullable=False),
+    # reserved → submitting → submitted → polling → downloading → optimizing → done | failed | cancelled
     Column("state", String(32), nullable=False),
     Column("provider_task_id", String(128)),
+    Column("idempotency_key", String(128)),
+    Column("progress", Float),
     Column("estimated_cost_usd", Float, nullable=False),
     Column("actual_cost_usd", Float),
     Column("error_class", String(32)),
     Column("error", Text),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+)
+
+# Durable provider health: a rate-limit pause, a billing/auth disable, the circuit breaker's failure count.
+provider_state = Table(
+    "provider_state",
+    metadata,
+    Column("provider", String(64), primary_key=True),
+    Column("paused_until", DateTime(timezone=True)),
+    Column("pause_reason", Text),
+    Column("disabled_until", DateTime(timezone=True)),
+    Column("disable_reason", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
 )
 
 # Append-only: a reservation, its release and the final charge are separate rows, never updates.

@@ -176,12 +176,26 @@ class ProviderConfig(Strict):
         return params
 
 
+class RetryPolicy(Strict):
+    """How the engine treats provider errors (the classes are in core/errors.py)."""
+
+    max_retries: int = Field(2, ge=0, le=10, description="temporary errors: retries on the same provider")
+    backoff_base_s: float = Field(2.0, ge=0, description="first retry waits up to this, doubling, full jitter")
+    backoff_max_s: float = Field(60.0, ge=0)
+    max_attempts_per_job: int = Field(6, ge=1, le=50, description="hard cap on provider attempts for one job")
+    breaker_failures: int = Field(5, ge=1, description="consecutive failures that cool a provider down")
+    breaker_cooldown_s: float = Field(300.0, ge=0)
+    disable_hours: float = Field(24.0, ge=0, description="billing or auth errors disable a provider this long")
+
+
 class VideoGeneration(Strict):
     enabled: bool = True
     default_provider: str
     fallback_providers: list[str] = []
     max_concurrent_generations: int = Field(1, ge=1, le=32)
+    max_queue_size: int = Field(500, ge=1, description="an enqueue beyond this many waiting jobs is refused")
     budget: Budget = Budget()
+    retry: RetryPolicy = RetryPolicy()
     providers: dict[str, ProviderConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from core.errors import ConfigError, SchemaError
 from core.home import Home
-from core.schema import SCHEMA_VERSION, metadata, schema_info
+from core.schema import MIGRATIONS, SCHEMA_VERSION, metadata, schema_info
 from core.secrets import Secrets
 
 
@@ -71,6 +71,11 @@ class Database:
             version = (await conn.execute(select(schema_info.c.version))).scalar()
             if version is None:
                 await conn.execute(insert(schema_info).values(id=1, version=SCHEMA_VERSION))
+            elif version < SCHEMA_VERSION:
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[step]:
+                        await conn.exec_driver_sql(statement)
+                await conn.execute(update(schema_info).values(version=SCHEMA_VERSION))
             elif version > SCHEMA_VERSION:
                 raise SchemaError(
                     f"the database has schema version {version}, newer than this daemon's {SCHEMA_VERSION}: upgrade"

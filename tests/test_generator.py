@@ -10,7 +10,7 @@ from sqlalchemy import select
 from content.briefs import BriefBuilder
 from content.ffmpeg import ProgressCallback
 from content.video_generator import VideoGenerator
-from content.video_providers import GenerationRequest, GenerationResult, VideoProvider
+from content.video_providers import GenerationRequest, TaskStatus, VideoProvider
 from content.video_providers.base import NoParams
 from core import queue
 from core.errors import ProviderError
@@ -36,14 +36,20 @@ class ClipProvider(VideoProvider):
     def estimate_cost(self, request: GenerationRequest) -> float:
         return self.price
 
-    async def generate(self, request: GenerationRequest, on_progress: ProgressCallback | None = None) -> GenerationResult:
+    async def submit(self, request: GenerationRequest, idempotency_key: str,
+                     on_progress: ProgressCallback | None = None) -> str:
         self.calls += 1
         if self.clip is None:
-            raise ProviderError(f"{self.name}: service unavailable")
-        request.workdir.mkdir(parents=True, exist_ok=True)
-        output = request.workdir / "clip.mp4"
-        shutil.copy(self.clip, output)
-        return GenerationResult(output, self.price, "task-1")
+            raise ProviderError(f"{self.name}: service unavailable", "temporary")
+        return "task-1"
+
+    async def poll(self, task_id: str) -> TaskStatus:
+        return TaskStatus("succeeded", 1.0, self.price)
+
+    async def download(self, task_id: str, destination: Path) -> Path:
+        assert self.clip is not None
+        shutil.copy(self.clip, destination)
+        return destination
 
 
 @pytest.fixture
@@ -53,6 +59,7 @@ async def setup(home: Home, tmp_path: Path):
                                               "second": {"type": "local", "priority": 2}}
         d["video_generation"]["default_provider"] = "first"
         d["video_generation"]["budget"]["per_video_limit_usd"] = 2.0
+        d["video_generation"]["retry"] = {"max_retries": 1, "backoff_base_s": 0}
 
     edit_json(home.video_config_file, providers)
     settings = settings_for(home)
@@ -84,7 +91,8 @@ async def test_fails_over_to_the_next_provider(setup) -> None:
     assert outcome.status == "done" and outcome.provider == "second" and outcome.cost_usd == 0.75
     assert outcome.path and outcome.path.exists() and outcome.thumbnail and outcome.thumbnail.exists()
     states = [(r.provider, r.state) for r in await db.fetch_all(select(attempts).order_by(attempts.c.id))]
-    assert states == [("first", "failed"), ("second", "succeeded")]
+    assert states == [("first", "failed"), ("second", "done")]
+    assert first.calls == 2, "a temporary error is retried once (max_retries 1) before failing over"
     assert await ledger_kinds(db) == [("first", "reserve", 0.5), ("first", "release", -0.5),
                                       ("second", "reserve", 0.75), ("second", "release", -0.75),
                                       ("second", "charge", 0.75)]

@@ -18,7 +18,7 @@ async def test_batches_never_reuse_a_trend_and_match_niches(home: Home) -> None:
     settings = settings_for(home)
     db = await Database.open(f"sqlite+aiosqlite:///{home.database_file}")
     try:
-        orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets({})))
+        orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets({}), home.data_dir))
         assert await orchestrator.collect_trends() >= 30
         assert await orchestrator.collect_trends() == 0  # same files: nothing new
         first = await orchestrator.plan_batch()

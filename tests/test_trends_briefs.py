@@ -62,7 +62,9 @@ def test_dedup_key_ignores_case_punctuation_and_source() -> None:
 def test_every_template_makes_a_valid_brief(home: Home, template: str) -> None:
     settings = settings_for(home)
     account = settings.app.accounts[0].model_copy(update={"brief_template": template})
-    for item in read_trend_folder(home.data_dir / "trends"):
+    one_sentence = Trend(caption="A prompt typed at the command line", theme="fitness", source="cli",
+                         timestamp=datetime.now(timezone.utc))  # what `generate` builds: no details at all
+    for item in [*read_trend_folder(home.data_dir / "trends"), one_sentence]:
         brief = BriefBuilder().build(item, account, settings.app.content)
         assert 3 <= len(brief.beats) <= 6
         assert brief.hook and brief.cta and brief.visual_prompt

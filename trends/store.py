@@ -33,6 +33,11 @@ async def save_trends(db: Database, found: list[Trend]) -> int:
     return len(new_rows)
 
 
+async def trend_row_id(db: Database, dedup_key: str) -> int:
+    rows = await db.fetch_all(select(trends_table.c.id).where(trends_table.c.dedup_key == dedup_key))
+    return int(rows[0].id)
+
+
 async def unused_trends(db: Database) -> list[tuple[int, Trend]]:
     """Stored trends with no video job yet, as (row id, trend)."""
     used = select(video_jobs.c.trend_key)

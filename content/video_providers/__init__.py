@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from content.video_providers.base import GenerationRequest, GenerationResult, VideoProvider
+from pathlib import Path
+
+from content.video_providers.base import GenerationRequest, TaskStatus, VideoProvider
 from content.video_providers.local import LocalProvider
+from content.video_providers.simulated import SimulatedProvider
 from core.secrets import Secrets
 from core.settings import VideoGeneration
 
-PROVIDER_TYPES: dict[str, type[VideoProvider]] = {cls.type_name: cls for cls in (LocalProvider,)}
+PROVIDER_TYPES: dict[str, type[VideoProvider]] = {cls.type_name: cls for cls in (LocalProvider, SimulatedProvider)}
 
-__all__ = ["PROVIDER_TYPES", "GenerationRequest", "GenerationResult", "VideoProvider", "build_providers",
-           "provider_params"]
+__all__ = ["PROVIDER_TYPES", "GenerationRequest", "TaskStatus", "VideoProvider", "build_providers", "provider_params"]
 
 
 def provider_params() -> dict[str, type[BaseModel]]:
@@ -19,10 +21,10 @@ def provider_params() -> dict[str, type[BaseModel]]:
     return {name: cls.params_model for name, cls in PROVIDER_TYPES.items()}
 
 
-def build_providers(video: VideoGeneration, secrets: Secrets) -> dict[str, VideoProvider]:
+def build_providers(video: VideoGeneration, secrets: Secrets, data_dir: Path) -> dict[str, VideoProvider]:
     """Every configured provider entry, enabled or not, keyed by its user-chosen name."""
     built: dict[str, VideoProvider] = {}
     for name, entry in video.providers.items():
         cls = PROVIDER_TYPES[entry.type]
-        built[name] = cls(name, cls.params_model.model_validate(entry.params), secrets)
+        built[name] = cls(name, cls.params_model.model_validate(entry.params), secrets, data_dir)
     return built

@@ -1,16 +1,23 @@
-"""The contract every video provider adapter fulfils; the engine only ever sees this."""
+"""The contract every video provider adapter fulfils; the engine only ever sees this.
+
+Paid APIs are asynchronous tasks: create, poll, download. The engine persists each step before it takes it, so the
+contract mirrors those steps: `submit` (the one call that can cost money, never retried blindly), `poll`, `download`,
+and the optional `cancel` and `find_task` (look a task up by the idempotency key, to reconcile a create whose
+outcome is unknown). Adapters raise ProviderError with the engine's error class; they never touch the database.
+"""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from content.briefs import Brief
 from content.ffmpeg import ProgressCallback
 from content.look import Look
+from core.errors import ProviderError
 from core.secrets import Secrets
 
 
@@ -24,13 +31,17 @@ class GenerationRequest:
     brief: Brief
     look: Look
     workdir: Path
+    quality: str = "standard"
 
 
 @dataclass(frozen=True)
-class GenerationResult:
-    path: Path
-    cost_usd: float
-    provider_task_id: str | None = None
+class TaskStatus:
+    """What a poll learned: `error` is set when the task failed at the provider (moderation, a task failure)."""
+
+    state: Literal["running", "succeeded", "failed"]
+    progress: float | None = None  # 0..1 when the provider reports it
+    cost_usd: float | None = None  # what the provider says it charged, when it says
+    error: ProviderError | None = None
 
 
 class VideoProvider(ABC):
@@ -39,11 +50,14 @@ class VideoProvider(ABC):
     type_name: ClassVar[str]
     params_model: ClassVar[type[BaseModel]] = NoParams
     required_env: ClassVar[tuple[str, ...]] = ()
+    poll_interval_s: ClassVar[float] = 5.0
+    can_find_tasks: ClassVar[bool] = False  # True when find_task answers "no such task" reliably
 
-    def __init__(self, name: str, params: BaseModel, secrets: Secrets) -> None:
+    def __init__(self, name: str, params: BaseModel, secrets: Secrets, data_dir: Path | None = None) -> None:
         self.name = name
         self.params = params
         self.secrets = secrets
+        self.data_dir = data_dir
 
     def missing_requirements(self) -> list[str]:
         """What keeps this provider from running (unset environment keys); empty when ready."""
@@ -54,5 +68,22 @@ class VideoProvider(ABC):
         """USD this request is expected to cost, reserved against the budget before any call."""
 
     @abstractmethod
-    async def generate(self, request: GenerationRequest, on_progress: ProgressCallback | None = None) -> GenerationResult:
-        """Produce a video file in `request.workdir`; raise ProviderError on failure."""
+    async def submit(self, request: GenerationRequest, idempotency_key: str,
+                     on_progress: ProgressCallback | None = None) -> str:
+        """Create the task; returns the provider's task id. Raise ProviderError(ambiguous=True) on a timeout."""
+
+    @abstractmethod
+    async def poll(self, task_id: str) -> TaskStatus:
+        """The task's state now."""
+
+    @abstractmethod
+    async def download(self, task_id: str, destination: Path) -> Path:
+        """Write the finished video to `destination` (streamed; a cut download starts over cleanly)."""
+
+    async def cancel(self, task_id: str) -> bool:
+        """Ask the provider to stop the task; False when the API has no cancel."""
+        return False
+
+    async def find_task(self, idempotency_key: str) -> str | None:
+        """The task created with this key, if the provider can look it up; None when it cannot or there is none."""
+        return None

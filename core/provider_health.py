@@ -1,0 +1,77 @@
+"""Durable provider health: rate-limit pauses, billing/auth disables and the circuit breaker, shared by every worker
+through the database (so a restart, or another worker, sees the same pause)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from loguru import logger
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.schema import provider_state
+from core.storage import Database, as_utc, utcnow
+
+
+class ProviderHealth:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def unavailable(self, provider: str) -> tuple[str, datetime | None]:
+        """Why `provider` must not be used now and until when (paused or disabled); ("", None) when it may."""
+        rows = await self.db.fetch_all(select(provider_state).where(provider_state.c.provider == provider))
+        now = utcnow()
+        if rows and rows[0].disabled_until and as_utc(rows[0].disabled_until) > now:
+            until = as_utc(rows[0].disabled_until)
+            return f"disabled until {until:%Y-%m-%d %H:%M} UTC: {rows[0].disable_reason}", until
+        if rows and rows[0].paused_until and as_utc(rows[0].paused_until) > now:
+            until = as_utc(rows[0].paused_until)
+            return f"paused until {until:%H:%M:%S} UTC: {rows[0].pause_reason}", until
+        return "", None
+
+    async def pause(self, provider: str, seconds: float, reason: str) -> None:
+        """Pause until now + `seconds`, or keep a later pause already in place."""
+        until = utcnow() + timedelta(seconds=seconds)
+        async with self.db.transaction() as conn:
+            row = await _row(conn, provider)
+            if row.paused_until is None or as_utc(row.paused_until) < until:
+                await _set(conn, provider, paused_until=until, pause_reason=reason)
+        logger.warning(f"provider {provider} paused for {seconds:.0f} s: {reason}")
+
+    async def disable(self, provider: str, hours: float, reason: str) -> None:
+        until = utcnow() + timedelta(hours=hours)
+        async with self.db.transaction() as conn:
+            await _row(conn, provider)
+            await _set(conn, provider, disabled_until=until, disable_reason=reason)
+        logger.error(f"provider {provider} disabled until {until:%Y-%m-%d %H:%M} UTC: {reason}")
+
+    async def enable(self, provider: str) -> None:
+        """The operator's override: clear a disable and a pause."""
+        async with self.db.transaction() as conn:
+            await _row(conn, provider)
+            await _set(conn, provider, disabled_until=None, disable_reason=None, paused_until=None,
+                       pause_reason=None, consecutive_failures=0)
+
+    async def failed(self, provider: str, threshold: int, cooldown_s: float) -> None:
+        """Count a failure; at `threshold` in a row the breaker opens (a pause of `cooldown_s`)."""
+        async with self.db.transaction() as conn:
+            count = (await _row(conn, provider)).consecutive_failures + 1
+            await _set(conn, provider, consecutive_failures=0 if count >= threshold else count)
+        if count >= threshold:
+            await self.pause(provider, cooldown_s, f"{count} failures in a row (circuit breaker)")
+
+    async def succeeded(self, provider: str) -> None:
+        async with self.db.transaction() as conn:
+            await _row(conn, provider)
+            await _set(conn, provider, consecutive_failures=0)
+
+
+async def _row(conn: AsyncConnection, provider: str):  # type: ignore[no-untyped-def]
+    row = (await conn.execute(select(provider_state).where(provider_state.c.provider == provider))).first()
+    if row is None:
+        await conn.execute(provider_state.insert().values(provider=provider, consecutive_failures=0))
+        row = (await conn.execute(select(provider_state).where(provider_state.c.provider == provider))).one()
+    return row
+
+
+async def _set(conn: AsyncConnection, provider: str, **values: datetime | str | int | None) -> None:
+    await conn.execute(update(provider_state).where(provider_state.c.provider == provider).values(**values))

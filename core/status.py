@@ -1,0 +1,86 @@
+"""What `status` shows: each job's stage, progress, provider and cost, and the budget's state this day and month."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from core import queue
+from core.ledger import CHARGE, OPEN_STATES, Ledger
+from core.schema import attempts, cost_ledger, video_jobs
+from core.storage import Database, utcnow
+
+if TYPE_CHECKING:
+    from content.video_generator import JobOutcome
+
+
+async def job_rows(ledger: Ledger, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest `limit` jobs, each with its latest attempt's stage and progress and what it cost."""
+    db = ledger.db
+    jobs = await db.fetch_all(select(video_jobs).order_by(video_jobs.c.id.desc()).limit(limit))
+    ids = [job.id for job in jobs]
+    latest = {row.job_id: row for row in await db.fetch_all(
+        select(attempts).where(attempts.c.job_id.in_(ids)).order_by(attempts.c.id))}
+    charged = dict(await db.fetch_all(
+        select(cost_ledger.c.job_id, func.sum(cost_ledger.c.amount_usd))
+        .where(cost_ledger.c.job_id.in_(ids), cost_ledger.c.kind == CHARGE).group_by(cost_ledger.c.job_id)))
+    rows = []
+    for job in jobs:
+        attempt = latest.get(job.id)
+        running = job.status == queue.RUNNING and attempt is not None and attempt.state in OPEN_STATES
+        rows.append({
+            "id": job.id,
+            "status": job.status,
+            "stage": attempt.state if running else job.status,
+            "provider": attempt.provider if attempt is not None else None,
+            "progress": 1.0 if job.status == queue.DONE else (attempt.progress if running else None),
+            "eta_s": None,
+            "cost_usd": round(float(charged.get(job.id, 0.0)), 6),
+            "error": job.error,
+        })
+    return rows
+
+
+async def budget_view(ledger: Ledger) -> dict[str, dict[str, float]]:
+    day, month = ledger.periods(utcnow())
+    caps = ledger.caps
+    view = {}
+    for name, column, key, limit in (("daily", cost_ledger.c.budget_day, day, caps.daily_limit_usd),
+                                     ("monthly", cost_ledger.c.budget_month, month, caps.monthly_limit_usd)):
+        sums = dict(await ledger.db.fetch_all(
+            select(cost_ledger.c.kind, func.sum(cost_ledger.c.amount_usd)).where(column == key)
+            .group_by(cost_ledger.c.kind)))
+        spent = float(sums.get(CHARGE, 0.0))
+        reserved = float(sums.get("reserve", 0.0)) + float(sums.get("release", 0.0))
+        view[name] = {"limit_usd": limit, "spent_usd": round(spent, 6), "reserved_usd": round(reserved, 6)}
+    return view
+
+
+async def job_result(db: Database, outcome: "JobOutcome") -> dict[str, Any]:
+    """A finished job as `generate --wait --json` prints it, with every attempt it took."""
+    rows = await db.fetch_all(select(attempts).where(attempts.c.job_id == outcome.job_id).order_by(attempts.c.id))
+    return {
+        "id": outcome.job_id, "status": outcome.status, "provider": outcome.provider,
+        "path": str(outcome.path) if outcome.path else None,
+        "thumbnail": str(outcome.thumbnail) if outcome.thumbnail else None,
+        "duration_s": round(outcome.duration_s, 3), "cost_usd": outcome.cost_usd, "error": outcome.error,
+        "attempts": [{"provider": a.provider, "state": a.state, "error_class": a.error_class,
+                      "cost_usd": a.actual_cost_usd or 0.0} for a in rows],
+    }
+
+
+def print_status(jobs: list[dict[str, Any]], budget: dict[str, dict[str, float]]) -> None:
+    table = Table(title="jobs (newest first)")
+    for column in ("id", "status", "stage", "provider", "progress", "cost", "error"):
+        table.add_column(column)
+    for job in jobs:
+        progress = "" if job["progress"] is None else f"{job['progress']:.0%}"
+        table.add_row(str(job["id"]), job["status"], job["stage"], job["provider"] or "", progress,
+                      f"${job['cost_usd']:.2f}", (job["error"] or "")[:60])
+    console = Console()
+    console.print(table)
+    for name, figures in budget.items():
+        console.print(f"{name} budget: ${figures['spent_usd']:.2f} spent, ${figures['reserved_usd']:.2f} reserved "
+                       f"of ${figures['limit_usd']:.2f}")

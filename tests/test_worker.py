@@ -1,0 +1,93 @@
+"""The engine as a new user meets it: `generate`, `worker --drain` and `status` against simulated providers."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from core.home import Home
+from tests.conftest import edit_json, run_cli
+
+
+def use_providers(home: Home, providers: dict[str, Any], order: list[str], daily_usd: float = 10.0) -> None:
+    def change(data: dict[str, Any]) -> None:
+        video = data["video_generation"]
+        video["providers"] = providers
+        video["default_provider"], video["fallback_providers"] = order[0], order[1:]
+        video["budget"].update(per_video_limit_usd=2.0, daily_limit_usd=daily_usd, monthly_limit_usd=100.0)
+        video["retry"] = {"max_retries": 2, "backoff_base_s": 0}
+
+    edit_json(home.video_config_file, change)
+
+
+def simulated(**params: Any) -> dict[str, Any]:
+    return {"type": "simulated", "params": {"latency_s": 0.2, "cost_per_second": 0.1, **params}}
+
+
+def submissions(home: Home) -> list[dict[str, Any]]:
+    path = home.data_dir / "simulated_submissions.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def generate_and_wait(home: Home, prompt: str) -> dict[str, Any]:
+    result = run_cli(home.root, "generate", prompt, "--duration", "10", "--wait", "--json")
+    assert result.stdout, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_daily_cap_of_5_dollars_admits_exactly_five_1_dollar_jobs(home: Home) -> None:
+    use_providers(home, {"sim": simulated()}, ["sim"], daily_usd=5.0)
+    for number in range(12):
+        queued = run_cli(home.root, "generate", f"Sleep tip number {number} that actually works", "--duration", "10")
+        assert queued.returncode == 0 and queued.stdout.startswith("queued job"), queued.stderr
+    drained = run_cli(home.root, "worker", "--drain")
+    assert drained.returncode == 0, drained.stderr
+
+    status = json.loads(run_cli(home.root, "status", "--json").stdout)
+    counts: dict[str, int] = {}
+    for job in status["jobs"]:
+        counts[job["status"]] = counts.get(job["status"], 0) + 1
+    assert counts == {"done": 5, "waiting_budget": 7}
+    assert status["budget"]["daily"] == {"limit_usd": 5.0, "spent_usd": 5.0, "reserved_usd": 0.0}
+    assert sum(job["cost_usd"] for job in status["jobs"]) == 5.0
+    assert len(submissions(home)) == 5, "the provider was never asked for a job the budget could not pay for"
+    waiting = next(job for job in status["jobs"] if job["status"] == "waiting_budget")
+    assert "daily cap" in waiting["error"]
+
+
+def test_a_provider_failing_with_temporary_errors_is_retried_then_failed_over(home: Home) -> None:
+    use_providers(home, {"flaky": simulated(failure_rate=1.0, failure_kind="temporary"), "backup": simulated()},
+                  ["flaky", "backup"])
+    job = generate_and_wait(home, "Three ways to fold a shirt")
+    assert job["status"] == "done" and job["provider"] == "backup" and job["cost_usd"] == 1.0
+    assert [(a["provider"], a["state"], a["error_class"]) for a in job["attempts"]] == [
+        ("flaky", "failed", "temporary"), ("backup", "done", None)]
+    assert Path(job["path"]).is_file() and Path(job["thumbnail"]).is_file()
+    assert [s["job_id"] for s in submissions(home)] == [job["id"]]
+
+
+def test_a_content_violation_fails_the_job_and_is_not_sent_anywhere_else(home: Home) -> None:
+    use_providers(home, {"strict": simulated(failure_rate=1.0, failure_kind="content_violation"),
+                         "backup": simulated()}, ["strict", "backup"])
+    job = generate_and_wait(home, "Something the moderation dislikes")
+    assert job["status"] == "failed" and "rejected the prompt" in job["error"]
+    assert [a["provider"] for a in job["attempts"]] == ["strict"]
+    assert len(submissions(home)) == 1
+
+
+def test_billing_errors_disable_the_provider_and_rate_limits_pause_it(home: Home) -> None:
+    use_providers(home, {"broke": simulated(failure_rate=1.0, failure_kind="billing"), "backup": simulated()},
+                  ["broke", "backup"])
+    first = generate_and_wait(home, "A first video about tea")
+    assert first["provider"] == "backup" and first["attempts"][0]["error_class"] == "billing"
+    second = generate_and_wait(home, "A second video about coffee")
+    assert [a["provider"] for a in second["attempts"]] == ["backup"], "a disabled provider is skipped"
+
+    use_providers(home, {"busy": simulated(failure_rate=1.0, failure_kind="rate_limit"), "backup": simulated()},
+                  ["busy", "backup"])
+    queued = run_cli(home.root, "generate", "A third video about cocoa", "--duration", "10")
+    assert queued.returncode == 0
+    assert run_cli(home.root, "worker", "--drain").returncode == 0
+    status = json.loads(run_cli(home.root, "status", "--json").stdout)
+    third = status["jobs"][0]
+    assert third["status"] == "done" and third["provider"] == "backup"
