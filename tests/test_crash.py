@@ -1,0 +1,69 @@
+"""kill -9 for real: a worker subprocess is SIGKILLed mid-submit and mid-poll, restarted, and nothing is lost,
+nothing is paid twice and the ledger balances."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.home import Home
+from tests.conftest import ROOT, run_cli
+from tests.test_worker import simulated, submissions, use_providers
+
+
+def start_worker(home: Home) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--home", str(home.root), "worker", "--drain"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+
+
+def kill_when(home: Home, worker: subprocess.Popen[str], state: str, timeout: float = 120) -> None:
+    """SIGKILL the worker as soon as some attempt is in `state`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise AssertionError(f"the worker exited before any attempt was {state}: {worker.stderr.read()}")
+        if state in attempt_states(home):
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait()
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no attempt reached {state}")
+
+
+def attempt_states(home: Home) -> list[str]:
+    with sqlite3.connect(home.database_file, timeout=30) as db:
+        return [row[0] for row in db.execute("SELECT state FROM attempts")]
+
+
+def test_sigkill_mid_submit_and_mid_poll_loses_nothing_and_pays_once(home: Home) -> None:
+    use_providers(home, {"sim": simulated(latency_s=3.0)}, ["sim"])
+    for number in range(3):
+        assert run_cli(home.root, "generate", f"Crash test video number {number}", "--duration", "5").returncode == 0
+
+    kill_when(home, start_worker(home), "submitting")  # the first submit renders the simulated video: a long window
+    kill_when(home, start_worker(home), "polling")
+    final = start_worker(home)
+    _, stderr = final.communicate(timeout=300)
+    assert final.returncode == 0, stderr
+
+    status = json.loads(run_cli(home.root, "status", "--json").stdout)
+    assert [job["status"] for job in status["jobs"]] == ["done"] * 3
+    billed = submissions(home)
+    assert sorted(s["job_id"] for s in billed) == [1, 2, 3], "one submission per job: nothing was resubmitted"
+    with sqlite3.connect(home.database_file) as db:
+        states = dict(db.execute("SELECT state, COUNT(*) FROM attempts GROUP BY state"))
+        open_reservations = db.execute(
+            "SELECT attempt_id, SUM(amount_usd) FROM cost_ledger WHERE kind IN ('reserve', 'release') "
+            "GROUP BY attempt_id HAVING ABS(SUM(amount_usd)) > 1e-9").fetchall()
+        charged = db.execute("SELECT SUM(amount_usd) FROM cost_ledger WHERE kind = 'charge'").fetchone()[0]
+    assert states.get("done") == 3 and set(states) <= {"done", "cancelled"}
+    assert open_reservations == [], "every reservation was released or settled"
+    assert charged == sum(s["cost_usd"] for s in billed) == 1.5
+    assert status["budget"]["daily"]["reserved_usd"] == 0.0
+    assert not list(Path(home.videos_dir).rglob("*.partial*"))
