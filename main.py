@@ -93,7 +93,6 @@ async def with_orchestrator(
 
 
 async def run_once(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
-    await orchestrator.recover()
     progress = progress_view(enabled=not args.json)
     try:
         result = await orchestrator.run_cycle(progress)

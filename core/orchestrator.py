@@ -4,8 +4,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 import signal
-from collections.abc import Awaitable, Callable
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,17 +51,13 @@ class Orchestrator:
         self.generator = generator
         self.briefs = BriefBuilder()
         self._cycle_lock = asyncio.Lock()
+        # Leases name their holder: a crashed worker's jobs are taken over once its lease runs out.
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     @classmethod
     def create(cls, home: Home, settings: Settings, db: Database, providers: dict[str, VideoProvider]) -> "Orchestrator":
         ledger = Ledger(db, settings.video.budget)
         return cls(home, settings, db, VideoGenerator(home, settings, ledger, providers))
-
-    async def recover(self) -> None:
-        """Jobs left running by a stop or crash go back to the queue (they are re-rendered from their brief)."""
-        requeued = await queue.requeue(self.db, (queue.RUNNING,))
-        if requeued:
-            logger.info(f"recovered {requeued} interrupted job(s) into the queue")
 
     async def collect_trends(self) -> int:
         sources = self.settings.app.trends.sources
@@ -119,17 +118,17 @@ class Orchestrator:
 
     async def run_job(self, job_id: int, progress: ProgressView) -> JobOutcome:
         """Run one queued job in this process, to the end (`generate --wait`)."""
-        job = await queue.claim_next(self.db, job_id)
+        job = await queue.claim_next(self.db, self.worker_id, self.settings.video.lease_s, job_id)
         if job is None:
             raise DaemonError(f"job {job_id} is not waiting in the queue")
         progress.add(job.id, f"{job.account}: {job.brief.topic}")
-        return await self.generator.run(job, functools.partial(progress.update, job.id))
+        async with self._heartbeat():
+            return await self.generator.run(job, functools.partial(progress.update, job.id))
 
     async def work(self, drain: bool, progress: ProgressView, poll_s: float = 5.0) -> list[JobOutcome]:
         """The worker: run the queue; with `drain`, stop when nothing is runnable, else until SIGTERM/SIGINT.
 
         Jobs waiting for budget get another look at start and whenever a new budget day begins."""
-        await self.recover()
         outcomes: list[JobOutcome] = []
         period = None
         stop = asyncio.Event()
@@ -143,10 +142,10 @@ class Orchestrator:
                 period = current
                 await queue.requeue(self.db, (queue.WAITING_BUDGET,))
             outcomes += await self.process_queue(progress)
-            if drain:
-                break
+            if drain and not (await queue.count_by_status(self.db)).get(queue.RUNNING):
+                break  # another worker's job may still come back to us if its lease runs out: wait for it
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll_s)
+                await asyncio.wait_for(stop.wait(), min(poll_s, self.settings.video.lease_s / 2))
         return outcomes
 
     async def process_queue(self, progress: ProgressView) -> list[JobOutcome]:
@@ -154,7 +153,7 @@ class Orchestrator:
         outcomes: list[JobOutcome] = []
 
         async def worker() -> None:
-            while (job := await queue.claim_next(self.db)) is not None:
+            while (job := await queue.claim_next(self.db, self.worker_id, self.settings.video.lease_s)) is not None:
                 progress.add(job.id, f"{job.account}: {job.brief.topic}")
                 try:
                     outcomes.append(await self.generator.run(job, functools.partial(progress.update, job.id)))
@@ -164,8 +163,27 @@ class Orchestrator:
                 progress.update(job.id, outcomes[-1].status, 1.0)
 
         workers = self.settings.video.max_concurrent_generations
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        async with self._heartbeat():
+            await asyncio.gather(*(worker() for _ in range(workers)))
         return outcomes
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self) -> AsyncIterator[None]:
+        """Renew this worker's leases every third of a lease while work runs."""
+        lease_s = self.settings.video.lease_s
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(lease_s / 3)
+                await queue.renew_leases(self.db, self.worker_id, lease_s)
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def run_cycle(self, progress: ProgressView | None = None) -> CycleResult:
         async with self._cycle_lock:
@@ -221,7 +239,6 @@ class Orchestrator:
         scheduler.add_job(launch(self.write_report, "daily report"), CronTrigger(hour=hour, minute=minute),
                           id="daily_report", name="daily report", max_instances=1, coalesce=True,
                           misfire_grace_time=3600)
-        await self.recover()
         scheduler.start()
         for job in scheduler.get_jobs():
             logger.info(f"scheduled '{job.name}': next run {job.next_run_time:%Y-%m-%d %H:%M:%S %Z}, {job.trigger}")

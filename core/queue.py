@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from loguru import logger
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -80,20 +82,43 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
         raise
 
 
-async def claim_next(db: Database, job_id: int | None = None) -> Job | None:
-    """Atomically move the best queued job (or job `job_id`, if queued) to running, in one write transaction."""
-    query = (select(video_jobs.c.id).where(video_jobs.c.status == QUEUED)
-             .where(or_(video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= utcnow())))
+async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | None = None) -> Job | None:
+    """Atomically lease the best runnable job (or job `job_id`) to `owner`, in one write transaction.
+
+    Runnable: queued and not deferred, or running under a lease nobody renewed (its worker died)."""
+    now = utcnow()
+    runnable = or_(
+        (video_jobs.c.status == QUEUED) & or_(video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= now),
+        (video_jobs.c.status == RUNNING) & (video_jobs.c.lease_expires_at < now),
+    )
+    query = select(video_jobs.c.id, video_jobs.c.status).where(runnable)
     if job_id is not None:
         query = query.where(video_jobs.c.id == job_id)
     async with db.transaction() as conn:
         row = (await conn.execute(query.order_by(video_jobs.c.priority.desc(), video_jobs.c.id).limit(1))).first()
         if row is None:
             return None
-        await conn.execute(
-            update(video_jobs).where(video_jobs.c.id == row.id).values(status=RUNNING, updated_at=utcnow())
-        )
+        await conn.execute(update(video_jobs).where(video_jobs.c.id == row.id).values(
+            status=RUNNING, lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_s), updated_at=now))
+        if row.status == RUNNING:
+            logger.warning(f"job {row.id}: its worker's lease ran out; taken over by {owner}")
         return await _load(conn, row.id)
+
+
+async def renew_leases(db: Database, owner: str, lease_s: float) -> None:
+    """The heartbeat: extend every lease `owner` holds."""
+    async with db.transaction() as conn:
+        await conn.execute(update(video_jobs).where(video_jobs.c.lease_owner == owner, video_jobs.c.status == RUNNING)
+                           .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)))
+
+
+async def release_leases(db: Database, owner: str) -> int:
+    """A clean stop: this worker's running jobs go straight back to the queue (no wait for the lease)."""
+    async with db.transaction() as conn:
+        result = await conn.execute(
+            update(video_jobs).where(video_jobs.c.lease_owner == owner, video_jobs.c.status == RUNNING)
+            .values(status=QUEUED, lease_owner=None, lease_expires_at=None, updated_at=utcnow()))
+        return int(result.rowcount or 0)
 
 
 async def finish(db: Database, job_id: int, status: str, **fields: Any) -> None:

@@ -21,6 +21,9 @@ MIGRATIONS = {
     2: [
         "ALTER TABLE video_jobs ADD COLUMN quality VARCHAR(16) NOT NULL DEFAULT 'standard'",
         "ALTER TABLE video_jobs ADD COLUMN not_before TIMESTAMP",
+        "ALTER TABLE video_jobs ADD COLUMN lease_owner VARCHAR(96)",
+        "ALTER TABLE video_jobs ADD COLUMN lease_expires_at TIMESTAMP",
+        "ALTER TABLE video_jobs ADD COLUMN cancel_reason TEXT",
         "ALTER TABLE attempts ADD COLUMN idempotency_key VARCHAR(128)",
         "ALTER TABLE attempts ADD COLUMN progress FLOAT",
     ],
@@ -78,6 +81,10 @@ video_jobs = Table(
     Column("duration_s", Float, nullable=False),
     Column("quality", String(16), nullable=False, server_default="standard"),
     Column("not_before", DateTime(timezone=True)),  # a queued job waits until then (all its providers paused)
+    # A running job belongs to the worker holding its lease; a lease not renewed in time lets another claim it.
+    Column("lease_owner", String(96)),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    Column("cancel_reason", Text),  # set by `cancel` for a running job; its worker stops at the next step
     Column("output_path", Text),
     Column("thumbnail_path", Text),
     Column("error", Text),

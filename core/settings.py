@@ -194,6 +194,7 @@ class VideoGeneration(Strict):
     fallback_providers: list[str] = []
     max_concurrent_generations: int = Field(1, ge=1, le=32)
     max_queue_size: int = Field(500, ge=1, description="an enqueue beyond this many waiting jobs is refused")
+    lease_s: float = Field(60.0, ge=1, description="a worker that stops renewing for this long loses its jobs")
     budget: Budget = Budget()
     retry: RetryPolicy = RetryPolicy()
     providers: dict[str, ProviderConfig] = Field(min_length=1)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from core.home import Home
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, edit_json, run_cli
 from tests.test_worker import simulated, submissions, use_providers
 
 
@@ -43,6 +43,7 @@ def attempt_states(home: Home) -> list[str]:
 
 def test_sigkill_mid_submit_and_mid_poll_loses_nothing_and_pays_once(home: Home) -> None:
     use_providers(home, {"sim": simulated(latency_s=3.0)}, ["sim"])
+    edit_json(home.video_config_file, lambda d: d["video_generation"].update(lease_s=2))
     for number in range(3):
         assert run_cli(home.root, "generate", f"Crash test video number {number}", "--duration", "5").returncode == 0
 

@@ -37,9 +37,9 @@ async def test_claims_by_priority_then_fifo(db: Database) -> None:
     low = await queue.enqueue(db, 1, "k1", brief("low"), "instagram_reels", priority=0)
     high = await queue.enqueue(db, 2, "k2", brief("high"), "instagram_reels", priority=5)
     low2 = await queue.enqueue(db, 3, "k3", brief("low2"), "instagram_reels", priority=0)
-    claimed = [(await queue.claim_next(db)).id for _ in range(3)]
+    claimed = [(await queue.claim_next(db, "w", 60)).id for _ in range(3)]
     assert claimed == [high, low, low2]
-    assert await queue.claim_next(db) is None
+    assert await queue.claim_next(db, "w", 60) is None
 
 
 async def test_a_trend_gets_one_job_ever(db: Database) -> None:
@@ -52,17 +52,22 @@ async def test_a_trend_gets_one_job_ever(db: Database) -> None:
 async def test_concurrent_claims_never_share_a_job(db: Database) -> None:
     for i in range(20):
         await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels")
-    claimed = await asyncio.gather(*(queue.claim_next(db) for _ in range(30)))
+    claimed = await asyncio.gather(*(queue.claim_next(db, "w", 60) for _ in range(30)))
     ids = [job.id for job in claimed if job]
     assert len(ids) == len(set(ids)) == 20
 
 
-async def test_interrupted_jobs_return_to_the_queue(db: Database) -> None:
+async def test_a_dead_workers_job_is_taken_over_when_its_lease_runs_out(db: Database) -> None:
     job_id = await queue.enqueue(db, 1, "k", brief("x"), "instagram_reels")
-    await queue.claim_next(db)
-    assert await queue.count_by_status(db) == {"running": 1}
-    assert await queue.requeue(db, (queue.RUNNING,)) == 1
-    assert (await queue.claim_next(db)).id == job_id
+    assert (await queue.claim_next(db, "a", 0.5)).id == job_id
+    for _ in range(3):  # a live worker's heartbeat keeps its job
+        await asyncio.sleep(0.25)
+        await queue.renew_leases(db, "a", 0.5)
+        assert await queue.claim_next(db, "b", 60) is None
+    await asyncio.sleep(0.6)  # "a" died: no more heartbeats
+    assert (await queue.claim_next(db, "b", 60)).id == job_id
+    assert await queue.release_leases(db, "b") == 1, "a clean stop hands its jobs back at once"
+    assert await queue.count_by_status(db) == {"queued": 1}
 
 
 async def test_caps_hold_under_concurrent_reservations(db: Database) -> None:

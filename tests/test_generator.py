@@ -69,7 +69,7 @@ async def setup(home: Home, tmp_path: Path):
     account = next(a for a in settings.app.accounts if trend.theme in a.niches)
     brief = BriefBuilder().build(trend, account, settings.app.content)
     await queue.enqueue(db, trend_id, trend.dedup_key, brief, "instagram_reels")
-    job = await queue.claim_next(db)
+    job = await queue.claim_next(db, "test-worker", 60)
 
     def generator(first: ClipProvider, second: ClipProvider) -> VideoGenerator:
         ledger = Ledger(db, settings.video.budget)
