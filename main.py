@@ -1,4 +1,4 @@
-"""Command line: `python main.py [--home DIR] {init,config check,once,run,generate,worker,status,check}`. See README.md."""
+"""Command line: `python main.py [--home DIR] {init,config check,once,run,generate,worker,status,cancel,check}`. See README.md."""
 from __future__ import annotations
 
 import argparse
@@ -49,6 +49,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     generate.add_argument("--json", action="store_true", help="print the job as one JSON object")
     worker = commands.add_parser("worker", help="process the queue without the scheduler")
     worker.add_argument("--drain", action="store_true", help="exit when nothing is runnable")
+    cancel = commands.add_parser("cancel", help="cancel a queued or running job (a running one stops at its next step)")
+    cancel.add_argument("job_id", type=int)
+    cancel.add_argument("--reason", default="cancelled by the operator", help="recorded with the job")
     status = commands.add_parser("status", help="jobs with stage, progress, provider and cost; the budget")
     status.add_argument("--json", action="store_true", help="print one JSON object")
     check = commands.add_parser("check", help="preflight a video against a platform's spec, rule by rule")
@@ -156,6 +159,13 @@ async def run_worker(orchestrator: Orchestrator, args: argparse.Namespace) -> in
     return 0
 
 
+async def cancel_job(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+    result = await orchestrator.cancel(args.job_id, args.reason)
+    print(f"job {args.job_id} cancelled" if result == "cancelled"
+          else f"job {args.job_id} is running: its worker stops it, and releases its budget, at the next step")
+    return 0
+
+
 async def show_status(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
     ledger = orchestrator.generator.ledger
     jobs, budget = await job_rows(ledger), await budget_view(ledger)
@@ -172,6 +182,7 @@ COMMANDS: dict[str, Callable[[Orchestrator, argparse.Namespace], Awaitable[int]]
     "generate": generate_video,
     "worker": run_worker,
     "status": show_status,
+    "cancel": cancel_job,
 }
 
 

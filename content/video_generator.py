@@ -61,6 +61,10 @@ class DeliveryFailed(DaemonError):
     """The provider delivered (and charged) but the file cannot be made platform-ready."""
 
 
+class Cancelled(DaemonError):
+    """`cancel` asked for this job to stop."""
+
+
 class VideoGenerator:
     def __init__(self, home: Home, settings: Settings, ledger: Ledger, providers: dict[str, VideoProvider]) -> None:
         self.home = home
@@ -141,6 +145,8 @@ class VideoGenerator:
                 delivered = await self._attempt(job, provider, request, attempt, task_id, stage)
             except DeliveryFailed as exc:  # paid for: never pay a second provider for this job
                 return await self._end(job, queue.FAILED, f"{provider.name}: {exc}", provider.name)
+            except Cancelled as exc:
+                return await self._end(job, queue.CANCELLED, f"cancelled: {exc}", provider.name)
             except ProviderError as exc:
                 if exc.error_class == "content_violation":  # never resent unchanged, anywhere
                     return await self._end(job, queue.FAILED, f"{provider.name} rejected the prompt: {exc}",
@@ -188,9 +194,11 @@ class VideoGenerator:
         """One provider, to the end: returns the delivery or raises the ProviderError that ended it (settled).
         With `task_id`, the task was already submitted: it is polled, not created again."""
         try:
+            await self._checkpoint(job, provider, attempt, task_id)
             if task_id is None:
                 task_id = await self._submit(provider, request, attempt, stage)
-            status = await self._wait(provider, attempt, task_id, stage)
+            status = await self._wait(job, provider, attempt, task_id, stage)
+            await self._checkpoint(job, provider, attempt, task_id)
             await self.ledger.advance(attempt, "downloading")
             stage(f"{provider.name}: downloading", 1.0)
             request.workdir.mkdir(parents=True, exist_ok=True)
@@ -241,12 +249,13 @@ class VideoGenerator:
         raise ProviderError(f"{exc}: the task cannot be looked up, so its estimate counts as spent", "unknown",
                             ambiguous=True)
 
-    async def _wait(self, provider: VideoProvider, attempt: Attempt, task_id: str,
+    async def _wait(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str,
                     stage: StageCallback) -> TaskStatus:
         """Poll until the task ends; temporary poll errors retry the poll, never the create."""
         await self.ledger.advance(attempt, "polling")
         retries = 0
         while True:
+            await self._checkpoint(job, provider, attempt, task_id)
             try:
                 status = await provider.poll(task_id)
             except ProviderError as exc:
@@ -261,6 +270,17 @@ class VideoGenerator:
                 raise status.error or ProviderError(f"{provider.name}: task {task_id} failed", "unknown")
             stage(f"{provider.name}: generating", status.progress or 0.0)
             await asyncio.sleep(provider.poll_interval_s)
+
+    async def _checkpoint(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str | None) -> None:
+        """Between steps: if `cancel` asked, stop the provider's task (where it can), release, and raise Cancelled."""
+        reason = await queue.cancel_reason(self.ledger.db, job.id)
+        if reason is None:
+            return
+        stopped = task_id is not None and await provider.cancel(task_id)
+        note = f" (task {task_id} cancelled at {provider.name})" if stopped else ""
+        await self.ledger.close(attempt, "cancelled", 0.0, error=f"cancelled: {reason}{note}")
+        logger.warning(f"job {job.id} cancelled: {reason}{note}")
+        raise Cancelled(reason)
 
     def _should_retry(self, exc: ProviderError, retries: int) -> bool:
         limit = {"temporary": self.policy.max_retries, "unknown": 1}.get(exc.error_class, 0)

@@ -116,6 +116,11 @@ class Orchestrator:
         logger.info(f"queued job {job_id} for {account.name}: {trend.topic}")
         return job_id
 
+    async def cancel(self, job_id: int, reason: str) -> str:
+        result = await queue.cancel(self.db, job_id, reason)
+        logger.info(f"job {job_id}: {'cancelled' if result == 'cancelled' else 'cancellation requested'} ({reason})")
+        return result
+
     async def run_job(self, job_id: int, progress: ProgressView) -> JobOutcome:
         """Run one queued job in this process, to the end (`generate --wait`)."""
         job = await queue.claim_next(self.db, self.worker_id, self.settings.video.lease_s, job_id)

@@ -121,6 +121,27 @@ async def release_leases(db: Database, owner: str) -> int:
         return int(result.rowcount or 0)
 
 
+async def cancel(db: Database, job_id: int, reason: str) -> str:
+    """Cancel a waiting job now, or ask a running job's worker to stop it; returns "cancelled" or "requested"."""
+    async with db.transaction() as conn:
+        row = (await conn.execute(select(video_jobs.c.status).where(video_jobs.c.id == job_id))).first()
+        if row is None:
+            raise DaemonError(f"no job {job_id}")
+        if row.status in PENDING:
+            await conn.execute(update(video_jobs).where(video_jobs.c.id == job_id).values(
+                status=CANCELLED, error=f"cancelled: {reason}", updated_at=utcnow()))
+            return "cancelled"
+        if row.status == RUNNING:
+            await conn.execute(update(video_jobs).where(video_jobs.c.id == job_id).values(cancel_reason=reason))
+            return "requested"
+        raise DaemonError(f"job {job_id} is already {row.status}: nothing to cancel")
+
+
+async def cancel_reason(db: Database, job_id: int) -> str | None:
+    rows = await db.fetch_all(select(video_jobs.c.cancel_reason).where(video_jobs.c.id == job_id))
+    return rows[0].cancel_reason if rows else None
+
+
 async def finish(db: Database, job_id: int, status: str, **fields: Any) -> None:
     async with db.transaction() as conn:
         await conn.execute(

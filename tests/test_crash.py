@@ -68,3 +68,28 @@ def test_sigkill_mid_submit_and_mid_poll_loses_nothing_and_pays_once(home: Home)
     assert charged == sum(s["cost_usd"] for s in billed) == 1.5
     assert status["budget"]["daily"]["reserved_usd"] == 0.0
     assert not list(Path(home.videos_dir).rglob("*.partial*"))
+
+
+def test_cancel_stops_a_running_job_at_the_provider_and_releases_its_budget(home: Home) -> None:
+    use_providers(home, {"sim": simulated(latency_s=30.0)}, ["sim"])
+    assert run_cli(home.root, "generate", "A video nobody wants any more", "--duration", "5").returncode == 0
+    assert run_cli(home.root, "generate", "A video still wanted later", "--duration", "5").returncode == 0
+    waiting = run_cli(home.root, "cancel", "2", "--reason", "not this week")
+    assert waiting.returncode == 0 and "job 2 cancelled" in waiting.stdout
+    worker = start_worker(home)
+    deadline = time.monotonic() + 120
+    while "polling" not in attempt_states(home):
+        assert time.monotonic() < deadline and worker.poll() is None
+        time.sleep(0.05)
+    asked = run_cli(home.root, "cancel", "1", "--reason", "changed my mind")
+    assert asked.returncode == 0 and "running" in asked.stdout
+    _, stderr = worker.communicate(timeout=60)  # long before the 30 s task would have finished
+    assert worker.returncode == 0, stderr
+
+    status = json.loads(run_cli(home.root, "status", "--json").stdout)
+    assert {job["id"]: (job["status"], job["error"]) for job in status["jobs"]} == {
+        1: ("cancelled", "cancelled: changed my mind"), 2: ("cancelled", "cancelled: not this week")}
+    assert status["budget"]["daily"] == {"limit_usd": 10.0, "spent_usd": 0.0, "reserved_usd": 0.0}
+    assert attempt_states(home) == ["cancelled"]
+    again = run_cli(home.root, "cancel", "1")
+    assert again.returncode == 1 and "already cancelled" in again.stderr

@@ -94,6 +94,10 @@ class SimulatedProvider(VideoProvider):
         os.replace(partial, destination)
         return destination
 
+    async def cancel(self, task_id: str) -> bool:
+        _parse(task_id)  # unknown ids are an error, as at a real provider
+        return True
+
     async def find_task(self, idempotency_key: str) -> str | None:
         if not self.submissions_file.is_file():
             return None
