@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.alerts import BudgetAlerts
 from core.errors import DaemonError
 from core.schema import attempts, cost_ledger
 from core.settings import Budget
@@ -47,6 +48,7 @@ class Ledger:
         self.db = db
         self.caps = caps
         self.zone = ZoneInfo(caps.timezone)
+        self.alerts = BudgetAlerts(db, caps)
 
     def periods(self, at: datetime) -> tuple[str, str]:
         local = at.astimezone(self.zone)
@@ -84,6 +86,8 @@ class Ledger:
             attempt = Attempt(int(attempt_id), job_id, provider, estimate_usd, day, month)
             await conn.execute(update(attempts).where(attempts.c.id == attempt.id).values(idempotency_key=attempt.key))
             await _append(conn, attempt, RESERVE, estimate_usd, now)
+        if estimate_usd:
+            await self.alerts.check(day, month)
         return attempt
 
     async def advance(self, attempt: Attempt, state: str, **fields: object) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 SCHEMA_VERSION = 2
@@ -123,6 +124,20 @@ provider_state = Table(
     Column("disabled_until", DateTime(timezone=True)),
     Column("disable_reason", Text),
     Column("consecutive_failures", Integer, nullable=False, default=0),
+)
+
+# One row per budget alert ever raised: the unique key is what makes "once per period per threshold" hold.
+budget_alerts = Table(
+    "budget_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String(16), nullable=False),  # daily | monthly
+    Column("period", String(10), nullable=False),  # 2026-11-21 | 2026-11
+    Column("threshold_pct", Integer, nullable=False),
+    Column("used_usd", Float, nullable=False),
+    Column("cap_usd", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("scope", "period", "threshold_pct"),
 )
 
 # Append-only: a reservation, its release and the final charge are separate rows, never updates.

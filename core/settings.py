@@ -148,8 +148,24 @@ class Budget(Strict):
     daily_limit_usd: float = Field(10.0, ge=0)
     monthly_limit_usd: float = Field(200.0, ge=0)
     timezone: str = Field("UTC", description="where a budget day and month begin and end")
+    alert_thresholds_pct: list[int] = Field([75, 90], description="alert once per day/month at these % of a cap")
+    alert_webhook_url: str | None = Field(None, description="POST each alert here as JSON (optional)")
 
     _tz = field_validator("timezone")(_check_timezone)
+
+    @field_validator("alert_thresholds_pct")
+    @classmethod
+    def _percentages(cls, value: list[int]) -> list[int]:
+        if any(not 0 < pct <= 100 for pct in value):
+            raise ValueError("thresholds are percentages between 1 and 100")
+        return sorted(set(value))
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
 
 class ProviderConfig(Strict):

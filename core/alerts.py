@@ -1,0 +1,63 @@
+"""Budget alerts: when committed + reserved spend crosses a threshold of the daily or monthly cap, say so once per
+period: in the log, in the database (`budget_alerts`), and as a JSON POST to the optional webhook."""
+from __future__ import annotations
+
+import aiohttp
+from loguru import logger
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from core.schema import budget_alerts, cost_ledger
+from core.settings import Budget
+from core.storage import Database, utcnow
+
+WEBHOOK_TIMEOUT_S = 10
+
+
+class BudgetAlerts:
+    def __init__(self, db: Database, caps: Budget) -> None:
+        self.db = db
+        self.caps = caps
+
+    async def check(self, day: str, month: str) -> list[dict[str, object]]:
+        """Raise every alert newly due for `day` and `month`; returns them (each one only ever once)."""
+        raised = []
+        for scope, column, period, cap in (("daily", cost_ledger.c.budget_day, day, self.caps.daily_limit_usd),
+                                           ("monthly", cost_ledger.c.budget_month, month,
+                                            self.caps.monthly_limit_usd)):
+            if cap <= 0:
+                continue
+            used = float((await self.db.fetch_all(
+                select(func.coalesce(func.sum(cost_ledger.c.amount_usd), 0.0)).where(column == period)))[0][0])
+            for pct in self.caps.alert_thresholds_pct:
+                if used + 1e-9 >= cap * pct / 100 and await self._record(scope, period, pct, used, cap):
+                    raised.append({"scope": scope, "period": period, "threshold_pct": pct,
+                                   "used_usd": round(used, 2), "cap_usd": cap,
+                                   "message": f"{scope} budget {period}: ${used:.2f} of ${cap:.2f} used "
+                                              f"({pct}% alert)"})
+        for alert in raised:
+            logger.warning(f"budget alert: {alert['message']}")
+            await self._post(alert)
+        return raised
+
+    async def _record(self, scope: str, period: str, pct: int, used: float, cap: float) -> bool:
+        """True when this alert is new (the unique key makes concurrent checks raise it once)."""
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(budget_alerts.insert().values(scope=scope, period=period, threshold_pct=pct,
+                                                                 used_usd=used, cap_usd=cap, created_at=utcnow()))
+            return True
+        except IntegrityError:
+            return False
+
+    async def _post(self, alert: dict[str, object]) -> None:
+        url = self.caps.alert_webhook_url
+        if not url:
+            return
+        try:
+            timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)
+            async with aiohttp.ClientSession(timeout=timeout) as session, session.post(url, json=alert) as response:
+                if response.status >= 300:
+                    logger.warning(f"budget alert webhook answered HTTP {response.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning(f"budget alert webhook unreachable: {type(exc).__name__}")
