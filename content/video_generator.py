@@ -14,7 +14,7 @@ import random
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
@@ -27,10 +27,11 @@ from content.video_utils import contact_sheet, extract_thumbnail, optimize
 from core import queue
 from core.errors import DaemonError, MediaError, ProviderError
 from core.home import Home
-from core.ledger import Attempt, BudgetExceeded, Ledger
+from core.ledger import Attempt, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
 from core.provider_health import ProviderHealth
 from core.queue import Job
 from core.settings import Settings
+from core.storage import utcnow
 
 StageCallback = Callable[[str, float], None]
 
@@ -117,9 +118,14 @@ class VideoGenerator:
                 if await queue.attempt_count(db, job.id) >= self.policy.max_attempts_per_job:
                     errors.append(f"{self.policy.max_attempts_per_job} attempts made (the cap per job)")
                     break
+                config = self.settings.video.providers[provider.name]
                 try:
                     attempt = await self.ledger.open_attempt(
-                        job.id, provider.name, provider.type_name, provider.estimate_cost(request))
+                        job.id, provider.name, provider.type_name, provider.estimate_cost(request),
+                        ProviderLimits(config.max_concurrent, config.requests_per_minute))
+                except ProviderBusy as exc:  # wait for a slot rather than pay a fallback for it
+                    return await self._end(job, queue.QUEUED, str(exc),
+                                           not_before=utcnow() + timedelta(seconds=exc.retry_after_s))
                 except BudgetExceeded as exc:
                     logger.warning(str(exc))
                     errors.append(str(exc))
@@ -325,7 +331,7 @@ class VideoGenerator:
     async def _end(self, job: Job, status: str, error: str, provider: str | None = None,
                    not_before: datetime | None = None) -> JobOutcome:
         await queue.finish(self.ledger.db, job.id, status, error=error, not_before=not_before)
-        log = logger.error if status == queue.FAILED else logger.warning
+        log = {queue.FAILED: logger.error, queue.QUEUED: logger.info}.get(status, logger.warning)
         log(f"job {job.id} {status.replace('_', ' ')}: {error}")
         return JobOutcome(job.id, status, job.brief.topic, job.account, provider, error=error)
 

@@ -7,7 +7,7 @@ just after midnight still counts against the day it was reserved in. Spend in a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
@@ -17,7 +17,7 @@ from core.alerts import BudgetAlerts
 from core.errors import DaemonError
 from core.schema import attempts, cost_ledger
 from core.settings import Budget
-from core.storage import Database, utcnow
+from core.storage import Database, as_utc, utcnow
 
 RESERVE, RELEASE, CHARGE = "reserve", "release", "charge"
 OPEN_STATES = ("reserved", "submitting", "submitted", "polling", "downloading", "optimizing")
@@ -26,6 +26,20 @@ CENT = 1e-9  # float slack when comparing sums of dollar amounts
 
 class BudgetExceeded(DaemonError):
     """The estimate does not fit under a cap; nothing was reserved."""
+
+
+class ProviderBusy(DaemonError):
+    """The provider is at its `max_concurrent` or `requests_per_minute`; try again in `retry_after_s`."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ProviderLimits:
+    max_concurrent: int | None = None
+    requests_per_minute: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,11 +68,15 @@ class Ledger:
         local = at.astimezone(self.zone)
         return local.strftime("%Y-%m-%d"), local.strftime("%Y-%m")
 
-    async def open_attempt(self, job_id: int, provider: str, provider_type: str, estimate_usd: float) -> Attempt:
-        """Check every cap and reserve the estimate in the same write transaction, or raise BudgetExceeded."""
+    async def open_attempt(self, job_id: int, provider: str, provider_type: str, estimate_usd: float,
+                           limits: ProviderLimits = ProviderLimits()) -> Attempt:
+        """Check the provider's limits and every cap, and reserve the estimate, in one write transaction.
+
+        Raises ProviderBusy or BudgetExceeded, having written nothing."""
         now = utcnow()
         day, month = self.periods(now)
         async with self.db.transaction() as conn:
+            await _check_limits(conn, provider, limits, now)
             day_spent = await _period_sum(conn, cost_ledger.c.budget_day, day)
             month_spent = await _period_sum(conn, cost_ledger.c.budget_month, month)
             for label, spent, cap in (
@@ -132,6 +150,22 @@ class Ledger:
         column, key = (cost_ledger.c.budget_day, day) if day else (cost_ledger.c.budget_month, month)
         async with self.db.engine.connect() as conn:
             return await _period_sum(conn, column, key or "")
+
+
+async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLimits, now: datetime) -> None:
+    if limits.max_concurrent is not None:
+        in_flight = (await conn.execute(select(func.count()).select_from(attempts).where(
+            attempts.c.provider == provider, attempts.c.state.in_(OPEN_STATES)))).scalar() or 0
+        if in_flight >= limits.max_concurrent:
+            raise ProviderBusy(f"{provider}: {in_flight} tasks in flight (max_concurrent {limits.max_concurrent})", 1.0)
+    if limits.requests_per_minute is not None:
+        window = now - timedelta(minutes=1)
+        recent = list((await conn.execute(select(attempts.c.started_at).where(
+            attempts.c.provider == provider, attempts.c.started_at > window).order_by(attempts.c.started_at))).scalars())
+        if len(recent) >= limits.requests_per_minute:
+            wait = (as_utc(recent[-limits.requests_per_minute]) - window).total_seconds()
+            raise ProviderBusy(f"{provider}: {len(recent)} requests in the last minute "
+                               f"(requests_per_minute {limits.requests_per_minute})", max(wait, 0.1))
 
 
 async def _period_sum(conn: AsyncConnection, column: object, key: str) -> float:

@@ -10,6 +10,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -147,18 +148,28 @@ class Orchestrator:
                 period = current
                 await queue.requeue(self.db, (queue.WAITING_BUDGET,))
             outcomes += await self.process_queue(progress)
-            if drain and not (await queue.count_by_status(self.db)).get(queue.RUNNING):
-                break  # another worker's job may still come back to us if its lease runs out: wait for it
+            if drain and await self._drained():
+                break
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), min(poll_s, self.settings.video.lease_s / 2))
         return outcomes
 
+    async def _drained(self) -> bool:
+        """Nothing running anywhere (a dead worker's job comes back when its lease runs out) and nothing deferred
+        for less than a minute (a provider's rate or concurrency slot)."""
+        if (await queue.count_by_status(self.db)).get(queue.RUNNING):
+            return False
+        due = await queue.next_deferred(self.db)
+        return due is None or due > utcnow() + timedelta(minutes=1)
+
     async def process_queue(self, progress: ProgressView) -> list[JobOutcome]:
         """Run queued jobs until none is left, `max_concurrent_generations` at a time."""
         outcomes: list[JobOutcome] = []
+        video = self.settings.video
+        limits = {name: limit.max_concurrent for name, limit in video.account_limits.items()}
 
         async def worker() -> None:
-            while (job := await queue.claim_next(self.db, self.worker_id, self.settings.video.lease_s)) is not None:
+            while (job := await queue.claim_next(self.db, self.worker_id, video.lease_s, None, limits)) is not None:
                 progress.add(job.id, f"{job.account}: {job.brief.topic}")
                 try:
                     outcomes.append(await self.generator.run(job, functools.partial(progress.update, job.id)))

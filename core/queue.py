@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from loguru import logger
@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from content.briefs import Brief
 from core.errors import DaemonError
 from core.schema import attempts, briefs, video_jobs
-from core.storage import Database, utcnow
+from core.storage import Database, as_utc, utcnow
 
 QUEUED, RUNNING, DONE, FAILED, WAITING_BUDGET = "queued", "running", "done", "failed", "waiting_budget"
 CANCELLED = "cancelled"
@@ -82,10 +82,12 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
         raise
 
 
-async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | None = None) -> Job | None:
+async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | None = None,
+                     account_limits: dict[str, int] | None = None) -> Job | None:
     """Atomically lease the best runnable job (or job `job_id`) to `owner`, in one write transaction.
 
-    Runnable: queued and not deferred, or running under a lease nobody renewed (its worker died)."""
+    Runnable: queued and not deferred, or running under a lease nobody renewed (its worker died); and its account
+    below its `account_limits` count of running jobs."""
     now = utcnow()
     runnable = or_(
         (video_jobs.c.status == QUEUED) & or_(video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= now),
@@ -95,6 +97,13 @@ async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | Non
     if job_id is not None:
         query = query.where(video_jobs.c.id == job_id)
     async with db.transaction() as conn:
+        if account_limits:
+            running = dict((await conn.execute(
+                select(video_jobs.c.account, func.count()).where(video_jobs.c.status == RUNNING,
+                                                                 video_jobs.c.lease_expires_at >= now)
+                .group_by(video_jobs.c.account))).all())
+            full = [name for name, limit in account_limits.items() if running.get(name, 0) >= limit]
+            query = query.where(video_jobs.c.account.not_in(full))
         row = (await conn.execute(query.order_by(video_jobs.c.priority.desc(), video_jobs.c.id).limit(1))).first()
         if row is None:
             return None
@@ -172,6 +181,12 @@ async def tried_providers(db: Database, job_id: int) -> set[str]:
         .where(or_(attempts.c.error_class.is_(None), attempts.c.error_class != "rate_limit"))
     )
     return {row.provider for row in rows}
+
+
+async def next_deferred(db: Database) -> datetime | None:
+    """When the soonest deferred queued job becomes runnable (None when none is deferred)."""
+    rows = await db.fetch_all(select(func.min(video_jobs.c.not_before)).where(video_jobs.c.status == QUEUED))
+    return as_utc(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
 async def count_by_status(db: Database) -> dict[str, int]:

@@ -172,6 +172,8 @@ class ProviderConfig(Strict):
     type: str
     enabled: bool = True
     priority: int = Field(100, ge=0, description="lower runs first among fallbacks")
+    max_concurrent: int | None = Field(None, ge=1, description="tasks in flight at once, across all workers")
+    requests_per_minute: int | None = Field(None, ge=1, description="create calls per rolling minute")
     params: dict[str, Any] = {}
 
     @field_validator("type")
@@ -190,6 +192,10 @@ class ProviderConfig(Strict):
             if SECRET_KEY_HINT.search(key) or SECRET_NAME.search(key.upper()):
                 raise ValueError(f"{key!r} looks like a secret: put API keys in the environment or .env, not in JSON")
         return params
+
+
+class AccountLimit(Strict):
+    max_concurrent: int = Field(ge=1, description="this persona's jobs running at once")
 
 
 class RetryPolicy(Strict):
@@ -211,6 +217,7 @@ class VideoGeneration(Strict):
     max_concurrent_generations: int = Field(1, ge=1, le=32)
     max_queue_size: int = Field(500, ge=1, description="an enqueue beyond this many waiting jobs is refused")
     lease_s: float = Field(60.0, ge=1, description="a worker that stops renewing for this long loses its jobs")
+    account_limits: dict[str, AccountLimit] = Field({}, description="per account (persona) name")
     budget: Budget = Budget()
     retry: RetryPolicy = RetryPolicy()
     providers: dict[str, ProviderConfig] = Field(min_length=1)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from content.briefs import Brief
 from core import queue
-from core.ledger import BudgetExceeded, Ledger
+from core.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
 from core.schema import cost_ledger
 from core.settings import Budget
 from core.storage import Database, utcnow
@@ -106,3 +106,32 @@ async def test_settling_releases_the_reservation_and_charges_the_actual(db: Data
 async def test_a_missing_trend_is_an_error_not_a_duplicate(db: Database) -> None:
     with pytest.raises(IntegrityError):
         await queue.enqueue(db, 999, "orphan", brief("x"), "instagram_reels")
+
+
+async def test_provider_limits_are_checked_with_the_reservation(db: Database) -> None:
+    ledger = Ledger(db, Budget(per_video_limit_usd=5, daily_limit_usd=50, monthly_limit_usd=50))
+    jobs = [await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels") for i in range(4)]
+    one_at_a_time = ProviderLimits(max_concurrent=1)
+    first = await ledger.open_attempt(jobs[0], "solo", "sim", 1.0, one_at_a_time)
+    with pytest.raises(ProviderBusy, match="max_concurrent 1"):
+        await ledger.open_attempt(jobs[1], "solo", "sim", 1.0, one_at_a_time)
+    await ledger.succeed(first, 1.0, "task")
+    await ledger.open_attempt(jobs[1], "solo", "sim", 1.0, one_at_a_time)
+
+    two_a_minute = ProviderLimits(requests_per_minute=2)
+    for job in jobs[2:]:
+        await ledger.fail(await ledger.open_attempt(job, "metered", "sim", 1.0, two_a_minute), "temporary", "x")
+    with pytest.raises(ProviderBusy, match="requests_per_minute 2") as busy:
+        await ledger.open_attempt(jobs[0], "metered", "sim", 1.0, two_a_minute)
+    assert 55 < busy.value.retry_after_s <= 60
+    day, _ = ledger.periods(utcnow())
+    assert await ledger.spent(day=day) == pytest.approx(2.0), "a refused attempt reserved nothing"
+
+
+async def test_an_account_at_its_limit_waits_while_others_run(db: Database) -> None:
+    for i, account in enumerate(["busy", "busy", "other"]):
+        await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}").model_copy(update={"account": account}),
+                            "instagram_reels")
+    limits = {"busy": 1}
+    claimed = [await queue.claim_next(db, "w", 60, None, limits) for _ in range(3)]
+    assert [job.account if job else None for job in claimed] == ["busy", "other", None]

@@ -91,3 +91,17 @@ def test_billing_errors_disable_the_provider_and_rate_limits_pause_it(home: Home
     status = json.loads(run_cli(home.root, "status", "--json").stdout)
     third = status["jobs"][0]
     assert third["status"] == "done" and third["provider"] == "backup"
+
+
+def test_a_providers_max_concurrent_holds_across_parallel_workers(home: Home) -> None:
+    slow = {**simulated(latency_s=1.0), "max_concurrent": 1}
+    use_providers(home, {"solo": slow}, ["solo"])
+    edit_json(home.video_config_file, lambda d: d["video_generation"].update(max_concurrent_generations=3))
+    for number in range(3):
+        assert run_cli(home.root, "generate", f"Parallel video {number}", "--duration", "5").returncode == 0
+    assert run_cli(home.root, "worker", "--drain").returncode == 0
+    status = json.loads(run_cli(home.root, "status", "--json").stdout)
+    assert [job["status"] for job in status["jobs"]] == ["done"] * 3
+    starts = sorted(s["time"] for s in submissions(home))
+    assert all(later - earlier >= 1.0 for earlier, later in zip(starts, starts[1:])), \
+        "each task started after the one before had finished"
