@@ -75,10 +75,11 @@ class VideoGenerator:
         self.health = ProviderHealth(ledger.db)
         self.policy = settings.video.retry
 
-    def ready_providers(self) -> list[VideoProvider]:
-        """Enabled providers in failover order, minus those lacking a key (each skip is logged with what to set)."""
+    def ready_providers(self, quality: str = "standard") -> list[VideoProvider]:
+        """Enabled providers in failover order for a quality tier, minus those lacking a key (each skip is logged
+        with what to set)."""
         ready = []
-        for name in self.settings.video.provider_order():
+        for name in self.settings.video.provider_order(quality):
             provider = self.providers[name]
             missing = provider.missing_requirements()
             if missing:
@@ -105,7 +106,8 @@ class VideoGenerator:
         tried = await queue.tried_providers(db, job.id)
         waits_for_budget = False
         resume_at: datetime | None = None  # when a paused or disabled provider comes back
-        providers = self.ready_providers()
+        providers = self.ready_providers(job.quality)
+        multiplier = self.settings.video.tier(job.quality).multiplier
         for provider in providers:
             if provider.name in tried:
                 continue
@@ -121,7 +123,8 @@ class VideoGenerator:
                 config = self.settings.video.providers[provider.name]
                 try:
                     attempt = await self.ledger.open_attempt(
-                        job.id, provider.name, provider.type_name, provider.estimate_cost(request),
+                        job.id, provider.name, provider.type_name,
+                        round(provider.estimate_cost(request) * multiplier, 6),
                         ProviderLimits(config.max_concurrent, config.requests_per_minute))
                 except ProviderBusy as exc:  # wait for a slot rather than pay a fallback for it
                     return await self._end(job, queue.QUEUED, str(exc),

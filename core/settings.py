@@ -194,6 +194,19 @@ class ProviderConfig(Strict):
         return params
 
 
+QualityName = Literal["standard", "hd", "premium"]
+
+
+class QualityTier(Strict):
+    """A quality tier: which providers may make it (in order; empty: the default order) and how its price scales."""
+
+    multiplier: float = Field(1.0, ge=0, description="applied to each provider's estimate for this tier")
+    providers: list[str] = []
+
+
+DEFAULT_TIERS = {"standard": QualityTier(), "hd": QualityTier(multiplier=1.5), "premium": QualityTier(multiplier=2.5)}
+
+
 class AccountLimit(Strict):
     max_concurrent: int = Field(ge=1, description="this persona's jobs running at once")
 
@@ -218,6 +231,7 @@ class VideoGeneration(Strict):
     max_queue_size: int = Field(500, ge=1, description="an enqueue beyond this many waiting jobs is refused")
     lease_s: float = Field(60.0, ge=1, description="a worker that stops renewing for this long loses its jobs")
     account_limits: dict[str, AccountLimit] = Field({}, description="per account (persona) name")
+    quality_tiers: dict[QualityName, QualityTier] = Field(DEFAULT_TIERS)
     budget: Budget = Budget()
     retry: RetryPolicy = RetryPolicy()
     providers: dict[str, ProviderConfig] = Field(min_length=1)
@@ -230,10 +244,22 @@ class VideoGeneration(Strict):
             if name not in self.providers:
                 hint = _did_you_mean(name, list(self.providers))
                 raise ValueError(f"{field}: no provider named {name!r}{hint} under video_generation.providers")
+        for tier_name, tier in self.quality_tiers.items():
+            for index, name in enumerate(tier.providers):
+                if name not in self.providers:
+                    hint = _did_you_mean(name, list(self.providers))
+                    raise ValueError(f"quality_tiers.{tier_name}.providers[{index}]: no provider named {name!r}{hint}")
         return self
 
-    def provider_order(self) -> list[str]:
-        """Enabled providers in the order to try them: default, listed fallbacks, then the rest by priority."""
+    def tier(self, quality: str) -> QualityTier:
+        return self.quality_tiers.get(quality, DEFAULT_TIERS.get(quality, QualityTier()))  # type: ignore[arg-type]
+
+    def provider_order(self, quality: str = "standard") -> list[str]:
+        """Enabled providers in the order to try them: the quality tier's chain if it has one, else the default,
+        listed fallbacks, then the rest by priority."""
+        chain = self.tier(quality).providers
+        if chain:
+            return [name for name in dict.fromkeys(chain) if self.providers[name].enabled]
         listed = [self.default_provider, *self.fallback_providers]
         rest = sorted((n for n in self.providers if n not in listed), key=lambda n: (self.providers[n].priority, n))
         ordered = list(dict.fromkeys(listed + rest))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,19 @@ def test_a_providers_max_concurrent_holds_across_parallel_workers(home: Home) ->
     starts = sorted(s["time"] for s in submissions(home))
     assert all(later - earlier >= 1.0 for earlier, later in zip(starts, starts[1:])), \
         "each task started after the one before had finished"
+
+
+def test_a_quality_tier_picks_its_provider_chain_and_scales_the_reservation(home: Home) -> None:
+    use_providers(home, {"everyday": simulated(), "studio": simulated()}, ["everyday", "studio"])
+    tiers = {"standard": {"multiplier": 1.0}, "premium": {"multiplier": 1.5, "providers": ["studio"]}}
+    edit_json(home.video_config_file, lambda d: d["video_generation"].update(quality_tiers=tiers))
+    standard = generate_and_wait(home, "An everyday video")
+    result = run_cli(home.root, "generate", "A premium video", "--duration", "10", "--quality", "premium",
+                     "--wait", "--json")
+    premium = json.loads(result.stdout)
+    assert (standard["provider"], premium["provider"]) == ("everyday", "studio")
+    with sqlite3.connect(home.database_file) as db:
+        reserved = [row[0] for row in db.execute("SELECT amount_usd FROM cost_ledger WHERE kind = 'reserve' "
+                                                 "ORDER BY id")]
+    assert reserved == [1.0, 1.5]
+    assert premium["cost_usd"] == 1.0, "settled at what the provider reported, not the padded estimate"
