@@ -263,6 +263,7 @@ class VideoGenerator:
         """Poll until the task ends; temporary poll errors retry the poll, never the create."""
         await self.ledger.advance(attempt, "polling")
         retries = 0
+        shown = 0.0
         while True:
             await self._checkpoint(job, provider, attempt, task_id)
             try:
@@ -278,6 +279,9 @@ class VideoGenerator:
             if status.state == "failed":
                 raise status.error or ProviderError(f"{provider.name}: task {task_id} failed", "unknown")
             stage(f"{provider.name}: generating", status.progress or 0.0)
+            if status.progress is not None and status.progress - shown >= 0.05:  # for `status`, in steps of 5%
+                shown = status.progress
+                await self.ledger.advance(attempt, "polling", progress=round(shown, 3))
             await asyncio.sleep(provider.poll_interval_s)
 
     async def _checkpoint(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str | None) -> None:

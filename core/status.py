@@ -1,6 +1,7 @@
 """What `status` shows: each job's stage, progress, provider and cost, and the budget's state this day and month."""
 from __future__ import annotations
 
+import statistics
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from core import queue
 from core.ledger import CHARGE, OPEN_STATES, Ledger
 from core.schema import attempts, cost_ledger, video_jobs
-from core.storage import Database, utcnow
+from core.storage import Database, as_utc, utcnow
 
 if TYPE_CHECKING:
     from content.video_generator import JobOutcome
@@ -26,21 +27,46 @@ async def job_rows(ledger: Ledger, limit: int = 50) -> list[dict[str, Any]]:
     charged = dict(await db.fetch_all(
         select(cost_ledger.c.job_id, func.sum(cost_ledger.c.amount_usd))
         .where(cost_ledger.c.job_id.in_(ids), cost_ledger.c.kind == CHARGE).group_by(cost_ledger.c.job_id)))
+    typical = await _median_durations(db)
     rows = []
     for job in jobs:
         attempt = latest.get(job.id)
         running = job.status == queue.RUNNING and attempt is not None and attempt.state in OPEN_STATES
+        progress, eta = _progress(attempt, typical) if running else (1.0 if job.status == queue.DONE else None, None)
         rows.append({
             "id": job.id,
             "status": job.status,
             "stage": attempt.state if running else job.status,
             "provider": attempt.provider if attempt is not None else None,
-            "progress": 1.0 if job.status == queue.DONE else (attempt.progress if running else None),
-            "eta_s": None,
+            "progress": progress,
+            "eta_s": eta,
             "cost_usd": round(float(charged.get(job.id, 0.0)), 6),
             "error": job.error,
         })
     return rows
+
+
+def _progress(attempt: Any, typical: dict[str, float]) -> tuple[float | None, float | None]:
+    """Progress as the provider reports it, else as far through that provider's median duration; and the ETA."""
+    elapsed = (utcnow() - as_utc(attempt.started_at)).total_seconds()
+    if attempt.progress:
+        return attempt.progress, round(elapsed * (1 - attempt.progress) / attempt.progress, 1)
+    median = typical.get(attempt.provider)
+    if median is None:
+        return None, None
+    return round(min(elapsed / median, 0.99), 3), round(max(median - elapsed, 0.0), 1)
+
+
+async def _median_durations(db: Database, recent: int = 20) -> dict[str, float]:
+    """Each provider's median attempt duration over its last `recent` successful attempts."""
+    rows = await db.fetch_all(select(attempts.c.provider, attempts.c.started_at, attempts.c.finished_at)
+                              .where(attempts.c.state == "done").order_by(attempts.c.id.desc()).limit(500))
+    durations: dict[str, list[float]] = {}
+    for row in rows:
+        spans = durations.setdefault(row.provider, [])
+        if len(spans) < recent and row.finished_at is not None:
+            spans.append((as_utc(row.finished_at) - as_utc(row.started_at)).total_seconds())
+    return {provider: statistics.median(spans) for provider, spans in durations.items() if spans}
 
 
 async def budget_view(ledger: Ledger) -> dict[str, dict[str, float]]:
@@ -73,11 +99,12 @@ async def job_result(db: Database, outcome: "JobOutcome") -> dict[str, Any]:
 
 def print_status(jobs: list[dict[str, Any]], budget: dict[str, dict[str, float]]) -> None:
     table = Table(title="jobs (newest first)")
-    for column in ("id", "status", "stage", "provider", "progress", "cost", "error"):
+    for column in ("id", "status", "stage", "provider", "progress", "ETA", "cost", "error"):
         table.add_column(column)
     for job in jobs:
         progress = "" if job["progress"] is None else f"{job['progress']:.0%}"
-        table.add_row(str(job["id"]), job["status"], job["stage"], job["provider"] or "", progress,
+        eta = "" if job["eta_s"] is None else f"{job['eta_s']:.0f} s"
+        table.add_row(str(job["id"]), job["status"], job["stage"], job["provider"] or "", progress, eta,
                       f"${job['cost_usd']:.2f}", (job["error"] or "")[:60])
     console = Console()
     console.print(table)

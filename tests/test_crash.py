@@ -81,6 +81,14 @@ def test_cancel_stops_a_running_job_at_the_provider_and_releases_its_budget(home
     while "polling" not in attempt_states(home):
         assert time.monotonic() < deadline and worker.poll() is None
         time.sleep(0.05)
+    while True:  # the provider reports progress; status shows it with an ETA
+        running = json.loads(run_cli(home.root, "status", "--json").stdout)["jobs"][1]
+        assert running["id"] == 1 and running["status"] == "running" and running["stage"] == "polling"
+        if running["progress"] is not None:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert 0 < running["progress"] < 0.5 and 10 < running["eta_s"] < 120
     asked = run_cli(home.root, "cancel", "1", "--reason", "changed my mind")
     assert asked.returncode == 0 and "running" in asked.stdout
     _, stderr = worker.communicate(timeout=60)  # long before the 30 s task would have finished
