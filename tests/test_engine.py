@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from content.briefs import Brief
 from core import queue
 from core.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
+from core.provider_health import ProviderHealth
 from core.schema import cost_ledger
 from core.settings import Budget
 from core.storage import Database, utcnow
@@ -135,3 +136,19 @@ async def test_an_account_at_its_limit_waits_while_others_run(db: Database) -> N
     limits = {"busy": 1}
     claimed = [await queue.claim_next(db, "w", 60, None, limits) for _ in range(3)]
     assert [job.account if job else None for job in claimed] == ["busy", "other", None]
+
+
+async def test_a_pause_keeps_the_later_deadline_and_the_breaker_opens_after_n_failures(db: Database) -> None:
+    health = ProviderHealth(db)
+    await health.pause("busy", 60, "429")
+    _, first = await health.unavailable("busy")
+    await health.pause("busy", 5, "429 with a shorter Retry-After")
+    assert (await health.unavailable("busy"))[1] == first
+    for _ in range(2):
+        await health.failed("flaky", threshold=3, cooldown_s=30)
+    assert (await health.unavailable("flaky"))[1] is None
+    await health.failed("flaky", threshold=3, cooldown_s=30)
+    reason, until = await health.unavailable("flaky")
+    assert "circuit breaker" in reason and until is not None
+    await health.enable("flaky")
+    assert await health.unavailable("flaky") == ("", None)

@@ -87,10 +87,20 @@ async def ledger_kinds(db: Database) -> list[tuple[str, str, float]]:
 async def test_fails_over_to_the_next_provider(setup) -> None:
     db, job, generator, tmp = setup
     first, second = ClipProvider("first", None, 0.5), ClipProvider("second", make_clip(tmp / "a.mp4"), 0.75)
-    outcome = await generator(first, second).run(job)
+    made = generator(first, second)
+    steps: list[str] = []
+    advance = made.ledger.advance
+
+    async def record(attempt, state, **fields):  # every state is written before the step it names is taken
+        steps.append(state)
+        await advance(attempt, state, **fields)
+
+    made.ledger.advance = record  # type: ignore[method-assign]
+    outcome = await made.run(job)
     assert outcome.status == "done" and outcome.provider == "second" and outcome.cost_usd == 0.75
     assert outcome.path and outcome.path.exists() and outcome.thumbnail and outcome.thumbnail.exists()
     states = [(r.provider, r.state) for r in await db.fetch_all(select(attempts).order_by(attempts.c.id))]
+    assert steps == ["submitting", "submitting", "submitting", "submitted", "polling", "downloading", "optimizing"]
     assert states == [("first", "failed"), ("second", "done")]
     assert first.calls == 2, "a temporary error is retried once (max_retries 1) before failing over"
     assert await ledger_kinds(db) == [("first", "reserve", 0.5), ("first", "release", -0.5),
