@@ -10,10 +10,14 @@ from typing import Any
 
 import pytest
 
+from content.briefs import Brief
 from content.ffmpeg import ffmpeg_exe
 from content.video_providers import provider_params
 from core.home import Home
 from core.settings import Settings, load_settings
+from core.storage import Database, utcnow
+from trends.models import Trend
+from trends.store import save_trends
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +60,22 @@ def make_clip(path: Path, *, size: str = "640x360", rate: str = "25", seconds: f
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", *(extra or []), str(path)]
     subprocess.run(args, check=True)
     return path
+
+
+def brief(topic: str) -> Brief:
+    return Brief(account="a", template="default", topic=topic, hook="h", beats=["1", "2", "3"], hashtags=[],
+                 cta="c", visual_prompt="p", duration_s=15)
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    """A fresh SQLite database with 50 stored trends (job rows need a trend)."""
+    database = await Database.open(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    now = utcnow()
+    await save_trends(database, [Trend(caption=f"Trend number {i}. More.", theme="t", timestamp=now, source="test")
+                                 for i in range(50)])
+    yield database
+    await database.close()
 
 
 class LogCapture:

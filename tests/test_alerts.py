@@ -10,7 +10,7 @@ from core import queue
 from core.ledger import BudgetExceeded, Ledger
 from core.schema import budget_alerts
 from core.settings import Budget
-from tests.test_engine import brief, db  # noqa: F401  (the fixture)
+from tests.conftest import brief
 
 
 async def webhook() -> tuple[web.AppRunner, str, list[dict[str, object]]]:
@@ -31,7 +31,7 @@ async def webhook() -> tuple[web.AppRunner, str, list[dict[str, object]]]:
     return runner, f"http://127.0.0.1:{port}/alerts", received
 
 
-async def test_each_threshold_alerts_once_per_period_even_under_concurrency(db, caplog_loguru) -> None:  # noqa: F811
+async def test_each_threshold_alerts_once_per_period_even_under_concurrency(db, caplog_loguru) -> None:
     runner, url, received = await webhook()
     try:
         ledger = Ledger(db, Budget(per_video_limit_usd=5, daily_limit_usd=4, monthly_limit_usd=100,
@@ -57,7 +57,7 @@ async def test_each_threshold_alerts_once_per_period_even_under_concurrency(db, 
     assert caplog_loguru.text.count("budget alert:") == 2
 
 
-async def test_an_unreachable_webhook_is_logged_not_raised(db, caplog_loguru) -> None:  # noqa: F811
+async def test_an_unreachable_webhook_is_logged_not_raised(db, caplog_loguru) -> None:
     ledger = Ledger(db, Budget(daily_limit_usd=1, alert_webhook_url="http://127.0.0.1:9/nowhere"))
     job = await queue.enqueue(db, 1, "k", brief("t"), "instagram_reels")
     await ledger.open_attempt(job, "paid", "sim", 1.0)

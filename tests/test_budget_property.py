@@ -15,7 +15,7 @@ from core.ledger import BudgetExceeded, Ledger
 from core.schema import cost_ledger
 from core.settings import Budget
 from core.storage import Database, utcnow
-from tests.test_engine import brief
+from tests.conftest import brief
 from trends.models import Trend
 from trends.store import save_trends
 

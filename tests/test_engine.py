@@ -2,36 +2,18 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from content.briefs import Brief
 from core import queue
 from core.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
 from core.provider_health import ProviderHealth
 from core.schema import cost_ledger
 from core.settings import Budget
 from core.storage import Database, utcnow
-from trends.models import Trend
-from trends.store import save_trends
-
-
-def brief(topic: str) -> Brief:
-    return Brief(account="a", template="default", topic=topic, hook="h", beats=["1", "2", "3"], hashtags=[],
-                 cta="c", visual_prompt="p", duration_s=15)
-
-
-@pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-    now = utcnow()
-    await save_trends(database, [Trend(caption=f"Trend number {i}. More.", theme="t", timestamp=now, source="test")
-                                 for i in range(50)])
-    yield database
-    await database.close()
+from tests.conftest import brief
 
 
 async def test_claims_by_priority_then_fifo(db: Database) -> None:
