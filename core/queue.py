@@ -91,7 +91,9 @@ async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | Non
     now = utcnow()
     runnable = or_(
         (video_jobs.c.status == QUEUED) & or_(video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= now),
-        (video_jobs.c.status == RUNNING) & (video_jobs.c.lease_expires_at < now),
+        # a lease nobody renewed; none at all is a job left running by a version without leases
+        (video_jobs.c.status == RUNNING) & or_(video_jobs.c.lease_expires_at.is_(None),
+                                               video_jobs.c.lease_expires_at < now),
     )
     query = select(video_jobs.c.id, video_jobs.c.status).where(runnable)
     if job_id is not None:

@@ -27,6 +27,8 @@ MIGRATIONS = {
         "ALTER TABLE video_jobs ADD COLUMN cancel_reason TEXT",
         "ALTER TABLE attempts ADD COLUMN idempotency_key VARCHAR(128)",
         "ALTER TABLE attempts ADD COLUMN progress FLOAT",
+        "UPDATE attempts SET state = 'done' WHERE state = 'succeeded'",
+        "UPDATE attempts SET state = 'reserved' WHERE state = 'running'",  # reconciled (released) on the next run
     ],
 }
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from core import queue
 from core.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
 from core.provider_health import ProviderHealth
-from core.schema import cost_ledger
+from core.schema import attempts, cost_ledger, schema_info, video_jobs
 from core.settings import Budget
 from core.storage import Database, utcnow
 from tests.conftest import brief
@@ -134,3 +135,26 @@ async def test_a_pause_keeps_the_later_deadline_and_the_breaker_opens_after_n_fa
     assert "circuit breaker" in reason and until is not None
     await health.enable("flaky")
     assert await health.unavailable("flaky") == ("", None)
+
+
+async def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    await (await Database.open(f"sqlite+aiosqlite:///{path}")).close()
+    added = [("video_jobs", "quality"), ("video_jobs", "not_before"), ("video_jobs", "lease_owner"),
+             ("video_jobs", "lease_expires_at"), ("video_jobs", "cancel_reason"), ("attempts", "idempotency_key"),
+             ("attempts", "progress")]
+    with sqlite3.connect(path) as old:  # shape it like version 1, with a finished and an interrupted attempt
+        for table, column in added:
+            old.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        old.execute("UPDATE schema_info SET version = 1")
+        for state in ("succeeded", "running"):
+            old.execute("INSERT INTO attempts (job_id, provider, provider_type, state, estimated_cost_usd, started_at)"
+                        " VALUES (1, 'local', 'local', ?, 0, '2026-11-20 10:00:00')", (state,))
+    database = await Database.open(f"sqlite+aiosqlite:///{path}")
+    try:
+        assert (await database.fetch_all(select(schema_info.c.version)))[0][0] == 2
+        rows = await database.fetch_all(select(attempts.c.state, attempts.c.idempotency_key).order_by(attempts.c.id))
+        assert [tuple(row) for row in rows] == [("done", None), ("reserved", None)]
+        await database.fetch_all(select(video_jobs.c.quality, video_jobs.c.lease_owner))
+    finally:
+        await database.close()
