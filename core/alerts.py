@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import aiohttp
 from loguru import logger
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.schema import budget_alerts, cost_ledger
+from core.schema import budget_alerts, budget_totals
 from core.settings import Budget
 from core.storage import Database, utcnow
 
@@ -22,13 +22,13 @@ class BudgetAlerts:
     async def check(self, day: str, month: str) -> list[dict[str, object]]:
         """Raise every alert newly due for `day` and `month`; returns them (each one only ever once)."""
         raised = []
-        for scope, column, period, cap in (("daily", cost_ledger.c.budget_day, day, self.caps.daily_limit_usd),
-                                           ("monthly", cost_ledger.c.budget_month, month,
-                                            self.caps.monthly_limit_usd)):
+        for scope, key, period, cap in (("daily", "day", day, self.caps.daily_limit_usd),
+                                        ("monthly", "month", month, self.caps.monthly_limit_usd)):
             if cap <= 0:
                 continue
-            used = float((await self.db.fetch_all(
-                select(func.coalesce(func.sum(cost_ledger.c.amount_usd), 0.0)).where(column == period)))[0][0])
+            rows = await self.db.fetch_all(
+                select(budget_totals.c.amount_usd).where(budget_totals.c.period == f"{key}:{period}"))
+            used = float(rows[0][0]) if rows else 0.0
             for pct in self.caps.alert_thresholds_pct:
                 if used + 1e-9 >= cap * pct / 100 and await self._record(scope, period, pct, used, cap):
                     raised.append({"scope": scope, "period": period, "threshold_pct": pct,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.alerts import BudgetAlerts
 from core.errors import DaemonError
-from core.schema import attempts, cost_ledger
+from core.schema import attempts, budget_totals, cost_ledger
 from core.settings import Budget
 from core.storage import Database, as_utc, utcnow
 
@@ -77,8 +77,8 @@ class Ledger:
         day, month = self.periods(now)
         async with self.db.transaction() as conn:
             await _check_limits(conn, provider, limits, now)
-            day_spent = await _period_sum(conn, cost_ledger.c.budget_day, day)
-            month_spent = await _period_sum(conn, cost_ledger.c.budget_month, month)
+            day_spent = await _period_total(conn, f"day:{day}")
+            month_spent = await _period_total(conn, f"month:{month}")
             for label, spent, cap in (
                 ("per-video", 0.0, self.caps.per_video_limit_usd),
                 ("daily", day_spent, self.caps.daily_limit_usd),
@@ -147,9 +147,8 @@ class Ledger:
 
     async def spent(self, day: str | None = None, month: str | None = None) -> float:
         """Committed plus reserved USD in a budget day or month."""
-        column, key = (cost_ledger.c.budget_day, day) if day else (cost_ledger.c.budget_month, month)
         async with self.db.engine.connect() as conn:
-            return await _period_sum(conn, column, key or "")
+            return await _period_total(conn, f"day:{day}" if day else f"month:{month}")
 
 
 async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLimits, now: datetime) -> None:
@@ -168,12 +167,18 @@ async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLi
                                f"(requests_per_minute {limits.requests_per_minute})", max(wait, 0.1))
 
 
-async def _period_sum(conn: AsyncConnection, column: object, key: str) -> float:
-    total = (await conn.execute(select(func.coalesce(func.sum(cost_ledger.c.amount_usd), 0.0)).where(column == key))).scalar()
+async def _period_total(conn: AsyncConnection, period: str) -> float:
+    total = (await conn.execute(select(budget_totals.c.amount_usd).where(budget_totals.c.period == period))).scalar()
     return float(total or 0.0)
 
 
 async def _append(conn: AsyncConnection, attempt: Attempt, kind: str, amount: float, now: datetime) -> None:
+    """A ledger row, and the same amount added to its day's and month's running totals (same transaction)."""
+    for period in (f"day:{attempt.budget_day}", f"month:{attempt.budget_month}"):
+        changed = await conn.execute(update(budget_totals).where(budget_totals.c.period == period)
+                                     .values(amount_usd=budget_totals.c.amount_usd + amount))
+        if not changed.rowcount:
+            await conn.execute(budget_totals.insert().values(period=period, amount_usd=amount))
     await conn.execute(
         insert(cost_ledger).values(
             job_id=attempt.job_id,

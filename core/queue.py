@@ -89,15 +89,13 @@ async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | Non
     Runnable: queued and not deferred, or running under a lease nobody renewed (its worker died); and its account
     below its `account_limits` count of running jobs."""
     now = utcnow()
-    runnable = or_(
-        (video_jobs.c.status == QUEUED) & or_(video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= now),
-        # a lease nobody renewed; none at all is a job left running by a version without leases
-        (video_jobs.c.status == RUNNING) & or_(video_jobs.c.lease_expires_at.is_(None),
-                                               video_jobs.c.lease_expires_at < now),
-    )
-    query = select(video_jobs.c.id, video_jobs.c.status).where(runnable)
+    # Two indexed queries rather than one OR: a dead worker's job first (it has waited longest), else the queue.
+    stale = select(video_jobs.c.id).where(video_jobs.c.status == RUNNING, or_(
+        video_jobs.c.lease_expires_at.is_(None), video_jobs.c.lease_expires_at < now))  # none: a pre-lease version
+    waiting = select(video_jobs.c.id).where(video_jobs.c.status == QUEUED, or_(
+        video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= now))
     if job_id is not None:
-        query = query.where(video_jobs.c.id == job_id)
+        stale, waiting = stale.where(video_jobs.c.id == job_id), waiting.where(video_jobs.c.id == job_id)
     async with db.transaction() as conn:
         if account_limits:
             running = dict((await conn.execute(
@@ -105,13 +103,17 @@ async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | Non
                                                                  video_jobs.c.lease_expires_at >= now)
                 .group_by(video_jobs.c.account))).all())
             full = [name for name, limit in account_limits.items() if running.get(name, 0) >= limit]
-            query = query.where(video_jobs.c.account.not_in(full))
-        row = (await conn.execute(query.order_by(video_jobs.c.priority.desc(), video_jobs.c.id).limit(1))).first()
+            stale, waiting = (q.where(video_jobs.c.account.not_in(full)) for q in (stale, waiting))
+        row = None
+        for query in (stale, waiting):
+            row = (await conn.execute(query.order_by(video_jobs.c.priority.desc(), video_jobs.c.id).limit(1))).first()
+            if row is not None:
+                break
         if row is None:
             return None
         await conn.execute(update(video_jobs).where(video_jobs.c.id == row.id).values(
             status=RUNNING, lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_s), updated_at=now))
-        if row.status == RUNNING:
+        if query is stale:
             logger.warning(f"job {row.id}: its worker's lease ran out; taken over by {owner}")
         return await _load(conn, row.id)
 

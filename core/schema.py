@@ -29,6 +29,10 @@ MIGRATIONS = {
         "ALTER TABLE attempts ADD COLUMN progress FLOAT",
         "UPDATE attempts SET state = 'done' WHERE state = 'succeeded'",
         "UPDATE attempts SET state = 'reserved' WHERE state = 'running'",  # reconciled (released) on the next run
+        "INSERT INTO budget_totals (period, amount_usd) SELECT 'day:' || budget_day, SUM(amount_usd) "
+        "FROM cost_ledger GROUP BY budget_day",
+        "INSERT INTO budget_totals (period, amount_usd) SELECT 'month:' || budget_month, SUM(amount_usd) "
+        "FROM cost_ledger GROUP BY budget_month",
     ],
 }
 
@@ -140,6 +144,15 @@ budget_alerts = Table(
     Column("cap_usd", Float, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("scope", "period", "threshold_pct"),
+)
+
+# The running sum of the ledger per budget period ("day:2026-11-21", "month:2026-11"), kept in the same transaction
+# as every ledger row: checking a cap reads one row instead of summing the period.
+budget_totals = Table(
+    "budget_totals",
+    metadata,
+    Column("period", String(16), primary_key=True),
+    Column("amount_usd", Float, nullable=False),
 )
 
 # Append-only: a reservation, its release and the final charge are separate rows, never updates.

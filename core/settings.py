@@ -227,7 +227,7 @@ class VideoGeneration(Strict):
     enabled: bool = True
     default_provider: str
     fallback_providers: list[str] = []
-    max_concurrent_generations: int = Field(1, ge=1, le=32)
+    max_concurrent_generations: int = Field(1, ge=1, le=256, description="jobs worked at once by one worker")
     max_queue_size: int = Field(500, ge=1, description="an enqueue beyond this many waiting jobs is refused")
     lease_s: float = Field(60.0, ge=1, description="a worker that stops renewing for this long loses its jobs")
     account_limits: dict[str, AccountLimit] = Field({}, description="per account (persona) name")

@@ -1,6 +1,8 @@
 """The database: SQLite (WAL) by default, any SQLAlchemy async URL through DATABASE_URL; schema made on open."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -33,8 +35,11 @@ def database_url(home: Home, secrets: Secrets) -> str:
 class Database:
     """Owns the engine; `transaction()` is the only way to write, so every write is one atomic unit."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, serialize_writes: bool = False) -> None:
         self.engine = engine
+        # SQLite takes one writer at a time; writers of one process queue here, in order, instead of in SQLite's
+        # busy handler, which sleeps in growing steps (a 50-worker queue spent most of its time asleep there).
+        self._write_lock = asyncio.Lock() if serialize_writes else contextlib.nullcontext()
 
     @classmethod
     async def open(cls, url: str) -> "Database":
@@ -49,7 +54,7 @@ class Database:
             _sqlite_serialized_writes(engine)
         else:
             engine = create_async_engine(url, pool_pre_ping=True)
-        db = cls(engine)
+        db = cls(engine, serialize_writes=parsed.drivername.startswith("sqlite"))
         await db._ensure_schema()
         return db
 
@@ -58,8 +63,10 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
+        async with self._write_lock, self.engine.connect() as conn:
+            await conn.execution_options(write=True)  # SQLite: BEGIN IMMEDIATE (reads begin deferred)
+            async with conn.begin():
+                yield conn
 
     async def fetch_all(self, statement: Any) -> list[Any]:
         async with self.engine.connect() as conn:
@@ -83,7 +90,8 @@ class Database:
 
 
 def _sqlite_serialized_writes(engine: AsyncEngine) -> None:
-    """WAL so readers never block, and BEGIN IMMEDIATE so check-then-write is atomic across connections."""
+    """WAL so readers never block, and BEGIN IMMEDIATE for writes so check-then-write is atomic across connections
+    (a read-only transaction begins deferred and never waits for the write lock)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -97,4 +105,4 @@ def _sqlite_serialized_writes(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
