@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ from core.settings import Settings
 from core.storage import utcnow
 
 StageCallback = Callable[[str, float], None]
+CHECK_EVERY_S = 1.0  # while polling, how often to look for a `cancel` and to store progress
 
 
 @dataclass(frozen=True)
@@ -263,9 +265,12 @@ class VideoGenerator:
         """Poll until the task ends; temporary poll errors retry the poll, never the create."""
         await self.ledger.advance(attempt, "polling")
         retries = 0
-        shown = 0.0
+        shown, next_check = 0.0, time.monotonic() + CHECK_EVERY_S
         while True:
-            await self._checkpoint(job, provider, attempt, task_id)
+            due = time.monotonic() >= next_check  # `cancel` and `status` need no more than a look a second
+            if due:
+                next_check = time.monotonic() + CHECK_EVERY_S
+                await self._checkpoint(job, provider, attempt, task_id)
             try:
                 status = await provider.poll(task_id)
             except ProviderError as exc:
@@ -279,7 +284,7 @@ class VideoGenerator:
             if status.state == "failed":
                 raise status.error or ProviderError(f"{provider.name}: task {task_id} failed", "unknown")
             stage(f"{provider.name}: generating", status.progress or 0.0)
-            if status.progress is not None and status.progress - shown >= 0.05:  # for `status`, in steps of 5%
+            if due and status.progress is not None and status.progress - shown >= 0.05:
                 shown = status.progress
                 await self.ledger.advance(attempt, "polling", progress=round(shown, 3))
             await asyncio.sleep(provider.poll_interval_s)
