@@ -44,6 +44,7 @@ def configure(home: Home, concurrency: int, latency_s: float) -> None:
     video = config["video_generation"]
     video.update(default_provider="sim", fallback_providers=[], max_concurrent_generations=concurrency,
                  max_queue_size=100_000)
+    video["budget"].update(per_video_limit_usd=1.0, daily_limit_usd=1e6, monthly_limit_usd=1e6)
     video["providers"] = {"sim": {"type": "simulated", "params": {"latency_s": latency_s, "cost_per_second": 0.001}}}
     home.video_config_file.parent.mkdir(parents=True, exist_ok=True)
     home.video_config_file.write_text(json.dumps(config))
