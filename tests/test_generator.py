@@ -125,3 +125,66 @@ async def test_an_unusable_delivery_is_charged_once_and_not_paid_again_elsewhere
     assert outcome.status == "failed" and "outside instagram_reels" in (outcome.error or "")
     assert second.calls == 0
     assert sum(amount for _, _, amount in await ledger_kinds(db)) == pytest.approx(0.5)
+
+
+class TimeoutOnCreate(ClipProvider):
+    """The create call reaches the provider, but the answer is lost (a timeout): the task exists all the same."""
+
+    def __init__(self, name: str, clip: Path, price: float, can_look_up: bool) -> None:
+        super().__init__(name, clip, price)
+        self.can_find_tasks = can_look_up
+        self.created: dict[str, str] = {}
+
+    async def submit(self, request: GenerationRequest, idempotency_key: str,
+                     on_progress: ProgressCallback | None = None) -> str:
+        self.calls += 1
+        self.created[idempotency_key] = f"task-{self.calls}"
+        raise ProviderError(f"{self.name}: timed out waiting for the create call", "temporary", ambiguous=True)
+
+    async def find_task(self, idempotency_key: str) -> str | None:
+        return self.created.get(idempotency_key) if self.can_find_tasks else None
+
+
+async def test_an_ambiguous_create_is_found_by_its_key_not_sent_again(setup) -> None:
+    db, job, generator, tmp = setup
+    first = TimeoutOnCreate("first", make_clip(tmp / "a.mp4"), 0.5, can_look_up=True)
+    second = ClipProvider("second", make_clip(tmp / "b.mp4"), 0.5)
+    outcome = await generator(first, second).run(job)
+    assert outcome.status == "done" and outcome.provider == "first"
+    assert first.calls == 1 and second.calls == 0, "found the task the timed-out call created; no second create"
+    assert await ledger_kinds(db) == [("first", "reserve", 0.5), ("first", "release", -0.5),
+                                      ("first", "charge", 0.5)]
+
+
+async def test_an_ambiguous_create_that_cannot_be_looked_up_counts_as_spent(setup) -> None:
+    db, job, generator, tmp = setup
+    first = TimeoutOnCreate("first", make_clip(tmp / "a.mp4"), 0.5, can_look_up=False)
+    second = ClipProvider("second", make_clip(tmp / "b.mp4"), 0.75)
+    outcome = await generator(first, second).run(job)
+    assert outcome.status == "done" and outcome.provider == "second"
+    assert first.calls == 1, "never re-sent: it may have been created and billed"
+    assert await ledger_kinds(db) == [("first", "reserve", 0.5), ("first", "release", -0.5),
+                                      ("first", "charge", 0.5), ("second", "reserve", 0.75),
+                                      ("second", "release", -0.75), ("second", "charge", 0.75)]
+
+
+class FailsWith(ClipProvider):
+    def __init__(self, name: str, error_class: str) -> None:
+        super().__init__(name, None, 0.5)
+        self.error_class = error_class
+
+    async def submit(self, request: GenerationRequest, idempotency_key: str,
+                     on_progress: ProgressCallback | None = None) -> str:
+        self.calls += 1
+        raise ProviderError(f"{self.name}: {self.error_class}", self.error_class)
+
+
+@pytest.mark.parametrize(("error_class", "calls"), [("unknown", 2), ("invalid_request", 1), ("auth", 1)])
+async def test_each_error_class_gets_its_retries_then_fails_over(setup, error_class: str, calls: int) -> None:
+    db, job, generator, tmp = setup
+    first, second = FailsWith("first", error_class), ClipProvider("second", make_clip(tmp / "b.mp4"), 0.5)
+    outcome = await generator(first, second).run(job)
+    assert outcome.status == "done" and outcome.provider == "second"
+    assert first.calls == calls
+    rows = await db.fetch_all(select(attempts.c.provider, attempts.c.error_class).order_by(attempts.c.id))
+    assert [tuple(r) for r in rows] == [("first", error_class), ("second", None)]
