@@ -62,7 +62,7 @@ async def run(jobs: int, concurrency: int, latency_s: float) -> dict[str, float]
         configure(home, concurrency, latency_s)
         setup_logging(home, [], verbose=False, quiet=True)
         settings = load_settings(home, provider_params())
-        db = await Database.open(f"sqlite+aiosqlite:///{home.database_file}")
+        db = await Database.open(f"sqlite:///{home.database_file}")
         providers = build_providers(settings.video, Secrets({}), home.data_dir)
         placeholder = home.data_dir / "simulated" / "placeholder-15s.mp4"
         placeholder.parent.mkdir(parents=True, exist_ok=True)

@@ -147,8 +147,9 @@ class Ledger:
 
     async def spent(self, day: str | None = None, month: str | None = None) -> float:
         """Committed plus reserved USD in a budget day or month."""
-        async with self.db.engine.connect() as conn:
-            return await _period_total(conn, f"day:{day}" if day else f"month:{month}")
+        period = f"day:{day}" if day else f"month:{month}"
+        rows = await self.db.fetch_all(select(budget_totals.c.amount_usd).where(budget_totals.c.period == period))
+        return float(rows[0][0]) if rows else 0.0
 
 
 async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLimits, now: datetime) -> None:

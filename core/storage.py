@@ -1,17 +1,19 @@
-"""The database: SQLite (WAL) by default, any SQLAlchemy async URL through DATABASE_URL; schema made on open."""
+"""The database: SQLite (WAL) by default, any SQLAlchemy async URL through DATABASE_URL; schema made on open.
+
+Both kinds are used through the same calls: `transaction()` yields something with AsyncConnection's `execute`,
+`exec_driver_sql` and `run_sync`, and `fetch_all` reads."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from core.errors import ConfigError, SchemaError
 from core.home import Home
@@ -29,17 +31,14 @@ def as_utc(value: datetime) -> datetime:
 
 
 def database_url(home: Home, secrets: Secrets) -> str:
-    return secrets.get("DATABASE_URL") or f"sqlite+aiosqlite:///{home.database_file}"
+    return secrets.get("DATABASE_URL") or f"sqlite:///{home.database_file}"
 
 
 class Database:
     """Owns the engine; `transaction()` is the only way to write, so every write is one atomic unit."""
 
-    def __init__(self, engine: AsyncEngine, serialize_writes: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        # SQLite takes one writer at a time; writers of one process queue here, in order, instead of in SQLite's
-        # busy handler, which sleeps in growing steps (a 50-worker queue spent most of its time asleep there).
-        self._write_lock = asyncio.Lock() if serialize_writes else contextlib.nullcontext()
 
     @classmethod
     async def open(cls, url: str) -> "Database":
@@ -47,14 +46,15 @@ class Database:
             parsed = make_url(url)
         except Exception:
             raise ConfigError("DATABASE_URL", "not a valid database URL") from None
+        db: Database
         if parsed.drivername.startswith("sqlite"):
             if parsed.database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_async_engine(url, connect_args={"timeout": 30})
+            engine = create_engine(parsed.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
             _sqlite_serialized_writes(engine)
+            db = SQLiteDatabase(engine)
         else:
-            engine = create_async_engine(url, pool_pre_ping=True)
-        db = cls(engine, serialize_writes=parsed.drivername.startswith("sqlite"))
+            db = cls(create_async_engine(url, pool_pre_ping=True))
         await db._ensure_schema()
         return db
 
@@ -62,11 +62,9 @@ class Database:
         await self.engine.dispose()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock, self.engine.connect() as conn:
-            await conn.execution_options(write=True)  # SQLite: BEGIN IMMEDIATE (reads begin deferred)
-            async with conn.begin():
-                yield conn
+    async def transaction(self) -> AsyncIterator[Any]:
+        async with self.engine.begin() as conn:
+            yield conn
 
     async def fetch_all(self, statement: Any) -> list[Any]:
         async with self.engine.connect() as conn:
@@ -89,11 +87,53 @@ class Database:
                 )
 
 
-def _sqlite_serialized_writes(engine: AsyncEngine) -> None:
+class SQLiteDatabase(Database):
+    """SQLite runs its statements right on the event loop: each takes microseconds, far less than handing it to a
+    thread (aiosqlite's three or four thread hops per statement were most of the engine's cost per job). Writers of
+    this process queue on an asyncio lock before BEGIN IMMEDIATE, so none of them ever waits inside SQLite; only
+    another process's write can make one wait (up to the 30 s busy timeout)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.sync_engine = engine
+        self._write_lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        self.sync_engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        async with self._write_lock:
+            with self.sync_engine.connect() as conn:
+                conn.execution_options(write=True)  # BEGIN IMMEDIATE (reads begin deferred)
+                with conn.begin():
+                    yield _AwaitableConnection(conn)
+
+    async def fetch_all(self, statement: Any) -> list[Any]:
+        with self.sync_engine.connect() as conn:
+            return list(conn.execute(statement).all())
+
+
+class _AwaitableConnection:
+    """The part of AsyncConnection the daemon uses, over a synchronous connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return self._conn.execute(statement, parameters)
+
+    async def exec_driver_sql(self, statement: str) -> Any:
+        return self._conn.exec_driver_sql(statement)
+
+    async def run_sync(self, function: Any, *args: Any) -> Any:
+        return function(self._conn, *args)
+
+
+def _sqlite_serialized_writes(engine: Engine) -> None:
     """WAL so readers never block, and BEGIN IMMEDIATE for writes so check-then-write is atomic across connections
     (a read-only transaction begins deferred and never waits for the write lock)."""
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -103,6 +143,6 @@ def _sqlite_serialized_writes(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")

@@ -70,7 +70,7 @@ def brief(topic: str) -> Brief:
 @pytest.fixture
 async def db(tmp_path: Path):
     """A fresh SQLite database with 50 stored trends (job rows need a trend)."""
-    database = await Database.open(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    database = await Database.open(f"sqlite:///{tmp_path / 'test.db'}")
     now = utcnow()
     await save_trends(database, [Trend(caption=f"Trend number {i}. More.", theme="t", timestamp=now, source="test")
                                  for i in range(50)])

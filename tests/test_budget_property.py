@@ -36,7 +36,7 @@ def test_committed_plus_reserved_never_exceeds_any_cap(requests, per_video, dail
 
 async def scenario(requests: list[tuple[float, float]], caps: Budget) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        db = await Database.open(f"sqlite+aiosqlite:///{Path(folder) / 'budget.db'}")
+        db = await Database.open(f"sqlite:///{Path(folder) / 'budget.db'}")
         try:
             await save_trends(db, [Trend(caption=f"Trend {i}. More.", theme="t", timestamp=utcnow(), source="t")
                                    for i in range(len(requests))])

@@ -139,7 +139,7 @@ async def test_a_pause_keeps_the_later_deadline_and_the_breaker_opens_after_n_fa
 
 async def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
     path = tmp_path / "old.db"
-    await (await Database.open(f"sqlite+aiosqlite:///{path}")).close()
+    await (await Database.open(f"sqlite:///{path}")).close()
     added = [("video_jobs", "quality"), ("video_jobs", "not_before"), ("video_jobs", "lease_owner"),
              ("video_jobs", "lease_expires_at"), ("video_jobs", "cancel_reason"), ("attempts", "idempotency_key"),
              ("attempts", "progress")]
@@ -150,7 +150,7 @@ async def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
         for state in ("succeeded", "running"):
             old.execute("INSERT INTO attempts (job_id, provider, provider_type, state, estimated_cost_usd, started_at)"
                         " VALUES (1, 'local', 'local', ?, 0, '2026-11-20 10:00:00')", (state,))
-    database = await Database.open(f"sqlite+aiosqlite:///{path}")
+    database = await Database.open(f"sqlite:///{path}")
     try:
         assert (await database.fetch_all(select(schema_info.c.version)))[0][0] == 2
         rows = await database.fetch_all(select(attempts.c.state, attempts.c.idempotency_key).order_by(attempts.c.id))

@@ -63,7 +63,7 @@ async def setup(home: Home, tmp_path: Path):
 
     edit_json(home.video_config_file, providers)
     settings = settings_for(home)
-    db = await Database.open(f"sqlite+aiosqlite:///{home.database_file}")
+    db = await Database.open(f"sqlite:///{home.database_file}")
     await save_trends(db, read_trend_folder(home.data_dir / "trends"))
     trend_id, trend = (await unused_trends(db))[0]
     account = next(a for a in settings.app.accounts if trend.theme in a.niches)

@@ -16,7 +16,7 @@ from tests.conftest import edit_json, settings_for
 async def test_batches_never_reuse_a_trend_and_match_niches(home: Home) -> None:
     edit_json(home.config_file, lambda d: d["accounts"].pop())  # sam_wanders: travel and fashion now match no one
     settings = settings_for(home)
-    db = await Database.open(f"sqlite+aiosqlite:///{home.database_file}")
+    db = await Database.open(f"sqlite:///{home.database_file}")
     try:
         orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets({}), home.data_dir))
         assert await orchestrator.collect_trends() >= 30

@@ -118,7 +118,7 @@ def test_two_providers_may_share_a_type_and_order_follows_config(home: Home) -> 
 def test_secrets_never_printed(home: Home) -> None:
     secret = "sk-live-supersecret-0123456789"
     (home.root / ".env").write_text(f"RUNWAY_API_KEY={secret}\n")
-    env = {"DATABASE_URL": "sqlite+aiosqlite:///" + str(home.root / "x.db"), "OPENAI_API_KEY": secret + "b"}
+    env = {"DATABASE_URL": "sqlite:///" + str(home.root / "x.db"), "OPENAI_API_KEY": secret + "b"}
     result = run_cli(home.root, "config", "check", env=env)
     assert result.returncode == 0, result.stderr
     logged = (home.logs_dir / "orchestrator.log").read_text()
