@@ -1,0 +1,69 @@
+"""The budget invariant across processes: several processes reserve against one SQLite file at once, and no prefix
+of the ledger ever exceeds the cap (SQLite serializes the writers with BEGIN IMMEDIATE)."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core import queue
+from core.schema import cost_ledger
+from core.storage import Database, utcnow
+from tests.conftest import ROOT, brief
+from trends.models import Trend
+from trends.store import save_trends
+
+RESERVER = """
+import asyncio, random, sys
+sys.path.insert(0, {root!r})
+from core.ledger import BudgetExceeded, Ledger
+from core.settings import Budget
+from core.storage import Database, utcnow
+
+async def main(seed):
+    db = await Database.open({url!r})
+    ledger = Ledger(db, Budget(per_video_limit_usd=3, daily_limit_usd=10, monthly_limit_usd=10))
+    rng = random.Random(seed)
+    for job in range(1, 31):
+        try:
+            attempt = await ledger.open_attempt(job, "paid", "sim", rng.choice([0.5, 1.0, 2.5]))
+        except BudgetExceeded:
+            continue
+        if rng.random() < 0.5:
+            await ledger.fail(attempt, "temporary", "released")
+    await db.close()
+
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def test_reservations_from_four_processes_never_overshoot_a_cap(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+
+    async def prepare() -> None:
+        db = await Database.open(url)
+        await save_trends(db, [Trend(caption=f"T {i}. x", theme="t", timestamp=utcnow(), source="t") for i in range(30)])
+        for i in range(30):
+            await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels")
+        await db.close()
+
+    asyncio.run(prepare())
+    script = RESERVER.format(root=str(ROOT), url=url)
+    workers = [subprocess.Popen([sys.executable, "-c", script, str(seed)]) for seed in range(4)]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0, 0, 0]
+
+    async def ledger_rows() -> list[float]:
+        db = await Database.open(url)
+        rows = await db.fetch_all(select(cost_ledger.c.amount_usd).order_by(cost_ledger.c.id))
+        await db.close()
+        return [row[0] for row in rows]
+
+    amounts = asyncio.run(ledger_rows())
+    assert len(amounts) >= 20 and sum(amounts) > 8, "the processes raced up to the cap"
+    running = 0.0
+    for amount in amounts:
+        running += amount
+        assert running <= 10 + 1e-9
