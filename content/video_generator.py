@@ -99,13 +99,17 @@ class VideoGenerator:
         request = GenerationRequest(job.id, job.brief, look, workdir, job.quality)
         db = self.ledger.db
         errors: list[str] = []
-        unfinished = await self._unfinished(job)
-        if unfinished is not None:  # an attempt a stop or crash interrupted: pick it up where it was
-            provider, attempt, task_id = unfinished
-            outcome = await self._try(job, provider, request, attempt, task_id, stage, errors)
-            if outcome is not None:
-                return outcome
-        tried = await queue.tried_providers(db, job.id)
+        tried: set[str] = set()
+        if job.attempts_so_far:  # a job with history: reconcile an interrupted attempt, skip providers already tried
+            unfinished = await self._unfinished(job)
+            if unfinished is not None:  # pick it up where it was
+                provider, attempt, task_id = unfinished
+                outcome = await self._try(job, provider, request, attempt, task_id, stage, errors)
+                if outcome is not None:
+                    return outcome
+            tried = await queue.tried_providers(db, job.id)
+        attempts_made = job.attempts_so_far
+        blocked = await self.health.unavailable_now()
         waits_for_budget = False
         resume_at: datetime | None = None  # when a paused or disabled provider comes back
         providers = self.ready_providers(job.quality)
@@ -114,12 +118,12 @@ class VideoGenerator:
             if provider.name in tried:
                 continue
             with logger.contextualize(job_id=job.id, provider=provider.name):
-                reason, until = await self.health.unavailable(provider.name)
-                if until is not None:
+                if provider.name in blocked:
+                    reason, until = blocked[provider.name]
                     errors.append(f"{provider.name}: {reason}")
                     resume_at = min(resume_at or until, until)
                     continue
-                if await queue.attempt_count(db, job.id) >= self.policy.max_attempts_per_job:
+                if attempts_made >= self.policy.max_attempts_per_job:
                     errors.append(f"{self.policy.max_attempts_per_job} attempts made (the cap per job)")
                     break
                 config = self.settings.video.providers[provider.name]
@@ -136,6 +140,7 @@ class VideoGenerator:
                     errors.append(str(exc))
                     waits_for_budget = True
                     continue
+                attempts_made += 1
                 outcome = await self._try(job, provider, request, attempt, None, stage, errors)
                 if outcome is not None:
                     return outcome

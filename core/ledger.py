@@ -103,7 +103,7 @@ class Ledger:
             ).inserted_primary_key[0]
             attempt = Attempt(int(attempt_id), job_id, provider, estimate_usd, day, month)
             await conn.execute(update(attempts).where(attempts.c.id == attempt.id).values(idempotency_key=attempt.key))
-            await _append(conn, attempt, RESERVE, estimate_usd, now)
+            await _append(conn, attempt, [(RESERVE, estimate_usd)], now)
         if estimate_usd:
             await self.alerts.check(day, month)
         return attempt
@@ -135,10 +135,9 @@ class Ledger:
     async def close(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> None:
         """End an attempt: release its reservation and record the charge (if any), in one transaction."""
         now = utcnow()
+        entries = [(RELEASE, -attempt.estimate_usd)] + ([(CHARGE, charged_usd)] if charged_usd else [])
         async with self.db.transaction() as conn:
-            await _append(conn, attempt, RELEASE, -attempt.estimate_usd, now)
-            if charged_usd:
-                await _append(conn, attempt, CHARGE, charged_usd, now)
+            await _append(conn, attempt, entries, now)
             await conn.execute(
                 update(attempts)
                 .where(attempts.c.id == attempt.id)
@@ -173,22 +172,17 @@ async def _period_total(conn: AsyncConnection, period: str) -> float:
     return float(total or 0.0)
 
 
-async def _append(conn: AsyncConnection, attempt: Attempt, kind: str, amount: float, now: datetime) -> None:
-    """A ledger row, and the same amount added to its day's and month's running totals (same transaction)."""
+async def _append(conn: AsyncConnection, attempt: Attempt, entries: list[tuple[str, float]], now: datetime) -> None:
+    """Ledger rows (kind, amount), and their sum added to the day's and month's running totals (same transaction)."""
+    net = sum(amount for _, amount in entries)
     for period in (f"day:{attempt.budget_day}", f"month:{attempt.budget_month}"):
         changed = await conn.execute(update(budget_totals).where(budget_totals.c.period == period)
-                                     .values(amount_usd=budget_totals.c.amount_usd + amount))
+                                     .values(amount_usd=budget_totals.c.amount_usd + net))
         if not changed.rowcount:
-            await conn.execute(budget_totals.insert().values(period=period, amount_usd=amount))
-    await conn.execute(
-        insert(cost_ledger).values(
-            job_id=attempt.job_id,
-            attempt_id=attempt.id,
-            provider=attempt.provider,
-            kind=kind,
-            amount_usd=amount,
-            budget_day=attempt.budget_day,
-            budget_month=attempt.budget_month,
-            created_at=now,
-        )
-    )
+            await conn.execute(budget_totals.insert().values(period=period, amount_usd=net))
+    await conn.execute(insert(cost_ledger), [
+        {"job_id": attempt.job_id, "attempt_id": attempt.id, "provider": attempt.provider, "kind": kind,
+         "amount_usd": amount, "budget_day": attempt.budget_day, "budget_month": attempt.budget_month,
+         "created_at": now}
+        for kind, amount in entries
+    ])

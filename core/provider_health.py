@@ -15,18 +15,23 @@ from core.storage import Database, as_utc, utcnow
 class ProviderHealth:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._failing: set[str] = set()  # providers this process counted failures for: a success must reset them
 
     async def unavailable(self, provider: str) -> tuple[str, datetime | None]:
         """Why `provider` must not be used now and until when (paused or disabled); ("", None) when it may."""
-        rows = await self.db.fetch_all(select(provider_state).where(provider_state.c.provider == provider))
-        now = utcnow()
-        if rows and rows[0].disabled_until and as_utc(rows[0].disabled_until) > now:
-            until = as_utc(rows[0].disabled_until)
-            return f"disabled until {until:%Y-%m-%d %H:%M} UTC: {rows[0].disable_reason}", until
-        if rows and rows[0].paused_until and as_utc(rows[0].paused_until) > now:
-            until = as_utc(rows[0].paused_until)
-            return f"paused until {until:%H:%M:%S} UTC: {rows[0].pause_reason}", until
-        return "", None
+        return (await self.unavailable_now()).get(provider, ("", None))
+
+    async def unavailable_now(self) -> dict[str, tuple[str, datetime]]:
+        """Every provider that is paused or disabled now: why, and until when (one read for all of them)."""
+        now, blocked = utcnow(), {}
+        for row in await self.db.fetch_all(select(provider_state)):
+            if row.disabled_until and as_utc(row.disabled_until) > now:
+                until = as_utc(row.disabled_until)
+                blocked[row.provider] = (f"disabled until {until:%Y-%m-%d %H:%M} UTC: {row.disable_reason}", until)
+            elif row.paused_until and as_utc(row.paused_until) > now:
+                until = as_utc(row.paused_until)
+                blocked[row.provider] = (f"paused until {until:%H:%M:%S} UTC: {row.pause_reason}", until)
+        return blocked
 
     async def pause(self, provider: str, seconds: float, reason: str) -> None:
         """Pause until now + `seconds`, or keep a later pause already in place."""
@@ -53,6 +58,7 @@ class ProviderHealth:
 
     async def failed(self, provider: str, threshold: int, cooldown_s: float) -> None:
         """Count a failure; at `threshold` in a row the breaker opens (a pause of `cooldown_s`)."""
+        self._failing.add(provider)
         async with self.db.transaction() as conn:
             count = (await _row(conn, provider)).consecutive_failures + 1
             await _set(conn, provider, consecutive_failures=0 if count >= threshold else count)
@@ -60,6 +66,9 @@ class ProviderHealth:
             await self.pause(provider, cooldown_s, f"{count} failures in a row (circuit breaker)")
 
     async def succeeded(self, provider: str) -> None:
+        if provider not in self._failing:
+            return
+        self._failing.discard(provider)
         async with self.db.transaction() as conn:
             await _row(conn, provider)
             await _set(conn, provider, consecutive_failures=0)

@@ -32,6 +32,7 @@ class Job:
     platform: str
     brief: Brief
     quality: str = "standard"
+    attempts_so_far: int = 0  # attempts recorded before this claim (0: a fresh job, nothing to reconcile)
 
 
 async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, platform: str, priority: int = 0,
@@ -173,11 +174,6 @@ async def requeue(db: Database, statuses: tuple[str, ...]) -> int:
         return int(result.rowcount or 0)
 
 
-async def attempt_count(db: Database, job_id: int) -> int:
-    rows = await db.fetch_all(select(func.count()).select_from(attempts).where(attempts.c.job_id == job_id))
-    return int(rows[0][0])
-
-
 async def tried_providers(db: Database, job_id: int) -> set[str]:
     """Providers this job has already had its one try at (rate-limited or interrupted attempts do not count)."""
     rows = await db.fetch_all(
@@ -201,8 +197,9 @@ async def count_by_status(db: Database) -> dict[str, int]:
 async def _load(conn: Any, job_id: int) -> Job:
     row = (
         await conn.execute(
-            select(video_jobs, briefs.c.content).join(briefs, briefs.c.id == video_jobs.c.brief_id)
-            .where(video_jobs.c.id == job_id)
+            select(video_jobs, briefs.c.content, select(func.count()).where(attempts.c.job_id == job_id)
+                   .scalar_subquery().label("attempts_so_far"))
+            .join(briefs, briefs.c.id == video_jobs.c.brief_id).where(video_jobs.c.id == job_id)
         )
     ).one()
     return Job(
@@ -213,4 +210,5 @@ async def _load(conn: Any, job_id: int) -> Job:
         platform=row.platform,
         brief=Brief.model_validate(row.content),
         quality=row.quality,
+        attempts_so_far=row.attempts_so_far,
     )
