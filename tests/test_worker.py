@@ -3,11 +3,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from content import video_generator
+from content.video_providers import build_providers
+from core import alerts, ledger, orchestrator, provider_health, queue, status
 from core.home import Home
-from tests.conftest import edit_json, run_cli
+from core.orchestrator import Orchestrator
+from core.progress import NullProgress
+from core.secrets import Secrets
+from core.storage import Database, utcnow
+from tests.conftest import edit_json, run_cli, settings_for
 
 
 def use_providers(home: Home, providers: dict[str, Any], order: list[str], daily_usd: float = 10.0) -> None:
@@ -122,3 +130,27 @@ def test_a_quality_tier_picks_its_provider_chain_and_scales_the_reservation(home
                                                  "ORDER BY id")]
     assert reserved == [1.0, 1.5]
     assert premium["cost_usd"] == 1.0, "settled at what the provider reported, not the padded estimate"
+
+
+async def test_jobs_waiting_for_budget_run_when_the_budget_day_rolls_over(home: Home, monkeypatch) -> None:
+    use_providers(home, {"sim": simulated()}, ["sim"], daily_usd=3.0)
+    settings = settings_for(home)
+    db = await Database.open(f"sqlite:///{home.database_file}")
+    try:
+        work = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets({}), home.data_dir))
+        for number in range(5):
+            await work.enqueue_prompt(f"Budget day video {number}", None, 0, "standard", 10)
+        first = await work.work(drain=True, progress=NullProgress())
+        assert [o.status for o in first].count("done") == 3
+        again = await work.work(drain=True, progress=NullProgress())  # same day: they look again, and wait again
+        assert {o.status for o in again} == {"waiting_budget"} and len(submissions(home)) == 3
+
+        tomorrow = utcnow() + timedelta(days=1)
+        for module in (alerts, ledger, orchestrator, provider_health, queue, status, video_generator):
+            monkeypatch.setattr(module, "utcnow", lambda: tomorrow)
+        later = await work.work(drain=True, progress=NullProgress())
+        assert [o.status for o in later] == ["done", "done"]
+        day = work.generator.ledger.periods(tomorrow)[0]
+        assert await work.generator.ledger.spent(day=day) == 2.0
+    finally:
+        await db.close()
