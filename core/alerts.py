@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import aiohttp
 from loguru import logger
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.schema import budget_alerts, budget_totals
+from core.schema import budget_alerts
 from core.settings import Budget
 from core.storage import Database, utcnow
 
@@ -19,16 +18,14 @@ class BudgetAlerts:
         self.db = db
         self.caps = caps
 
-    async def check(self, day: str, month: str) -> list[dict[str, object]]:
-        """Raise every alert newly due for `day` and `month`; returns them (each one only ever once)."""
+    async def check(self, day: str, day_used: float, month: str, month_used: float) -> list[dict[str, object]]:
+        """Raise every alert newly due at these amounts (committed + reserved) in `day` and `month`; returns them,
+        each one only ever once."""
         raised = []
-        for scope, key, period, cap in (("daily", "day", day, self.caps.daily_limit_usd),
-                                        ("monthly", "month", month, self.caps.monthly_limit_usd)):
+        for scope, period, used, cap in (("daily", day, day_used, self.caps.daily_limit_usd),
+                                         ("monthly", month, month_used, self.caps.monthly_limit_usd)):
             if cap <= 0:
                 continue
-            rows = await self.db.fetch_all(
-                select(budget_totals.c.amount_usd).where(budget_totals.c.period == f"{key}:{period}"))
-            used = float(rows[0][0]) if rows else 0.0
             for pct in self.caps.alert_thresholds_pct:
                 if used + 1e-9 >= cap * pct / 100 and await self._record(scope, period, pct, used, cap):
                     raised.append({"scope": scope, "period": period, "threshold_pct": pct,

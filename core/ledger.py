@@ -105,7 +105,7 @@ class Ledger:
             await conn.execute(update(attempts).where(attempts.c.id == attempt.id).values(idempotency_key=attempt.key))
             await _append(conn, attempt, [(RESERVE, estimate_usd)], now)
         if estimate_usd:
-            await self.alerts.check(day, month)
+            await self.alerts.check(day, day_spent + estimate_usd, month, month_spent + estimate_usd)
         return attempt
 
     async def advance(self, attempt: Attempt, state: str, **fields: object) -> None:
