@@ -1,4 +1,4 @@
-"""Command line: `python main.py [--home DIR] {init,config check,once,run,generate,worker,status,cancel,check}`. See README.md."""
+"""Command line: `python main.py [--home DIR] {init,config check,once,run,generate,worker,status,cancel,enable,check}`. See README.md."""
 from __future__ import annotations
 
 import argparse
@@ -14,7 +14,7 @@ from loguru import logger
 from content.platforms import PLATFORMS, platform_spec
 from content.preflight import failures, preflight
 from content.video_providers import build_providers, provider_params
-from core.errors import DaemonError, MediaError
+from core.errors import ConfigError, DaemonError, MediaError
 from core.home import PROJECT_ROOT, Home
 from core.logs import setup_logging
 from core.orchestrator import Orchestrator
@@ -52,6 +52,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cancel = commands.add_parser("cancel", help="cancel a queued or running job (a running one stops at its next step)")
     cancel.add_argument("job_id", type=int)
     cancel.add_argument("--reason", default="cancelled by the operator", help="recorded with the job")
+    enable = commands.add_parser("enable", help="put a provider disabled by billing/auth errors (or paused) back in use")
+    enable.add_argument("provider", help="the provider's name in video_config.json")
     status = commands.add_parser("status", help="jobs with stage, progress, provider and cost; the budget")
     status.add_argument("--json", action="store_true", help="print one JSON object")
     check = commands.add_parser("check", help="preflight a video against a platform's spec, rule by rule")
@@ -166,6 +168,14 @@ async def cancel_job(orchestrator: Orchestrator, args: argparse.Namespace) -> in
     return 0
 
 
+async def enable_provider(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+    if args.provider not in orchestrator.settings.video.providers:
+        raise ConfigError("config/video_config.json", f"no provider named {args.provider!r}", "video_generation.providers")
+    await orchestrator.generator.health.enable(args.provider)
+    print(f"provider {args.provider} enabled: its pause, disable and failure count are cleared")
+    return 0
+
+
 async def show_status(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
     ledger = orchestrator.generator.ledger
     jobs, budget = await job_rows(ledger), await budget_view(ledger)
@@ -183,6 +193,7 @@ COMMANDS: dict[str, Callable[[Orchestrator, argparse.Namespace], Awaitable[int]]
     "worker": run_worker,
     "status": show_status,
     "cancel": cancel_job,
+    "enable": enable_provider,
 }
 
 

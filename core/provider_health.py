@@ -17,10 +17,6 @@ class ProviderHealth:
         self.db = db
         self._failing: set[str] = set()  # providers this process counted failures for: a success must reset them
 
-    async def unavailable(self, provider: str) -> tuple[str, datetime | None]:
-        """Why `provider` must not be used now and until when (paused or disabled); ("", None) when it may."""
-        return (await self.unavailable_now()).get(provider, ("", None))
-
     async def unavailable_now(self) -> dict[str, tuple[str, datetime]]:
         """Every provider that is paused or disabled now: why, and until when (one read for all of them)."""
         now, blocked = utcnow(), {}

@@ -126,15 +126,6 @@ async def renew_leases(db: Database, owner: str, lease_s: float) -> None:
                            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)))
 
 
-async def release_leases(db: Database, owner: str) -> int:
-    """A clean stop: this worker's running jobs go straight back to the queue (no wait for the lease)."""
-    async with db.transaction() as conn:
-        result = await conn.execute(
-            update(video_jobs).where(video_jobs.c.lease_owner == owner, video_jobs.c.status == RUNNING)
-            .values(status=QUEUED, lease_owner=None, lease_expires_at=None, updated_at=utcnow()))
-        return int(result.rowcount or 0)
-
-
 async def cancel(db: Database, job_id: int, reason: str) -> str:
     """Cancel a waiting job now, or ask a running job's worker to stop it; returns "cancelled" or "requested"."""
     async with db.transaction() as conn:

@@ -91,6 +91,11 @@ def test_billing_errors_disable_the_provider_and_rate_limits_pause_it(home: Home
     assert first["provider"] == "backup" and first["attempts"][0]["error_class"] == "billing"
     second = generate_and_wait(home, "A second video about coffee")
     assert [a["provider"] for a in second["attempts"]] == ["backup"], "a disabled provider is skipped"
+    use_providers(home, {"broke": simulated(), "backup": simulated()}, ["broke", "backup"])  # credits topped up
+    assert "enabled" in run_cli(home.root, "enable", "broke").stdout
+    assert generate_and_wait(home, "A video about herbal tea")["provider"] == "broke"
+    unknown = run_cli(home.root, "enable", "nobody")
+    assert unknown.returncode == 2 and "no provider named 'nobody'" in unknown.stderr
 
     use_providers(home, {"busy": simulated(failure_rate=1.0, failure_kind="rate_limit"), "backup": simulated()},
                   ["busy", "backup"])
