@@ -62,7 +62,7 @@ def test_reservations_from_four_processes_never_overshoot_a_cap(tmp_path: Path) 
         return [row[0] for row in rows]
 
     amounts = asyncio.run(ledger_rows())
-    assert len(amounts) >= 20 and sum(amounts) > 8, "the processes raced up to the cap"
+    assert sum(amounts) >= 9, "the processes reserved up to the cap"
     running = 0.0
     for amount in amounts:
         running += amount
