@@ -88,7 +88,7 @@ def test_cancel_stops_a_running_job_at_the_provider_and_releases_its_budget(home
             break
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    assert 0 < running["progress"] < 0.5 and 10 < running["eta_s"] < 120
+    assert 0 < running["progress"] < 0.5 and 0 < running["eta_s"] < 600
     asked = run_cli(home.root, "cancel", "1", "--reason", "changed my mind")
     assert asked.returncode == 0 and "running" in asked.stdout
     _, stderr = worker.communicate(timeout=60)  # long before the 30 s task would have finished

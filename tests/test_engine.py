@@ -43,12 +43,12 @@ async def test_concurrent_claims_never_share_a_job(db: Database) -> None:
 
 async def test_a_dead_workers_job_is_taken_over_when_its_lease_runs_out(db: Database) -> None:
     job_id = await queue.enqueue(db, 1, "k", brief("x"), "instagram_reels")
-    assert (await queue.claim_next(db, "a", 0.5)).id == job_id
+    assert (await queue.claim_next(db, "a", 1.0)).id == job_id
     for _ in range(3):  # a live worker's heartbeat keeps its job
         await asyncio.sleep(0.25)
-        await queue.renew_leases(db, "a", 0.5)
+        await queue.renew_leases(db, "a", 1.0)
         assert await queue.claim_next(db, "b", 60) is None
-    await asyncio.sleep(0.6)  # "a" died: no more heartbeats
+    await asyncio.sleep(1.1)  # "a" died: no more heartbeats
     assert (await queue.claim_next(db, "b", 60)).id == job_id
 
 
