@@ -102,7 +102,6 @@ class Ledger:
                 )
             ).inserted_primary_key[0]
             attempt = Attempt(int(attempt_id), job_id, provider, estimate_usd, day, month)
-            await conn.execute(update(attempts).where(attempts.c.id == attempt.id).values(idempotency_key=attempt.key))
             await _append(conn, attempt, [(RESERVE, estimate_usd)], now)
         if estimate_usd:
             await self.alerts.check(day, day_spent + estimate_usd, month, month_spent + estimate_usd)

@@ -25,7 +25,6 @@ MIGRATIONS = {
         "ALTER TABLE video_jobs ADD COLUMN lease_owner VARCHAR(96)",
         "ALTER TABLE video_jobs ADD COLUMN lease_expires_at TIMESTAMP",
         "ALTER TABLE video_jobs ADD COLUMN cancel_reason TEXT",
-        "ALTER TABLE attempts ADD COLUMN idempotency_key VARCHAR(128)",
         "ALTER TABLE attempts ADD COLUMN progress FLOAT",
         "UPDATE attempts SET state = 'done' WHERE state = 'succeeded'",
         "UPDATE attempts SET state = 'reserved' WHERE state = 'running'",  # reconciled (released) on the next run
@@ -110,7 +109,6 @@ attempts = Table(
     # reserved → submitting → submitted → polling → downloading → optimizing → done | failed | cancelled
     Column("state", String(32), nullable=False),
     Column("provider_task_id", String(128)),
-    Column("idempotency_key", String(128)),
     Column("progress", Float),
     Column("estimated_cost_usd", Float, nullable=False),
     Column("actual_cost_usd", Float),
