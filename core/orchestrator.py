@@ -127,9 +127,8 @@ class Orchestrator:
         job = await queue.claim_next(self.db, self.worker_id, self.settings.video.lease_s, job_id)
         if job is None:
             raise DaemonError(f"job {job_id} is not waiting in the queue")
-        progress.add(job.id, f"{job.account}: {job.brief.topic}")
         async with self._heartbeat():
-            return await self.generator.run(job, functools.partial(progress.update, job.id))
+            return await self._run(job, progress)
 
     async def work(self, drain: bool, progress: ProgressView, poll_s: float = 5.0) -> list[JobOutcome]:
         """The worker: run the queue; with `drain`, stop when nothing is runnable, else until SIGTERM/SIGINT.
@@ -137,11 +136,7 @@ class Orchestrator:
         Jobs waiting for budget get another look at start and whenever a new budget day begins."""
         outcomes: list[JobOutcome] = []
         period = None
-        stop = asyncio.Event()
-        if not drain:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, stop.set)
+        stop = asyncio.Event() if drain else _stop_on_signals()
         while not stop.is_set():
             current = self.generator.ledger.periods(utcnow())
             if current != period:
@@ -170,18 +165,23 @@ class Orchestrator:
 
         async def worker() -> None:
             while (job := await queue.claim_next(self.db, self.worker_id, video.lease_s, None, limits)) is not None:
-                progress.add(job.id, f"{job.account}: {job.brief.topic}")
-                try:
-                    outcomes.append(await self.generator.run(job, functools.partial(progress.update, job.id)))
-                except asyncio.CancelledError:
-                    await asyncio.shield(queue.finish(self.db, job.id, queue.QUEUED))
-                    raise
-                progress.update(job.id, outcomes[-1].status, 1.0)
+                outcomes.append(await self._run(job, progress))
 
         workers = self.settings.video.max_concurrent_generations
         async with self._heartbeat():
             await asyncio.gather(*(worker() for _ in range(workers)))
         return outcomes
+
+    async def _run(self, job: queue.Job, progress: ProgressView) -> JobOutcome:
+        """One claimed job through the generator; a stop puts it straight back in the queue."""
+        progress.add(job.id, f"{job.account}: {job.brief.topic}")
+        try:
+            outcome = await self.generator.run(job, functools.partial(progress.update, job.id))
+        except asyncio.CancelledError:
+            await asyncio.shield(queue.finish(self.db, job.id, queue.QUEUED))
+            raise
+        progress.update(job.id, outcome.status, 1.0)
+        return outcome
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self) -> AsyncIterator[None]:
@@ -223,10 +223,7 @@ class Orchestrator:
     async def run_forever(self) -> None:
         """The daemon: cycles every `trend_interval_hours` (first one now), a daily report; stops on SIGTERM/SIGINT."""
         schedule = self.settings.app.schedule
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop = _stop_on_signals()
         running: set[asyncio.Task[object]] = set()
 
         def launch(work: Callable[[], Awaitable[object]], name: str) -> Callable[[], Awaitable[None]]:
@@ -266,6 +263,15 @@ class Orchestrator:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         logger.info("stopped cleanly")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT: how the daemon and the worker learn to stop cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def _pick_account(trend: Trend, accounts: list[Account], load: dict[str, int]) -> Account | None:
