@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import resource
 import sys
 import tempfile
@@ -52,8 +53,10 @@ def configure(home: Home, concurrency: int, latency_s: float) -> None:
 
 
 async def stub_delivery(self, job, raw: Path, stage):  # type: ignore[no-untyped-def]
-    """The media steps are measured by bench/render_bench.py; here the file is just moved into place."""
-    return raw, raw, job.brief.duration_s
+    """The media steps are measured by bench/render_bench.py; here the download is just moved into place."""
+    video = self.home.videos_dir / f"{job.id:06d}.mp4"
+    os.replace(raw, video)
+    return video, video, job.brief.duration_s
 
 
 async def run(jobs: int, concurrency: int, latency_s: float) -> dict[str, float]:
@@ -67,6 +70,7 @@ async def run(jobs: int, concurrency: int, latency_s: float) -> dict[str, float]
         placeholder = home.data_dir / "simulated" / "placeholder-15s.mp4"
         placeholder.parent.mkdir(parents=True, exist_ok=True)
         placeholder.write_bytes(b"\0" * 1024)  # what the simulated provider hands out, made ahead of time
+        home.videos_dir.mkdir(parents=True)
         account = settings.app.accounts[0].name
         now = utcnow()
         await save_trends(db, [Trend(caption=f"Bench topic {i}", theme="bench", timestamp=now, source="bench")

@@ -14,9 +14,10 @@ import random
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 
@@ -28,14 +29,14 @@ from content.video_utils import contact_sheet, extract_thumbnail, optimize
 from core import queue
 from core.errors import DaemonError, MediaError, ProviderError
 from core.home import Home
-from core.ledger import Attempt, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
+from core.ledger import Attempt, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits, Reservation
 from core.provider_health import ProviderHealth
 from core.queue import Job
 from core.settings import Settings
 from core.storage import utcnow
 
 StageCallback = Callable[[str, float], None]
-CHECK_EVERY_S = 1.0  # while polling, how often to look for a `cancel` and to store progress
+STORE_PROGRESS_EVERY_S = 1.0  # while polling, how often the provider's progress is written for `status`
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Delivered:
     thumbnail: Path
     duration_s: float
     cost_usd: float
+    task_id: str
+    raw: Path  # the download, once made platform-ready
 
 
 class DeliveryFailed(DaemonError):
@@ -68,6 +71,33 @@ class Cancelled(DaemonError):
     """`cancel` asked for this job to stop."""
 
 
+@dataclass
+class Plan:
+    """Where one job stands with its providers: those left to try, in failover order, and why others were passed."""
+    providers: list[VideoProvider]
+    blocked: dict[str, tuple[str, datetime]]  # paused or disabled providers: why, and until when
+    attempts_made: int
+    errors: list[str] = field(default_factory=list)
+    waits_for_budget: bool = False
+    resume_at: datetime | None = None  # when the first blocked provider comes back
+    busy: ProviderBusy | None = None  # the next provider is at its limits: wait for a slot rather than pay a fallback
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An attempt with its money reserved, not yet sent."""
+    provider: VideoProvider
+    reservation: Reservation
+
+
+@dataclass(frozen=True)
+class Start:
+    """What the claim's transaction decided for a fresh job: its plan and (budget and limits allowing) its first
+    attempt, reserved in the same transaction that leased the job."""
+    plan: Plan
+    opened: Opened | None
+
+
 class VideoGenerator:
     def __init__(self, home: Home, settings: Settings, ledger: Ledger, providers: dict[str, VideoProvider]) -> None:
         self.home = home
@@ -76,6 +106,10 @@ class VideoGenerator:
         self.providers = providers
         self.health = ProviderHealth(ledger.db)
         self.policy = settings.video.retry
+        self.cancel_requests: dict[int, str] = {}  # job id → reason, kept current by the worker's heartbeat
+        self._looks: dict[str, Look] = {}
+        self.work_dir = home.work_dir  # downloads land here, one file per attempt
+        self.work_dir.mkdir(parents=True, exist_ok=True)
 
     def ready_providers(self, quality: str = "standard") -> list[VideoProvider]:
         """Enabled providers in failover order for a quality tier, minus those lacking a key (each skip is logged
@@ -90,67 +124,103 @@ class VideoGenerator:
                 ready.append(provider)
         return ready
 
-    async def run(self, job: Job, on_stage: StageCallback | None = None) -> JobOutcome:
+    async def first_attempt(self, conn: Any, job: Job) -> Start | None:
+        """Inside the claim's transaction: plan a fresh job and reserve its first attempt. A job with history
+        gets None: its interrupted attempt must be reconciled (with provider calls) before anything is reserved."""
+        if job.attempts_so_far:
+            return None
+        return await self._start(conn, job, self._request(job), set())
+
+    async def run(self, job: Job, start: Start | None = None, on_stage: StageCallback | None = None) -> JobOutcome:
         """Try each ready provider (once per job, beyond its own retries) until one yields a platform-ready video."""
         stage = on_stage or (lambda _stage, _fraction: None)
-        account = next(a for a in self.settings.app.accounts if a.name == job.account)
-        workdir = self.home.work_dir / f"job-{job.id}"
-        look = Look.of(account, self.settings.app.content, self.home)
-        request = GenerationRequest(job.id, job.brief, look, workdir, job.quality)
-        db = self.ledger.db
+        request = self._request(job)
         errors: list[str] = []
-        tried: set[str] = set()
-        if job.attempts_so_far:  # a job with history: reconcile an interrupted attempt, skip providers already tried
-            unfinished = await self._unfinished(job)
-            if unfinished is not None:  # pick it up where it was
-                provider, attempt, task_id = unfinished
-                outcome = await self._try(job, provider, request, attempt, task_id, stage, errors)
-                if outcome is not None:
-                    return outcome
-            tried = await queue.tried_providers(db, job.id)
-        attempts_made = job.attempts_so_far
-        blocked = await self.health.unavailable_now()
-        waits_for_budget = False
-        resume_at: datetime | None = None  # when a paused or disabled provider comes back
-        providers = self.ready_providers(job.quality)
+        if start is None:
+            if job.attempts_so_far:  # reconcile an interrupted attempt first: resume it where it was, or close it
+                unfinished = await self._unfinished(job)
+                if unfinished is not None:
+                    provider, attempt, task_id = unfinished
+                    outcome = await self._try(job, provider, request, attempt, task_id, stage, errors)
+                    if outcome is not None:
+                        return outcome
+            async with self.ledger.db.transaction() as conn:
+                tried = await queue.tried_providers(conn, job.id) if job.attempts_so_far else set()
+                start = await self._start(conn, job, request, tried)
+        plan, opened = start.plan, start.opened
+        plan.errors[:0] = errors
+        while opened is not None:
+            await self.ledger.alert(opened.reservation)
+            outcome = await self._try(job, opened.provider, request, opened.reservation.attempt, None, stage,
+                                      plan.errors)
+            if outcome is not None:
+                return outcome
+            async with self.ledger.db.transaction() as conn:
+                opened = await self._open_next(conn, job, request, plan)
+        return await self._give_up(job, plan)
+
+    def _request(self, job: Job) -> GenerationRequest:
+        look = self._looks.get(job.account)
+        if look is None:
+            account = next(a for a in self.settings.app.accounts if a.name == job.account)
+            look = self._looks[job.account] = Look.of(account, self.settings.app.content, self.home)
+        return GenerationRequest(job.id, job.brief, look, self.work_dir / f"job-{job.id}", job.quality)
+
+    async def _start(self, conn: Any, job: Job, request: GenerationRequest, tried: set[str]) -> Start:
+        """The job's plan (providers it has not tried, minus those that cannot make it) and its next attempt."""
+        plan = Plan([], await self.health.unavailable(conn), job.attempts_so_far)
+        for provider in self.ready_providers(job.quality):
+            unable = provider.cannot_make(request)
+            if unable:
+                plan.errors.append(f"{provider.name}: {unable}")
+            elif provider.name not in tried:
+                plan.providers.append(provider)
+        if not plan.providers and not tried and not plan.errors:
+            plan.errors.append("no enabled provider is ready")
+        return Start(plan, await self._open_next(conn, job, request, plan))
+
+    async def _open_next(self, conn: Any, job: Job, request: GenerationRequest, plan: Plan) -> Opened | None:
+        """Reserve an attempt at the plan's next usable provider, in the caller's transaction; None when none is
+        left (or the next one is busy)."""
         multiplier = self.settings.video.tier(job.quality).multiplier
-        for provider in providers:
-            if provider.name in tried:
+        while plan.providers:
+            provider = plan.providers.pop(0)
+            if provider.name in plan.blocked:
+                reason, until = plan.blocked[provider.name]
+                plan.errors.append(f"{provider.name}: {reason}")
+                plan.resume_at = min(plan.resume_at or until, until)
                 continue
-            with logger.contextualize(job_id=job.id, provider=provider.name):
-                if provider.name in blocked:
-                    reason, until = blocked[provider.name]
-                    errors.append(f"{provider.name}: {reason}")
-                    resume_at = min(resume_at or until, until)
-                    continue
-                if attempts_made >= self.policy.max_attempts_per_job:
-                    errors.append(f"{self.policy.max_attempts_per_job} attempts made (the cap per job)")
-                    break
-                config = self.settings.video.providers[provider.name]
-                try:
-                    attempt = await self.ledger.open_attempt(
-                        job.id, provider.name, provider.type_name,
-                        round(provider.estimate_cost(request) * multiplier, 6),
-                        ProviderLimits(config.max_concurrent, config.requests_per_minute))
-                except ProviderBusy as exc:  # wait for a slot rather than pay a fallback for it
-                    return await self._end(job, queue.QUEUED, str(exc),
-                                           not_before=utcnow() + timedelta(seconds=exc.retry_after_s))
-                except BudgetExceeded as exc:
-                    logger.warning(str(exc))
-                    errors.append(str(exc))
-                    waits_for_budget = True
-                    continue
-                attempts_made += 1
-                outcome = await self._try(job, provider, request, attempt, None, stage, errors)
-                if outcome is not None:
-                    return outcome
-        if not providers:
-            errors.append("no enabled provider is ready")
-        error = "; ".join(errors) or "every ready provider has been tried"
-        if waits_for_budget:
+            if plan.attempts_made >= self.policy.max_attempts_per_job:
+                plan.errors.append(f"{self.policy.max_attempts_per_job} attempts made (the cap per job)")
+                break
+            config = self.settings.video.providers[provider.name]
+            try:
+                reservation = await self.ledger.reserve(
+                    conn, job.id, provider.name, provider.type_name,
+                    round(provider.estimate_cost(request) * multiplier, 6),
+                    ProviderLimits(config.max_concurrent, config.requests_per_minute))
+            except ProviderBusy as exc:
+                plan.busy = exc
+                return None
+            except BudgetExceeded as exc:
+                logger.bind(job_id=job.id, provider=provider.name).warning(str(exc))
+                plan.errors.append(str(exc))
+                plan.waits_for_budget = True
+                continue
+            plan.attempts_made += 1
+            return Opened(provider, reservation)
+        return None
+
+    async def _give_up(self, job: Job, plan: Plan) -> JobOutcome:
+        """No provider (left) can take the job now: wait for a slot, a budget period or a provider, or fail."""
+        if plan.busy is not None:
+            return await self._end(job, queue.QUEUED, str(plan.busy),
+                                   not_before=utcnow() + timedelta(seconds=plan.busy.retry_after_s))
+        error = "; ".join(plan.errors) or "every ready provider has been tried"
+        if plan.waits_for_budget:
             return await self._end(job, queue.WAITING_BUDGET, error)
-        if resume_at is not None:
-            return await self._end(job, queue.QUEUED, error, not_before=resume_at)
+        if plan.resume_at is not None:
+            return await self._end(job, queue.QUEUED, error, not_before=plan.resume_at)
         return await self._end(job, queue.FAILED, error)
 
     async def _try(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
@@ -171,9 +241,13 @@ class VideoGenerator:
                     return await self._end(job, queue.QUEUED, f"{provider.name}: {exc}")
                 errors.append(f"{provider.name}: {exc}")
                 return None
-            await queue.finish(self.ledger.db, job.id, queue.DONE, output_path=str(delivered.video),
-                               thumbnail_path=str(delivered.thumbnail), error=None, not_before=None)
-            shutil.rmtree(request.workdir, ignore_errors=True)
+            await self.ledger.db.write_batched(  # the attempt and the job end together
+                *self.ledger.settle_writes(attempt, "done", delivered.cost_usd, provider_task_id=delivered.task_id),
+                queue.finish_write(job.id, queue.DONE, output_path=str(delivered.video),
+                                   thumbnail_path=str(delivered.thumbnail), error=None, not_before=None))
+            await self.health.succeeded(provider.name)
+            delivered.raw.unlink(missing_ok=True)
+            shutil.rmtree(request.workdir, ignore_errors=True)  # a local render's scratch
             logger.info(f"done: {self.home.display(delivered.video)} ({delivered.duration_s:.1f} s, "
                         f"${delivered.cost_usd:.2f})")
             return JobOutcome(job.id, queue.DONE, job.brief.topic, job.account, provider.name, delivered.video,
@@ -217,8 +291,7 @@ class VideoGenerator:
             await self._checkpoint(job, provider, attempt, task_id)
             await self.ledger.advance(attempt, "downloading")
             stage(f"{provider.name}: downloading", 1.0)
-            request.workdir.mkdir(parents=True, exist_ok=True)
-            raw = await provider.download(task_id, request.workdir / f"{attempt.key}.mp4")
+            raw = await provider.download(task_id, self.work_dir / f"{attempt.key}.mp4")
         except ProviderError as exc:
             await self._settle_failure(provider, attempt, exc)
             raise
@@ -229,9 +302,7 @@ class VideoGenerator:
         except DaemonError as exc:
             await self.ledger.fail(attempt, type(exc).__name__, str(exc), charged_usd=cost)
             raise DeliveryFailed(str(exc)) from exc
-        await self.ledger.succeed(attempt, cost, task_id)
-        await self.health.succeeded(provider.name)
-        return Delivered(video, thumbnail, duration, cost)
+        return Delivered(video, thumbnail, duration, cost, task_id, raw)
 
     async def _submit(self, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
                       stage: StageCallback) -> str:
@@ -267,15 +338,15 @@ class VideoGenerator:
 
     async def _wait(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str,
                     stage: StageCallback) -> TaskStatus:
-        """Poll until the task ends; temporary poll errors retry the poll, never the create."""
+        """Poll until the task ends; temporary poll errors retry the poll, never the create.
+
+        The next poll comes when the provider's own progress says the task will be done, and never later than its
+        `poll_interval_s`: a finished video is not left waiting for a fixed tick."""
         await self.ledger.advance(attempt, "polling")
         retries = 0
-        shown, next_check = 0.0, time.monotonic() + CHECK_EVERY_S
+        started, shown, next_store = time.monotonic(), 0.0, time.monotonic() + STORE_PROGRESS_EVERY_S
         while True:
-            due = time.monotonic() >= next_check  # `cancel` and `status` need no more than a look a second
-            if due:
-                next_check = time.monotonic() + CHECK_EVERY_S
-                await self._checkpoint(job, provider, attempt, task_id)
+            await self._checkpoint(job, provider, attempt, task_id)
             try:
                 status = await provider.poll(task_id)
             except ProviderError as exc:
@@ -289,14 +360,15 @@ class VideoGenerator:
             if status.state == "failed":
                 raise status.error or ProviderError(f"{provider.name}: task {task_id} failed", "unknown")
             stage(f"{provider.name}: generating", status.progress or 0.0)
-            if due and status.progress is not None and status.progress - shown >= 0.05:
-                shown = status.progress
+            now = time.monotonic()
+            if now >= next_store and status.progress is not None and status.progress - shown >= 0.05:
+                shown, next_store = status.progress, now + STORE_PROGRESS_EVERY_S  # `status` needs no more
                 await self.ledger.advance(attempt, "polling", progress=round(shown, 3))
-            await asyncio.sleep(provider.poll_interval_s)
+            await asyncio.sleep(_next_poll_in(provider.poll_interval_s, now - started, status.progress))
 
     async def _checkpoint(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str | None) -> None:
         """Between steps: if `cancel` asked, stop the provider's task (where it can), release, and raise Cancelled."""
-        reason = await queue.cancel_reason(self.ledger.db, job.id)
+        reason = self.cancel_requests.get(job.id)
         if reason is None:
             return
         stopped = task_id is not None and await provider.cancel(task_id)
@@ -351,6 +423,14 @@ class VideoGenerator:
         log = {queue.FAILED: logger.error, queue.QUEUED: logger.info}.get(status, logger.warning)
         log(f"job {job.id} {status.replace('_', ' ')}: {error}")
         return JobOutcome(job.id, status, job.brief.topic, job.account, provider, error=error)
+
+
+def _next_poll_in(interval_s: float, elapsed_s: float, progress: float | None) -> float:
+    """Seconds to the next poll: when the progress so far says the task will be done, within [interval/10, interval]."""
+    if not progress:
+        return interval_s
+    remaining = elapsed_s * (1 - progress) / progress
+    return min(interval_s, max(remaining, interval_s / 10))
 
 
 def _slug(text: str, limit: int = 40) -> str:

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Float, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.alerts import BudgetAlerts
 from core.errors import DaemonError
 from core.schema import attempts, budget_totals, cost_ledger
 from core.settings import Budget
-from core.storage import Database, as_utc, utcnow
+from core.storage import Database, Write, as_utc, utcnow
 
 RESERVE, RELEASE, CHARGE = "reserve", "release", "charge"
 OPEN_STATES = ("reserved", "submitting", "submitted", "polling", "downloading", "optimizing")
@@ -57,6 +57,14 @@ class Attempt:
         return f"job{self.job_id}-attempt{self.id}"
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """An opened attempt, and the day's and month's committed + reserved spend including it (for the alerts)."""
+    attempt: Attempt
+    day_used_usd: float
+    month_used_usd: float
+
+
 class Ledger:
     def __init__(self, db: Database, caps: Budget) -> None:
         self.db = db
@@ -70,50 +78,56 @@ class Ledger:
 
     async def open_attempt(self, job_id: int, provider: str, provider_type: str, estimate_usd: float,
                            limits: ProviderLimits = ProviderLimits()) -> Attempt:
-        """Check the provider's limits and every cap, and reserve the estimate, in one write transaction.
+        """`reserve` in a transaction of its own, then the budget alerts it made due."""
+        async with self.db.transaction() as conn:
+            reservation = await self.reserve(conn, job_id, provider, provider_type, estimate_usd, limits)
+        await self.alert(reservation)
+        return reservation.attempt
 
-        Raises ProviderBusy or BudgetExceeded, having written nothing."""
+    async def reserve(self, conn: AsyncConnection, job_id: int, provider: str, provider_type: str,
+                      estimate_usd: float, limits: ProviderLimits = ProviderLimits()) -> Reservation:
+        """Check the provider's limits and every cap, and reserve the estimate, inside the caller's write
+        transaction (the claim's, so a job is never leased without its money set aside).
+
+        The estimate is added to the day's and month's totals first and the new totals checked against the caps
+        (one statement); over a cap, it is taken back before the transaction ends, so nobody ever sees it.
+        Raises ProviderBusy or BudgetExceeded, having changed nothing."""
         now = utcnow()
         day, month = self.periods(now)
-        async with self.db.transaction() as conn:
-            await _check_limits(conn, provider, limits, now)
-            day_spent = await _period_total(conn, f"day:{day}")
-            month_spent = await _period_total(conn, f"month:{month}")
-            for label, spent, cap in (
-                ("per-video", 0.0, self.caps.per_video_limit_usd),
-                ("daily", day_spent, self.caps.daily_limit_usd),
-                ("monthly", month_spent, self.caps.monthly_limit_usd),
-            ):
-                if spent + estimate_usd > cap + CENT:
-                    raise BudgetExceeded(
-                        f"{provider}: ${estimate_usd:.2f} would exceed the {label} cap "
-                        f"(${spent:.2f} of ${cap:.2f} used)"
-                    )
-            attempt_id = (
-                await conn.execute(
-                    insert(attempts).values(
-                        job_id=job_id,
-                        provider=provider,
-                        provider_type=provider_type,
-                        state="reserved",
-                        estimated_cost_usd=estimate_usd,
-                        started_at=now,
-                    )
+        periods = {"day": f"day:{day}", "month": f"month:{month}"}
+        await _check_limits(conn, provider, limits, now)
+        totals = dict((await conn.execute(_ADD_TO_TOTALS_RETURNING, {"net": estimate_usd, **periods})).all())
+        for period in set(periods.values()) - set(totals):  # the period's first reservation
+            await conn.execute(_INSERT_TOTAL, {"period": period, "amount_usd": estimate_usd})
+            totals[period] = estimate_usd
+        for label, used, cap in (
+            ("per-video", estimate_usd, self.caps.per_video_limit_usd),
+            ("daily", totals[periods["day"]], self.caps.daily_limit_usd),
+            ("monthly", totals[periods["month"]], self.caps.monthly_limit_usd),
+        ):
+            if used > cap + CENT:
+                await conn.execute(_ADD_TO_TOTALS, {"net": -estimate_usd, **periods})
+                raise BudgetExceeded(
+                    f"{provider}: ${estimate_usd:.2f} would exceed the {label} cap "
+                    f"(${used - estimate_usd:.2f} of ${cap:.2f} used)"
                 )
-            ).inserted_primary_key[0]
-            attempt = Attempt(int(attempt_id), job_id, provider, estimate_usd, day, month)
-            await _append(conn, attempt, [(RESERVE, estimate_usd)], now)
-        if estimate_usd:
-            await self.alerts.check(day, day_spent + estimate_usd, month, month_spent + estimate_usd)
-        return attempt
+        attempt_id = (await conn.execute(_INSERT_ATTEMPT, {
+            "job_id": job_id, "provider": provider, "provider_type": provider_type, "state": "reserved",
+            "estimated_cost_usd": estimate_usd, "started_at": now})).inserted_primary_key[0]
+        attempt = Attempt(int(attempt_id), job_id, provider, estimate_usd, day, month)
+        await conn.execute(*_ledger_row(attempt, RESERVE, estimate_usd, now))
+        return Reservation(attempt, totals[periods["day"]], totals[periods["month"]])
+
+    async def alert(self, reservation: Reservation) -> None:
+        """After the reservation's transaction: raise the budget alerts it crossed (each once per period)."""
+        attempt = reservation.attempt
+        if attempt.estimate_usd:
+            await self.alerts.check(attempt.budget_day, reservation.day_used_usd, attempt.budget_month,
+                                    reservation.month_used_usd)
 
     async def advance(self, attempt: Attempt, state: str, **fields: object) -> None:
         """Persist the attempt's next state (and e.g. its provider task id) before acting on it."""
-        async with self.db.transaction() as conn:
-            await conn.execute(update(attempts).where(attempts.c.id == attempt.id).values(state=state, **fields))
-
-    async def succeed(self, attempt: Attempt, actual_usd: float, provider_task_id: str | None) -> None:
-        await self.close(attempt, "done", actual_usd, provider_task_id=provider_task_id)
+        await self.db.write_batched((_UPDATE_ATTEMPT, {"attempt_id": attempt.id, "state": state, **fields}))
 
     async def fail(self, attempt: Attempt, error_class: str, error: str, charged_usd: float = 0.0) -> None:
         await self.close(attempt, "failed", charged_usd, error_class=error_class, error=error)
@@ -132,16 +146,15 @@ class Ledger:
         return attempt, row.state, row.provider_task_id
 
     async def close(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> None:
-        """End an attempt: release its reservation and record the charge (if any), in one transaction."""
+        """End an attempt: release its reservation and record the charge (if any), committed together."""
+        await self.db.write_batched(*self.settle_writes(attempt, state, charged_usd, **fields))
+
+    def settle_writes(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> list[Write]:
+        """The writes that end an attempt, for the caller to commit together with its own (the job's end)."""
         now = utcnow()
         entries = [(RELEASE, -attempt.estimate_usd)] + ([(CHARGE, charged_usd)] if charged_usd else [])
-        async with self.db.transaction() as conn:
-            await _append(conn, attempt, entries, now)
-            await conn.execute(
-                update(attempts)
-                .where(attempts.c.id == attempt.id)
-                .values(state=state, actual_cost_usd=charged_usd, finished_at=now, **fields)
-            )
+        return [*_ledger_writes(attempt, entries, now), (_UPDATE_ATTEMPT, {
+            "attempt_id": attempt.id, "state": state, "actual_cost_usd": charged_usd, "finished_at": now, **fields})]
 
     async def spent(self, day: str | None = None, month: str | None = None) -> float:
         """Committed plus reserved USD in a budget day or month."""
@@ -166,22 +179,26 @@ async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLi
                                f"(requests_per_minute {limits.requests_per_minute})", max(wait, 0.1))
 
 
-async def _period_total(conn: AsyncConnection, period: str) -> float:
-    total = (await conn.execute(select(budget_totals.c.amount_usd).where(budget_totals.c.period == period))).scalar()
-    return float(total or 0.0)
-
-
-async def _append(conn: AsyncConnection, attempt: Attempt, entries: list[tuple[str, float]], now: datetime) -> None:
-    """Ledger rows (kind, amount), and their sum added to the day's and month's running totals (same transaction)."""
+def _ledger_writes(attempt: Attempt, entries: list[tuple[str, float]], now: datetime) -> list[Write]:
+    """Ledger rows (kind, amount), and their sum added to the day's and month's running totals (whose rows the
+    reservation made)."""
     net = sum(amount for _, amount in entries)
-    for period in (f"day:{attempt.budget_day}", f"month:{attempt.budget_month}"):
-        changed = await conn.execute(update(budget_totals).where(budget_totals.c.period == period)
-                                     .values(amount_usd=budget_totals.c.amount_usd + net))
-        if not changed.rowcount:
-            await conn.execute(budget_totals.insert().values(period=period, amount_usd=net))
-    await conn.execute(insert(cost_ledger), [
-        {"job_id": attempt.job_id, "attempt_id": attempt.id, "provider": attempt.provider, "kind": kind,
-         "amount_usd": amount, "budget_day": attempt.budget_day, "budget_month": attempt.budget_month,
-         "created_at": now}
-        for kind, amount in entries
-    ])
+    totals = {"net": net, "day": f"day:{attempt.budget_day}", "month": f"month:{attempt.budget_month}"}
+    return [(_ADD_TO_TOTALS, totals), *(_ledger_row(attempt, kind, amount, now) for kind, amount in entries)]
+
+
+def _ledger_row(attempt: Attempt, kind: str, amount: float, now: datetime) -> Write:
+    return _INSERT_LEDGER, {"job_id": attempt.job_id, "attempt_id": attempt.id, "provider": attempt.provider,
+                            "kind": kind, "amount_usd": amount, "budget_day": attempt.budget_day,
+                            "budget_month": attempt.budget_month, "created_at": now}
+
+
+# Built once: a statement made per call costs more Python than SQLite takes to run it.
+_IN_PERIODS = (budget_totals.c.period == bindparam("day")) | (budget_totals.c.period == bindparam("month"))
+_ADD_TO_TOTALS = update(budget_totals).where(_IN_PERIODS).values(
+    amount_usd=budget_totals.c.amount_usd + bindparam("net", type_=Float))
+_ADD_TO_TOTALS_RETURNING = _ADD_TO_TOTALS.returning(budget_totals.c.period, budget_totals.c.amount_usd)
+_INSERT_TOTAL = insert(budget_totals)
+_INSERT_ATTEMPT = insert(attempts)
+_INSERT_LEDGER = insert(cost_ledger)
+_UPDATE_ATTEMPT = update(attempts).where(attempts.c.id == bindparam("attempt_id"))  # SET: the keys passed

@@ -20,7 +20,7 @@ from loguru import logger
 
 from analytics.reports import write_report
 from content.briefs import BriefBuilder
-from content.video_generator import JobOutcome, VideoGenerator
+from content.video_generator import JobOutcome, Start, VideoGenerator
 from content.video_providers import VideoProvider
 from core import queue
 from core.errors import ConfigError, DaemonError
@@ -33,6 +33,9 @@ from trends.file_source import read_trend_folder
 from trends.models import Trend
 from trends.scoring import rank
 from trends.store import save_trends, trend_row_id, unused_trends
+
+CANCEL_CHECK_S = 1.0  # how soon a running job notices `cancel`
+
 
 @dataclass
 class CycleResult:
@@ -124,11 +127,12 @@ class Orchestrator:
 
     async def run_job(self, job_id: int, progress: ProgressView) -> JobOutcome:
         """Run one queued job in this process, to the end (`generate --wait`)."""
-        job = await queue.claim_next(self.db, self.worker_id, self.settings.video.lease_s, job_id)
-        if job is None:
+        claimed = await queue.claim_next(self.db, self.worker_id, self.settings.video.lease_s, job_id,
+                                         then=self.generator.first_attempt)
+        if claimed is None:
             raise DaemonError(f"job {job_id} is not waiting in the queue")
         async with self._heartbeat():
-            return await self._run(job, progress)
+            return await self._run(*claimed, progress)
 
     async def work(self, drain: bool, progress: ProgressView, poll_s: float = 5.0) -> list[JobOutcome]:
         """The worker: run the queue; with `drain`, stop when nothing is runnable, else until SIGTERM/SIGINT.
@@ -164,19 +168,21 @@ class Orchestrator:
         limits = {name: limit.max_concurrent for name, limit in video.account_limits.items()}
 
         async def worker() -> None:
-            while (job := await queue.claim_next(self.db, self.worker_id, video.lease_s, None, limits)) is not None:
-                outcomes.append(await self._run(job, progress))
+            while (claimed := await queue.claim_next(self.db, self.worker_id, video.lease_s, None, limits,
+                                                     self.generator.first_attempt)) is not None:
+                outcomes.append(await self._run(*claimed, progress))
 
         workers = self.settings.video.max_concurrent_generations
+        await queue.reap_expired(self.db)
         async with self._heartbeat():
             await asyncio.gather(*(worker() for _ in range(workers)))
         return outcomes
 
-    async def _run(self, job: queue.Job, progress: ProgressView) -> JobOutcome:
+    async def _run(self, job: queue.Job, start: Start | None, progress: ProgressView) -> JobOutcome:
         """One claimed job through the generator; a stop puts it straight back in the queue."""
         progress.add(job.id, f"{job.account}: {job.brief.topic}")
         try:
-            outcome = await self.generator.run(job, functools.partial(progress.update, job.id))
+            outcome = await self.generator.run(job, start, functools.partial(progress.update, job.id))
         except asyncio.CancelledError:
             await asyncio.shield(queue.finish(self.db, job.id, queue.QUEUED))
             raise
@@ -185,13 +191,19 @@ class Orchestrator:
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self) -> AsyncIterator[None]:
-        """Renew this worker's leases every third of a lease while work runs."""
+        """While work runs: every second, learn which of this worker's jobs `cancel` asked to stop (one read for
+        all of them); every third of a lease, renew the leases and return dead workers' jobs to the queue."""
         lease_s = self.settings.video.lease_s
 
         async def beat() -> None:
+            renewed = asyncio.get_running_loop().time()
             while True:
-                await asyncio.sleep(lease_s / 3)
-                await queue.renew_leases(self.db, self.worker_id, lease_s)
+                await asyncio.sleep(min(CANCEL_CHECK_S, lease_s / 3))
+                self.generator.cancel_requests = await queue.cancel_requests(self.db, self.worker_id)
+                if asyncio.get_running_loop().time() - renewed >= lease_s / 3:
+                    renewed = asyncio.get_running_loop().time()
+                    await queue.renew_leases(self.db, self.worker_id, lease_s)
+                    await queue.reap_expired(self.db)
 
         task = asyncio.create_task(beat())
         try:

@@ -3,6 +3,7 @@ through the database (so a restart, or another worker, sees the same pause)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from loguru import logger
 from sqlalchemy import select, update
@@ -17,10 +18,10 @@ class ProviderHealth:
         self.db = db
         self._failing: set[str] = set()  # providers this process counted failures for: a success must reset them
 
-    async def unavailable_now(self) -> dict[str, tuple[str, datetime]]:
+    async def unavailable(self, conn: Any) -> dict[str, tuple[str, datetime]]:
         """Every provider that is paused or disabled now: why, and until when (one read for all of them)."""
         now, blocked = utcnow(), {}
-        for row in await self.db.fetch_all(select(provider_state)):
+        for row in (await conn.execute(_ALL)).all():
             if row.disabled_until and as_utc(row.disabled_until) > now:
                 until = as_utc(row.disabled_until)
                 blocked[row.provider] = (f"disabled until {until:%Y-%m-%d %H:%M} UTC: {row.disable_reason}", until)
@@ -80,3 +81,6 @@ async def _row(conn: AsyncConnection, provider: str):  # type: ignore[no-untyped
 
 async def _set(conn: AsyncConnection, provider: str, **values: datetime | str | int | None) -> None:
     await conn.execute(update(provider_state).where(provider_state.c.provider == provider).values(**values))
+
+
+_ALL = select(provider_state)

@@ -3,20 +3,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from loguru import logger
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from content.briefs import Brief
 from core.errors import DaemonError
 from core.schema import attempts, briefs, video_jobs
-from core.storage import Database, as_utc, utcnow
+from core.storage import Database, Write, as_utc, utcnow
 
 QUEUED, RUNNING, DONE, FAILED, WAITING_BUDGET = "queued", "running", "done", "failed", "waiting_budget"
 CANCELLED = "cancelled"
 PENDING = (QUEUED, WAITING_BUDGET)
+T = TypeVar("T")
 
 
 class QueueFull(DaemonError):
@@ -84,39 +86,42 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
 
 
 async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | None = None,
-                     account_limits: dict[str, int] | None = None) -> Job | None:
-    """Atomically lease the best runnable job (or job `job_id`) to `owner`, in one write transaction.
+                     account_limits: dict[str, int] | None = None,
+                     then: Callable[[Any, Job], Awaitable[T]] | None = None) -> tuple[Job, T | None] | None:
+    """Atomically lease the best queued job (or job `job_id`) to `owner`, and run `then(conn, job)` in the same write
+    transaction (the generator reserves the job's first attempt there); returns the job and what `then` returned.
 
-    Runnable: queued and not deferred, or running under a lease nobody renewed (its worker died); and its account
-    below its `account_limits` count of running jobs."""
+    Runnable: queued and not deferred, and its account below its `account_limits` count of running jobs. A dead
+    worker's jobs come back to the queue through `reap_expired`."""
     now = utcnow()
-    # Two indexed queries rather than one OR: a dead worker's job first (it has waited longest), else the queue.
-    stale = select(video_jobs.c.id).where(video_jobs.c.status == RUNNING, or_(
-        video_jobs.c.lease_expires_at.is_(None), video_jobs.c.lease_expires_at < now))  # none: a pre-lease version
-    waiting = select(video_jobs.c.id).where(video_jobs.c.status == QUEUED, or_(
-        video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= now))
-    if job_id is not None:
-        stale, waiting = stale.where(video_jobs.c.id == job_id), waiting.where(video_jobs.c.id == job_id)
+    query = _RUNNABLE if job_id is None else _RUNNABLE.where(video_jobs.c.id == job_id)
     async with db.transaction() as conn:
         if account_limits:
-            running = dict((await conn.execute(
-                select(video_jobs.c.account, func.count()).where(video_jobs.c.status == RUNNING,
-                                                                 video_jobs.c.lease_expires_at >= now)
-                .group_by(video_jobs.c.account))).all())
+            running = dict((await conn.execute(_RUNNING_PER_ACCOUNT, {"now": now})).all())
             full = [name for name, limit in account_limits.items() if running.get(name, 0) >= limit]
-            stale, waiting = (q.where(video_jobs.c.account.not_in(full)) for q in (stale, waiting))
-        row = None
-        for query in (stale, waiting):
-            row = (await conn.execute(query.order_by(video_jobs.c.priority.desc(), video_jobs.c.id).limit(1))).first()
-            if row is not None:
-                break
+            if full:
+                query = query.where(video_jobs.c.account.not_in(full))
+        row = (await conn.execute(query, {"now": now})).first()
         if row is None:
             return None
-        await conn.execute(update(video_jobs).where(video_jobs.c.id == row.id).values(
-            status=RUNNING, lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_s), updated_at=now))
-        if query is stale:
-            logger.warning(f"job {row.id}: its worker's lease ran out; taken over by {owner}")
-        return await _load(conn, row.id)
+        await conn.execute(_UPDATE_JOB, {"job_id": row.id, "status": RUNNING, "lease_owner": owner,
+                                         "lease_expires_at": now + timedelta(seconds=lease_s), "updated_at": now})
+        job = _job(row)
+        return job, (await then(conn, job) if then is not None else None)
+
+
+async def reap_expired(db: Database) -> list[int]:
+    """Put running jobs whose lease nobody renewed (their worker died) back in the queue; their attempts are
+    reconciled by whoever claims them next."""
+    now = utcnow()
+    async with db.transaction() as conn:
+        ids = list((await conn.execute(_EXPIRED, {"now": now})).scalars())
+        for job_id in ids:
+            await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": QUEUED, "lease_owner": None,
+                                             "lease_expires_at": None, "updated_at": now})
+    for job_id in ids:
+        logger.warning(f"job {job_id}: its worker's lease ran out; back in the queue")
+    return ids
 
 
 async def renew_leases(db: Database, owner: str, lease_s: float) -> None:
@@ -142,16 +147,19 @@ async def cancel(db: Database, job_id: int, reason: str) -> str:
         raise DaemonError(f"job {job_id} is already {row.status}: nothing to cancel")
 
 
-async def cancel_reason(db: Database, job_id: int) -> str | None:
-    rows = await db.fetch_all(select(video_jobs.c.cancel_reason).where(video_jobs.c.id == job_id))
-    return rows[0].cancel_reason if rows else None
+async def cancel_requests(db: Database, owner: str) -> dict[int, str]:
+    """The running jobs of `owner` that `cancel` asked to stop, with the reasons (one read for all of them)."""
+    rows = await db.fetch_all(_CANCEL_REQUESTS.params(owner=owner))
+    return {row.id: row.cancel_reason for row in rows}
 
 
 async def finish(db: Database, job_id: int, status: str, **fields: Any) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            update(video_jobs).where(video_jobs.c.id == job_id).values(status=status, updated_at=utcnow(), **fields)
-        )
+    await db.write_batched(finish_write(job_id, status, **fields))
+
+
+def finish_write(job_id: int, status: str, **fields: Any) -> Write:
+    """The job's end (or its return to the queue), for the caller to commit with its attempt's settlement."""
+    return _UPDATE_JOB, {"job_id": job_id, "status": status, "updated_at": utcnow(), **fields}
 
 
 async def requeue(db: Database, statuses: tuple[str, ...]) -> int:
@@ -165,9 +173,9 @@ async def requeue(db: Database, statuses: tuple[str, ...]) -> int:
         return int(result.rowcount or 0)
 
 
-async def tried_providers(db: Database, job_id: int) -> set[str]:
+async def tried_providers(conn: Any, job_id: int) -> set[str]:
     """Providers this job has already had its one try at (rate-limited or interrupted attempts do not count)."""
-    rows = await db.fetch_all(
+    rows = await conn.execute(
         select(attempts.c.provider).where(attempts.c.job_id == job_id, attempts.c.state != "cancelled")
         .where(or_(attempts.c.error_class.is_(None), attempts.c.error_class != "rate_limit"))
     )
@@ -185,21 +193,36 @@ async def count_by_status(db: Database) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-async def _load(conn: Any, job_id: int) -> Job:
-    row = (
-        await conn.execute(
-            select(video_jobs, briefs.c.content, select(func.count()).where(attempts.c.job_id == job_id)
-                   .scalar_subquery().label("attempts_so_far"))
-            .join(briefs, briefs.c.id == video_jobs.c.brief_id).where(video_jobs.c.id == job_id)
-        )
-    ).one()
+def _job(row: Any) -> Job:
     return Job(
         id=row.id,
         account=row.account,
         priority=row.priority,
-        status=row.status,
+        status=RUNNING,
         platform=row.platform,
         brief=Brief.model_validate(row.content),
         quality=row.quality,
         attempts_so_far=row.attempts_so_far,
     )
+
+
+# Built once: a statement made per call costs more Python than SQLite takes to run it.
+_RUNNABLE = (
+    select(video_jobs.c.id, video_jobs.c.account, video_jobs.c.priority, video_jobs.c.platform, video_jobs.c.quality,
+           briefs.c.content, select(func.count()).where(attempts.c.job_id == video_jobs.c.id)
+           .scalar_subquery().label("attempts_so_far"))
+    .join(briefs, briefs.c.id == video_jobs.c.brief_id)
+    .where(video_jobs.c.status == QUEUED,
+           or_(video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= bindparam("now")))
+    .order_by(video_jobs.c.priority.desc(), video_jobs.c.id)
+    .limit(1)
+)
+_RUNNING_PER_ACCOUNT = (select(video_jobs.c.account, func.count())
+                        .where(video_jobs.c.status == RUNNING, video_jobs.c.lease_expires_at >= bindparam("now"))
+                        .group_by(video_jobs.c.account))
+_EXPIRED = select(video_jobs.c.id).where(video_jobs.c.status == RUNNING, or_(
+    video_jobs.c.lease_expires_at.is_(None), video_jobs.c.lease_expires_at < bindparam("now")))  # none: pre-lease
+_CANCEL_REQUESTS = select(video_jobs.c.id, video_jobs.c.cancel_reason).where(
+    video_jobs.c.status == RUNNING, video_jobs.c.lease_owner == bindparam("owner"),
+    video_jobs.c.cancel_reason.is_not(None))
+_UPDATE_JOB = update(video_jobs).where(video_jobs.c.id == bindparam("job_id"))  # SET: the keys passed

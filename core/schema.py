@@ -14,9 +14,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # What each version adds to the one before, applied in order to an older database (create_all adds new tables).
 MIGRATIONS = {
     2: [
@@ -32,6 +33,10 @@ MIGRATIONS = {
         "FROM cost_ledger GROUP BY budget_day",
         "INSERT INTO budget_totals (period, amount_usd) SELECT 'month:' || budget_month, SUM(amount_usd) "
         "FROM cost_ledger GROUP BY budget_month",
+    ],
+    3: [  # the claim's order (priority high to low, then oldest) read straight off the index, with no sort
+        "DROP INDEX IF EXISTS ix_video_jobs_claim",
+        "CREATE INDEX ix_video_jobs_claim_order ON video_jobs (status, priority DESC, id)",
     ],
 }
 
@@ -96,7 +101,7 @@ video_jobs = Table(
     Column("error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Index("ix_video_jobs_claim", "status", "priority", "id"),
+    Index("ix_video_jobs_claim_order", "status", text("priority DESC"), "id"),
 )
 
 attempts = Table(

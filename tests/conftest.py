@@ -13,6 +13,7 @@ import pytest
 from content.briefs import Brief
 from content.ffmpeg import ffmpeg_exe
 from content.video_providers import provider_params
+from core import queue
 from core.home import Home
 from core.settings import Settings, load_settings
 from core.storage import Database, utcnow
@@ -65,6 +66,13 @@ def make_clip(path: Path, *, size: str = "640x360", rate: str = "25", seconds: f
 def brief(topic: str) -> Brief:
     return Brief(account="a", template="default", topic=topic, hook="h", beats=["1", "2", "3"], hashtags=[],
                  cta="c", visual_prompt="p", duration_s=15)
+
+
+async def claim(db: Database, owner: str, lease_s: float, job_id: int | None = None,
+                limits: dict[str, int] | None = None) -> queue.Job | None:
+    """A bare claim (no reservation with it): the job, or None."""
+    claimed = await queue.claim_next(db, owner, lease_s, job_id, limits)
+    return claimed[0] if claimed else None
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ async def scenario(requests: list[tuple[float, float]], caps: Budget) -> None:
                     return None
                 await asyncio.sleep(0)  # let other reservations race this one before it settles
                 if share:
-                    await ledger.succeed(attempt, round(estimate * share, 2), "task")
+                    await ledger.close(attempt, "done", round(estimate * share, 2), provider_task_id="task")
                 else:
                     await ledger.fail(attempt, "temporary", "released")
                 return estimate

@@ -6,24 +6,25 @@ import sqlite3
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
 from core import queue
 from core.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
 from core.provider_health import ProviderHealth
-from core.schema import attempts, cost_ledger, schema_info, video_jobs
+from core.schema import SCHEMA_VERSION, attempts, cost_ledger, schema_info, video_jobs
 from core.settings import Budget
 from core.storage import Database, utcnow
-from tests.conftest import brief
+from tests.conftest import brief, claim
 
 
 async def test_claims_by_priority_then_fifo(db: Database) -> None:
     low = await queue.enqueue(db, 1, "k1", brief("low"), "instagram_reels", priority=0)
     high = await queue.enqueue(db, 2, "k2", brief("high"), "instagram_reels", priority=5)
     low2 = await queue.enqueue(db, 3, "k3", brief("low2"), "instagram_reels", priority=0)
-    claimed = [(await queue.claim_next(db, "w", 60)).id for _ in range(3)]
+    claimed = [(await claim(db, "w", 60)).id for _ in range(3)]
     assert claimed == [high, low, low2]
-    assert await queue.claim_next(db, "w", 60) is None
+    assert await claim(db, "w", 60) is None
 
 
 async def test_a_trend_gets_one_job_ever(db: Database) -> None:
@@ -36,20 +37,22 @@ async def test_a_trend_gets_one_job_ever(db: Database) -> None:
 async def test_concurrent_claims_never_share_a_job(db: Database) -> None:
     for i in range(20):
         await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels")
-    claimed = await asyncio.gather(*(queue.claim_next(db, "w", 60) for _ in range(30)))
+    claimed = await asyncio.gather(*(claim(db, "w", 60) for _ in range(30)))
     ids = [job.id for job in claimed if job]
     assert len(ids) == len(set(ids)) == 20
 
 
 async def test_a_dead_workers_job_is_taken_over_when_its_lease_runs_out(db: Database) -> None:
     job_id = await queue.enqueue(db, 1, "k", brief("x"), "instagram_reels")
-    assert (await queue.claim_next(db, "a", 1.0)).id == job_id
+    assert (await claim(db, "a", 1.0)).id == job_id
     for _ in range(3):  # a live worker's heartbeat keeps its job
         await asyncio.sleep(0.25)
         await queue.renew_leases(db, "a", 1.0)
-        assert await queue.claim_next(db, "b", 60) is None
+        assert await claim(db, "b", 60) is None
+    assert await queue.reap_expired(db) == []
     await asyncio.sleep(1.1)  # "a" died: no more heartbeats
-    assert (await queue.claim_next(db, "b", 60)).id == job_id
+    assert await queue.reap_expired(db) == [job_id]
+    assert (await claim(db, "b", 60)).id == job_id
 
 
 async def test_caps_hold_under_concurrent_reservations(db: Database) -> None:
@@ -76,7 +79,7 @@ async def test_settling_releases_the_reservation_and_charges_the_actual(db: Data
     first = await ledger.open_attempt(job, "paid", "sim", 4.0)
     with pytest.raises(BudgetExceeded, match="daily cap"):
         await ledger.open_attempt(job, "paid", "sim", 2.0)
-    await ledger.succeed(first, 1.25, "task-1")
+    await ledger.close(first, "done", 1.25, provider_task_id="task-1")
     assert await ledger.spent(month=first.budget_month) == pytest.approx(1.25)
     failed = await ledger.open_attempt(job, "paid", "sim", 3.0)
     await ledger.fail(failed, "ProviderError", "boom")
@@ -97,7 +100,7 @@ async def test_provider_limits_are_checked_with_the_reservation(db: Database) ->
     first = await ledger.open_attempt(jobs[0], "solo", "sim", 1.0, one_at_a_time)
     with pytest.raises(ProviderBusy, match="max_concurrent 1"):
         await ledger.open_attempt(jobs[1], "solo", "sim", 1.0, one_at_a_time)
-    await ledger.succeed(first, 1.0, "task")
+    await ledger.close(first, "done", 1.0, provider_task_id="task")
     await ledger.open_attempt(jobs[1], "solo", "sim", 1.0, one_at_a_time)
 
     two_a_minute = ProviderLimits(requests_per_minute=2)
@@ -115,24 +118,29 @@ async def test_an_account_at_its_limit_waits_while_others_run(db: Database) -> N
         await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}").model_copy(update={"account": account}),
                             "instagram_reels")
     limits = {"busy": 1}
-    claimed = [await queue.claim_next(db, "w", 60, None, limits) for _ in range(3)]
+    claimed = [await claim(db, "w", 60, None, limits) for _ in range(3)]
     assert [job.account if job else None for job in claimed] == ["busy", "other", None]
 
 
 async def test_a_pause_keeps_the_later_deadline_and_the_breaker_opens_after_n_failures(db: Database) -> None:
     health = ProviderHealth(db)
     await health.pause("busy", 60, "429")
-    _, first = (await health.unavailable_now())["busy"]
+    _, first = (await blocked(db))["busy"]
     await health.pause("busy", 5, "429 with a shorter Retry-After")
-    assert (await health.unavailable_now())["busy"][1] == first
+    assert (await blocked(db))["busy"][1] == first
     for _ in range(2):
         await health.failed("flaky", threshold=3, cooldown_s=30)
-    assert "flaky" not in await health.unavailable_now()
+    assert "flaky" not in await blocked(db)
     await health.failed("flaky", threshold=3, cooldown_s=30)
-    reason, until = (await health.unavailable_now())["flaky"]
+    reason, until = (await blocked(db))["flaky"]
     assert "circuit breaker" in reason and until is not None
     await health.enable("flaky")
-    assert "flaky" not in await health.unavailable_now()
+    assert "flaky" not in await blocked(db)
+
+
+async def blocked(db: Database) -> dict[str, tuple[str, object]]:
+    async with db.transaction() as conn:
+        return await ProviderHealth(db).unavailable(conn)
 
 
 async def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
@@ -143,15 +151,31 @@ async def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
     with sqlite3.connect(path) as old:  # shape it like version 1, with a finished and an interrupted attempt
         for table, column in added:
             old.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        old.execute("DROP INDEX ix_video_jobs_claim_order")
+        old.execute("CREATE INDEX ix_video_jobs_claim ON video_jobs (status, priority, id)")
         old.execute("UPDATE schema_info SET version = 1")
         for state in ("succeeded", "running"):
             old.execute("INSERT INTO attempts (job_id, provider, provider_type, state, estimated_cost_usd, started_at)"
                         " VALUES (1, 'local', 'local', ?, 0, '2026-11-20 10:00:00')", (state,))
     database = await Database.open(f"sqlite:///{path}")
     try:
-        assert (await database.fetch_all(select(schema_info.c.version)))[0][0] == 2
+        assert (await database.fetch_all(select(schema_info.c.version)))[0][0] == SCHEMA_VERSION
         rows = await database.fetch_all(select(attempts.c.state, attempts.c.progress).order_by(attempts.c.id))
         assert [tuple(row) for row in rows] == [("done", None), ("reserved", None)]
         await database.fetch_all(select(video_jobs.c.quality, video_jobs.c.lease_owner))
     finally:
         await database.close()
+    with sqlite3.connect(path) as upgraded:
+        plan = " ".join(row[3] for row in upgraded.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM video_jobs WHERE status = 'queued' ORDER BY priority DESC, id LIMIT 1"))
+    assert "ix_video_jobs_claim_order" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_the_claim_reads_its_order_off_an_index(tmp_path) -> None:
+    """A claim must not sort the whole queue: with thousands of jobs waiting, that sort was most of its cost."""
+    asyncio.run(Database.open(f"sqlite:///{tmp_path / 'q.db'}")).sync_engine.dispose()
+    compiled = queue._RUNNABLE.compile(dialect=sqlite_dialect())
+    params = [compiled.params[name] if name != "now" else "2026-11-21 00:00:00" for name in compiled.positiontup]
+    with sqlite3.connect(tmp_path / "q.db") as conn:
+        plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + compiled.string, params))
+    assert "ix_video_jobs_claim_order" in plan and "TEMP B-TREE" not in plan, plan

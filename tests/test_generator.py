@@ -19,7 +19,7 @@ from core.ledger import Ledger
 from core.schema import attempts, cost_ledger
 from core.secrets import Secrets
 from core.storage import Database
-from tests.conftest import edit_json, make_clip, settings_for
+from tests.conftest import claim, edit_json, make_clip, settings_for
 from trends.file_source import read_trend_folder
 from trends.store import save_trends, unused_trends
 
@@ -69,7 +69,7 @@ async def setup(home: Home, tmp_path: Path):
     account = next(a for a in settings.app.accounts if trend.theme in a.niches)
     brief = BriefBuilder().build(trend, account, settings.app.content)
     await queue.enqueue(db, trend_id, trend.dedup_key, brief, "instagram_reels")
-    job = await queue.claim_next(db, "test-worker", 60)
+    job = await claim(db, "test-worker", 60)
 
     def generator(first: ClipProvider, second: ClipProvider) -> VideoGenerator:
         ledger = Ledger(db, settings.video.budget)

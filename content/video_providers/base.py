@@ -52,6 +52,8 @@ class VideoProvider(ABC):
     required_env: ClassVar[tuple[str, ...]] = ()
     poll_interval_s: ClassVar[float] = 5.0
     can_find_tasks: ClassVar[bool] = False  # True when find_task answers "no such task" reliably
+    aspect_ratios: ClassVar[tuple[str, ...]] = ("9:16",)  # what the provider can make
+    max_duration_s: ClassVar[float | None] = None  # the longest video one task can make (None: no limit)
 
     def __init__(self, name: str, params: BaseModel, secrets: Secrets, data_dir: Path | None = None) -> None:
         self.name = name
@@ -62,6 +64,16 @@ class VideoProvider(ABC):
     def missing_requirements(self) -> list[str]:
         """What keeps this provider from running (unset environment keys); empty when ready."""
         return [key for key in self.required_env if not self.secrets.has(key)]
+
+    def cannot_make(self, request: GenerationRequest) -> str | None:
+        """Why this provider cannot make the requested video (aspect ratio, length), or None when it can: failover
+        skips it rather than pay for a video that cannot be used."""
+        brief = request.brief
+        if brief.aspect_ratio not in self.aspect_ratios:
+            return f"cannot make {brief.aspect_ratio} (only {', '.join(self.aspect_ratios)})"
+        if self.max_duration_s is not None and brief.duration_s > self.max_duration_s + 1e-9:
+            return f"makes at most {self.max_duration_s:g} s, the video needs {brief.duration_s:g} s"
+        return None
 
     @abstractmethod
     def estimate_cost(self, request: GenerationRequest) -> float:

@@ -89,9 +89,13 @@ class SimulatedProvider(VideoProvider):
         placeholder = self._placeholder_path(_parse(task_id)[2] / 10)
         if not placeholder.is_file():
             raise ProviderError(f"{self.name}: the simulated video is gone; ask again", "temporary")
-        partial = destination.with_name(destination.name + ".partial")
-        shutil.copyfile(placeholder, partial)
-        os.replace(partial, destination)
+        destination.unlink(missing_ok=True)  # a download interrupted by a crash is made again
+        try:
+            os.link(placeholder, destination)  # the same bytes for every task: no need to write them again
+        except OSError:  # another file system
+            partial = destination.with_name(destination.name + ".partial")
+            shutil.copyfile(placeholder, partial)
+            os.replace(partial, destination)
         return destination
 
     async def cancel(self, task_id: str) -> bool:
