@@ -108,6 +108,7 @@ class VideoGenerator:
         self.policy = settings.video.retry
         self.cancel_requests: dict[int, str] = {}  # job id → reason, kept current by the worker's heartbeat
         self._looks: dict[str, Look] = {}
+        self._tuned: dict[str, VideoProvider] = {}
         self.work_dir = home.work_dir  # downloads land here, one file per attempt
         self.work_dir.mkdir(parents=True, exist_ok=True)
 
@@ -116,13 +117,23 @@ class VideoGenerator:
         with what to set)."""
         ready = []
         for name in self.settings.video.provider_order(quality):
-            provider = self.providers[name]
+            provider = self._for_tier(name, quality)
             missing = provider.missing_requirements()
             if missing:
                 logger.warning(f"provider {name} skipped: set {', '.join(missing)} in the environment or .env")
             else:
                 ready.append(provider)
         return ready
+
+    def _for_tier(self, name: str, quality: str) -> VideoProvider:
+        """The provider as a job of this quality tier uses it: with the tier's params (model, resolution) if it
+        sets any (made once per provider and tier)."""
+        if name not in self.settings.video.tier(quality).provider_params:
+            return self.providers[name]
+        key = f"{name}@{quality}"
+        if key not in self._tuned:
+            self._tuned[key] = self.providers[name].tuned(self.settings.video.params_for(name, quality))
+        return self._tuned[key]
 
     async def first_attempt(self, conn: Any, job: Job) -> Start | None:
         """Inside the claim's transaction: plan a fresh job and reserve its first attempt. A job with history
@@ -241,7 +252,7 @@ class VideoGenerator:
                     return await self._end(job, queue.QUEUED, f"{provider.name}: {exc}")
                 errors.append(f"{provider.name}: {exc}")
                 return None
-            await self.ledger.db.write_batched(  # the attempt and the job end together
+            await self.ledger.db.write(  # the attempt and the job end together
                 *self.ledger.settle_writes(attempt, "done", delivered.cost_usd, provider_task_id=delivered.task_id),
                 queue.finish_write(job.id, queue.DONE, output_path=str(delivered.video),
                                    thumbnail_path=str(delivered.thumbnail), error=None, not_before=None))
@@ -263,10 +274,10 @@ class VideoGenerator:
         if found is None:
             return None
         attempt, state, task_id = found
-        provider = self.providers.get(attempt.provider)
-        if provider is None:
+        if attempt.provider not in self.providers:
             await self.ledger.close(attempt, "cancelled", 0.0, error="its provider is no longer configured")
             return None
+        provider = self._for_tier(attempt.provider, job.quality)
         if state == "submitting" and task_id is None:
             task_id = await provider.find_task(attempt.key)
             if task_id is None and attempt.estimate_usd and not provider.can_find_tasks:

@@ -127,7 +127,7 @@ class Ledger:
 
     async def advance(self, attempt: Attempt, state: str, **fields: object) -> None:
         """Persist the attempt's next state (and e.g. its provider task id) before acting on it."""
-        await self.db.write_batched((_UPDATE_ATTEMPT, {"attempt_id": attempt.id, "state": state, **fields}))
+        await self.db.write((_UPDATE_ATTEMPT, {"attempt_id": attempt.id, "state": state, **fields}))
 
     async def fail(self, attempt: Attempt, error_class: str, error: str, charged_usd: float = 0.0) -> None:
         await self.close(attempt, "failed", charged_usd, error_class=error_class, error=error)
@@ -147,7 +147,7 @@ class Ledger:
 
     async def close(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> None:
         """End an attempt: release its reservation and record the charge (if any), committed together."""
-        await self.db.write_batched(*self.settle_writes(attempt, state, charged_usd, **fields))
+        await self.db.write(*self.settle_writes(attempt, state, charged_usd, **fields))
 
     def settle_writes(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> list[Write]:
         """The writes that end an attempt, for the caller to commit together with its own (the job's end)."""

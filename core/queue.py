@@ -154,7 +154,7 @@ async def cancel_requests(db: Database, owner: str) -> dict[int, str]:
 
 
 async def finish(db: Database, job_id: int, status: str, **fields: Any) -> None:
-    await db.write_batched(finish_write(job_id, status, **fields))
+    await db.write(finish_write(job_id, status, **fields))
 
 
 def finish_write(job_id: int, status: str, **fields: Any) -> Write:

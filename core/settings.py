@@ -188,20 +188,33 @@ class ProviderConfig(Strict):
     @field_validator("params")
     @classmethod
     def _no_secrets(cls, params: dict[str, Any]) -> dict[str, Any]:
-        for key in params:
-            if SECRET_KEY_HINT.search(key) or SECRET_NAME.search(key.upper()):
-                raise ValueError(f"{key!r} looks like a secret: put API keys in the environment or .env, not in JSON")
-        return params
+        return _no_secret_keys(params)
+
+
+def _no_secret_keys(params: dict[str, Any]) -> dict[str, Any]:
+    for key in params:
+        if SECRET_KEY_HINT.search(key) or SECRET_NAME.search(key.upper()):
+            raise ValueError(f"{key!r} looks like a secret: put API keys in the environment or .env, not in JSON")
+    return params
 
 
 QualityName = Literal["standard", "hd", "premium"]
 
 
 class QualityTier(Strict):
-    """A quality tier: which providers may make it (in order; empty: the default order) and how its price scales."""
+    """A quality tier: which providers may make it (in order; empty: the default order), what it asks of each (its
+    model, resolution: any of the provider's `params`, overridden for this tier) and how its price scales."""
 
     multiplier: float = Field(1.0, ge=0, description="applied to each provider's estimate for this tier")
     providers: list[str] = []
+    provider_params: dict[str, dict[str, Any]] = Field({}, description="per provider name: params for this tier")
+
+    @field_validator("provider_params")
+    @classmethod
+    def _no_secrets(cls, overrides: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for params in overrides.values():
+            _no_secret_keys(params)
+        return overrides
 
 
 DEFAULT_TIERS = {"standard": QualityTier(), "hd": QualityTier(multiplier=1.5), "premium": QualityTier(multiplier=2.5)}
@@ -245,11 +258,16 @@ class VideoGeneration(Strict):
                 hint = _did_you_mean(name, list(self.providers))
                 raise ValueError(f"{field}: no provider named {name!r}{hint} under video_generation.providers")
         for tier_name, tier in self.quality_tiers.items():
-            for index, name in enumerate(tier.providers):
+            named = [(f"providers[{i}]", n) for i, n in enumerate(tier.providers)]
+            for field, name in named + [(f"provider_params.{n}", n) for n in tier.provider_params]:
                 if name not in self.providers:
                     hint = _did_you_mean(name, list(self.providers))
-                    raise ValueError(f"quality_tiers.{tier_name}.providers[{index}]: no provider named {name!r}{hint}")
+                    raise ValueError(f"quality_tiers.{tier_name}.{field}: no provider named {name!r}{hint}")
         return self
+
+    def params_for(self, provider: str, quality: str) -> dict[str, Any]:
+        """A provider's params as a job of this quality tier uses them: its own, with the tier's on top."""
+        return {**self.providers[provider].params, **self.tier(quality).provider_params.get(provider, {})}
 
     def tier(self, quality: str) -> QualityTier:
         return self.quality_tiers.get(quality, DEFAULT_TIERS.get(quality, QualityTier()))  # type: ignore[arg-type]
@@ -287,12 +305,14 @@ def load_settings(home: Home, provider_params: Mapping[str, type[BaseModel]]) ->
     context = {"provider_types": provider_params, "home_root": home.root}
     app = _load_model(home, home.config_file, AppConfig, context)
     video = _load_model(home, home.video_config_file, VideoConfig, context).video_generation
-    for name, provider in video.providers.items():
+    checks = [(("providers", name, "params"), name, entry.params) for name, entry in video.providers.items()]
+    checks += [(("quality_tiers", tier, "provider_params", name), name, video.params_for(name, tier))
+               for tier, entry in video.quality_tiers.items() for name in entry.provider_params]
+    for where, name, params in checks:
         try:
-            provider_params[provider.type].model_validate(provider.params)
+            provider_params[video.providers[name].type].model_validate(params)
         except ValidationError as exc:
-            prefix = ("video_generation", "providers", name, "params")
-            raise _config_error(home.display(home.video_config_file), exc, prefix) from None
+            raise _config_error(home.display(home.video_config_file), exc, ("video_generation", *where)) from None
     return Settings(app=app, video=video)
 
 

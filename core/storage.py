@@ -5,9 +5,8 @@ Both kinds are used through the same calls: `transaction()` yields something wit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -74,10 +73,8 @@ class Database:
         async with self.engine.connect() as conn:
             return list((await conn.execute(statement)).all())
 
-    async def write_batched(self, *writes: Write) -> None:
-        """Commit `writes` (statement, parameters) together, before returning. They must not depend on other callers'
-        writes (each touches its own rows, or adds to a total): SQLite groups the writes that arrive together into
-        one transaction; other databases commit each caller's on their own."""
+    async def write(self, *writes: Write) -> None:
+        """Commit `writes` (statement, parameters) together, in one transaction of their own."""
         async with self.transaction() as conn:
             for statement, parameters in writes:
                 await conn.execute(statement, parameters)
@@ -108,7 +105,6 @@ class SQLiteDatabase(Database):
     def __init__(self, engine: Engine) -> None:
         self.sync_engine = engine
         self._write_lock = asyncio.Lock()
-        self._batch: _Batch | None = None
         self._writer: Connection | None = None
 
     async def close(self) -> None:
@@ -118,57 +114,17 @@ class SQLiteDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
-        async with self._write_lock:
-            with self._write_transaction() as conn:
-                yield _AwaitableConnection(conn)
-
-    @contextmanager
-    def _write_transaction(self) -> Iterator[Connection]:
         """On the one connection this process writes through (kept open: a pool checkout per write cost more than
         most of the writes)."""
-        if self._writer is None:
-            self._writer = self.sync_engine.connect().execution_options(write=True)  # BEGIN IMMEDIATE
-        with self._writer.begin():
-            yield self._writer
+        async with self._write_lock:
+            if self._writer is None:
+                self._writer = self.sync_engine.connect().execution_options(write=True)  # BEGIN IMMEDIATE
+            with self._writer.begin():
+                yield _AwaitableConnection(self._writer)
 
     async def fetch_all(self, statement: Any) -> list[Any]:
         with self.sync_engine.connect() as conn:
             return list(conn.execute(statement).all())
-
-    async def write_batched(self, *writes: Write) -> None:
-        """Group commit: writes queued in the same turn of the event loop share one transaction, and each group of
-        the same statement with the same columns is one executemany. Each caller still returns only once its writes
-        are committed, so "persisted before acting" holds; 50 jobs advancing together cost one commit, not 50."""
-        if self._batch is None:
-            self._batch = _Batch(asyncio.get_running_loop().create_future())
-            asyncio.get_running_loop().call_soon(self._commit_batch)
-        batch = self._batch
-        for statement, parameters in writes:
-            batch.writes.setdefault((statement, tuple(parameters)), []).append(parameters)
-        await asyncio.shield(batch.committed)
-
-    def _commit_batch(self) -> None:
-        """A plain callback, run right after the writers queued: SQLite's calls are synchronous, so the commit needs
-        no task of its own (that would cost every writer one more turn of the event loop)."""
-        if self._write_lock.locked():  # a transaction is open between two of its statements: right after it
-            asyncio.get_running_loop().call_soon(self._commit_batch)
-            return
-        batch, self._batch = self._batch, None
-        assert batch is not None
-        try:
-            with self._write_transaction() as conn:
-                for (statement, _columns), rows in batch.writes.items():
-                    conn.execute(statement, rows)
-        except Exception as exc:  # every writer of the batch learns that its writes failed
-            batch.committed.set_exception(exc)
-        else:
-            batch.committed.set_result(None)
-
-
-@dataclass
-class _Batch:
-    committed: asyncio.Future[None]
-    writes: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class _AwaitableConnection:

@@ -94,6 +94,10 @@ def test_app_config_errors_name_their_path(home: Home, change, path: str, proble
         (lambda v: v["providers"]["local"]["params"].update(crf=99), "video_generation.providers.local.params.crf",
          "must be <= 23, got 99"),
         (lambda v: v.update(max_concurrent_generations=0), "video_generation.max_concurrent_generations", ">= 1"),
+        (lambda v: v.update(quality_tiers={"hd": {"provider_params": {"local": {"crf": 30}}}}),
+         "video_generation.quality_tiers.hd.provider_params.local.crf", "must be <= 23, got 30"),
+        (lambda v: v.update(quality_tiers={"hd": {"provider_params": {"locl": {}}}}),
+         "video_generation", "quality_tiers.hd.provider_params.locl: no provider named 'locl' (did you mean 'local'?)"),
     ],
 )
 def test_video_config_errors_name_their_path(home: Home, change, path: str, problem: str) -> None:

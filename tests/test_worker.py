@@ -121,9 +121,11 @@ def test_a_providers_max_concurrent_holds_across_parallel_workers(home: Home) ->
         "each task started after the one before had finished"
 
 
-def test_a_quality_tier_picks_its_provider_chain_and_scales_the_reservation(home: Home) -> None:
+def test_a_quality_tier_picks_its_provider_chain_its_params_and_scales_the_reservation(home: Home) -> None:
     use_providers(home, {"everyday": simulated(), "studio": simulated()}, ["everyday", "studio"])
-    tiers = {"standard": {"multiplier": 1.0}, "premium": {"multiplier": 1.5, "providers": ["studio"]}}
+    tiers = {"standard": {"multiplier": 1.0},  # the premium model of "studio" costs $0.12 a second, not $0.10
+             "premium": {"multiplier": 1.5, "providers": ["studio"],
+                         "provider_params": {"studio": {"cost_per_second": 0.12}}}}
     edit_json(home.video_config_file, lambda d: d["video_generation"].update(quality_tiers=tiers))
     standard = generate_and_wait(home, "An everyday video")
     result = run_cli(home.root, "generate", "A premium video", "--duration", "10", "--quality", "premium",
@@ -133,8 +135,19 @@ def test_a_quality_tier_picks_its_provider_chain_and_scales_the_reservation(home
     with sqlite3.connect(home.database_file) as db:
         reserved = [row[0] for row in db.execute("SELECT amount_usd FROM cost_ledger WHERE kind = 'reserve' "
                                                  "ORDER BY id")]
-    assert reserved == [1.0, 1.5]
-    assert premium["cost_usd"] == 1.0, "settled at what the provider reported, not the padded estimate"
+    assert reserved == [1.0, 1.8]
+    assert premium["cost_usd"] == 1.2, "settled at what the provider reported, not the padded estimate"
+
+
+def test_failover_skips_a_provider_that_cannot_make_the_video(home: Home) -> None:
+    use_providers(home, {"short": simulated(max_duration_s=5), "long": simulated()}, ["short", "long"])
+    made = generate_and_wait(home, "A ten second video")
+    assert made["status"] == "done" and made["provider"] == "long"
+    assert [a["provider"] for a in made["attempts"]] == ["long"], "nothing reserved at a provider that cannot make it"
+    use_providers(home, {"short": simulated(max_duration_s=5)}, ["short"])
+    refused = generate_and_wait(home, "Another ten second video")
+    assert refused["status"] == "failed" and refused["error"] == "short: makes at most 5 s, the video needs 10 s"
+    assert [s["job_id"] for s in submissions(home)] == [made["id"]]
 
 
 async def test_jobs_waiting_for_budget_run_when_the_budget_day_rolls_over(home: Home, monkeypatch) -> None:

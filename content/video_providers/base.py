@@ -61,6 +61,10 @@ class VideoProvider(ABC):
         self.secrets = secrets
         self.data_dir = data_dir
 
+    def tuned(self, params: dict[str, object]) -> "VideoProvider":
+        """This provider with other params (a quality tier's model or resolution); the config check validated them."""
+        return type(self)(self.name, self.params_model.model_validate(params), self.secrets, self.data_dir)
+
     def missing_requirements(self) -> list[str]:
         """What keeps this provider from running (unset environment keys); empty when ready."""
         return [key for key in self.required_env if not self.secrets.has(key)]

@@ -34,6 +34,7 @@ class SimulatedParams(BaseModel):
     failure_rate: float = Field(0.0, ge=0, le=1, description="share of submissions that fail")
     failure_kind: FailureKind = "temporary"
     cost_per_second: float = Field(0.10, ge=0, description="USD per second of video, billed per accepted task")
+    max_duration_s: float | None = Field(None, gt=0, description="the longest video it makes, like a real model")
 
 
 class SimulatedProvider(VideoProvider):
@@ -50,6 +51,10 @@ class SimulatedProvider(VideoProvider):
     def settings(self) -> SimulatedParams:
         assert isinstance(self.params, SimulatedParams)
         return self.params
+
+    @property
+    def max_duration_s(self) -> float | None:  # type: ignore[override]
+        return self.settings.max_duration_s
 
     @property
     def submissions_file(self) -> Path:
