@@ -92,7 +92,10 @@ async def with_orchestrator(
     db = await Database.open(database_url(home, secrets))
     try:
         orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, secrets, home.data_dir))
-        return await command(orchestrator)
+        try:
+            return await command(orchestrator)
+        finally:
+            await orchestrator.generator.close()
     finally:
         await db.close()
 

@@ -112,6 +112,9 @@ class VideoGenerator:
         self.work_dir = home.work_dir  # downloads land here, one file per attempt
         self.work_dir.mkdir(parents=True, exist_ok=True)
 
+    async def close(self) -> None:
+        await asyncio.gather(*(p.close() for p in [*self.providers.values(), *self._tuned.values()]))
+
     def ready_providers(self, quality: str = "standard") -> list[VideoProvider]:
         """Enabled providers in failover order for a quality tier, minus those lacking a key (each skip is logged
         with what to set)."""
@@ -375,7 +378,8 @@ class VideoGenerator:
             if now >= next_store and status.progress is not None and status.progress - shown >= 0.05:
                 shown, next_store = status.progress, now + STORE_PROGRESS_EVERY_S  # `status` needs no more
                 await self.ledger.advance(attempt, "polling", progress=round(shown, 3))
-            await asyncio.sleep(_next_poll_in(provider.poll_interval_s, now - started, status.progress))
+            await asyncio.sleep(max(_next_poll_in(provider.poll_interval_s, now - started, status.progress),
+                                    status.poll_after_s or 0.0))
 
     async def _checkpoint(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str | None) -> None:
         """Between steps: if `cancel` asked, stop the provider's task (where it can), release, and raise Cancelled."""

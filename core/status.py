@@ -22,8 +22,10 @@ async def job_rows(ledger: Ledger, limit: int = 50) -> list[dict[str, Any]]:
     db = ledger.db
     jobs = await db.fetch_all(select(video_jobs).order_by(video_jobs.c.id.desc()).limit(limit))
     ids = [job.id for job in jobs]
-    latest = {row.job_id: row for row in await db.fetch_all(
-        select(attempts).where(attempts.c.job_id.in_(ids)).order_by(attempts.c.id))}
+    tries: dict[int, list[Any]] = {}
+    for row in await db.fetch_all(select(attempts).where(attempts.c.job_id.in_(ids)).order_by(attempts.c.id)):
+        tries.setdefault(row.job_id, []).append(row)
+    latest = {job_id: rows[-1] for job_id, rows in tries.items()}
     charged = dict(await db.fetch_all(
         select(cost_ledger.c.job_id, func.sum(cost_ledger.c.amount_usd))
         .where(cost_ledger.c.job_id.in_(ids), cost_ledger.c.kind == CHARGE).group_by(cost_ledger.c.job_id)))
@@ -42,6 +44,7 @@ async def job_rows(ledger: Ledger, limit: int = 50) -> list[dict[str, Any]]:
             "eta_s": eta,
             "cost_usd": round(float(charged.get(job.id, 0.0)), 6),
             "error": job.error,
+            "attempts": [_attempt_view(a) for a in tries.get(job.id, [])],
         })
     return rows
 
@@ -92,20 +95,25 @@ async def job_result(db: Database, outcome: "JobOutcome") -> dict[str, Any]:
         "path": str(outcome.path) if outcome.path else None,
         "thumbnail": str(outcome.thumbnail) if outcome.thumbnail else None,
         "duration_s": round(outcome.duration_s, 3), "cost_usd": outcome.cost_usd, "error": outcome.error,
-        "attempts": [{"provider": a.provider, "state": a.state, "error_class": a.error_class,
-                      "cost_usd": a.actual_cost_usd or 0.0} for a in rows],
+        "attempts": [_attempt_view(a) for a in rows],
     }
+
+
+def _attempt_view(row: Any) -> dict[str, Any]:
+    return {"provider": row.provider, "state": row.state, "error_class": row.error_class,
+            "cost_usd": row.actual_cost_usd or 0.0}
 
 
 def print_status(jobs: list[dict[str, Any]], budget: dict[str, dict[str, float]]) -> None:
     table = Table(title="jobs (newest first)")
-    for column in ("id", "status", "stage", "provider", "progress", "ETA", "cost", "error"):
+    for column in ("id", "status", "stage", "provider", "progress", "ETA", "cost", "attempts", "error"):
         table.add_column(column)
     for job in jobs:
         progress = "" if job["progress"] is None else f"{job['progress']:.0%}"
         eta = "" if job["eta_s"] is None else f"{job['eta_s']:.0f} s"
+        tried = " → ".join(f"{a['provider']} {a['error_class'] or a['state']}" for a in job["attempts"])
         table.add_row(str(job["id"]), job["status"], job["stage"], job["provider"] or "", progress, eta,
-                      f"${job['cost_usd']:.2f}", (job["error"] or "")[:60])
+                      f"${job['cost_usd']:.2f}", tried, (job["error"] or "")[:60])
     console = Console()
     console.print(table)
     for name, figures in budget.items():

@@ -55,6 +55,26 @@ async def test_a_dead_workers_job_is_taken_over_when_its_lease_runs_out(db: Data
     assert (await claim(db, "b", 60)).id == job_id
 
 
+async def test_a_claim_and_its_first_reservation_commit_together(db: Database) -> None:
+    ledger = Ledger(db, Budget(per_video_limit_usd=2, daily_limit_usd=10, monthly_limit_usd=100))
+    job_id = await queue.enqueue(db, 1, "k", brief("x"), "instagram_reels")
+
+    async def reserve_then_fail(conn, job):
+        await ledger.reserve(conn, job.id, "paid", "sim", 1.5)
+        raise RuntimeError("the process dies between the reservation and the commit")
+
+    with pytest.raises(RuntimeError):
+        await queue.claim_next(db, "w", 60, then=reserve_then_fail)
+    assert [tuple(r) for r in await db.fetch_all(select(video_jobs.c.status, video_jobs.c.lease_owner))] == [
+        ("queued", None)], "no lease without its reservation"
+    assert await db.fetch_all(select(cost_ledger)) == [] and await db.fetch_all(select(attempts)) == []
+
+    job, reservation = await queue.claim_next(
+        db, "w", 60, then=lambda conn, job: ledger.reserve(conn, job.id, "paid", "sim", 1.5))
+    assert job.id == job_id and reservation.attempt.job_id == job_id and reservation.day_used_usd == 1.5
+    assert [r.kind for r in await db.fetch_all(select(cost_ledger))] == ["reserve"]
+
+
 async def test_caps_hold_under_concurrent_reservations(db: Database) -> None:
     ledger = Ledger(db, Budget(per_video_limit_usd=2, daily_limit_usd=10, monthly_limit_usd=100))
     job_ids = [await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels") for i in range(40)]

@@ -1,17 +1,18 @@
 """Provider adapters by type name; a config entry's `type` picks one."""
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from pathlib import Path
+
+from pydantic import BaseModel
 
 from content.video_providers.base import GenerationRequest, TaskStatus, VideoProvider
 from content.video_providers.local import LocalProvider
+from content.video_providers.runway import RunwayProvider
 from content.video_providers.simulated import SimulatedProvider
 from core.secrets import Secrets
 from core.settings import VideoGeneration
 
-PROVIDER_TYPES: dict[str, type[VideoProvider]] = {cls.type_name: cls for cls in (LocalProvider, SimulatedProvider)}
+PROVIDER_TYPES: dict[str, type[VideoProvider]] = {cls.type_name: cls for cls in (LocalProvider, SimulatedProvider, RunwayProvider)}
 
 __all__ = ["PROVIDER_TYPES", "GenerationRequest", "TaskStatus", "VideoProvider", "build_providers", "provider_params"]
 

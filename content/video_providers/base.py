@@ -42,6 +42,7 @@ class TaskStatus:
     progress: float | None = None  # 0..1 when the provider reports it
     cost_usd: float | None = None  # what the provider says it charged, when it says
     error: ProviderError | None = None
+    poll_after_s: float | None = None  # the provider's own hint: do not ask again sooner
 
 
 class VideoProvider(ABC):
@@ -103,3 +104,6 @@ class VideoProvider(ABC):
     async def find_task(self, idempotency_key: str) -> str | None:
         """The task created with this key, if the provider can look it up; None when it cannot or there is none."""
         return None
+
+    async def close(self) -> None:
+        """Release connections (HTTP adapters hold a session)."""

@@ -1,0 +1,206 @@
+"""The shared base of the HTTP adapters: one aiohttp session per provider, JSON calls whose failures are mapped to the
+engine's error classes at this one boundary, and streamed downloads that resume (or restart) when cut.
+
+No call is retried here: the engine decides what to retry, and a create call is never retried blindly. A create whose
+answer is lost (a timeout, a dropped connection, a garbled body) raises an *ambiguous* error, which the engine
+reconciles by looking the task up.
+"""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import aiohttp
+from pydantic import BaseModel, ConfigDict, Field
+
+from content.video_providers.base import GenerationRequest, VideoProvider
+from core.errors import ProviderError
+
+DOWNLOAD_TRIES = 4  # a cut download resumes (or restarts) this many times before it counts as a temporary error
+CHUNK = 1 << 16
+
+
+class HttpParams(BaseModel):
+    """What every HTTP provider entry may set; each adapter gives its own defaults (model, prices, poll timing)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str | None = Field(None, description="the API's address (a proxy, a regional endpoint, a test fake)")
+    model: str
+    prices_usd_per_second: dict[str, float] = Field(description="per model: what one second of video costs")
+    poll_interval_s: float = Field(5.0, gt=0, description="the longest wait between two polls of a task")
+    timeout_s: float = Field(60.0, gt=0, description="for one request (downloads: between two chunks)")
+
+
+class ExpiredUrl(ProviderError):
+    """An output URL that no longer works: the task is fetched again for a fresh one."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "temporary")
+
+
+class HttpProvider(VideoProvider):
+    """One configured HTTP API. Subclasses set `default_base_url`, their auth headers and their protocol."""
+
+    params_model: ClassVar[type[BaseModel]] = HttpParams
+    default_base_url: ClassVar[str]
+    max_duration_s: ClassVar[float | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def settings(self) -> HttpParams:
+        assert isinstance(self.params, HttpParams)
+        return self.params
+
+    @property
+    def poll_interval_s(self) -> float:  # type: ignore[override]
+        return self.settings.poll_interval_s
+
+    @property
+    def base_url(self) -> str:
+        return (self.settings.base_url or self.default_base_url).rstrip("/")
+
+    def estimate_cost(self, request: GenerationRequest) -> float:
+        return round(self.price_per_second() * self.billed_seconds(request.brief.duration_s), 6)
+
+    def price_per_second(self) -> float:
+        prices = self.settings.prices_usd_per_second
+        if self.settings.model not in prices:
+            raise ProviderError(f"{self.name}: no price for model {self.settings.model!r} in prices_usd_per_second",
+                                "invalid_request")
+        return prices[self.settings.model]
+
+    def billed_seconds(self, wanted_s: float) -> float:
+        """The length the provider will make (and bill) for a video of `wanted_s`: its nearest allowed one."""
+        return wanted_s
+
+    def auth_headers(self) -> dict[str, str]:
+        """The headers that authenticate a call (read from the environment by `secrets`, never logged)."""
+        return {}
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.settings.timeout_s))
+        return self._session
+
+    async def call(self, method: str, path: str, *, create: bool = False, **kwargs: Any) -> Any:
+        """One API call, its JSON answer decoded; any failure raised as a ProviderError of the right class.
+
+        `create`: the call that may start a paid task; an answer lost after the request went out is ambiguous."""
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
+        try:
+            async with self.session().request(method, url, headers=headers, **kwargs) as response:
+                body = await response.read()
+                if response.status >= 400:
+                    raise self.http_error(response.status, _decode(body), response.headers)
+                if not body.strip():
+                    return None
+                try:
+                    return json.loads(body)
+                except ValueError:
+                    raise ProviderError(f"{self.name}: the answer to {method} {path} is not JSON", "temporary",
+                                        ambiguous=create) from None
+        except aiohttp.ClientConnectorError as exc:  # never reached the server: nothing was sent
+            raise ProviderError(f"{self.name}: cannot connect ({type(exc).__name__})", "temporary") from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise ProviderError(f"{self.name}: {method} {path} failed midway ({type(exc).__name__})", "temporary",
+                                ambiguous=create) from None
+
+    def http_error(self, status: int, body: Any, headers: Any) -> ProviderError:
+        """An HTTP error answer in the engine's classes; adapters refine it with their own error codes."""
+        detail = self.error_detail(body)
+        message = f"{self.name}: HTTP {status}" + (f": {detail}" if detail else "")
+        if status == 429:
+            return ProviderError(message, "rate_limit", retry_after_s=retry_after(headers))
+        if status in (401, 403):
+            return ProviderError(message, "auth")
+        if status == 402:
+            return ProviderError(message, "billing")
+        if status in (408, 409) or status >= 500:
+            return ProviderError(message, "temporary", retry_after_s=retry_after(headers))
+        if 400 <= status < 500:
+            return ProviderError(message, "invalid_request")
+        return ProviderError(message, "unknown")
+
+    def error_detail(self, body: Any) -> str:
+        """The human-readable part of an error body (adapters know their envelope)."""
+        if isinstance(body, dict):
+            for key in ("error", "message", "detail", "title"):
+                value = body.get(key)
+                if isinstance(value, str) and value:
+                    return value[:300]
+                if isinstance(value, dict) and isinstance(value.get("message"), str):
+                    return value["message"][:300]
+        return body[:300] if isinstance(body, str) else ""
+
+    async def fetch_file(self, url: str, destination: Path, headers: dict[str, str] | None = None) -> Path:
+        """Stream `url` to `destination` through a `.partial` file; a cut transfer resumes with a Range request
+        (or starts over when the server ignores it). Raises ExpiredUrl when the link no longer works."""
+        partial = destination.with_name(destination.name + ".partial")
+        partial.unlink(missing_ok=True)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.settings.timeout_s,
+                                        sock_read=self.settings.timeout_s)
+        for attempt in range(1, DOWNLOAD_TRIES + 1):
+            have = partial.stat().st_size if partial.exists() else 0
+            ranged = {"Range": f"bytes={have}-"} if have else {}
+            try:
+                async with self.session().get(url, headers={**(headers or {}), **ranged}, timeout=timeout) as response:
+                    if response.status in (403, 404, 410):
+                        raise ExpiredUrl(f"{self.name}: the video's URL has expired (HTTP {response.status})")
+                    if response.status >= 400:
+                        raise self.http_error(response.status, _decode(await response.read()), response.headers)
+                    resumed = response.status == 206
+                    with partial.open("ab" if resumed else "wb") as out:
+                        async for chunk in response.content.iter_chunked(CHUNK):
+                            out.write(chunk)
+                os.replace(partial, destination)
+                return destination
+            except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+                if attempt == DOWNLOAD_TRIES:
+                    partial.unlink(missing_ok=True)
+                    raise ProviderError(f"{self.name}: the download kept breaking off ({type(exc).__name__})",
+                                        "temporary") from None
+        raise AssertionError("unreachable")
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds to wait, from `retry-after-ms`, or `Retry-After` in seconds or as an HTTP date."""
+    if headers is None:
+        return None
+    if headers.get("retry-after-ms"):
+        try:
+            return max(float(headers["retry-after-ms"]) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _decode(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace")

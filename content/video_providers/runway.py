@@ -1,0 +1,141 @@
+"""Provider `runway`: Runway's API (gen4.5, Veo 3.x through Runway), text to video.
+
+Protocol (reference/provider_apis.md §1, from Runway's official SDK): `Authorization: Bearer` plus the
+`X-Runway-Version` header on every call; `POST /v1/text_to_video` answers `{"id"}`; `GET /v1/tasks/{id}` walks
+PENDING / THROTTLED / RUNNING (with `progress`) to SUCCEEDED (`output` URLs that expire in 24–48 h: the task is fetched
+again for fresh ones), FAILED (`failure`, `failureCode`) or CANCELLED; `DELETE /v1/tasks/{id}` cancels. Runway asks
+not to poll a task more often than every five seconds. There is no way to look a task up by our key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from content.ffmpeg import ProgressCallback
+from content.video_providers.base import GenerationRequest, TaskStatus
+from content.video_providers.http import ExpiredUrl, HttpParams, HttpProvider
+from core.errors import ProviderError
+
+API_VERSION = "2024-11-06"
+
+
+@dataclass(frozen=True)
+class RunwayModel:
+    durations: tuple[int, ...]
+    portrait: str  # the 9:16 `ratio` it takes
+    text_to_video: bool = True
+
+
+MODELS = {
+    "gen4.5": RunwayModel(tuple(range(2, 11)), "720:1280"),
+    "gen4_turbo": RunwayModel(tuple(range(2, 11)), "720:1280", text_to_video=False),
+    "veo3.1": RunwayModel((4, 6, 8), "1080:1920"),
+    "veo3.1_fast": RunwayModel((4, 6, 8), "1080:1920"),
+    "veo3": RunwayModel((8,), "1080:1920"),
+}
+
+
+class RunwayParams(HttpParams):
+    model: str = Field("gen4.5", description=f"one of {', '.join(MODELS)}")
+    prices_usd_per_second: dict[str, float] = {"gen4.5": 0.12, "gen4_turbo": 0.05, "veo3.1": 0.40,
+                                               "veo3.1_fast": 0.15, "veo3": 0.40}
+    prices_note: str = "UNVERIFIED: third-party figures (1 credit = $0.01); check Runway's pricing page"
+    poll_interval_s: float = 6.0
+    min_poll_interval_s: float = Field(5.0, ge=0, description="Runway: no more often than every 5 s per task")
+
+
+class RunwayProvider(HttpProvider):
+    type_name = "runway"
+    params_model = RunwayParams
+    required_env = ("RUNWAY_API_KEY",)
+    default_base_url = "https://api.dev.runwayml.com"
+
+    @property
+    def spec(self) -> RunwayModel:
+        return MODELS[self.settings.model]
+
+    @property
+    def max_duration_s(self) -> float | None:  # type: ignore[override]
+        return float(max(self.spec.durations))
+
+    def cannot_make(self, request: GenerationRequest) -> str | None:
+        if not self.spec.text_to_video:
+            return f"{self.settings.model} makes video from an image only"
+        return super().cannot_make(request)
+
+    def billed_seconds(self, wanted_s: float) -> float:
+        return float(min((d for d in self.spec.durations if d >= wanted_s), default=max(self.spec.durations)))
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secrets.get('RUNWAY_API_KEY')}", "X-Runway-Version": API_VERSION}
+
+    async def submit(self, request: GenerationRequest, idempotency_key: str,
+                     on_progress: ProgressCallback | None = None) -> str:
+        body = {"model": self.settings.model, "promptText": request.brief.visual_prompt[:1000],
+                "ratio": self.spec.portrait, "duration": int(self.billed_seconds(request.brief.duration_s))}
+        created = await self.call("POST", "/v1/text_to_video", json=body, create=True)
+        if not isinstance(created, dict) or not isinstance(created.get("id"), str):
+            raise ProviderError(f"{self.name}: the create answer has no task id", "temporary", ambiguous=True)
+        return created["id"]
+
+    async def poll(self, task_id: str) -> TaskStatus:
+        task = await self._task(task_id)
+        status, hint = task.get("status"), self.settings.min_poll_interval_s
+        if status in ("PENDING", "THROTTLED"):
+            return TaskStatus("running", 0.0, poll_after_s=hint)
+        if status == "RUNNING":
+            return TaskStatus("running", _fraction(task.get("progress")), poll_after_s=hint)
+        if status == "SUCCEEDED":
+            return TaskStatus("succeeded", 1.0)
+        if status == "CANCELLED":
+            return TaskStatus("failed", error=ProviderError(f"{self.name}: task {task_id} was cancelled", "unknown"))
+        if status == "FAILED":
+            return TaskStatus("failed", error=_task_failure(self.name, task))
+        raise ProviderError(f"{self.name}: task {task_id} has an unknown status {status!r}", "unknown")
+
+    async def download(self, task_id: str, destination: Path) -> Path:
+        try:
+            return await self.fetch_file(await self._output_url(task_id), destination)
+        except ExpiredUrl:  # the links last 24-48 h: the task hands out fresh ones
+            return await self.fetch_file(await self._output_url(task_id), destination)
+
+    async def cancel(self, task_id: str) -> bool:
+        await self.call("DELETE", f"/v1/tasks/{task_id}", headers={"Accept": "*/*"})
+        return True
+
+    def http_error(self, status: int, body: Any, headers: Any) -> ProviderError:
+        error = super().http_error(status, body, headers)
+        if status == 400 and "enough credits" in str(error):
+            return ProviderError(str(error), "billing")
+        return error
+
+    async def _task(self, task_id: str) -> dict[str, Any]:
+        task = await self.call("GET", f"/v1/tasks/{task_id}")
+        if not isinstance(task, dict):
+            raise ProviderError(f"{self.name}: task {task_id} answered with no task", "temporary")
+        return task
+
+    async def _output_url(self, task_id: str) -> str:
+        output = (await self._task(task_id)).get("output")
+        if not output or not isinstance(output[0], str):
+            raise ProviderError(f"{self.name}: task {task_id} succeeded without an output URL", "unknown")
+        return str(output[0])
+
+
+def _fraction(value: Any) -> float | None:
+    return min(max(float(value), 0.0), 1.0) if isinstance(value, (int, float)) else None
+
+
+def _task_failure(provider: str, task: dict[str, Any]) -> ProviderError:
+    """Runway's `failureCode`: SAFETY.* and INPUT_PREPROCESSING.SAFETY.* are moderation; an internal moderation
+    problem may pass on a retry; anything else is unknown."""
+    code = str(task.get("failureCode") or "")
+    message = f"{provider}: {task.get('failure') or 'the task failed'}" + (f" ({code})" if code else "")
+    if code.startswith("SAFETY.") or code.startswith("INPUT_PREPROCESSING.SAFETY"):
+        return ProviderError(message, "content_violation")
+    if code == "INPUT_PREPROCESSING.INTERNAL":
+        return ProviderError(message, "temporary")
+    return ProviderError(message, "unknown")

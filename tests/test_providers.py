@@ -1,0 +1,219 @@
+"""Each HTTP adapter against a loopback fake of its API, through every scenario the issue lists; then each one end
+to end through the real engine."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from content.briefs import Brief
+from content.look import Look
+from content.media import probe
+from content.video_providers import PROVIDER_TYPES, GenerationRequest, VideoProvider, build_providers
+from content.video_providers.http import retry_after
+from core.errors import ProviderError
+from core.home import Home
+from core.orchestrator import Orchestrator
+from core.progress import NullProgress
+from core.schema import cost_ledger
+from core.secrets import Secrets
+from core.storage import Database
+from tests.conftest import ROOT, edit_json, make_clip, settings_for
+from tests.fakes.base import RETRY_AFTER_S, SCENARIOS, SLOW_STEPS, FakeApi
+from tests.fakes.runway import FakeRunway
+
+
+@dataclass(frozen=True)
+class Adapter:
+    fake: type[FakeApi]
+    env: tuple[str, ...]  # the keys it needs; the fake accepts FakeApi.key for each
+    params: dict[str, Any]
+
+
+ADAPTERS = {
+    "runway": Adapter(FakeRunway, ("RUNWAY_API_KEY",), {"model": "gen4.5", "min_poll_interval_s": 0}),
+}
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the fakes hand out: a small portrait H.264 clip with sound."""
+    return make_clip(tmp_path_factory.mktemp("media") / "made.mp4", size="720x1280", rate="24", seconds=5)
+
+
+def build(kind: str, url: str) -> VideoProvider:
+    adapter = ADAPTERS[kind]
+    cls = PROVIDER_TYPES[kind]
+    params = cls.params_model.model_validate({**adapter.params, "base_url": url, "poll_interval_s": 0.01})
+    return cls(kind, params, Secrets({key: FakeApi.key for key in adapter.env}))
+
+
+def request_for(tmp_path: Path, seconds: float = 5) -> GenerationRequest:
+    brief = Brief(account="a", template="default", topic="t", hook="h", beats=["1", "2", "3"], hashtags=[], cta="c",
+                  visual_prompt="A slow dolly shot across a sunlit kitchen, steam rising from a cup", duration_s=seconds)
+    return GenerationRequest(1, brief, Look.__new__(Look), tmp_path, "standard")
+
+
+@dataclass
+class Run:
+    error: ProviderError | None = None
+    video: Path | None = None
+    progress: list[float] | None = None
+
+
+async def drive(provider: VideoProvider, request: GenerationRequest, destination: Path) -> Run:
+    """submit → poll until it ends → download, as the engine calls them (without its waits)."""
+    progress: list[float] = []
+    try:
+        task_id = await provider.submit(request, "job1-attempt1")
+        while (status := await provider.poll(task_id)).state == "running":
+            progress.append(status.progress or 0.0)
+        if status.state == "failed":
+            return Run(error=status.error, progress=progress)
+        return Run(video=await provider.download(task_id, destination), progress=progress)
+    except ProviderError as exc:
+        return Run(error=exc, progress=progress)
+    finally:
+        await provider.close()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("kind", list(ADAPTERS))
+async def test_adapter_scenarios(kind: str, scenario: str, clip: Path, tmp_path: Path) -> None:
+    fake = ADAPTERS[kind].fake(clip, scenario)
+    url = await fake.start()
+    try:
+        run = await drive(build(kind, url), request_for(tmp_path), tmp_path / "out.mp4")
+    finally:
+        await fake.stop()
+    expected_class = {"moderation": "content_violation", "rate_limit": "rate_limit", "credits": "billing",
+                      "bad_key": "auth", "server_error": "temporary", "malformed": "temporary"}.get(scenario)
+    if expected_class is None:
+        assert run.error is None, run.error
+        assert run.video is not None and run.video.read_bytes() == clip.read_bytes()
+        assert not list(tmp_path.glob("*.partial"))
+    else:
+        assert run.error is not None and run.error.error_class == expected_class, run.error
+        assert FakeApi.key not in str(run.error), "a key never appears in an error"
+    if scenario == "rate_limit":
+        assert run.error is not None and run.error.retry_after_s == RETRY_AFTER_S
+    if scenario in ("server_error", "bad_key", "credits", "rate_limit"):
+        assert run.error is not None and not run.error.ambiguous, "a definite refusal created nothing"
+    if scenario == "malformed":
+        assert run.error is not None and run.error.ambiguous, "a garbled create answer may hide a created task"
+    if scenario == "slow":
+        assert run.progress is not None and len(run.progress) >= SLOW_STEPS
+        assert run.progress == sorted(run.progress) and run.progress[-1] > 0
+    if scenario == "expired_url":
+        assert fake.media_requests == [None, None], "the expired link was replaced by a fresh one"
+    if scenario == "cut_download":
+        assert len(fake.media_requests) == 2 and (fake.media_requests[1] or "").startswith("bytes="), \
+            "the cut transfer resumed where it broke off"
+
+
+@pytest.mark.parametrize("kind", list(ADAPTERS))
+async def test_cancel_reaches_the_api(kind: str, clip: Path, tmp_path: Path) -> None:
+    fake = ADAPTERS[kind].fake(clip, "slow")
+    url = await fake.start()
+    provider = build(kind, url)
+    try:
+        task_id = await provider.submit(request_for(tmp_path), "job1-attempt1")
+        assert await provider.cancel(task_id)
+        status = await provider.poll(task_id)
+        assert status.state == "failed"
+    finally:
+        await provider.close()
+        await fake.stop()
+    assert any(line.startswith("DELETE") for line in fake.requests)
+
+
+def configure(home: Home, providers: dict[str, tuple[str, str]]) -> None:
+    """`providers`: name → (adapter type, fake URL), tried in this order."""
+    def change(data: dict[str, Any]) -> None:
+        video = data["video_generation"]
+        video["providers"] = {name: {"type": kind, "params": {**ADAPTERS[kind].params, "base_url": url,
+                                                              "poll_interval_s": 0.05}}
+                              for name, (kind, url) in providers.items()}
+        names = list(providers)
+        video["default_provider"], video["fallback_providers"] = names[0], names[1:]
+        video["budget"].update(per_video_limit_usd=5.0, daily_limit_usd=50.0, monthly_limit_usd=500.0)
+        video["retry"] = {"max_retries": 1, "backoff_base_s": 0}
+
+    edit_json(home.video_config_file, change)
+
+
+def keys(*kinds: str) -> dict[str, str]:
+    return {key: FakeApi.key for kind in kinds for key in ADAPTERS[kind].env}
+
+
+@pytest.mark.parametrize("kind", list(ADAPTERS))
+async def test_end_to_end_through_the_engine(kind: str, home: Home, clip: Path) -> None:
+    fake = ADAPTERS[kind].fake(clip, "success")
+    configure(home, {kind: (kind, await fake.start())})
+    settings = settings_for(home)
+    db = await Database.open(f"sqlite:///{home.database_file}")
+    orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets(keys(kind)),
+                                                                           home.data_dir))
+    try:
+        job_id = await orchestrator.enqueue_prompt("Morning light over a quiet harbour", None, 0, "standard", 5)
+        outcome = await orchestrator.run_job(job_id, NullProgress())
+        charged = await db.fetch_all(select(cost_ledger.c.amount_usd).where(cost_ledger.c.kind == "charge"))
+    finally:
+        await orchestrator.generator.close()
+        await db.close()
+        await fake.stop()
+    assert outcome.status == "done", outcome.error
+    assert outcome.path is not None
+    info = await probe(outcome.path)
+    assert info.video is not None and (info.video.width, info.video.height) == (1080, 1920)
+    provider = build(kind, fake.url)
+    expected = provider.estimate_cost(request_for(home.root))
+    assert expected > 0 and [row[0] for row in charged] == [pytest.approx(expected)]
+
+
+async def cli(home: Home, *args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """`main.py` as a user runs it, without blocking this event loop (the fakes live on it)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "main.py"), "--home", str(home.root), *args, cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 300)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_a_5xx_provider_is_failed_over_and_status_shows_both_attempts(home: Home, clip: Path) -> None:
+    broken, working = FakeRunway(clip, "server_error"), FakeRunway(clip, "success")
+    configure(home, {"runway-eu": ("runway", await broken.start()), "runway-us": ("runway", await working.start())})
+    try:
+        code, out, err = await cli(home, "generate", "Rain on a tin roof, close up", "--duration", "5", "--wait",
+                                   "--json", env=keys("runway"))
+        assert code == 0, err
+        made = json.loads(out)
+        code, out, err = await cli(home, "status", "--json", env={})
+        table_code, table, _ = await cli(home, "status", env={"COLUMNS": "200"})
+    finally:
+        await broken.stop()
+        await working.stop()
+    assert made["status"] == "done" and made["provider"] == "runway-us"
+    expected = [{"provider": "runway-eu", "state": "failed", "error_class": "temporary", "cost_usd": 0.0},
+                {"provider": "runway-us", "state": "done", "error_class": None, "cost_usd": 0.6}]
+    assert made["attempts"] == expected
+    assert broken.requests.count("POST /v1/text_to_video") == 2, "one retry (max_retries 1), then failover"
+    job = json.loads(out)["jobs"][0]
+    assert job["provider"] == "runway-us" and job["attempts"] == expected
+    assert table_code == 0 and "runway-eu temporary → runway-us done" in table
+    assert FakeApi.key not in out + err + table
+
+
+@pytest.mark.parametrize(("headers", "seconds"), [
+    ({"Retry-After": "12"}, 12.0), ({"retry-after-ms": "1500", "Retry-After": "9"}, 1.5),
+    ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0), ({"Retry-After": "soon"}, None), ({}, None)])
+def test_retry_after_reads_seconds_milliseconds_and_dates(headers: dict[str, str], seconds: float | None) -> None:
+    assert retry_after(headers) == seconds
