@@ -12,6 +12,7 @@ import email.utils
 import json
 import os
 import time
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,6 +34,7 @@ class HttpParams(BaseModel):
     base_url: str | None = Field(None, description="the API's address (a proxy, a regional endpoint, a test fake)")
     model: str
     prices_usd_per_second: dict[str, float] = Field(description="per model: what one second of video costs")
+    prices_note: str = Field("", description="where the prices come from; unverified figures say so")
     poll_interval_s: float = Field(5.0, gt=0, description="the longest wait between two polls of a task")
     timeout_s: float = Field(60.0, gt=0, description="for one request (downloads: between two chunks)")
 
@@ -84,6 +86,20 @@ class HttpProvider(VideoProvider):
 
     def auth_headers(self) -> dict[str, str]:
         """The headers that authenticate a call (read from the environment by `secrets`, never logged)."""
+        return {}
+
+    @abstractmethod
+    async def output_url(self, task_id: str) -> str:
+        """Where the finished task's video is (asked afresh each time: links expire)."""
+
+    async def download(self, task_id: str, destination: Path) -> Path:
+        try:
+            return await self.fetch_file(await self.output_url(task_id), destination, self.download_headers())
+        except ExpiredUrl:  # the task hands out a fresh link
+            return await self.fetch_file(await self.output_url(task_id), destination, self.download_headers())
+
+    def download_headers(self) -> dict[str, str]:
+        """Headers for fetching the video itself (most links are signed and need none)."""
         return {}
 
     async def close(self) -> None:

@@ -9,14 +9,13 @@ not to poll a task more often than every five seconds. There is no way to look a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
 from content.ffmpeg import ProgressCallback
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import ExpiredUrl, HttpParams, HttpProvider
+from content.video_providers.http import HttpParams, HttpProvider
 from core.errors import ProviderError
 
 API_VERSION = "2024-11-06"
@@ -96,12 +95,6 @@ class RunwayProvider(HttpProvider):
             return TaskStatus("failed", error=_task_failure(self.name, task))
         raise ProviderError(f"{self.name}: task {task_id} has an unknown status {status!r}", "unknown")
 
-    async def download(self, task_id: str, destination: Path) -> Path:
-        try:
-            return await self.fetch_file(await self._output_url(task_id), destination)
-        except ExpiredUrl:  # the links last 24-48 h: the task hands out fresh ones
-            return await self.fetch_file(await self._output_url(task_id), destination)
-
     async def cancel(self, task_id: str) -> bool:
         await self.call("DELETE", f"/v1/tasks/{task_id}", headers={"Accept": "*/*"})
         return True
@@ -118,7 +111,7 @@ class RunwayProvider(HttpProvider):
             raise ProviderError(f"{self.name}: task {task_id} answered with no task", "temporary")
         return task
 
-    async def _output_url(self, task_id: str) -> str:
+    async def output_url(self, task_id: str) -> str:
         output = (await self._task(task_id)).get("output")
         if not output or not isinstance(output[0], str):
             raise ProviderError(f"{self.name}: task {task_id} succeeded without an output URL", "unknown")
