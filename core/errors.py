@@ -4,6 +4,8 @@ The CLI prints `str(error)` as a single line and exits non-zero; anything else i
 """
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 
 class DaemonError(Exception):
     """Base of every expected failure; its message is one line a user can act on."""
@@ -38,7 +40,8 @@ class MediaError(DaemonError):
     """A video cannot be made to fit its platform (too long, too short, too large, unreadable)."""
 
 
-ERROR_CLASSES = ("temporary", "rate_limit", "billing", "auth", "content_violation", "invalid_request", "unknown")
+ErrorClass = Literal["temporary", "rate_limit", "billing", "auth", "content_violation", "invalid_request", "unknown"]
+ERROR_CLASSES: tuple[str, ...] = get_args(ErrorClass)
 
 
 class ProviderError(DaemonError):

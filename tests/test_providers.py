@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 from sqlalchemy import select
 
@@ -28,6 +29,8 @@ from core.storage import Database
 from tests.conftest import ROOT, edit_json, make_clip, settings_for
 from tests.fakes.base import RETRY_AFTER_S, SCENARIOS, SLOW_STEPS, FakeApi
 from tests.fakes.fal import FakeFal
+from tests.fakes.kling import ACCESS_KEY as KLING_ACCESS_KEY
+from tests.fakes.kling import FakeKling
 from tests.fakes.runway import FakeRunway
 
 
@@ -37,11 +40,15 @@ class Adapter:
     env: tuple[str, ...]  # the keys it needs; the fake accepts FakeApi.key for each
     params: dict[str, Any]
     reports_progress: bool = True  # some APIs say only "in progress"
+    sends_retry_after: bool = True  # on a 429 (Kling documents none)
+    can_cancel: bool = True
 
 
 ADAPTERS = {
     "runway": Adapter(FakeRunway, ("RUNWAY_API_KEY",), {"model": "gen4.5", "min_poll_interval_s": 0}),
     "fal": Adapter(FakeFal, ("FAL_KEY",), {"model": "fal-ai/pika/v2.2/text-to-video"}, reports_progress=False),
+    "kling": Adapter(FakeKling, ("KLING_ACCESS_KEY", "KLING_SECRET_KEY"), {"model": "kling-v2-5-turbo"},
+                     reports_progress=False, sends_retry_after=False, can_cancel=False),
 }
 
 
@@ -55,7 +62,7 @@ def build(kind: str, url: str) -> VideoProvider:
     adapter = ADAPTERS[kind]
     cls = PROVIDER_TYPES[kind]
     params = cls.params_model.model_validate({**adapter.params, "base_url": url, "poll_interval_s": 0.01})
-    return cls(kind, params, Secrets({key: FakeApi.key for key in adapter.env}))
+    return cls(kind, params, Secrets(keys(kind)))
 
 
 def request_for(tmp_path: Path, seconds: float = 5) -> GenerationRequest:
@@ -106,7 +113,8 @@ async def test_adapter_scenarios(kind: str, scenario: str, clip: Path, tmp_path:
         assert run.error is not None and run.error.error_class == expected_class, run.error
         assert FakeApi.key not in str(run.error), "a key never appears in an error"
     if scenario == "rate_limit":
-        assert run.error is not None and run.error.retry_after_s == RETRY_AFTER_S
+        expected_wait = RETRY_AFTER_S if ADAPTERS[kind].sends_retry_after else None
+        assert run.error is not None and run.error.retry_after_s == expected_wait
     if scenario in ("server_error", "bad_key", "credits", "rate_limit"):
         assert run.error is not None and not run.error.ambiguous, "a definite refusal created nothing"
     if scenario == "malformed":
@@ -122,7 +130,7 @@ async def test_adapter_scenarios(kind: str, scenario: str, clip: Path, tmp_path:
             "the cut transfer resumed where it broke off"
 
 
-@pytest.mark.parametrize("kind", list(ADAPTERS))
+@pytest.mark.parametrize("kind", [kind for kind, adapter in ADAPTERS.items() if adapter.can_cancel])
 async def test_cancel_reaches_the_api(kind: str, clip: Path, tmp_path: Path) -> None:
     fake = ADAPTERS[kind].fake(clip, "slow")
     url = await fake.start()
@@ -154,7 +162,9 @@ def configure(home: Home, providers: dict[str, tuple[str, str]]) -> None:
 
 
 def keys(*kinds: str) -> dict[str, str]:
-    return {key: FakeApi.key for kind in kinds for key in ADAPTERS[kind].env}
+    """What each fake accepts (Kling's access key is its JWT issuer; the rest are secrets)."""
+    return {key: KLING_ACCESS_KEY if key == "KLING_ACCESS_KEY" else FakeApi.key
+            for kind in kinds for key in ADAPTERS[kind].env}
 
 
 @pytest.mark.parametrize("kind", list(ADAPTERS))
@@ -221,3 +231,32 @@ async def test_a_5xx_provider_is_failed_over_and_status_shows_both_attempts(home
     ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0), ({"Retry-After": "soon"}, None), ({}, None)])
 def test_retry_after_reads_seconds_milliseconds_and_dates(headers: dict[str, str], seconds: float | None) -> None:
     assert retry_after(headers) == seconds
+
+
+@pytest.mark.parametrize("kind", [kind for kind in ADAPTERS if PROVIDER_TYPES[kind].can_find_tasks])
+async def test_a_task_is_found_by_the_idempotency_key(kind: str, clip: Path, tmp_path: Path) -> None:
+    """What reconciles a create whose answer was lost: the task made with our key, and none for another key."""
+    fake = ADAPTERS[kind].fake(clip, "success")
+    provider = build(kind, await fake.start())
+    try:
+        task_id = await provider.submit(request_for(tmp_path), "job7-attempt9")
+        assert await provider.find_task("job7-attempt9") == task_id
+        assert await provider.find_task("job7-attempt10") is None
+    finally:
+        await provider.close()
+        await fake.stop()
+
+
+def test_the_kling_token_is_made_again_before_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    from content.video_providers import kling
+    provider = build("kling", "http://127.0.0.1:9")
+    now = 1_800_000_000.0
+    monkeypatch.setattr(kling.time, "time", lambda: now)
+    first = provider.auth_headers()["Authorization"]
+    claims = jwt.decode(first[7:], FakeApi.key, algorithms=["HS256"], options={"verify_exp": False,
+                                                                                "verify_nbf": False})
+    assert claims == {"iss": KLING_ACCESS_KEY, "exp": int(now) + 1800, "nbf": int(now) - 5}
+    now += 1400  # still well inside its 30 minutes: reused
+    assert provider.auth_headers()["Authorization"] == first
+    now += 200  # within five minutes of expiring: a new one
+    assert provider.auth_headers()["Authorization"] != first

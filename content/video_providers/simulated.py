@@ -14,16 +14,14 @@ import random
 import shutil
 import time
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from content.ffmpeg import ProgressCallback
 from content.renderer import render_reel
 from content.video_providers.base import GenerationRequest, TaskStatus, VideoProvider
-from core.errors import ProviderError
+from core.errors import ErrorClass, ProviderError
 
-FailureKind = Literal["temporary", "rate_limit", "billing", "auth", "content_violation", "invalid_request", "unknown"]
 SUBMISSIONS = "simulated_submissions.jsonl"
 
 
@@ -32,7 +30,7 @@ class SimulatedParams(BaseModel):
 
     latency_s: float = Field(5.0, ge=0, description="how long a task takes from submission to a finished video")
     failure_rate: float = Field(0.0, ge=0, le=1, description="share of submissions that fail")
-    failure_kind: FailureKind = "temporary"
+    failure_kind: ErrorClass = "temporary"
     cost_per_second: float = Field(0.10, ge=0, description="USD per second of video, billed per accepted task")
     max_duration_s: float | None = Field(None, gt=0, description="the longest video it makes, like a real model")
 
