@@ -32,6 +32,7 @@ from tests.fakes.fal import FakeFal
 from tests.fakes.kling import ACCESS_KEY as KLING_ACCESS_KEY
 from tests.fakes.kling import FakeKling
 from tests.fakes.runway import FakeRunway
+from tests.fakes.veo import FakeVeo
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ ADAPTERS = {
     "fal": Adapter(FakeFal, ("FAL_KEY",), {"model": "fal-ai/pika/v2.2/text-to-video"}, reports_progress=False),
     "kling": Adapter(FakeKling, ("KLING_ACCESS_KEY", "KLING_SECRET_KEY"), {"model": "kling-v2-5-turbo"},
                      reports_progress=False, sends_retry_after=False, can_cancel=False),
+    "veo": Adapter(FakeVeo, ("GEMINI_API_KEY",), {"model": "veo-3.1-fast-generate-preview"}, reports_progress=False,
+                   can_cancel=False),
 }
 
 

@@ -1,0 +1,88 @@
+"""The Gemini API's Veo operations as Google's python-genai SDK speaks them (reference/provider_apis.md §3)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.base import RETRY_AFTER_S, FakeApi
+
+MODELS = {"veo-3.1-generate-preview", "veo-3.1-fast-generate-preview", "veo-3.1-lite-generate-preview"}
+PARAMETERS = {"sampleCount", "durationSeconds", "aspectRatio", "resolution", "personGeneration", "negativePrompt",
+              "enhancePrompt"}
+
+
+def status_error(code: int, status: str, message: str, details: list[dict[str, Any]] | None = None) -> web.Response:
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if details:
+        error["details"] = details
+    return web.json_response({"error": error}, status=code)
+
+
+class FakeVeo(FakeApi):
+    def routes(self, router: web.UrlDispatcher) -> None:
+        router.add_post("/v1beta/models/{model}:predictLongRunning", self.create)
+        router.add_get("/v1beta/models/{model}/operations/{id}", self.operation)
+        router.add_get("/v1beta/files/{file}:download", self.file)
+
+    def refused(self, request: web.Request) -> web.Response | None:
+        expected = "not-the-key" if self.scenario == "bad_key" else self.key
+        if request.headers.get("x-goog-api-key") != expected:
+            return status_error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+        return None
+
+    async def create(self, request: web.Request) -> web.Response:
+        if (refusal := self.refused(request)) is not None:
+            return refusal
+        model = request.match_info["model"]
+        if model not in MODELS:
+            return status_error(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta")
+        body: dict[str, Any] = await request.json()
+        instances, parameters = body.get("instances"), body.get("parameters", {})
+        if not instances or not instances[0].get("prompt") or set(body) - {"instances", "parameters"}:
+            return status_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+        if set(parameters) - PARAMETERS or parameters.get("aspectRatio") not in ("16:9", "9:16"):
+            return status_error(400, "INVALID_ARGUMENT", "Invalid value at 'parameters'")
+        if int(parameters.get("durationSeconds", 8)) not in (4, 6, 8):  # the SDK sends an int; proxies a string
+            return status_error(400, "INVALID_ARGUMENT", "durationSeconds must be 4, 6 or 8")
+        if self.scenario == "rate_limit":
+            return status_error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).",
+                                [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                                  "retryDelay": f"{RETRY_AFTER_S}s"}])
+        if self.scenario == "credits":
+            return status_error(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your "
+                                                           "plan and billing details.")
+        if self.scenario == "server_error":
+            return status_error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+        task = self.new_task(body, prefix="op")
+        name = f"models/{model}/operations/{task.id}"
+        if self.scenario == "malformed":
+            return web.Response(text=json.dumps({"name": name})[:12], content_type="application/json")
+        return web.json_response({"name": name})
+
+    async def operation(self, request: web.Request) -> web.Response:
+        if (refusal := self.refused(request)) is not None:
+            return refusal
+        task = self.polled(request.match_info["id"])
+        name = f"models/{request.match_info['model']}/operations/{request.match_info['id']}"
+        if task is None:
+            return status_error(404, "NOT_FOUND", "Operation not found")
+        if task.running(self.scenario):
+            return web.json_response({"name": name, "metadata": {}})
+        kind = "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse"
+        if self.scenario == "moderation":
+            answer = {"raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [
+                "Your prompt may violate our policies. Try rephrasing it."]}
+        else:
+            link = self.media_link().rsplit("/", 1)[1].removesuffix(".mp4")
+            answer = {"generatedSamples": [{"video": {
+                "uri": f"{self.url}/v1beta/files/{link}:download?alt=media"}}]}
+        return web.json_response({"name": name, "done": True,
+                                  "response": {"@type": kind, "generateVideoResponse": answer}})
+
+    async def file(self, request: web.Request) -> web.StreamResponse:
+        """The file store: wants the key, then redirects to the bytes (as `curl -L` follows)."""
+        if (refusal := self.refused(request)) is not None:
+            return refusal
+        raise web.HTTPFound(f"/media/{request.match_info['file']}.mp4")
