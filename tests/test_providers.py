@@ -31,6 +31,7 @@ from tests.fakes.base import RETRY_AFTER_S, SCENARIOS, SLOW_STEPS, FakeApi
 from tests.fakes.fal import FakeFal
 from tests.fakes.kling import ACCESS_KEY as KLING_ACCESS_KEY
 from tests.fakes.kling import FakeKling
+from tests.fakes.minimax import FakeMinimax
 from tests.fakes.runway import FakeRunway
 from tests.fakes.veo import FakeVeo
 
@@ -52,6 +53,8 @@ ADAPTERS = {
                      reports_progress=False, sends_retry_after=False, can_cancel=False),
     "veo": Adapter(FakeVeo, ("GEMINI_API_KEY",), {"model": "veo-3.1-fast-generate-preview"}, reports_progress=False,
                    can_cancel=False),
+    "minimax": Adapter(FakeMinimax, ("MINIMAX_API_KEY",), {"letterbox_to_portrait": True}, reports_progress=False,
+                       sends_retry_after=False, can_cancel=False),
 }
 
 
@@ -263,3 +266,11 @@ def test_the_kling_token_is_made_again_before_it_expires(monkeypatch: pytest.Mon
     assert provider.auth_headers()["Authorization"] == first
     now += 200  # within five minutes of expiring: a new one
     assert provider.auth_headers()["Authorization"] != first
+
+
+def test_a_landscape_only_model_is_passed_by_for_reels_unless_letterboxing_is_allowed(tmp_path: Path) -> None:
+    landscape = PROVIDER_TYPES["minimax"]("hailuo", PROVIDER_TYPES["minimax"].params_model(), Secrets({}))
+    assert landscape.cannot_make(request_for(tmp_path)) == "cannot make 9:16 (only 16:9)"
+    assert build("minimax", "http://127.0.0.1:9").cannot_make(request_for(tmp_path)) is None
+    assert build("minimax", "http://127.0.0.1:9").cannot_make(request_for(tmp_path, 12)) == \
+        "makes at most 10 s, the video needs 12 s"

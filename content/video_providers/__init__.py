@@ -9,6 +9,7 @@ from content.video_providers.base import GenerationRequest, TaskStatus, VideoPro
 from content.video_providers.fal import FalProvider
 from content.video_providers.kling import KlingProvider
 from content.video_providers.local import LocalProvider
+from content.video_providers.minimax import MinimaxProvider
 from content.video_providers.runway import RunwayProvider
 from content.video_providers.simulated import SimulatedProvider
 from content.video_providers.veo import VeoProvider
@@ -16,7 +17,8 @@ from core.secrets import Secrets
 from core.settings import VideoGeneration
 
 PROVIDER_TYPES: dict[str, type[VideoProvider]] = {cls.type_name: cls for cls in (
-    LocalProvider, SimulatedProvider, RunwayProvider, FalProvider, KlingProvider, VeoProvider)}
+    LocalProvider, SimulatedProvider, RunwayProvider, FalProvider, KlingProvider, VeoProvider,
+    MinimaxProvider)}
 
 __all__ = ["PROVIDER_TYPES", "GenerationRequest", "TaskStatus", "VideoProvider", "build_providers", "provider_params"]
 
