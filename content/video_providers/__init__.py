@@ -7,8 +7,10 @@ from pydantic import BaseModel
 
 from content.video_providers.base import GenerationRequest, TaskStatus, VideoProvider
 from content.video_providers.fal import FalProvider
+from content.video_providers.heygen import HeygenProvider
 from content.video_providers.kling import KlingProvider
 from content.video_providers.local import LocalProvider
+from content.video_providers.luma import LumaProvider
 from content.video_providers.minimax import MinimaxProvider
 from content.video_providers.runway import RunwayProvider
 from content.video_providers.simulated import SimulatedProvider
@@ -18,7 +20,7 @@ from core.settings import VideoGeneration
 
 PROVIDER_TYPES: dict[str, type[VideoProvider]] = {cls.type_name: cls for cls in (
     LocalProvider, SimulatedProvider, RunwayProvider, FalProvider, KlingProvider, VeoProvider,
-    MinimaxProvider)}
+    MinimaxProvider, LumaProvider, HeygenProvider)}
 
 __all__ = ["PROVIDER_TYPES", "GenerationRequest", "TaskStatus", "VideoProvider", "build_providers", "provider_params"]
 
