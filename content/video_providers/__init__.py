@@ -12,15 +12,17 @@ from content.video_providers.kling import KlingProvider
 from content.video_providers.local import LocalProvider
 from content.video_providers.luma import LumaProvider
 from content.video_providers.minimax import MinimaxProvider
+from content.video_providers.replicate import ReplicateProvider
 from content.video_providers.runway import RunwayProvider
 from content.video_providers.simulated import SimulatedProvider
+from content.video_providers.sora import SoraProvider
 from content.video_providers.veo import VeoProvider
 from core.secrets import Secrets
 from core.settings import VideoGeneration
 
 PROVIDER_TYPES: dict[str, type[VideoProvider]] = {cls.type_name: cls for cls in (
     LocalProvider, SimulatedProvider, RunwayProvider, FalProvider, KlingProvider, VeoProvider,
-    MinimaxProvider, LumaProvider, HeygenProvider)}
+    MinimaxProvider, LumaProvider, HeygenProvider, ReplicateProvider, SoraProvider)}
 
 __all__ = ["PROVIDER_TYPES", "GenerationRequest", "TaskStatus", "VideoProvider", "build_providers", "provider_params"]
 

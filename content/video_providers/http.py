@@ -13,6 +13,7 @@ import json
 import os
 import time
 from abc import abstractmethod
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -116,6 +117,11 @@ class HttpProvider(VideoProvider):
         """One API call, its JSON answer decoded; any failure raised as a ProviderError of the right class.
 
         `create`: the call that may start a paid task; an answer lost after the request went out is ambiguous."""
+        return (await self.call_with_headers(method, path, create=create, **kwargs))[0]
+
+    async def call_with_headers(self, method: str, path: str, *, create: bool = False,
+                                **kwargs: Any) -> tuple[Any, Mapping[str, str]]:
+        """`call`, with the answer's headers (some APIs put their poll hints there)."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
         try:
@@ -124,9 +130,9 @@ class HttpProvider(VideoProvider):
                 if response.status >= 400:
                     raise self.http_error(response.status, _decode(body), response.headers)
                 if not body.strip():
-                    return None
+                    return None, response.headers
                 try:
-                    return json.loads(body)
+                    return json.loads(body), response.headers
                 except ValueError:
                     raise ProviderError(f"{self.name}: the answer to {method} {path} is not JSON", "temporary",
                                         ambiguous=create) from None

@@ -1,0 +1,95 @@
+"""Provider `replicate`: any video model on Replicate (Veo, Kling, Hailuo, Wan...), text to video.
+
+Protocol (reference/provider_apis.md §9, from Replicate's official client): `Authorization: Bearer`;
+`POST /v1/models/{owner}/{name}/predictions` with `{"input": ...}` answers a Prediction; `GET /v1/predictions/{id}`
+walks starting / processing to succeeded (`output`: a URL, or a list of them) or failed (`error`) / canceled;
+`POST /v1/predictions/{id}/cancel` cancels. Errors are RFC 7807 problem details (402: billing). Inputs differ per
+model, so the model's own fields go in `extra_input`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from content.ffmpeg import ProgressCallback
+from content.video_providers.base import GenerationRequest, TaskStatus
+from content.video_providers.http import HttpParams, HttpProvider
+from core.errors import ProviderError
+
+MODERATION_WORDS = ("nsfw", "sensitive", "flagged", "safety", "content policy", "moderation")
+
+
+class ReplicateParams(HttpParams):
+    model: str = Field("google/veo-3.1-fast", description="owner/name of an official model")
+    durations_s: list[int] = Field([4, 6, 8], min_length=1, description="the lengths the model makes")
+    duration_field: str = Field("duration", description="the model's input field for the length in seconds")
+    extra_input: dict[str, Any] = Field({}, description="model-specific input fields")
+    prices_usd_per_second: dict[str, float] = {"google/veo-3.1-fast": 0.10}
+    prices_note: str = "from the model page (Veo 3.1 Fast without audio); each model has its own price"
+    poll_interval_s: float = 2.0
+
+
+class ReplicateProvider(HttpProvider):
+    type_name = "replicate"
+    params_model = ReplicateParams
+    required_env = ("REPLICATE_API_TOKEN",)
+    default_base_url = "https://api.replicate.com"
+
+    @property
+    def replicate(self) -> ReplicateParams:
+        assert isinstance(self.params, ReplicateParams)
+        return self.params
+
+    @property
+    def max_duration_s(self) -> float | None:  # type: ignore[override]
+        return float(max(self.replicate.durations_s))
+
+    def billed_seconds(self, wanted_s: float) -> float:
+        allowed = self.replicate.durations_s
+        return float(min((d for d in allowed if d >= wanted_s), default=max(allowed)))
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secrets.get('REPLICATE_API_TOKEN')}"}
+
+    async def submit(self, request: GenerationRequest, idempotency_key: str,
+                     on_progress: ProgressCallback | None = None) -> str:
+        inputs = {"prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
+                  self.replicate.duration_field: int(self.billed_seconds(request.brief.duration_s)),
+                  **self.replicate.extra_input}
+        prediction = await self.call("POST", f"/v1/models/{self.replicate.model}/predictions", json={"input": inputs},
+                                     create=True)
+        if not isinstance(prediction, dict) or not isinstance(prediction.get("id"), str):
+            raise ProviderError(f"{self.name}: the create answer has no prediction id", "temporary", ambiguous=True)
+        return prediction["id"]
+
+    async def poll(self, task_id: str) -> TaskStatus:
+        prediction = await self._prediction(task_id)
+        status = prediction.get("status")
+        if status in ("starting", "processing"):
+            return TaskStatus("running", 0.0 if status == "starting" else None)
+        if status == "succeeded":
+            return TaskStatus("succeeded", 1.0)
+        if status in ("failed", "canceled"):
+            message = str(prediction.get("error") or f"the prediction was {status}")
+            moderated = any(word in message.lower() for word in MODERATION_WORDS)
+            return TaskStatus("failed", error=ProviderError(f"{self.name}: {message}",
+                                                             "content_violation" if moderated else "unknown"))
+        raise ProviderError(f"{self.name}: prediction {task_id} has an unknown status {status!r}", "unknown")
+
+    async def output_url(self, task_id: str) -> str:
+        output = (await self._prediction(task_id)).get("output")
+        url = output[0] if isinstance(output, list) and output else output
+        if not isinstance(url, str):
+            raise ProviderError(f"{self.name}: prediction {task_id} has no output URL", "unknown")
+        return url
+
+    async def cancel(self, task_id: str) -> bool:
+        await self.call("POST", f"/v1/predictions/{task_id}/cancel")
+        return True
+
+    async def _prediction(self, task_id: str) -> dict[str, Any]:
+        prediction = await self.call("GET", f"/v1/predictions/{task_id}")
+        if not isinstance(prediction, dict):
+            raise ProviderError(f"{self.name}: prediction {task_id} answered with nothing", "temporary")
+        return prediction

@@ -1,0 +1,103 @@
+"""Provider `sora`: OpenAI's Videos API (sora-2, sora-2-pro). DEPRECATED: OpenAI shut it down on 2026-09-24; the
+adapter stays for proxies and compatible servers, and `config check` warns when it is configured.
+
+Protocol (reference/provider_apis.md §2, from OpenAI's official SDK): `Authorization: Bearer`; `POST /videos` as
+multipart form (`prompt`, `model`, `seconds` as a string, `size` "720x1280") answers a Video object; `GET /videos/{id}`
+walks queued / in_progress (`progress` in percent) to completed or failed (`error`), and the `openai-poll-after-ms`
+header says when to ask again; `GET /videos/{id}/content` is the MP4. Errors use OpenAI's `{"error": {...}}` envelope.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import aiohttp
+from pydantic import Field
+
+from content.ffmpeg import ProgressCallback
+from content.video_providers.base import GenerationRequest, TaskStatus
+from content.video_providers.http import HttpParams, HttpProvider
+from core.errors import ProviderError
+
+DURATIONS = (4, 8, 12)
+
+
+class SoraParams(HttpParams):
+    model: str = Field("sora-2", description="sora-2 or sora-2-pro")
+    size: Literal["720x1280", "1024x1792"] = "720x1280"
+    prices_usd_per_second: dict[str, float] = {"sora-2": 0.10, "sora-2-pro": 0.30}
+    prices_note: str = "UNVERIFIED: third-party figures for 720x1280 (sora-2-pro at 1024x1792: $0.50)"
+    poll_interval_s: float = 5.0
+
+
+class SoraProvider(HttpProvider):
+    type_name = "sora"
+    params_model = SoraParams
+    required_env = ("OPENAI_API_KEY",)
+    default_base_url = "https://api.openai.com/v1"
+    deprecated = "OpenAI shut the Sora video API down on 2026-09-24; only an OpenAI-compatible server still works"
+    max_duration_s = float(max(DURATIONS))
+
+    @property
+    def sora(self) -> SoraParams:
+        assert isinstance(self.params, SoraParams)
+        return self.params
+
+    def billed_seconds(self, wanted_s: float) -> float:
+        return float(min((d for d in DURATIONS if d >= wanted_s), default=max(DURATIONS)))
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secrets.get('OPENAI_API_KEY')}"}
+
+    def download_headers(self) -> dict[str, str]:
+        return {**self.auth_headers(), "Accept": "application/binary"}
+
+    async def submit(self, request: GenerationRequest, idempotency_key: str,
+                     on_progress: ProgressCallback | None = None) -> str:
+        form = aiohttp.FormData(default_to_multipart=True)  # as the SDK sends it
+        for field, value in (("prompt", request.brief.visual_prompt), ("model", self.sora.model),
+                             ("seconds", str(int(self.billed_seconds(request.brief.duration_s)))),
+                             ("size", self.sora.size)):
+            form.add_field(field, value)
+        video = await self.call("POST", "/videos", data=form, create=True)
+        if not isinstance(video, dict) or not isinstance(video.get("id"), str):
+            raise ProviderError(f"{self.name}: the create answer has no video id", "temporary", ambiguous=True)
+        return video["id"]
+
+    async def poll(self, task_id: str) -> TaskStatus:
+        video, hint = await self._video(task_id)
+        status = video.get("status")
+        if status in ("queued", "in_progress"):
+            progress = video.get("progress")
+            fraction = min(float(progress) / 100, 1.0) if isinstance(progress, (int, float)) else None
+            return TaskStatus("running", fraction, poll_after_s=hint)
+        if status == "completed":
+            return TaskStatus("succeeded", 1.0)
+        if status == "failed":
+            error = video.get("error") or {}
+            return TaskStatus("failed", error=self._classified(400, error, None))
+        raise ProviderError(f"{self.name}: video {task_id} has an unknown status {status!r}", "unknown")
+
+    async def output_url(self, task_id: str) -> str:
+        return f"{self.base_url}/videos/{task_id}/content"
+
+    def http_error(self, status: int, body: Any, headers: Any) -> ProviderError:
+        error = body.get("error") if isinstance(body, dict) else None
+        return self._classified(status, error if isinstance(error, dict) else {}, headers,
+                                fallback=super().http_error(status, body, headers))
+
+    def _classified(self, status: int, error: dict[str, Any], headers: Any,
+                    fallback: ProviderError | None = None) -> ProviderError:
+        """OpenAI's error `code`: insufficient_quota is billing, moderation_blocked a content violation."""
+        code = str(error.get("code") or "")
+        message = f"{self.name}: {error.get('message') or 'the video failed'}" + (f" ({code})" if code else "")
+        if code == "insufficient_quota":
+            return ProviderError(message, "billing")
+        if "moderation" in code or "content_policy" in code:
+            return ProviderError(message, "content_violation")
+        return fallback or ProviderError(message, "unknown")
+
+    async def _video(self, task_id: str) -> tuple[dict[str, Any], float | None]:
+        """The Video object, and OpenAI's `openai-poll-after-ms` hint in seconds."""
+        video, headers = await self.call_with_headers("GET", f"/videos/{task_id}")
+        hint = headers.get("openai-poll-after-ms")
+        return video if isinstance(video, dict) else {}, float(hint) / 1000 if hint else None
