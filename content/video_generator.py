@@ -109,6 +109,7 @@ class VideoGenerator:
         self.cancel_requests: dict[int, str] = {}  # job id → reason, kept current by the worker's heartbeat
         self._looks: dict[str, Look] = {}
         self._tuned: dict[str, VideoProvider] = {}
+        self._told_missing: set[str] = set()
         self.work_dir = home.work_dir  # downloads land here, one file per attempt
         self.work_dir.mkdir(parents=True, exist_ok=True)
 
@@ -122,10 +123,11 @@ class VideoGenerator:
         for name in self.settings.video.provider_order(quality):
             provider = self._for_tier(name, quality)
             missing = provider.missing_requirements()
-            if missing:
-                logger.warning(f"provider {name} skipped: set {', '.join(missing)} in the environment or .env")
-            else:
+            if not missing:
                 ready.append(provider)
+            elif name not in self._told_missing:  # once per process, not once per job
+                self._told_missing.add(name)
+                logger.warning(f"provider {name} skipped: set {', '.join(missing)} in the environment or .env")
         return ready
 
     def _for_tier(self, name: str, quality: str) -> VideoProvider:

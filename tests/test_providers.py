@@ -17,7 +17,7 @@ from sqlalchemy import select
 from content.briefs import Brief
 from content.look import Look
 from content.media import probe
-from content.video_providers import PROVIDER_TYPES, GenerationRequest, VideoProvider, build_providers
+from content.video_providers import GenerationRequest, VideoProvider, VideoProviderRegistry, build_providers
 from content.video_providers.http import retry_after
 from core.errors import ProviderError
 from core.home import Home
@@ -26,7 +26,7 @@ from core.progress import NullProgress
 from core.schema import cost_ledger
 from core.secrets import Secrets
 from core.storage import Database
-from tests.conftest import ROOT, edit_json, make_clip, settings_for
+from tests.conftest import ROOT, edit_json, make_clip, run_cli, settings_for
 from tests.fakes.base import RETRY_AFTER_S, SCENARIOS, SLOW_STEPS, FakeApi
 from tests.fakes.fal import FakeFal
 from tests.fakes.heygen import FakeHeygen
@@ -75,7 +75,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def build(kind: str, url: str) -> VideoProvider:
     adapter = ADAPTERS[kind]
-    cls = PROVIDER_TYPES[kind]
+    cls = VideoProviderRegistry.types()[kind]
     params = cls.params_model.model_validate({**adapter.params, "base_url": url, "poll_interval_s": 0.01})
     return cls(kind, params, Secrets(keys(kind)))
 
@@ -250,7 +250,7 @@ def test_retry_after_reads_seconds_milliseconds_and_dates(headers: dict[str, str
     assert retry_after(headers) == seconds
 
 
-@pytest.mark.parametrize("kind", [kind for kind in ADAPTERS if PROVIDER_TYPES[kind].can_find_tasks])
+@pytest.mark.parametrize("kind", [kind for kind in ADAPTERS if VideoProviderRegistry.types()[kind].can_find_tasks])
 async def test_a_task_is_found_by_the_idempotency_key(kind: str, clip: Path, tmp_path: Path) -> None:
     """What reconciles a create whose answer was lost: the task made with our key, and none for another key."""
     fake = ADAPTERS[kind].fake(clip, "success")
@@ -280,8 +280,20 @@ def test_the_kling_token_is_made_again_before_it_expires(monkeypatch: pytest.Mon
 
 
 def test_a_landscape_only_model_is_passed_by_for_reels_unless_letterboxing_is_allowed(tmp_path: Path) -> None:
-    landscape = PROVIDER_TYPES["minimax"]("hailuo", PROVIDER_TYPES["minimax"].params_model(), Secrets({}))
+    landscape = VideoProviderRegistry.types()["minimax"]("hailuo", VideoProviderRegistry.types()["minimax"].params_model(), Secrets({}))
     assert landscape.cannot_make(request_for(tmp_path)) == "cannot make 9:16 (only 16:9)"
     assert build("minimax", "http://127.0.0.1:9").cannot_make(request_for(tmp_path)) is None
     assert build("minimax", "http://127.0.0.1:9").cannot_make(request_for(tmp_path, 12)) == \
         "makes at most 10 s, the video needs 12 s"
+
+
+def test_config_check_tells_which_providers_are_ready_and_what_the_others_lack(home: Home) -> None:
+    edit_json(home.video_config_file, lambda d: [d["video_generation"]["providers"][name].update(enabled=True)
+                                                 for name in ("runway", "kling", "sora")])
+    result = run_cli(home.root, "config", "check", env={"RUNWAY_API_KEY": "rw-secret-value", "KLING_ACCESS_KEY": "ak"})
+    assert result.returncode == 0, result.stderr
+    assert "runway (type runway): ready" in result.stdout
+    assert "kling (type kling): missing KLING_SECRET_KEY" in result.stdout
+    assert "veo (type veo): disabled; missing GEMINI_API_KEY" in result.stdout
+    assert "sora (type sora): missing OPENAI_API_KEY — DEPRECATED: OpenAI shut the Sora video API down" in result.stdout
+    assert "rw-secret-value" not in result.stdout + result.stderr

@@ -88,7 +88,7 @@ def test_app_config_errors_name_their_path(home: Home, change, path: str, proble
 @pytest.mark.parametrize(
     ("change", "path", "problem"),
     [
-        (lambda v: v.update(default_provider="kling"), "video_generation", "default_provider: no provider named 'kling'"),
+        (lambda v: v.update(default_provider="pika"), "video_generation", "default_provider: no provider named 'pika'"),
         (lambda v: v["providers"]["local"]["params"].update(api_key="sk-123"), "video_generation.providers.local.params",
          "put API keys in the environment"),
         (lambda v: v["providers"]["local"]["params"].update(crf=99), "video_generation.providers.local.params.crf",

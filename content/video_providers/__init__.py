@@ -12,6 +12,7 @@ from content.video_providers.kling import KlingProvider
 from content.video_providers.local import LocalProvider
 from content.video_providers.luma import LumaProvider
 from content.video_providers.minimax import MinimaxProvider
+from content.video_providers.registry import VideoProviderRegistry
 from content.video_providers.replicate import ReplicateProvider
 from content.video_providers.runway import RunwayProvider
 from content.video_providers.simulated import SimulatedProvider
@@ -20,22 +21,25 @@ from content.video_providers.veo import VeoProvider
 from core.secrets import Secrets
 from core.settings import VideoGeneration
 
-PROVIDER_TYPES: dict[str, type[VideoProvider]] = {cls.type_name: cls for cls in (
-    LocalProvider, SimulatedProvider, RunwayProvider, FalProvider, KlingProvider, VeoProvider,
-    MinimaxProvider, LumaProvider, HeygenProvider, ReplicateProvider, SoraProvider)}
+BUILT_IN = (LocalProvider, SimulatedProvider, RunwayProvider, FalProvider, KlingProvider, VeoProvider, MinimaxProvider,
+            LumaProvider, HeygenProvider, ReplicateProvider, SoraProvider)
+for _adapter in BUILT_IN:
+    VideoProviderRegistry.register_provider(_adapter.type_name, _adapter)
 
-__all__ = ["PROVIDER_TYPES", "GenerationRequest", "TaskStatus", "VideoProvider", "build_providers", "provider_params"]
+__all__ = ["GenerationRequest", "TaskStatus", "VideoProvider", "VideoProviderRegistry", "build_providers",
+           "provider_params"]
 
 
 def provider_params() -> dict[str, type[BaseModel]]:
     """Each type's params model, for config validation."""
-    return {name: cls.params_model for name, cls in PROVIDER_TYPES.items()}
+    return {name: cls.params_model for name, cls in VideoProviderRegistry.types().items()}
 
 
 def build_providers(video: VideoGeneration, secrets: Secrets, data_dir: Path) -> dict[str, VideoProvider]:
     """Every configured provider entry, enabled or not, keyed by its user-chosen name."""
     built: dict[str, VideoProvider] = {}
+    types = VideoProviderRegistry.types()
     for name, entry in video.providers.items():
-        cls = PROVIDER_TYPES[entry.type]
+        cls = types[entry.type]
         built[name] = cls(name, cls.params_model.model_validate(entry.params), secrets, data_dir)
     return built

@@ -55,6 +55,7 @@ class VideoProvider(ABC):
     can_find_tasks: ClassVar[bool] = False  # True when find_task answers "no such task" reliably
     aspect_ratios: ClassVar[tuple[str, ...]] = ("9:16",)  # what the provider can make
     max_duration_s: ClassVar[float | None] = None  # the longest video one task can make (None: no limit)
+    deprecated: ClassVar[str | None] = None  # why this type should no longer be used (`config check` says so)
 
     def __init__(self, name: str, params: BaseModel, secrets: Secrets, data_dir: Path | None = None) -> None:
         self.name = name

@@ -40,12 +40,8 @@ class FalProvider(HttpProvider):
         assert isinstance(self.params, FalParams)
         return self.params
 
-    @property
-    def max_duration_s(self) -> float | None:  # type: ignore[override]
-        return float(max(self.fal.durations_s))
-
-    def billed_seconds(self, wanted_s: float) -> float:
-        return float(min((d for d in self.fal.durations_s if d >= wanted_s), default=max(self.fal.durations_s)))
+    def durations(self) -> tuple[int, ...]:
+        return tuple(self.fal.durations_s)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Key {self.secrets.get('FAL_KEY')}"}

@@ -52,7 +52,6 @@ class HttpProvider(VideoProvider):
 
     params_model: ClassVar[type[BaseModel]] = HttpParams
     default_base_url: ClassVar[str]
-    max_duration_s: ClassVar[float | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,9 +80,22 @@ class HttpProvider(VideoProvider):
                                 "invalid_request")
         return prices[self.settings.model]
 
+    def durations(self) -> tuple[int, ...]:
+        """The lengths the model makes, in seconds (empty: any length)."""
+        return ()
+
+    @property
+    def max_duration_s(self) -> float | None:  # type: ignore[override]
+        allowed = self.durations()
+        return float(max(allowed)) if allowed else None
+
     def billed_seconds(self, wanted_s: float) -> float:
-        """The length the provider will make (and bill) for a video of `wanted_s`: its nearest allowed one."""
-        return wanted_s
+        """The length the provider will make (and bill) for a video of `wanted_s`: the shortest allowed one that is
+        long enough."""
+        allowed = self.durations()
+        if not allowed:
+            return wanted_s
+        return float(min((d for d in allowed if d >= wanted_s), default=max(allowed)))
 
     def auth_headers(self) -> dict[str, str]:
         """The headers that authenticate a call (read from the environment by `secrets`, never logged)."""

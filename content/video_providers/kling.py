@@ -61,12 +61,8 @@ class KlingProvider(HttpProvider):
         assert isinstance(self.params, KlingParams)
         return self.params
 
-    @property
-    def max_duration_s(self) -> float | None:  # type: ignore[override]
-        return float(max(self.kling.durations_s))
-
-    def billed_seconds(self, wanted_s: float) -> float:
-        return float(min((d for d in self.kling.durations_s if d >= wanted_s), default=max(self.kling.durations_s)))
+    def durations(self) -> tuple[int, ...]:
+        return tuple(self.kling.durations_s)
 
     def auth_headers(self) -> dict[str, str]:
         now = time.time()

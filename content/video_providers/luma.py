@@ -31,15 +31,14 @@ class LumaProvider(HttpProvider):
     params_model = LumaParams
     required_env = ("LUMA_API_KEY",)
     default_base_url = "https://api.lumalabs.ai/dream-machine/v1"
-    max_duration_s = float(max(DURATIONS))
 
     @property
     def luma(self) -> LumaParams:
         assert isinstance(self.params, LumaParams)
         return self.params
 
-    def billed_seconds(self, wanted_s: float) -> float:
-        return float(min((d for d in DURATIONS if d >= wanted_s), default=max(DURATIONS)))
+    def durations(self) -> tuple[int, ...]:
+        return DURATIONS
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('LUMA_API_KEY')}"}

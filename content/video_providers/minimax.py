@@ -51,13 +51,8 @@ class MinimaxProvider(HttpProvider):
     def aspect_ratios(self) -> tuple[str, ...]:  # type: ignore[override]
         return ("16:9", "9:16") if self.minimax.letterbox_to_portrait else ("16:9",)
 
-    @property
-    def max_duration_s(self) -> float | None:  # type: ignore[override]
-        return float(max(self.minimax.durations_s))
-
-    def billed_seconds(self, wanted_s: float) -> float:
-        allowed = self.minimax.durations_s
-        return float(min((d for d in allowed if d >= wanted_s), default=max(allowed)))
+    def durations(self) -> tuple[int, ...]:
+        return tuple(self.minimax.durations_s)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('MINIMAX_API_KEY')}"}

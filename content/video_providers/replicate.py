@@ -41,13 +41,8 @@ class ReplicateProvider(HttpProvider):
         assert isinstance(self.params, ReplicateParams)
         return self.params
 
-    @property
-    def max_duration_s(self) -> float | None:  # type: ignore[override]
-        return float(max(self.replicate.durations_s))
-
-    def billed_seconds(self, wanted_s: float) -> float:
-        allowed = self.replicate.durations_s
-        return float(min((d for d in allowed if d >= wanted_s), default=max(allowed)))
+    def durations(self) -> tuple[int, ...]:
+        return tuple(self.replicate.durations_s)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('REPLICATE_API_TOKEN')}"}

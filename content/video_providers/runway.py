@@ -9,7 +9,7 @@ not to poll a task more often than every five seconds. There is no way to look a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -38,7 +38,7 @@ MODELS = {
 
 
 class RunwayParams(HttpParams):
-    model: str = Field("gen4.5", description=f"one of {', '.join(MODELS)}")
+    model: Literal["gen4.5", "gen4_turbo", "veo3.1", "veo3.1_fast", "veo3"] = "gen4.5"
     prices_usd_per_second: dict[str, float] = {"gen4.5": 0.12, "gen4_turbo": 0.05, "veo3.1": 0.40,
                                                "veo3.1_fast": 0.15, "veo3": 0.40}
     prices_note: str = "UNVERIFIED: third-party figures (1 credit = $0.01); check Runway's pricing page"
@@ -56,17 +56,13 @@ class RunwayProvider(HttpProvider):
     def spec(self) -> RunwayModel:
         return MODELS[self.settings.model]
 
-    @property
-    def max_duration_s(self) -> float | None:  # type: ignore[override]
-        return float(max(self.spec.durations))
-
     def cannot_make(self, request: GenerationRequest) -> str | None:
         if not self.spec.text_to_video:
             return f"{self.settings.model} makes video from an image only"
         return super().cannot_make(request)
 
-    def billed_seconds(self, wanted_s: float) -> float:
-        return float(min((d for d in self.spec.durations if d >= wanted_s), default=max(self.spec.durations)))
+    def durations(self) -> tuple[int, ...]:
+        return self.spec.durations
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('RUNWAY_API_KEY')}", "X-Runway-Version": API_VERSION}

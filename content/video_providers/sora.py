@@ -35,15 +35,14 @@ class SoraProvider(HttpProvider):
     required_env = ("OPENAI_API_KEY",)
     default_base_url = "https://api.openai.com/v1"
     deprecated = "OpenAI shut the Sora video API down on 2026-09-24; only an OpenAI-compatible server still works"
-    max_duration_s = float(max(DURATIONS))
 
     @property
     def sora(self) -> SoraParams:
         assert isinstance(self.params, SoraParams)
         return self.params
 
-    def billed_seconds(self, wanted_s: float) -> float:
-        return float(min((d for d in DURATIONS if d >= wanted_s), default=max(DURATIONS)))
+    def durations(self) -> tuple[int, ...]:
+        return DURATIONS
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('OPENAI_API_KEY')}"}

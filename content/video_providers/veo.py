@@ -35,15 +35,14 @@ class VeoProvider(HttpProvider):
     params_model = VeoParams
     required_env = ("GEMINI_API_KEY",)
     default_base_url = "https://generativelanguage.googleapis.com"
-    max_duration_s = float(max(DURATIONS))
 
     @property
     def veo(self) -> VeoParams:
         assert isinstance(self.params, VeoParams)
         return self.params
 
-    def billed_seconds(self, wanted_s: float) -> float:
-        return float(min((d for d in DURATIONS if d >= wanted_s), default=max(DURATIONS)))
+    def durations(self) -> tuple[int, ...]:
+        return DURATIONS
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self.secrets.get("GEMINI_API_KEY") or ""}
