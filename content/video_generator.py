@@ -298,25 +298,29 @@ class VideoGenerator:
     async def _attempt(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
                        task_id: str | None, stage: StageCallback) -> Delivered:
         """One provider, to the end: returns the delivery or raises the ProviderError that ended it (settled).
-        With `task_id`, the task was already submitted: it is polled, not created again."""
+        With `task_id`, the task was already submitted: it is polled, not created again.
+
+        Once the task has succeeded it is paid for: a download or a file that then fails is charged and ends the
+        job (DeliveryFailed), rather than paying a second provider for the same video."""
         try:
             await self._checkpoint(job, provider, attempt, task_id)
             if task_id is None:
                 task_id = await self._submit(provider, request, attempt, stage)
             status = await self._wait(job, provider, attempt, task_id, stage)
             await self._checkpoint(job, provider, attempt, task_id)
-            await self.ledger.advance(attempt, "downloading")
-            stage(f"{provider.name}: downloading", 1.0)
-            raw = await provider.download(task_id, self.work_dir / f"{attempt.key}.mp4")
         except ProviderError as exc:
             await self._settle_failure(provider, attempt, exc)
             raise
         cost = status.cost_usd if status.cost_usd is not None else attempt.estimate_usd
-        await self.ledger.advance(attempt, "optimizing")
         try:
+            await self.ledger.advance(attempt, "downloading")
+            stage(f"{provider.name}: downloading", 1.0)
+            raw = await provider.download(task_id, self.work_dir / f"{attempt.key}.mp4")
+            await self.ledger.advance(attempt, "optimizing")
             video, thumbnail, duration = await self._deliver(job, raw, stage)
         except DaemonError as exc:
-            await self.ledger.fail(attempt, type(exc).__name__, str(exc), charged_usd=cost)
+            kind = exc.error_class if isinstance(exc, ProviderError) else type(exc).__name__
+            await self.ledger.fail(attempt, kind, str(exc), charged_usd=cost)
             raise DeliveryFailed(str(exc)) from exc
         return Delivered(video, thumbnail, duration, cost, task_id, raw)
 

@@ -127,6 +127,22 @@ async def test_an_unusable_delivery_is_charged_once_and_not_paid_again_elsewhere
     assert sum(amount for _, _, amount in await ledger_kinds(db)) == pytest.approx(0.5)
 
 
+class LostDownload(ClipProvider):
+    """The task succeeds (and is billed), but its video cannot be fetched."""
+
+    async def download(self, task_id: str, destination: Path) -> Path:
+        raise ProviderError(f"{self.name}: the download kept breaking off", "temporary")
+
+
+async def test_a_paid_video_that_cannot_be_downloaded_is_charged_and_not_paid_again_elsewhere(setup) -> None:
+    db, job, generator, tmp = setup
+    first, second = LostDownload("first", make_clip(tmp / "a.mp4"), 0.5), ClipProvider("second", None, 0.5)
+    outcome = await generator(first, second).run(job)
+    assert outcome.status == "failed" and "download kept breaking off" in (outcome.error or "")
+    assert second.calls == 0
+    assert await ledger_kinds(db) == [("first", "reserve", 0.5), ("first", "release", -0.5), ("first", "charge", 0.5)]
+
+
 class TimeoutOnCreate(ClipProvider):
     """The create call reaches the provider, but the answer is lost (a timeout): the task exists all the same."""
 
