@@ -113,7 +113,7 @@ attempts = Table(
     Column("provider_type", String(32), nullable=False),
     # reserved → submitting → submitted → polling → downloading → optimizing → done | failed | cancelled
     Column("state", String(32), nullable=False),
-    Column("provider_task_id", String(128)),
+    Column("provider_task_id", Text),  # a multi-part video lists its parts
     Column("progress", Float),
     Column("estimated_cost_usd", Float, nullable=False),
     Column("actual_cost_usd", Float),

@@ -283,8 +283,8 @@ def test_a_landscape_only_model_is_passed_by_for_reels_unless_letterboxing_is_al
     landscape = VideoProviderRegistry.types()["minimax"]("hailuo", VideoProviderRegistry.types()["minimax"].params_model(), Secrets({}))
     assert landscape.cannot_make(request_for(tmp_path)) == "cannot make 9:16 (only 16:9)"
     assert build("minimax", "http://127.0.0.1:9").cannot_make(request_for(tmp_path)) is None
-    assert build("minimax", "http://127.0.0.1:9").cannot_make(request_for(tmp_path, 12)) == \
-        "makes at most 10 s, the video needs 12 s"
+    assert build("minimax", "http://127.0.0.1:9").cannot_make(request_for(tmp_path, 41)) == \
+        "makes at most 40 s, the video needs 41 s", "up to four parts of its longest"
 
 
 def test_config_check_tells_which_providers_are_ready_and_what_the_others_lack(home: Home) -> None:
@@ -297,3 +297,66 @@ def test_config_check_tells_which_providers_are_ready_and_what_the_others_lack(h
     assert "veo (type veo): disabled; missing GEMINI_API_KEY" in result.stdout
     assert "sora (type sora): missing OPENAI_API_KEY — DEPRECATED: OpenAI shut the Sora video API down" in result.stdout
     assert "rw-secret-value" not in result.stdout + result.stderr
+
+
+async def test_a_video_longer_than_the_model_makes_is_made_in_parts_and_joined(clip: Path, tmp_path: Path) -> None:
+    fake = FakeRunway(clip, "success")
+    provider = build("runway", await fake.start())
+    request = request_for(tmp_path, 15)  # gen4.5 makes at most 10 s: two parts of 7.5 s, billed as 8 s each
+    assert provider.estimate_cost(request) == pytest.approx(0.12 * 16)
+    try:
+        run = await drive(provider, request, tmp_path / "joined.mp4")
+    finally:
+        await fake.stop()
+    assert run.error is None and run.video is not None, run.error
+    made = [task.body for task in fake.tasks.values()]
+    assert [body["duration"] for body in made] == [8, 8]
+    assert [body["promptText"].endswith(f"(part {n} of 2, continuing the same scene)") for n, body in
+            enumerate(made, 1)] == [True, True]
+    joined, single = await probe(run.video), await probe(clip)
+    assert joined.duration_s == pytest.approx(2 * single.duration_s, abs=0.2)
+    assert not list(tmp_path.glob("*.part*"))
+
+
+async def test_a_part_that_fails_after_another_was_made_counts_as_spent(clip: Path, tmp_path: Path) -> None:
+    fake = FakeRunway(clip, "success")
+    fake.creates_allowed = 1
+    provider = build("runway", await fake.start())
+    try:
+        run = await drive(provider, request_for(tmp_path, 15), tmp_path / "out.mp4")
+    finally:
+        await fake.stop()
+    assert run.error is not None and run.error.ambiguous and "after 1 of 2 parts were made" in str(run.error)
+    assert [line.split()[0] for line in fake.requests] == ["POST", "POST", "DELETE"], "the made part is cancelled"
+
+
+async def test_all_parts_are_found_again_by_the_key(clip: Path, tmp_path: Path) -> None:
+    fake = FakeKling(clip, "success")
+    provider = build("kling", await fake.start())
+    try:
+        task_id = await provider.submit(request_for(tmp_path, 15), "job3-attempt4")
+        assert task_id.count("|") == 1
+        assert await provider.find_task("job3-attempt4") == task_id
+    finally:
+        await provider.close()
+        await fake.stop()
+
+
+async def test_the_engine_makes_a_15_second_reel_from_two_parts(home: Home, clip: Path) -> None:
+    fake = FakeRunway(clip, "success")
+    configure(home, {"runway": ("runway", await fake.start())})
+    settings = settings_for(home)
+    db = await Database.open(f"sqlite:///{home.database_file}")
+    orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets(keys("runway")),
+                                                                           home.data_dir))
+    try:
+        job_id = await orchestrator.enqueue_prompt("A city waking up, seen from a rooftop", None, 0, "standard", 15)
+        outcome = await orchestrator.run_job(job_id, NullProgress())
+        charged = await db.fetch_all(select(cost_ledger.c.amount_usd).where(cost_ledger.c.kind == "charge"))
+    finally:
+        await orchestrator.generator.close()
+        await db.close()
+        await fake.stop()
+    assert outcome.status == "done", outcome.error
+    assert len(fake.tasks) == 2 and [row[0] for row in charged] == [pytest.approx(1.92)]
+    assert outcome.duration_s == pytest.approx(2 * (await probe(clip)).duration_s, abs=0.3)

@@ -77,9 +77,14 @@ class VideoProvider(ABC):
         brief = request.brief
         if brief.aspect_ratio not in self.aspect_ratios:
             return f"cannot make {brief.aspect_ratio} (only {', '.join(self.aspect_ratios)})"
-        if self.max_duration_s is not None and brief.duration_s > self.max_duration_s + 1e-9:
-            return f"makes at most {self.max_duration_s:g} s, the video needs {brief.duration_s:g} s"
+        longest = self.longest_video_s()
+        if longest is not None and brief.duration_s > longest + 1e-9:
+            return f"makes at most {longest:g} s, the video needs {brief.duration_s:g} s"
         return None
+
+    def longest_video_s(self) -> float | None:
+        """The longest video this provider can deliver for one attempt (None: no limit)."""
+        return self.max_duration_s
 
     @abstractmethod
     def estimate_cost(self, request: GenerationRequest) -> float:

@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import Field
 
-from content.ffmpeg import ProgressCallback
 from content.video_providers.base import GenerationRequest, TaskStatus
 from content.video_providers.http import HttpParams, HttpProvider
 from core.errors import ProviderError
@@ -46,8 +45,7 @@ class FalProvider(HttpProvider):
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Key {self.secrets.get('FAL_KEY')}"}
 
-    async def submit(self, request: GenerationRequest, idempotency_key: str,
-                     on_progress: ProgressCallback | None = None) -> str:
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         body = {"prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
                 "duration": int(self.billed_seconds(request.brief.duration_s)), **self.fal.extra_input}
         created = await self.call("POST", f"/{self.fal.model}", json=body, create=True)
@@ -55,7 +53,7 @@ class FalProvider(HttpProvider):
             raise ProviderError(f"{self.name}: the submit answer has no request id", "temporary", ambiguous=True)
         return created["request_id"]
 
-    async def poll(self, task_id: str) -> TaskStatus:
+    async def poll_one(self, task_id: str) -> TaskStatus:
         status = await self.call("GET", f"{self._requests(task_id)}/status")
         state = status.get("status") if isinstance(status, dict) else None
         if state == "IN_QUEUE":
@@ -68,7 +66,7 @@ class FalProvider(HttpProvider):
             return TaskStatus("succeeded", 1.0)
         raise ProviderError(f"{self.name}: request {task_id} has an unknown status {state!r}", "unknown")
 
-    async def cancel(self, task_id: str) -> bool:
+    async def cancel_one(self, task_id: str) -> bool:
         await self.call("PUT", f"{self._requests(task_id)}/cancel")
         return True
 

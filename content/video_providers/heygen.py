@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import Field
 
-from content.ffmpeg import ProgressCallback
 from content.video_providers.base import GenerationRequest, TaskStatus
 from content.video_providers.http import HttpParams, HttpProvider
 from core.errors import ProviderError
@@ -41,8 +40,7 @@ class HeygenProvider(HttpProvider):
     def auth_headers(self) -> dict[str, str]:
         return {"X-Api-Key": self.secrets.get("HEYGEN_API_KEY") or ""}
 
-    async def submit(self, request: GenerationRequest, idempotency_key: str,
-                     on_progress: ProgressCallback | None = None) -> str:
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         brief = request.brief
         script = " ".join([brief.hook, *brief.beats, brief.cta])[:5000]
         body = {"video_inputs": [{"character": {"type": "avatar", "avatar_id": self.heygen.avatar_id,
@@ -55,7 +53,7 @@ class HeygenProvider(HttpProvider):
             raise ProviderError(f"{self.name}: the create answer has no video id", "temporary", ambiguous=True)
         return video_id
 
-    async def poll(self, task_id: str) -> TaskStatus:
+    async def poll_one(self, task_id: str) -> TaskStatus:
         video = await self._status(task_id)
         status = video.get("status")
         if status in ("pending", "waiting", "processing"):

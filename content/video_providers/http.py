@@ -8,8 +8,10 @@ reconciles by looking the task up.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
+import math
 import os
 import time
 from abc import abstractmethod
@@ -20,11 +22,14 @@ from typing import Any, ClassVar
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 
-from content.video_providers.base import GenerationRequest, VideoProvider
+from content.ffmpeg import ProgressCallback, run_ffmpeg
+from content.video_providers.base import GenerationRequest, TaskStatus, VideoProvider
 from core.errors import ProviderError
 
 DOWNLOAD_TRIES = 4  # a cut download resumes (or restarts) this many times before it counts as a temporary error
 CHUNK = 1 << 16
+MAX_PARTS = 4  # a video longer than the model makes is made as up to this many parts, then joined
+PARTS = "parts:"  # a multi-part task id: "parts:<id>|<id>|..."
 
 
 class HttpParams(BaseModel):
@@ -48,7 +53,11 @@ class ExpiredUrl(ProviderError):
 
 
 class HttpProvider(VideoProvider):
-    """One configured HTTP API. Subclasses set `default_base_url`, their auth headers and their protocol."""
+    """One configured HTTP API. Subclasses set `default_base_url`, their auth headers and their protocol for one
+    task (`submit_one`, `poll_one`, `output_url`, and where the API has them `cancel_one` and `find_one`).
+
+    A video longer than the model makes is made here as equal parts (each its own task, its own idempotency key
+    `<key>-part<N>`) and joined after download; to the engine it is one task whose id lists the parts."""
 
     params_model: ClassVar[type[BaseModel]] = HttpParams
     default_base_url: ClassVar[str]
@@ -71,7 +80,83 @@ class HttpProvider(VideoProvider):
         return (self.settings.base_url or self.default_base_url).rstrip("/")
 
     def estimate_cost(self, request: GenerationRequest) -> float:
-        return round(self.price_per_second() * self.billed_seconds(request.brief.duration_s), 6)
+        billed = sum(self.billed_seconds(seconds) for seconds in self.part_lengths(request.brief.duration_s))
+        return round(self.price_per_second() * billed, 6)
+
+    def longest_video_s(self) -> float | None:
+        return self.max_duration_s * MAX_PARTS if self.max_duration_s is not None else None
+
+    def part_lengths(self, wanted_s: float) -> list[float]:
+        """The video in as few equal parts as the model's longest allows."""
+        longest = self.max_duration_s
+        count = 1 if longest is None else max(1, math.ceil(wanted_s / longest - 1e-9))
+        return [wanted_s / count] * count
+
+    @abstractmethod
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
+        """Create one task for `request.brief` (its length is one the model makes); returns its id."""
+
+    @abstractmethod
+    async def poll_one(self, task_id: str) -> TaskStatus:
+        """One task's state now."""
+
+    async def cancel_one(self, task_id: str) -> bool:
+        return False
+
+    async def find_one(self, idempotency_key: str) -> str | None:
+        return None
+
+    async def submit(self, request: GenerationRequest, idempotency_key: str,
+                     on_progress: ProgressCallback | None = None) -> str:
+        lengths = self.part_lengths(request.brief.duration_s)
+        if len(lengths) == 1:
+            return await self.submit_one(request, idempotency_key)
+        made: list[str] = []
+        for index, seconds in enumerate(lengths):
+            try:
+                made.append(await self.submit_one(_part(request, seconds, index, len(lengths)),
+                                                  f"{idempotency_key}-part{index + 1}"))
+            except ProviderError as exc:
+                if not made:
+                    raise
+                await self._cancel_parts(made)  # parts already made may be billed: the estimate counts as spent
+                raise ProviderError(f"{exc} (after {len(made)} of {len(lengths)} parts were made)", exc.error_class,
+                                    retry_after_s=exc.retry_after_s, ambiguous=True) from None
+        return PARTS + "|".join(made)
+
+    async def poll(self, task_id: str) -> TaskStatus:
+        if not task_id.startswith(PARTS):
+            return await self.poll_one(task_id)
+        parts = await asyncio.gather(*(self.poll_one(part) for part in _parts(task_id)))
+        failed = next((status for status in parts if status.state == "failed"), None)
+        if failed is not None:
+            await self._cancel_parts(_parts(task_id))
+            return failed
+        if all(status.state == "succeeded" for status in parts):
+            costs = [status.cost_usd for status in parts]
+            return TaskStatus("succeeded", 1.0, None if None in costs else sum(c or 0.0 for c in costs))
+        hints = [status.poll_after_s for status in parts if status.poll_after_s]
+        progress = sum((1.0 if s.state == "succeeded" else s.progress or 0.0) for s in parts) / len(parts)
+        return TaskStatus("running", progress, poll_after_s=max(hints) if hints else None)
+
+    async def cancel(self, task_id: str) -> bool:
+        if not task_id.startswith(PARTS):
+            return await self.cancel_one(task_id)
+        return await self._cancel_parts(_parts(task_id))
+
+    async def find_task(self, idempotency_key: str) -> str | None:
+        """The task made with this key; for a multi-part video, all its parts or none. Some parts without the
+        rest cannot be resumed and may be billed: that is raised as an ambiguous failure, so its estimate counts."""
+        single = await self.find_one(idempotency_key)
+        if single is not None or not self.can_find_tasks:
+            return single
+        found: list[str] = []
+        for index in range(MAX_PARTS):
+            part = await self.find_one(f"{idempotency_key}-part{index + 1}")
+            if part is None:
+                break
+            found.append(part)
+        return PARTS + "|".join(found) if len(found) > 1 else None
 
     def price_per_second(self) -> float:
         prices = self.settings.prices_usd_per_second
@@ -106,10 +191,27 @@ class HttpProvider(VideoProvider):
         """Where the finished task's video is (asked afresh each time: links expire)."""
 
     async def download(self, task_id: str, destination: Path) -> Path:
+        if not task_id.startswith(PARTS):
+            return await self._download_one(task_id, destination)
+        files = [await self._download_one(part, destination.with_name(f"{destination.stem}.part{n}.mp4"))
+                 for n, part in enumerate(_parts(task_id), 1)]
+        try:
+            await join_videos(files, destination)
+        finally:
+            for file in files:
+                file.unlink(missing_ok=True)
+        return destination
+
+    async def _download_one(self, task_id: str, destination: Path) -> Path:
         try:
             return await self.fetch_file(await self.output_url(task_id), destination, self.download_headers())
         except ExpiredUrl:  # the task hands out a fresh link
             return await self.fetch_file(await self.output_url(task_id), destination, self.download_headers())
+
+    async def _cancel_parts(self, parts: list[str]) -> bool:
+        """Best effort: a part that cannot be cancelled (or is already done) is left as it is."""
+        results = await asyncio.gather(*(self.cancel_one(part) for part in parts), return_exceptions=True)
+        return any(result is True for result in results)
 
     def download_headers(self) -> dict[str, str]:
         """Headers for fetching the video itself (most links are signed and need none)."""
@@ -209,6 +311,31 @@ class HttpProvider(VideoProvider):
                     raise ProviderError(f"{self.name}: the download kept breaking off ({type(exc).__name__})",
                                         "temporary") from None
         raise AssertionError("unreachable")
+
+
+async def join_videos(parts: list[Path], destination: Path) -> Path:
+    """The parts one after the other, as they are (same model, same encoding): ffmpeg's concat demuxer, no re-encode;
+    the optimizer makes the result platform-ready."""
+    listing = destination.with_name(destination.name + ".parts.txt")
+    listing.write_text("".join(f"file '{part.resolve()}'\n" for part in parts), encoding="utf-8")
+    try:
+        await run_ffmpeg(["-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(destination)],
+                         what="joining the video's parts")
+    finally:
+        listing.unlink(missing_ok=True)
+    return destination
+
+
+def _parts(task_id: str) -> list[str]:
+    return task_id.removeprefix(PARTS).split("|")
+
+
+def _part(request: GenerationRequest, seconds: float, index: int, count: int) -> GenerationRequest:
+    """One part's request: its share of the length, and the prompt told which part it is."""
+    brief = request.brief.model_copy(update={
+        "duration_s": seconds, "visual_prompt": f"{request.brief.visual_prompt} (part {index + 1} of {count}, "
+                                                 f"continuing the same scene)"})
+    return dataclasses.replace(request, brief=brief)
 
 
 def retry_after(headers: Any) -> float | None:

@@ -16,7 +16,6 @@ from typing import Any, Literal
 import jwt
 from pydantic import Field
 
-from content.ffmpeg import ProgressCallback
 from content.video_providers.base import GenerationRequest, TaskStatus
 from content.video_providers.http import HttpParams, HttpProvider
 from core.errors import ErrorClass, ProviderError
@@ -73,8 +72,7 @@ class KlingProvider(HttpProvider):
             self._token_expires = now + TOKEN_LIFETIME_S
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def submit(self, request: GenerationRequest, idempotency_key: str,
-                     on_progress: ProgressCallback | None = None) -> str:
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         body = {"model_name": self.kling.model, "prompt": request.brief.visual_prompt[:2500], "mode": self.kling.mode,
                 "aspect_ratio": "9:16", "duration": str(int(self.billed_seconds(request.brief.duration_s))),
                 "external_task_id": idempotency_key}
@@ -83,7 +81,7 @@ class KlingProvider(HttpProvider):
             raise ProviderError(f"{self.name}: the create answer has no task id", "temporary", ambiguous=True)
         return data["task_id"]
 
-    async def poll(self, task_id: str) -> TaskStatus:
+    async def poll_one(self, task_id: str) -> TaskStatus:
         task = await self._task(task_id)
         status = task.get("task_status")
         if status == "submitted":
@@ -96,7 +94,7 @@ class KlingProvider(HttpProvider):
             return TaskStatus("failed", error=_task_failure(self.name, str(task.get("task_status_msg") or "")))
         raise ProviderError(f"{self.name}: task {task_id} has an unknown status {status!r}", "unknown")
 
-    async def find_task(self, idempotency_key: str) -> str | None:
+    async def find_one(self, idempotency_key: str) -> str | None:
         try:
             task = await self._task(idempotency_key)
         except ProviderError as exc:

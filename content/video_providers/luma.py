@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from content.ffmpeg import ProgressCallback
 from content.video_providers.base import GenerationRequest, TaskStatus
 from content.video_providers.http import HttpParams, HttpProvider
 from core.errors import ProviderError
@@ -43,8 +42,7 @@ class LumaProvider(HttpProvider):
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('LUMA_API_KEY')}"}
 
-    async def submit(self, request: GenerationRequest, idempotency_key: str,
-                     on_progress: ProgressCallback | None = None) -> str:
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         body = {"model": self.luma.model, "prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
                 "duration": f"{int(self.billed_seconds(request.brief.duration_s))}s",
                 "resolution": self.luma.resolution}
@@ -53,7 +51,7 @@ class LumaProvider(HttpProvider):
             raise ProviderError(f"{self.name}: the create answer has no generation id", "temporary", ambiguous=True)
         return generation["id"]
 
-    async def poll(self, task_id: str) -> TaskStatus:
+    async def poll_one(self, task_id: str) -> TaskStatus:
         generation = await self._generation(task_id)
         state = generation.get("state")
         if state in ("queued", "dreaming"):
@@ -72,7 +70,7 @@ class LumaProvider(HttpProvider):
             raise ProviderError(f"{self.name}: generation {task_id} has no video", "unknown")
         return video
 
-    async def cancel(self, task_id: str) -> bool:
+    async def cancel_one(self, task_id: str) -> bool:
         await self.call("DELETE", f"/generations/{task_id}")
         return True
 

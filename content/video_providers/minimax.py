@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import Field
 
-from content.ffmpeg import ProgressCallback
 from content.video_providers.base import GenerationRequest, TaskStatus
 from content.video_providers.http import HttpParams, HttpProvider
 from core.errors import ErrorClass, ProviderError
@@ -57,8 +56,7 @@ class MinimaxProvider(HttpProvider):
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('MINIMAX_API_KEY')}"}
 
-    async def submit(self, request: GenerationRequest, idempotency_key: str,
-                     on_progress: ProgressCallback | None = None) -> str:
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         body = {"model": self.minimax.model, "prompt": request.brief.visual_prompt[:2000],
                 "duration": int(self.billed_seconds(request.brief.duration_s)), "resolution": self.minimax.resolution}
         answer = self._checked(await self.call("POST", "/v1/video_generation", json=body, create=True), create=True)
@@ -66,7 +64,7 @@ class MinimaxProvider(HttpProvider):
             raise ProviderError(f"{self.name}: the create answer has no task id", "temporary", ambiguous=True)
         return answer["task_id"]
 
-    async def poll(self, task_id: str) -> TaskStatus:
+    async def poll_one(self, task_id: str) -> TaskStatus:
         status = (await self._query(task_id)).get("status")
         if status in RUNNING:
             return TaskStatus("running", RUNNING[status])

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import Field
 
-from content.ffmpeg import ProgressCallback
 from content.video_providers.base import GenerationRequest, TaskStatus
 from content.video_providers.http import HttpParams, HttpProvider
 from core.errors import ProviderError
@@ -47,8 +46,7 @@ class ReplicateProvider(HttpProvider):
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('REPLICATE_API_TOKEN')}"}
 
-    async def submit(self, request: GenerationRequest, idempotency_key: str,
-                     on_progress: ProgressCallback | None = None) -> str:
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         inputs = {"prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
                   self.replicate.duration_field: int(self.billed_seconds(request.brief.duration_s)),
                   **self.replicate.extra_input}
@@ -58,7 +56,7 @@ class ReplicateProvider(HttpProvider):
             raise ProviderError(f"{self.name}: the create answer has no prediction id", "temporary", ambiguous=True)
         return prediction["id"]
 
-    async def poll(self, task_id: str) -> TaskStatus:
+    async def poll_one(self, task_id: str) -> TaskStatus:
         prediction = await self._prediction(task_id)
         status = prediction.get("status")
         if status in ("starting", "processing"):
@@ -79,7 +77,7 @@ class ReplicateProvider(HttpProvider):
             raise ProviderError(f"{self.name}: prediction {task_id} has no output URL", "unknown")
         return url
 
-    async def cancel(self, task_id: str) -> bool:
+    async def cancel_one(self, task_id: str) -> bool:
         await self.call("POST", f"/v1/predictions/{task_id}/cancel")
         return True
 

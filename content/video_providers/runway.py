@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from content.ffmpeg import ProgressCallback
 from content.video_providers.base import GenerationRequest, TaskStatus
 from content.video_providers.http import HttpParams, HttpProvider
 from core.errors import ProviderError
@@ -67,8 +66,7 @@ class RunwayProvider(HttpProvider):
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('RUNWAY_API_KEY')}", "X-Runway-Version": API_VERSION}
 
-    async def submit(self, request: GenerationRequest, idempotency_key: str,
-                     on_progress: ProgressCallback | None = None) -> str:
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         body = {"model": self.settings.model, "promptText": request.brief.visual_prompt[:1000],
                 "ratio": self.spec.portrait, "duration": int(self.billed_seconds(request.brief.duration_s))}
         created = await self.call("POST", "/v1/text_to_video", json=body, create=True)
@@ -76,7 +74,7 @@ class RunwayProvider(HttpProvider):
             raise ProviderError(f"{self.name}: the create answer has no task id", "temporary", ambiguous=True)
         return created["id"]
 
-    async def poll(self, task_id: str) -> TaskStatus:
+    async def poll_one(self, task_id: str) -> TaskStatus:
         task = await self._task(task_id)
         status, hint = task.get("status"), self.settings.min_poll_interval_s
         if status in ("PENDING", "THROTTLED"):
@@ -91,7 +89,7 @@ class RunwayProvider(HttpProvider):
             return TaskStatus("failed", error=_task_failure(self.name, task))
         raise ProviderError(f"{self.name}: task {task_id} has an unknown status {status!r}", "unknown")
 
-    async def cancel(self, task_id: str) -> bool:
+    async def cancel_one(self, task_id: str) -> bool:
         await self.call("DELETE", f"/v1/tasks/{task_id}", headers={"Accept": "*/*"})
         return True
 

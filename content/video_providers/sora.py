@@ -13,7 +13,6 @@ from typing import Any, Literal
 import aiohttp
 from pydantic import Field
 
-from content.ffmpeg import ProgressCallback
 from content.video_providers.base import GenerationRequest, TaskStatus
 from content.video_providers.http import HttpParams, HttpProvider
 from core.errors import ProviderError
@@ -50,8 +49,7 @@ class SoraProvider(HttpProvider):
     def download_headers(self) -> dict[str, str]:
         return {**self.auth_headers(), "Accept": "application/binary"}
 
-    async def submit(self, request: GenerationRequest, idempotency_key: str,
-                     on_progress: ProgressCallback | None = None) -> str:
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         form = aiohttp.FormData(default_to_multipart=True)  # as the SDK sends it
         for field, value in (("prompt", request.brief.visual_prompt), ("model", self.sora.model),
                              ("seconds", str(int(self.billed_seconds(request.brief.duration_s)))),
@@ -62,7 +60,7 @@ class SoraProvider(HttpProvider):
             raise ProviderError(f"{self.name}: the create answer has no video id", "temporary", ambiguous=True)
         return video["id"]
 
-    async def poll(self, task_id: str) -> TaskStatus:
+    async def poll_one(self, task_id: str) -> TaskStatus:
         video, hint = await self._video(task_id)
         status = video.get("status")
         if status in ("queued", "in_progress"):

@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from content.ffmpeg import ProgressCallback
 from content.video_providers.base import GenerationRequest, TaskStatus
 from content.video_providers.http import HttpParams, HttpProvider
 from core.errors import ProviderError
@@ -50,8 +49,7 @@ class VeoProvider(HttpProvider):
     def download_headers(self) -> dict[str, str]:
         return self.auth_headers()
 
-    async def submit(self, request: GenerationRequest, idempotency_key: str,
-                     on_progress: ProgressCallback | None = None) -> str:
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         body = {"instances": [{"prompt": request.brief.visual_prompt}],
                 "parameters": {"aspectRatio": "9:16", "sampleCount": 1, "resolution": self.veo.resolution,
                                "durationSeconds": int(self.billed_seconds(request.brief.duration_s))}}
@@ -61,7 +59,7 @@ class VeoProvider(HttpProvider):
             raise ProviderError(f"{self.name}: the create answer has no operation name", "temporary", ambiguous=True)
         return operation["name"]
 
-    async def poll(self, task_id: str) -> TaskStatus:
+    async def poll_one(self, task_id: str) -> TaskStatus:
         operation = await self._operation(task_id)
         if not operation.get("done"):
             return TaskStatus("running", None)

@@ -45,6 +45,7 @@ class FakeApi:
         assert scenario in SCENARIOS, scenario
         self.video = video.read_bytes()
         self.scenario = scenario
+        self.creates_allowed: int | None = None  # then every create fails with a 5xx (where a fake supports it)
         self.tasks: dict[str, FakeTask] = {}
         self.requests: list[str] = []  # "METHOD /path" of every call, in order
         self.media_requests: list[str | None] = []  # the Range header of each media download

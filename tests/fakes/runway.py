@@ -45,7 +45,8 @@ class FakeRunway(FakeApi):
             return error(429, "Too many requests", **{"Retry-After": str(RETRY_AFTER_S)})
         if self.scenario == "credits":
             return error(400, "You do not have enough credits to run this task.")
-        if self.scenario == "server_error":
+        if self.scenario == "server_error" or (self.creates_allowed is not None and
+                                               len(self.tasks) >= self.creates_allowed):
             return error(502, "Bad gateway")
         task = self.new_task(body, prefix=str(uuid.uuid4()))
         if self.scenario == "malformed":
