@@ -17,6 +17,7 @@ from sqlalchemy import select
 from content.briefs import Brief
 from content.look import Look
 from content.media import probe
+from content.video_generator import JobOutcome
 from content.video_providers import GenerationRequest, VideoProvider, VideoProviderRegistry, build_providers
 from content.video_providers.http import retry_after
 from core.errors import ProviderError
@@ -184,29 +185,35 @@ def keys(*kinds: str) -> dict[str, str]:
             for kind in kinds for key in ADAPTERS[kind].env}
 
 
-@pytest.mark.parametrize("kind", list(ADAPTERS))
-async def test_end_to_end_through_the_engine(kind: str, home: Home, clip: Path) -> None:
-    fake = ADAPTERS[kind].fake(clip, "success")
+async def through_the_engine(home: Home, kind: str, fake: FakeApi, seconds: float) -> tuple[JobOutcome, list[float]]:
+    """One `generate --wait`, in this process (the fake lives on this event loop): the outcome and the charges."""
     configure(home, {kind: (kind, await fake.start())})
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
     orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets(keys(kind)),
                                                                            home.data_dir))
     try:
-        job_id = await orchestrator.enqueue_prompt("Morning light over a quiet harbour", None, 0, "standard", 5)
+        job_id = await orchestrator.enqueue_prompt("Morning light over a quiet harbour", None, 0, "standard", seconds)
         outcome = await orchestrator.run_job(job_id, NullProgress())
         charged = await db.fetch_all(select(cost_ledger.c.amount_usd).where(cost_ledger.c.kind == "charge"))
     finally:
         await orchestrator.generator.close()
         await db.close()
         await fake.stop()
+    return outcome, [row[0] for row in charged]
+
+
+@pytest.mark.parametrize("kind", list(ADAPTERS))
+async def test_end_to_end_through_the_engine(kind: str, home: Home, clip: Path) -> None:
+    fake = ADAPTERS[kind].fake(clip, "success")
+    outcome, charged = await through_the_engine(home, kind, fake, 5)
     assert outcome.status == "done", outcome.error
     assert outcome.path is not None
     info = await probe(outcome.path)
     assert info.video is not None and (info.video.width, info.video.height) == (1080, 1920)
     provider = build(kind, fake.url)
     expected = provider.estimate_cost(request_for(home.root))
-    assert expected > 0 and [row[0] for row in charged] == [pytest.approx(expected)]
+    assert expected > 0 and charged == [pytest.approx(expected)]
 
 
 async def cli(home: Home, *args: str, env: dict[str, str]) -> tuple[int, str, str]:
@@ -344,19 +351,7 @@ async def test_all_parts_are_found_again_by_the_key(clip: Path, tmp_path: Path) 
 
 async def test_the_engine_makes_a_15_second_reel_from_two_parts(home: Home, clip: Path) -> None:
     fake = FakeRunway(clip, "success")
-    configure(home, {"runway": ("runway", await fake.start())})
-    settings = settings_for(home)
-    db = await Database.open(f"sqlite:///{home.database_file}")
-    orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets(keys("runway")),
-                                                                           home.data_dir))
-    try:
-        job_id = await orchestrator.enqueue_prompt("A city waking up, seen from a rooftop", None, 0, "standard", 15)
-        outcome = await orchestrator.run_job(job_id, NullProgress())
-        charged = await db.fetch_all(select(cost_ledger.c.amount_usd).where(cost_ledger.c.kind == "charge"))
-    finally:
-        await orchestrator.generator.close()
-        await db.close()
-        await fake.stop()
+    outcome, charged = await through_the_engine(home, "runway", fake, 15)
     assert outcome.status == "done", outcome.error
-    assert len(fake.tasks) == 2 and [row[0] for row in charged] == [pytest.approx(1.92)]
+    assert len(fake.tasks) == 2 and charged == [pytest.approx(1.92)]
     assert outcome.duration_s == pytest.approx(2 * (await probe(clip)).duration_s, abs=0.3)
