@@ -70,8 +70,11 @@ ADAPTERS = {
 
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What the fakes hand out: a small portrait H.264 clip with sound."""
-    return make_clip(tmp_path_factory.mktemp("media") / "made.mp4", size="720x1280", rate="24", seconds=5)
+    """What the fakes hand out: a 5 s portrait clip already in Reels shape (H.264 High, 30 fps, closed 2 s GOPs,
+    AAC 48 kHz stereo), so the engine's optimizer only remuxes it (its transcodes are tested elsewhere)."""
+    return make_clip(tmp_path_factory.mktemp("media") / "made.mp4", size="1080x1920", rate="30", seconds=5,
+                     extra=["-profile:v", "high", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
+                            "-flags", "+cgop", "-ar", "48000", "-ac", "2"])
 
 
 def build(kind: str, url: str) -> VideoProvider:
