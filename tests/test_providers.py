@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import jwt
 import pytest
 from sqlalchemy import select
@@ -358,3 +359,55 @@ async def test_the_engine_makes_a_15_second_reel_from_two_parts(home: Home, clip
     assert outcome.status == "done", outcome.error
     assert len(fake.tasks) == 2 and charged == [pytest.approx(1.92)]
     assert outcome.duration_s == pytest.approx(2 * (await probe(clip)).duration_s, abs=0.3)
+
+
+async def test_a_cut_download_starts_over_when_the_server_ignores_ranges(clip: Path, tmp_path: Path) -> None:
+    fake = FakeRunway(clip, "cut_download")
+    fake.ignores_ranges = True
+    try:
+        run = await drive(build("runway", await fake.start()), request_for(tmp_path), tmp_path / "out.mp4")
+    finally:
+        await fake.stop()
+    assert run.video is not None and run.video.read_bytes() == clip.read_bytes()
+    assert len(fake.media_requests) == 2 and fake.media_requests[1] is not None, "asked to resume, got it all"
+
+
+async def test_the_fakes_refuse_what_the_real_apis_refuse(clip: Path) -> None:
+    """The fakes are only worth their passes if a wrong request fails against them as it would for real."""
+    runway, kling = FakeRunway(clip), FakeKling(clip)
+    runway_url, kling_url = await runway.start(), await kling.start()
+    auth = {"Authorization": f"Bearer {FakeApi.key}"}
+    body = {"model": "gen4.5", "promptText": "x", "ratio": "720:1280", "duration": 5}
+    expired = jwt.encode({"iss": KLING_ACCESS_KEY, "exp": 1, "nbf": 0}, FakeApi.key, algorithm="HS256")
+    try:
+        async with aiohttp.ClientSession() as session:
+            async def status(url: str, **kwargs: Any) -> tuple[int, Any]:
+                async with session.post(url, **kwargs) as response:
+                    return response.status, await response.json()
+
+            assert (await status(f"{runway_url}/v1/text_to_video", json=body, headers=auth))[0] == 400  # no version
+            versioned = {**auth, "X-Runway-Version": "2024-11-06"}
+            snake = {**body, "prompt_text": body.pop("promptText")}
+            assert (await status(f"{runway_url}/v1/text_to_video", json=snake, headers=versioned))[0] == 400
+            code, answer = await status(f"{kling_url}/v1/videos/text2video", json={"prompt": "x"},
+                                        headers={"Authorization": f"Bearer {expired}"})
+            assert (code, answer["code"]) == (401, 1004)
+    finally:
+        await runway.stop()
+        await kling.stop()
+
+
+@pytest.mark.parametrize(("kind", "hint"), [("runway", 5.0), ("sora", 0.001)])
+async def test_the_providers_poll_hints_reach_the_engine(kind: str, hint: float, clip: Path, tmp_path: Path) -> None:
+    """Runway asks for no more than a poll every 5 s; OpenAI says when in `openai-poll-after-ms`."""
+    fake = ADAPTERS[kind].fake(clip, "slow")
+    url = await fake.start()
+    cls = VideoProviderRegistry.types()[kind]
+    provider = cls(kind, cls.params_model.model_validate({"base_url": url}), Secrets(keys(kind)))
+    try:
+        task_id = await provider.submit(request_for(tmp_path), "job1-attempt1")
+        statuses = [await provider.poll(task_id) for _ in range(3)]
+    finally:
+        await provider.close()
+        await fake.stop()
+    assert [status.poll_after_s for status in statuses if status.state == "running"][-1] == hint

@@ -46,6 +46,7 @@ class FakeApi:
         self.video = video.read_bytes()
         self.scenario = scenario
         self.creates_allowed: int | None = None  # then every create fails with a 5xx (where a fake supports it)
+        self.ignores_ranges = False  # a CDN that always sends the whole file
         self.tasks: dict[str, FakeTask] = {}
         self.requests: list[str] = []  # "METHOD /path" of every call, in order
         self.media_requests: list[str | None] = []  # the Range header of each media download
@@ -108,7 +109,7 @@ class FakeApi:
             return web.Response(status=403, text="<Error><Code>AccessDenied</Code><Message>Request has expired"
                                                  "</Message></Error>", content_type="application/xml")
         start = 0
-        if request.headers.get("Range", "").startswith("bytes="):
+        if request.headers.get("Range", "").startswith("bytes=") and not self.ignores_ranges:
             start = int(request.headers["Range"][6:].split("-")[0])
         payload = self.video[start:]
         response = web.StreamResponse(status=206 if start else 200, headers={"Content-Type": "video/mp4"})
