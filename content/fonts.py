@@ -6,6 +6,8 @@ characters no installed font can draw instead of rendering tofu boxes.
 """
 from __future__ import annotations
 
+import importlib.util
+
 import os
 import unicodedata
 from collections.abc import Iterable
@@ -13,10 +15,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import matplotlib
 from fontTools.ttLib import TTFont
 
-BUNDLED_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+# Found without importing matplotlib (a third of a second at every start): its wheel keeps them in mpl-data/.
+_MATPLOTLIB = importlib.util.find_spec("matplotlib")
+assert _MATPLOTLIB is not None and _MATPLOTLIB.origin is not None, "matplotlib (requirements.txt) is not installed"
+BUNDLED_DIR = Path(_MATPLOTLIB.origin).parent / "mpl-data" / "fonts" / "ttf"
 # Always present (matplotlib's wheel ships them): Latin with accents, Greek, Cyrillic, Arabic, Hebrew, some emoji.
 BUNDLED_FAMILIES = {
     "DejaVu Sans": "DejaVuSans-Bold.ttf",

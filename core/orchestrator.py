@@ -18,7 +18,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from loguru import logger
 
-from analytics.reports import write_report
 from content.briefs import BriefBuilder
 from content.video_generator import JobOutcome, Start, VideoGenerator
 from content.video_providers import VideoProvider
@@ -228,6 +227,8 @@ class Orchestrator:
             return result
 
     async def write_report(self, days: float = 1.0) -> Path:
+        from analytics.reports import write_report  # pandas and jinja2: loaded when a report is due, not at start
+
         path = await write_report(self.db, self.home.reports_dir, days)
         logger.info(f"report written: {self.home.display(path)}")
         return path

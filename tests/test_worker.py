@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,10 @@ def generate_and_wait(home: Home, prompt: str) -> dict[str, Any]:
 
 def test_a_daily_cap_of_5_dollars_admits_exactly_five_1_dollar_jobs(home: Home) -> None:
     use_providers(home, {"sim": simulated()}, ["sim"], daily_usd=5.0)
-    for number in range(12):
-        queued = run_cli(home.root, "generate", f"Sleep tip number {number} that actually works", "--duration", "10")
-        assert queued.returncode == 0 and queued.stdout.startswith("queued job"), queued.stderr
+    with ThreadPoolExecutor(4) as pool:  # users queueing at the same moment
+        queued = list(pool.map(lambda n: run_cli(home.root, "generate", f"Sleep tip number {n} that actually works",
+                                                 "--duration", "10"), range(12)))
+    assert all(q.returncode == 0 and q.stdout.startswith("queued job") for q in queued), [q.stderr for q in queued]
     drained = run_cli(home.root, "worker", "--drain")
     assert drained.returncode == 0, drained.stderr
 
