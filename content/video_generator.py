@@ -304,9 +304,10 @@ class VideoGenerator:
         job (DeliveryFailed), rather than paying a second provider for the same video."""
         try:
             await self._checkpoint(job, provider, attempt, task_id)
+            since = None  # when the task was created, if this process created it
             if task_id is None:
-                task_id = await self._submit(provider, request, attempt, stage)
-            status = await self._wait(job, provider, attempt, task_id, stage)
+                task_id, since = await self._submit(provider, request, attempt, stage)
+            status = await self._wait(job, provider, attempt, task_id, stage, since)
             await self._checkpoint(job, provider, attempt, task_id)
         except ProviderError as exc:
             await self._settle_failure(provider, attempt, exc)
@@ -325,12 +326,14 @@ class VideoGenerator:
         return Delivered(video, thumbnail, duration, cost, task_id, raw)
 
     async def _submit(self, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
-                      stage: StageCallback) -> str:
-        """The create call: retried only after a definite temporary failure; an ambiguous one is looked up."""
+                      stage: StageCallback) -> tuple[str, float]:
+        """The create call: retried only after a definite temporary failure; an ambiguous one is looked up.
+        Returns the task id and when the call went out (the task's clock starts there)."""
         retries = 0
         while True:
             await self.ledger.advance(attempt, "submitting")
             stage(f"{provider.name}: submitting", 0.0)
+            sent = time.monotonic()
             try:
                 task_id = await provider.submit(request, attempt.key, lambda f: stage(f"{provider.name}: rendering", f))
             except ProviderError as exc:
@@ -343,7 +346,7 @@ class VideoGenerator:
                 else:
                     raise
             await self.ledger.advance(attempt, "submitted", provider_task_id=task_id)
-            return task_id
+            return task_id, sent
 
     async def _reconcile(self, provider: VideoProvider, attempt: Attempt, exc: ProviderError) -> str:
         """A create that may or may not have happened: find it, or treat it as a failed, charged attempt."""
@@ -357,16 +360,19 @@ class VideoGenerator:
                             ambiguous=True)
 
     async def _wait(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str,
-                    stage: StageCallback) -> TaskStatus:
+                    stage: StageCallback, since: float | None) -> TaskStatus:
         """Poll until the task ends; temporary poll errors retry the poll, never the create.
 
-        The next poll comes when the provider's own progress says the task will be done, and never later than its
-        `poll_interval_s`: a finished video is not left waiting for a fixed tick."""
+        The next poll comes when the provider's own progress says the task will be done (timed from when it was
+        created, `since`, and from when each poll was asked), never later than its `poll_interval_s` and never
+        sooner than the provider's own hint: a finished video is not left waiting for a fixed tick."""
         await self.ledger.advance(attempt, "polling")
         retries = 0
-        started, shown, next_store = time.monotonic(), 0.0, time.monotonic() + STORE_PROGRESS_EVERY_S
+        started = since if since is not None else time.monotonic()
+        shown, next_store = 0.0, time.monotonic() + STORE_PROGRESS_EVERY_S
         while True:
             await self._checkpoint(job, provider, attempt, task_id)
+            asked = time.monotonic()
             try:
                 status = await provider.poll(task_id)
             except ProviderError as exc:
@@ -384,8 +390,8 @@ class VideoGenerator:
             if now >= next_store and status.progress is not None and status.progress - shown >= 0.05:
                 shown, next_store = status.progress, now + STORE_PROGRESS_EVERY_S  # `status` needs no more
                 await self.ledger.advance(attempt, "polling", progress=round(shown, 3))
-            await asyncio.sleep(max(_next_poll_in(provider.poll_interval_s, now - started, status.progress),
-                                    status.poll_after_s or 0.0))
+            due = asked + _next_poll_in(provider.poll_interval_s, asked - started, status.progress)
+            await asyncio.sleep(max(due - time.monotonic(), status.poll_after_s or 0.0, 0.0))
 
     async def _checkpoint(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str | None) -> None:
         """Between steps: if `cancel` asked, stop the provider's task (where it can), release, and raise Cancelled."""

@@ -158,5 +158,6 @@ def _sqlite_serialized_writes(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+    def on_begin(conn: Any) -> None:  # straight to the driver: it is two words, and sent before every write
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.get_execution_options().get("write")
+                                                  else "BEGIN")
