@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider
+from content.video_providers.http import HttpParams, HttpProvider, member
 from core.errors import ProviderError
 
 
@@ -48,14 +48,11 @@ class FalProvider(HttpProvider):
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         body = {"prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
                 "duration": int(self.billed_seconds(request.brief.duration_s)), **self.fal.extra_input}
-        created = await self.call("POST", f"/{self.fal.model}", json=body, create=True)
-        if not isinstance(created, dict) or not isinstance(created.get("request_id"), str):
-            raise ProviderError(f"{self.name}: the submit answer has no request id", "temporary", ambiguous=True)
-        return created["request_id"]
+        return self.created_id(await self.call("POST", f"/{self.fal.model}", json=body, create=True), "request_id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
-        status = await self.call("GET", f"{self._requests(task_id)}/status")
-        state = status.get("status") if isinstance(status, dict) else None
+        status = await self.fetch_object(f"{self._requests(task_id)}/status")
+        state = status.get("status")
         if state == "IN_QUEUE":
             return TaskStatus("running", 0.0)
         if state == "IN_PROGRESS":
@@ -64,7 +61,7 @@ class FalProvider(HttpProvider):
             if status.get("error"):
                 return TaskStatus("failed", error=self._failure(str(status["error"]), status.get("error_type")))
             return TaskStatus("succeeded", 1.0)
-        raise ProviderError(f"{self.name}: request {task_id} has an unknown status {state!r}", "unknown")
+        raise self.unknown_state(task_id, state)
 
     async def cancel_one(self, task_id: str) -> bool:
         await self.call("PUT", f"{self._requests(task_id)}/cancel")
@@ -93,12 +90,7 @@ class FalProvider(HttpProvider):
         return ProviderError(f"{self.name}: {message}" + (f" ({error_type})" if error_type else ""), kind)
 
     async def output_url(self, request_id: str) -> str:
-        result = await self.call("GET", self._requests(request_id))
-        video = result.get("video") if isinstance(result, dict) else None
-        url = video.get("url") if isinstance(video, dict) else None
-        if not isinstance(url, str):
-            raise ProviderError(f"{self.name}: request {request_id} finished without a video URL", "unknown")
-        return url
+        return self.video_url(member(await self.call("GET", self._requests(request_id)), "video", "url"), request_id)
 
 
 def _detail_types(body: Any) -> str:

@@ -47,11 +47,7 @@ class HeygenProvider(HttpProvider):
                                                 "avatar_style": self.heygen.avatar_style},
                                   "voice": {"type": "text", "input_text": script, "voice_id": self.heygen.voice_id}}],
                 "dimension": {"width": 720, "height": 1280}, "callback_id": idempotency_key}
-        answer = await self.call("POST", "/v2/video/generate", json=body, create=True)
-        video_id = ((answer or {}).get("data") or {}).get("video_id") if isinstance(answer, dict) else None
-        if not isinstance(video_id, str):
-            raise ProviderError(f"{self.name}: the create answer has no video id", "temporary", ambiguous=True)
-        return video_id
+        return self.created_id(await self.call("POST", "/v2/video/generate", json=body, create=True), "data", "video_id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
         video = await self._status(task_id)
@@ -62,16 +58,11 @@ class HeygenProvider(HttpProvider):
             return TaskStatus("succeeded", 1.0)
         if status == "failed":
             error = video.get("error") or {}
-            message = str(error.get("detail") or error.get("message") or "the video failed")
-            kind = "content_violation" if "moderat" in message.lower() or "policy" in message.lower() else "unknown"
-            return TaskStatus("failed", error=ProviderError(f"{self.name}: {message}", kind))
-        raise ProviderError(f"{self.name}: video {task_id} has an unknown status {status!r}", "unknown")
+            return self.task_failed(str(error.get("detail") or error.get("message") or "the video failed"))
+        raise self.unknown_state(task_id, status)
 
     async def output_url(self, task_id: str) -> str:
-        url = (await self._status(task_id)).get("video_url")
-        if not isinstance(url, str):
-            raise ProviderError(f"{self.name}: video {task_id} has no URL", "unknown")
-        return url
+        return self.video_url((await self._status(task_id)).get("video_url"), task_id)
 
     def http_error(self, status: int, body: Any, headers: Any) -> ProviderError:
         error = super().http_error(status, body, headers)
@@ -81,7 +72,4 @@ class HeygenProvider(HttpProvider):
         return error
 
     async def _status(self, task_id: str) -> dict[str, Any]:
-        answer = await self.call("GET", "/v1/video_status.get", params={"video_id": task_id})
-        if not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
-            raise ProviderError(f"{self.name}: video {task_id} answered with no data", "temporary")
-        return answer["data"]
+        return await self.fetch_object("/v1/video_status.get", "data", params={"video_id": task_id})

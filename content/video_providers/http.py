@@ -30,6 +30,8 @@ DOWNLOAD_TRIES = 4  # a cut download resumes (or restarts) this many times befor
 CHUNK = 1 << 16
 MAX_PARTS = 4  # a video longer than the model makes is made as up to this many parts, then joined
 PARTS = "parts:"  # a multi-part task id: "parts:<id>|<id>|..."
+MODERATION_WORDS = ("moderat", "policy", "risk control", "content security", "sensitive", "flagged", "nsfw", "safety",
+                    "not allowed")
 
 
 class HttpParams(BaseModel):
@@ -256,6 +258,38 @@ class HttpProvider(VideoProvider):
             raise ProviderError(f"{self.name}: {method} {path} failed midway ({type(exc).__name__})", "temporary",
                                 ambiguous=create) from None
 
+    def created_id(self, answer: Any, *path: str) -> str:
+        """The new task's id at `path` in a create answer. Without one the task may exist all the same: ambiguous."""
+        value = member(answer, *path)
+        if not isinstance(value, str) or not value:
+            raise ProviderError(f"{self.name}: the create answer has no {'.'.join(path)}", "temporary", ambiguous=True)
+        return value
+
+    async def fetch_object(self, path: str, *inside: str, **kwargs: Any) -> dict[str, Any]:
+        """GET a JSON object (or the object at `inside` it): a task's state, which a poll cannot do without."""
+        value = member(await self.call("GET", path, **kwargs), *inside)
+        if not isinstance(value, dict):
+            raise ProviderError(f"{self.name}: GET {path} answered without {'.'.join(inside) or 'an object'}",
+                                "temporary")
+        return value
+
+    def video_url(self, value: Any, task_id: str) -> str:
+        """A finished task's video link, or the error of a task that finished without one."""
+        if not isinstance(value, str) or not value:
+            raise ProviderError(f"{self.name}: task {task_id} finished without a video URL", "unknown")
+        return value
+
+    def task_failed(self, message: str) -> TaskStatus:
+        """A task the provider reports failed, by its message: moderation wording (each API's own: risk control,
+        flagged, NSFW...) makes it a content violation, anything else is unknown."""
+        moderated = any(word in message.lower() for word in MODERATION_WORDS)
+        return TaskStatus("failed", error=ProviderError(f"{self.name}: {message}",
+                                                        "content_violation" if moderated else "unknown"))
+
+    def unknown_state(self, task_id: str, state: Any) -> ProviderError:
+        return ProviderError(f"{self.name}: task {task_id} is in a state this adapter does not know: {state!r}",
+                             "unknown")
+
     def http_error(self, status: int, body: Any, headers: Any) -> ProviderError:
         """An HTTP error answer in the engine's classes; adapters refine it with their own error codes."""
         detail = self.error_detail(body)
@@ -324,6 +358,16 @@ async def join_videos(parts: list[Path], destination: Path) -> Path:
     finally:
         listing.unlink(missing_ok=True)
     return destination
+
+
+def member(answer: Any, *path: str | int) -> Any:
+    """`answer[path[0]][path[1]]...`, or None where the JSON does not have it."""
+    for key in path:
+        if isinstance(key, int):
+            answer = answer[key] if isinstance(answer, list) and len(answer) > key else None
+        else:
+            answer = answer.get(key) if isinstance(answer, dict) else None
+    return answer
 
 
 def _parts(task_id: str) -> list[str]:

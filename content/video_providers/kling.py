@@ -17,7 +17,7 @@ import jwt
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider
+from content.video_providers.http import HttpParams, HttpProvider, member
 from core.errors import ErrorClass, ProviderError
 
 TOKEN_LIFETIME_S = 1800
@@ -76,10 +76,7 @@ class KlingProvider(HttpProvider):
         body = {"model_name": self.kling.model, "prompt": request.brief.visual_prompt[:2500], "mode": self.kling.mode,
                 "aspect_ratio": "9:16", "duration": str(int(self.billed_seconds(request.brief.duration_s))),
                 "external_task_id": idempotency_key}
-        data = _data(await self.call("POST", PATH, json=body, create=True))
-        if not isinstance(data.get("task_id"), str):
-            raise ProviderError(f"{self.name}: the create answer has no task id", "temporary", ambiguous=True)
-        return data["task_id"]
+        return self.created_id(await self.call("POST", PATH, json=body, create=True), "data", "task_id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
         task = await self._task(task_id)
@@ -91,8 +88,8 @@ class KlingProvider(HttpProvider):
         if status == "succeed":
             return TaskStatus("succeeded", 1.0)
         if status == "failed":
-            return TaskStatus("failed", error=_task_failure(self.name, str(task.get("task_status_msg") or "")))
-        raise ProviderError(f"{self.name}: task {task_id} has an unknown status {status!r}", "unknown")
+            return self.task_failed(str(task.get("task_status_msg") or "the task failed"))
+        raise self.unknown_state(task_id, status)
 
     async def find_one(self, idempotency_key: str) -> str | None:
         try:
@@ -104,10 +101,7 @@ class KlingProvider(HttpProvider):
         return str(task["task_id"]) if task.get("task_id") else None
 
     async def output_url(self, task_id: str) -> str:
-        videos = ((await self._task(task_id)).get("task_result") or {}).get("videos") or []
-        if not videos or not isinstance(videos[0].get("url"), str):
-            raise ProviderError(f"{self.name}: task {task_id} succeeded without a video URL", "unknown")
-        return str(videos[0]["url"])
+        return self.video_url(member(await self._task(task_id), "task_result", "videos", 0, "url"), task_id)
 
     def http_error(self, status: int, body: Any, headers: Any) -> ProviderError:
         error = super().http_error(status, body, headers)
@@ -117,17 +111,4 @@ class KlingProvider(HttpProvider):
         return error
 
     async def _task(self, task_id: str) -> dict[str, Any]:
-        return _data(await self.call("GET", f"{PATH}/{task_id}"))
-
-
-def _data(answer: Any) -> dict[str, Any]:
-    if not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
-        raise ProviderError("kling: an answer without `data`", "temporary")
-    return answer["data"]
-
-
-def _task_failure(provider: str, message: str) -> ProviderError:
-    """A failed task's `task_status_msg`: Kling's risk control (its moderation) or anything else."""
-    moderated = any(word in message.lower() for word in ("risk", "sensitive", "content security", "policy"))
-    return ProviderError(f"{provider}: {message or 'the task failed'}",
-                         "content_violation" if moderated else "unknown")
+        return await self.fetch_object(f"{PATH}/{task_id}", "data")

@@ -7,13 +7,12 @@ Error bodies are `{"detail": ...}`.
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider
-from core.errors import ProviderError
+from content.video_providers.http import HttpParams, HttpProvider, member
 
 DURATIONS = (5, 9)
 
@@ -46,36 +45,22 @@ class LumaProvider(HttpProvider):
         body = {"model": self.luma.model, "prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
                 "duration": f"{int(self.billed_seconds(request.brief.duration_s))}s",
                 "resolution": self.luma.resolution}
-        generation = await self.call("POST", "/generations/video", json=body, create=True)
-        if not isinstance(generation, dict) or not isinstance(generation.get("id"), str):
-            raise ProviderError(f"{self.name}: the create answer has no generation id", "temporary", ambiguous=True)
-        return generation["id"]
+        return self.created_id(await self.call("POST", "/generations/video", json=body, create=True), "id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
-        generation = await self._generation(task_id)
+        generation = await self.fetch_object(f"/generations/{task_id}")
         state = generation.get("state")
         if state in ("queued", "dreaming"):
             return TaskStatus("running", 0.0 if state == "queued" else None)
         if state == "completed":
             return TaskStatus("succeeded", 1.0)
         if state == "failed":
-            reason = str(generation.get("failure_reason") or "the generation failed")
-            kind = "content_violation" if "moderat" in reason.lower() or "not allowed" in reason.lower() else "unknown"
-            return TaskStatus("failed", error=ProviderError(f"{self.name}: {reason}", kind))
-        raise ProviderError(f"{self.name}: generation {task_id} has an unknown state {state!r}", "unknown")
+            return self.task_failed(str(generation.get("failure_reason") or "the generation failed"))
+        raise self.unknown_state(task_id, state)
 
     async def output_url(self, task_id: str) -> str:
-        video = ((await self._generation(task_id)).get("assets") or {}).get("video")
-        if not isinstance(video, str):
-            raise ProviderError(f"{self.name}: generation {task_id} has no video", "unknown")
-        return video
+        return self.video_url(member(await self.fetch_object(f"/generations/{task_id}"), "assets", "video"), task_id)
 
     async def cancel_one(self, task_id: str) -> bool:
         await self.call("DELETE", f"/generations/{task_id}")
         return True
-
-    async def _generation(self, task_id: str) -> dict[str, Any]:
-        generation = await self.call("GET", f"/generations/{task_id}")
-        if not isinstance(generation, dict):
-            raise ProviderError(f"{self.name}: generation {task_id} answered with nothing", "temporary")
-        return generation

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider
+from content.video_providers.http import HttpParams, HttpProvider, member
 from core.errors import ErrorClass, ProviderError
 
 CODES: dict[int, ErrorClass] = {
@@ -60,9 +60,7 @@ class MinimaxProvider(HttpProvider):
         body = {"model": self.minimax.model, "prompt": request.brief.visual_prompt[:2000],
                 "duration": int(self.billed_seconds(request.brief.duration_s)), "resolution": self.minimax.resolution}
         answer = self._checked(await self.call("POST", "/v1/video_generation", json=body, create=True), create=True)
-        if not isinstance(answer.get("task_id"), str) or not answer["task_id"]:
-            raise ProviderError(f"{self.name}: the create answer has no task id", "temporary", ambiguous=True)
-        return answer["task_id"]
+        return self.created_id(answer, "task_id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
         status = (await self._query(task_id)).get("status")
@@ -72,15 +70,12 @@ class MinimaxProvider(HttpProvider):
             return TaskStatus("succeeded", 1.0)
         if status == "Fail":
             return TaskStatus("failed", error=ProviderError(f"{self.name}: task {task_id} failed", "unknown"))
-        raise ProviderError(f"{self.name}: task {task_id} has an unknown status {status!r}", "unknown")
+        raise self.unknown_state(task_id, status)
 
     async def output_url(self, task_id: str) -> str:
         file_id = (await self._query(task_id)).get("file_id")
         answer = self._checked(await self.call("GET", "/v1/files/retrieve", params={"file_id": str(file_id)}))
-        url = (answer.get("file") or {}).get("download_url")
-        if not isinstance(url, str):
-            raise ProviderError(f"{self.name}: file {file_id} has no download URL", "unknown")
-        return url
+        return self.video_url(member(answer, "file", "download_url"), task_id)
 
     async def _query(self, task_id: str) -> dict[str, Any]:
         return self._checked(await self.call("GET", "/v1/query/video_generation", params={"task_id": task_id}))

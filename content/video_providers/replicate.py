@@ -13,10 +13,8 @@ from typing import Any
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider
-from core.errors import ProviderError
+from content.video_providers.http import HttpParams, HttpProvider, member
 
-MODERATION_WORDS = ("nsfw", "sensitive", "flagged", "safety", "content policy", "moderation")
 
 
 class ReplicateParams(HttpParams):
@@ -52,37 +50,23 @@ class ReplicateProvider(HttpProvider):
                   **self.replicate.extra_input}
         prediction = await self.call("POST", f"/v1/models/{self.replicate.model}/predictions", json={"input": inputs},
                                      create=True)
-        if not isinstance(prediction, dict) or not isinstance(prediction.get("id"), str):
-            raise ProviderError(f"{self.name}: the create answer has no prediction id", "temporary", ambiguous=True)
-        return prediction["id"]
+        return self.created_id(prediction, "id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
-        prediction = await self._prediction(task_id)
+        prediction = await self.fetch_object(f"/v1/predictions/{task_id}")
         status = prediction.get("status")
         if status in ("starting", "processing"):
             return TaskStatus("running", 0.0 if status == "starting" else None)
         if status == "succeeded":
             return TaskStatus("succeeded", 1.0)
         if status in ("failed", "canceled"):
-            message = str(prediction.get("error") or f"the prediction was {status}")
-            moderated = any(word in message.lower() for word in MODERATION_WORDS)
-            return TaskStatus("failed", error=ProviderError(f"{self.name}: {message}",
-                                                             "content_violation" if moderated else "unknown"))
-        raise ProviderError(f"{self.name}: prediction {task_id} has an unknown status {status!r}", "unknown")
+            return self.task_failed(str(prediction.get("error") or f"the prediction was {status}"))
+        raise self.unknown_state(task_id, status)
 
     async def output_url(self, task_id: str) -> str:
-        output = (await self._prediction(task_id)).get("output")
-        url = output[0] if isinstance(output, list) and output else output
-        if not isinstance(url, str):
-            raise ProviderError(f"{self.name}: prediction {task_id} has no output URL", "unknown")
-        return url
+        output = (await self.fetch_object(f"/v1/predictions/{task_id}")).get("output")  # a URL, or a list of them
+        return self.video_url(member(output, 0) if isinstance(output, list) else output, task_id)
 
     async def cancel_one(self, task_id: str) -> bool:
         await self.call("POST", f"/v1/predictions/{task_id}/cancel")
         return True
-
-    async def _prediction(self, task_id: str) -> dict[str, Any]:
-        prediction = await self.call("GET", f"/v1/predictions/{task_id}")
-        if not isinstance(prediction, dict):
-            raise ProviderError(f"{self.name}: prediction {task_id} answered with nothing", "temporary")
-        return prediction

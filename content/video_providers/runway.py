@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider
+from content.video_providers.http import HttpParams, HttpProvider, member
 from core.errors import ProviderError
 
 API_VERSION = "2024-11-06"
@@ -69,13 +69,10 @@ class RunwayProvider(HttpProvider):
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         body = {"model": self.settings.model, "promptText": request.brief.visual_prompt[:1000],
                 "ratio": self.spec.portrait, "duration": int(self.billed_seconds(request.brief.duration_s))}
-        created = await self.call("POST", "/v1/text_to_video", json=body, create=True)
-        if not isinstance(created, dict) or not isinstance(created.get("id"), str):
-            raise ProviderError(f"{self.name}: the create answer has no task id", "temporary", ambiguous=True)
-        return created["id"]
+        return self.created_id(await self.call("POST", "/v1/text_to_video", json=body, create=True), "id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
-        task = await self._task(task_id)
+        task = await self.fetch_object(f"/v1/tasks/{task_id}")
         status, hint = task.get("status"), self.settings.min_poll_interval_s
         if status in ("PENDING", "THROTTLED"):
             return TaskStatus("running", 0.0, poll_after_s=hint)
@@ -87,7 +84,7 @@ class RunwayProvider(HttpProvider):
             return TaskStatus("failed", error=ProviderError(f"{self.name}: task {task_id} was cancelled", "unknown"))
         if status == "FAILED":
             return TaskStatus("failed", error=_task_failure(self.name, task))
-        raise ProviderError(f"{self.name}: task {task_id} has an unknown status {status!r}", "unknown")
+        raise self.unknown_state(task_id, status)
 
     async def cancel_one(self, task_id: str) -> bool:
         await self.call("DELETE", f"/v1/tasks/{task_id}", headers={"Accept": "*/*"})
@@ -99,17 +96,8 @@ class RunwayProvider(HttpProvider):
             return ProviderError(str(error), "billing")
         return error
 
-    async def _task(self, task_id: str) -> dict[str, Any]:
-        task = await self.call("GET", f"/v1/tasks/{task_id}")
-        if not isinstance(task, dict):
-            raise ProviderError(f"{self.name}: task {task_id} answered with no task", "temporary")
-        return task
-
     async def output_url(self, task_id: str) -> str:
-        output = (await self._task(task_id)).get("output")
-        if not output or not isinstance(output[0], str):
-            raise ProviderError(f"{self.name}: task {task_id} succeeded without an output URL", "unknown")
-        return str(output[0])
+        return self.video_url(member(await self.fetch_object(f"/v1/tasks/{task_id}"), "output", 0), task_id)
 
 
 def _fraction(value: Any) -> float | None:

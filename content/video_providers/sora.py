@@ -55,10 +55,7 @@ class SoraProvider(HttpProvider):
                              ("seconds", str(int(self.billed_seconds(request.brief.duration_s)))),
                              ("size", self.sora.size)):
             form.add_field(field, value)
-        video = await self.call("POST", "/videos", data=form, create=True)
-        if not isinstance(video, dict) or not isinstance(video.get("id"), str):
-            raise ProviderError(f"{self.name}: the create answer has no video id", "temporary", ambiguous=True)
-        return video["id"]
+        return self.created_id(await self.call("POST", "/videos", data=form, create=True), "id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
         video, hint = await self._video(task_id)
@@ -72,7 +69,7 @@ class SoraProvider(HttpProvider):
         if status == "failed":
             error = video.get("error") or {}
             return TaskStatus("failed", error=self._classified(400, error, None))
-        raise ProviderError(f"{self.name}: video {task_id} has an unknown status {status!r}", "unknown")
+        raise self.unknown_state(task_id, status)
 
     async def output_url(self, task_id: str) -> str:
         return f"{self.base_url}/videos/{task_id}/content"
@@ -96,5 +93,7 @@ class SoraProvider(HttpProvider):
     async def _video(self, task_id: str) -> tuple[dict[str, Any], float | None]:
         """The Video object, and OpenAI's `openai-poll-after-ms` hint in seconds."""
         video, headers = await self.call_with_headers("GET", f"/videos/{task_id}")
+        if not isinstance(video, dict):
+            raise ProviderError(f"{self.name}: GET /videos/{task_id} answered without an object", "temporary")
         hint = headers.get("openai-poll-after-ms")
-        return video if isinstance(video, dict) else {}, float(hint) / 1000 if hint else None
+        return video, float(hint) / 1000 if hint else None

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider
+from content.video_providers.http import HttpParams, HttpProvider, member
 from core.errors import ProviderError
 
 DURATIONS = (4, 6, 8)
@@ -55,18 +55,16 @@ class VeoProvider(HttpProvider):
                                "durationSeconds": int(self.billed_seconds(request.brief.duration_s))}}
         operation = await self.call("POST", f"/v1beta/models/{self.veo.model}:predictLongRunning", json=body,
                                     create=True)
-        if not isinstance(operation, dict) or not isinstance(operation.get("name"), str):
-            raise ProviderError(f"{self.name}: the create answer has no operation name", "temporary", ambiguous=True)
-        return operation["name"]
+        return self.created_id(operation, "name")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
-        operation = await self._operation(task_id)
+        operation = await self.fetch_object(f"/v1beta/{task_id}")
         if not operation.get("done"):
             return TaskStatus("running", None)
         if isinstance(operation.get("error"), dict):
             error = operation["error"]
             return TaskStatus("failed", error=self._status_error(error.get("code"), error))
-        answer = (operation.get("response") or {}).get("generateVideoResponse") or {}
+        answer = member(operation, "response", "generateVideoResponse") or {}
         if not answer.get("generatedSamples"):
             reasons = "; ".join(answer.get("raiMediaFilteredReasons") or []) or "no video came back"
             kind = "content_violation" if answer.get("raiMediaFilteredCount") else "unknown"
@@ -74,12 +72,9 @@ class VeoProvider(HttpProvider):
         return TaskStatus("succeeded", 1.0)
 
     async def output_url(self, task_id: str) -> str:
-        samples = (((await self._operation(task_id)).get("response") or {}).get("generateVideoResponse") or {}).get(
-            "generatedSamples") or []
-        uri = (samples[0].get("video") or {}).get("uri") if samples else None
-        if not isinstance(uri, str):
-            raise ProviderError(f"{self.name}: operation {task_id} finished without a video URI", "unknown")
-        return uri
+        operation = await self.fetch_object(f"/v1beta/{task_id}")
+        return self.video_url(member(operation, "response", "generateVideoResponse", "generatedSamples", 0, "video",
+                                     "uri"), task_id)
 
     def http_error(self, status: int, body: Any, headers: Any) -> ProviderError:
         error = body.get("error") if isinstance(body, dict) else None
@@ -101,12 +96,6 @@ class VeoProvider(HttpProvider):
         if status in ("INVALID_ARGUMENT", "FAILED_PRECONDITION", "NOT_FOUND") or code in (400, 404):
             return ProviderError(text, "invalid_request")
         return ProviderError(text, "unknown")
-
-    async def _operation(self, name: str) -> dict[str, Any]:
-        operation = await self.call("GET", f"/v1beta/{name}")
-        if not isinstance(operation, dict):
-            raise ProviderError(f"{self.name}: operation {name} answered with nothing", "temporary")
-        return operation
 
 
 def _retry_delay(error: dict[str, Any]) -> float | None:
