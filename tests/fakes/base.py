@@ -60,6 +60,11 @@ class FakeApi:
         self._runner: web.AppRunner | None = None
         self.url = ""
 
+    @property
+    def accepted_key(self) -> str:
+        """The key (or signing secret) this server takes; in "bad_key" it is not the one the client has."""
+        return "not-the-key" if self.scenario == "bad_key" else self.key
+
     def routes(self, router: web.UrlDispatcher) -> None:
         """The API's endpoints (each fake adds its own)."""
 

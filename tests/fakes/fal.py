@@ -27,8 +27,7 @@ class FakeFal(FakeApi):
         router.add_put(f"/{APP}/requests/{{id}}/cancel", self.cancel)
 
     def refused(self, request: web.Request) -> web.Response | None:
-        expected = "not-the-key" if self.scenario == "bad_key" else self.key
-        if request.headers.get("Authorization") != f"Key {expected}":
+        if request.headers.get("Authorization") != f"Key {self.accepted_key}":
             return detail(401, "Invalid Key Authorization header format or credentials")
         return None
 

@@ -21,8 +21,7 @@ class FakeHeygen(FakeApi):
         router.add_get("/v1/video_status.get", self.status)
 
     def refused(self, request: web.Request) -> web.Response | None:
-        expected = "not-the-key" if self.scenario == "bad_key" else self.key
-        if request.headers.get("X-Api-Key") != expected:
+        if request.headers.get("X-Api-Key") != self.accepted_key:
             return failure(401, "authentication_failed", "Unauthorized: invalid API key")
         return None
 

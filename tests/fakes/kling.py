@@ -37,9 +37,8 @@ class FakeKling(FakeApi):
             return failure(401, 1001, "Authorization is empty")
         if not header.startswith("Bearer "):
             return failure(401, 1002, "Authorization is invalid")
-        secret = "not-the-secret" if self.scenario == "bad_key" else self.key
         try:
-            claims = jwt.decode(header[7:], secret, algorithms=["HS256"], options={"require": ["exp", "nbf", "iss"]})
+            claims = jwt.decode(header[7:], self.accepted_key, algorithms=["HS256"], options={"require": ["exp", "nbf", "iss"]})
         except jwt.ExpiredSignatureError:
             return failure(401, 1004, "Authorization is expired")
         except jwt.ImmatureSignatureError:

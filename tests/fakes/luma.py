@@ -25,8 +25,7 @@ class FakeLuma(FakeApi):
         router.add_delete("/generations/{id}", self.delete)
 
     def refused(self, request: web.Request) -> web.Response | None:
-        expected = "not-the-key" if self.scenario == "bad_key" else self.key
-        if request.headers.get("Authorization") != f"Bearer {expected}":
+        if request.headers.get("Authorization") != f"Bearer {self.accepted_key}":
             return detail(401, "Invalid API key")
         return None
 

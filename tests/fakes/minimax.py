@@ -25,8 +25,7 @@ class FakeMinimax(FakeApi):
         router.add_get("/v1/files/retrieve", self.retrieve)
 
     def refused(self, request: web.Request) -> web.Response | None:
-        expected = "not-the-key" if self.scenario == "bad_key" else self.key
-        if request.headers.get("Authorization") != f"Bearer {expected}":
+        if request.headers.get("Authorization") != f"Bearer {self.accepted_key}":
             return base(1004, "login fail: Please carry the API secret key in the 'Authorization' field")
         return None
 

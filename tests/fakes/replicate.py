@@ -25,8 +25,7 @@ class FakeReplicate(FakeApi):
         router.add_post("/v1/predictions/{id}/cancel", self.cancel)
 
     def refused(self, request: web.Request) -> web.Response | None:
-        expected = "not-the-key" if self.scenario == "bad_key" else self.key
-        if request.headers.get("Authorization") != f"Bearer {expected}":
+        if request.headers.get("Authorization") != f"Bearer {self.accepted_key}":
             return problem(401, "Unauthenticated", "You did not pass a valid authentication token")
         return None
 

@@ -27,8 +27,7 @@ class FakeRunway(FakeApi):
         router.add_delete("/v1/tasks/{id}", self.delete)
 
     def refused(self, request: web.Request) -> web.Response | None:
-        expected = "not-the-key" if self.scenario == "bad_key" else self.key
-        if request.headers.get("Authorization") != f"Bearer {expected}":
+        if request.headers.get("Authorization") != f"Bearer {self.accepted_key}":
             return error(401, "Invalid API key or missing authorization header")
         if request.headers.get("X-Runway-Version") != "2024-11-06":
             return error(400, "X-Runway-Version header is required and must be a supported version")

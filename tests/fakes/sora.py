@@ -25,8 +25,7 @@ class FakeSora(FakeApi):
         router.add_get("/videos/{id}/content", self.content)
 
     def refused(self, request: web.Request) -> web.Response | None:
-        expected = "not-the-key" if self.scenario == "bad_key" else self.key
-        if request.headers.get("Authorization") != f"Bearer {expected}":
+        if request.headers.get("Authorization") != f"Bearer {self.accepted_key}":
             return failure(401, "Incorrect API key provided.", "invalid_api_key")
         return None
 

@@ -27,8 +27,7 @@ class FakeVeo(FakeApi):
         router.add_get("/v1beta/files/{file}:download", self.file)
 
     def refused(self, request: web.Request) -> web.Response | None:
-        expected = "not-the-key" if self.scenario == "bad_key" else self.key
-        if request.headers.get("x-goog-api-key") != expected:
+        if request.headers.get("x-goog-api-key") != self.accepted_key:
             return status_error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
         return None
 
