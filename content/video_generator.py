@@ -36,6 +36,7 @@ from core.settings import Settings
 from core.storage import utcnow
 
 StageCallback = Callable[[str, float], None]
+RECONCILE_AGAIN_S = 60.0  # a provider that cannot be asked about an interrupted create is asked again this late
 STORE_PROGRESS_EVERY_S = 1.0  # while polling, how often the provider's progress is written for `status`
 
 
@@ -154,7 +155,11 @@ class VideoGenerator:
         errors: list[str] = []
         if start is None:
             if job.attempts_so_far:  # reconcile an interrupted attempt first: resume it where it was, or close it
-                unfinished = await self._unfinished(job)
+                try:
+                    unfinished = await self._unfinished(job)
+                except ProviderError as exc:
+                    return await self._end(job, queue.QUEUED, f"cannot reconcile its interrupted attempt yet: {exc}",
+                                           not_before=utcnow() + timedelta(seconds=RECONCILE_AGAIN_S))
                 if unfinished is not None:
                     provider, attempt, task_id = unfinished
                     outcome = await self._try(job, provider, request, attempt, task_id, stage, errors)
@@ -284,7 +289,14 @@ class VideoGenerator:
             return None
         provider = self._for_tier(attempt.provider, job.quality)
         if state == "submitting" and task_id is None:
-            task_id = await provider.find_task(attempt.key)
+            try:
+                task_id = await provider.find_task(attempt.key)
+            except ProviderError as exc:
+                if not exc.ambiguous:  # the lookup itself failed: the attempt stays open, the job tries again later
+                    raise
+                await self.ledger.fail(attempt, "unknown", f"interrupted during a create call: {exc}",
+                                       charged_usd=attempt.estimate_usd)
+                return None
             if task_id is None and attempt.estimate_usd and not provider.can_find_tasks:
                 await self.ledger.fail(attempt, "unknown", "interrupted during a create call that cannot be looked "
                                        "up: its estimate counts as spent", charged_usd=attempt.estimate_usd)
@@ -350,7 +362,11 @@ class VideoGenerator:
 
     async def _reconcile(self, provider: VideoProvider, attempt: Attempt, exc: ProviderError) -> str:
         """A create that may or may not have happened: find it, or treat it as a failed, charged attempt."""
-        task_id = await provider.find_task(attempt.key)
+        try:
+            task_id = await provider.find_task(attempt.key)
+        except ProviderError as lookup:  # cannot tell what was made: count it as spent, never send it again
+            raise ProviderError(f"{exc}; looking the task up failed too ({lookup})", "unknown",
+                                ambiguous=True) from None
         if task_id is not None:
             logger.warning(f"create call ended ambiguously ({exc}); found the task {task_id} at {provider.name}")
             return task_id

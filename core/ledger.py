@@ -172,7 +172,8 @@ async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLi
     if limits.requests_per_minute is not None:
         window = now - timedelta(minutes=1)
         recent = list((await conn.execute(select(attempts.c.started_at).where(
-            attempts.c.provider == provider, attempts.c.started_at > window).order_by(attempts.c.started_at))).scalars())
+            attempts.c.provider == provider, attempts.c.started_at > window)
+            .order_by(attempts.c.started_at))).scalars())
         if len(recent) >= limits.requests_per_minute:
             wait = (as_utc(recent[-limits.requests_per_minute]) - window).total_seconds()
             raise ProviderBusy(f"{provider}: {len(recent)} requests in the last minute "

@@ -161,6 +161,23 @@ class TimeoutOnCreate(ClipProvider):
         return self.created.get(idempotency_key) if self.can_find_tasks else None
 
 
+class LookupDown(TimeoutOnCreate):
+    """The create's answer is lost, and the lookup that should settle it fails too."""
+
+    async def find_task(self, idempotency_key: str) -> str | None:
+        raise ProviderError(f"{self.name}: HTTP 503", "temporary")
+
+
+async def test_an_ambiguous_create_whose_lookup_fails_counts_as_spent(setup) -> None:
+    db, job, generator, tmp = setup
+    first = LookupDown("first", make_clip(tmp / "a.mp4"), 0.5, can_look_up=True)
+    second = ClipProvider("second", make_clip(tmp / "b.mp4"), 0.75)
+    outcome = await generator(first, second).run(job)
+    assert outcome.status == "done" and outcome.provider == "second"
+    assert first.calls == 1, "never re-sent while nobody knows whether it was made"
+    assert ("first", "charge", 0.5) in await ledger_kinds(db)
+
+
 async def test_an_ambiguous_create_is_found_by_its_key_not_sent_again(setup) -> None:
     db, job, generator, tmp = setup
     first = TimeoutOnCreate("first", make_clip(tmp / "a.mp4"), 0.5, can_look_up=True)

@@ -87,7 +87,8 @@ def build(kind: str, url: str) -> VideoProvider:
 
 def request_for(tmp_path: Path, seconds: float = 5) -> GenerationRequest:
     brief = Brief(account="a", template="default", topic="t", hook="h", beats=["1", "2", "3"], hashtags=[], cta="c",
-                  visual_prompt="A slow dolly shot across a sunlit kitchen, steam rising from a cup", duration_s=seconds)
+                  visual_prompt="A slow dolly shot across a sunlit kitchen, steam rising from a cup",
+                  duration_s=seconds)
     return GenerationRequest(1, brief, Look.__new__(Look), tmp_path, "standard")
 
 
@@ -291,7 +292,8 @@ def test_the_kling_token_is_made_again_before_it_expires(monkeypatch: pytest.Mon
 
 
 def test_a_landscape_only_model_is_passed_by_for_reels_unless_letterboxing_is_allowed(tmp_path: Path) -> None:
-    landscape = VideoProviderRegistry.types()["minimax"]("hailuo", VideoProviderRegistry.types()["minimax"].params_model(), Secrets({}))
+    minimax = VideoProviderRegistry.types()["minimax"]
+    landscape = minimax("hailuo", minimax.params_model(), Secrets({}))
     assert landscape.cannot_make(request_for(tmp_path)) == "cannot make 9:16 (only 16:9)"
     assert build("minimax", "http://127.0.0.1:9").cannot_make(request_for(tmp_path)) is None
     assert build("minimax", "http://127.0.0.1:9").cannot_make(request_for(tmp_path, 41)) == \
@@ -306,7 +308,8 @@ def test_config_check_tells_which_providers_are_ready_and_what_the_others_lack(h
     assert "runway (type runway): ready" in result.stdout
     assert "kling (type kling): missing KLING_SECRET_KEY" in result.stdout
     assert "veo (type veo): disabled; missing GEMINI_API_KEY" in result.stdout
-    assert "sora (type sora): missing OPENAI_API_KEY — DEPRECATED: OpenAI shut the Sora video API down" in result.stdout
+    assert "sora (type sora): missing OPENAI_API_KEY — DEPRECATED: OpenAI shut the Sora video API down" \
+        in result.stdout
     assert "rw-secret-value" not in result.stdout + result.stderr
 
 
@@ -348,6 +351,10 @@ async def test_all_parts_are_found_again_by_the_key(clip: Path, tmp_path: Path) 
         task_id = await provider.submit(request_for(tmp_path, 15), "job3-attempt4")
         assert task_id.count("|") == 1
         assert await provider.find_task("job3-attempt4") == task_id
+        del fake.tasks[task_id.rsplit("|", 1)[1]]  # the second part was never made
+        with pytest.raises(ProviderError, match="only 1 of the video's 2 parts") as partial:
+            await provider.find_task("job3-attempt4")
+        assert partial.value.ambiguous, "a part may be billed: the estimate counts, nothing is sent again"
     finally:
         await provider.close()
         await fake.stop()

@@ -47,7 +47,8 @@ class HeygenProvider(HttpProvider):
                                                 "avatar_style": self.heygen.avatar_style},
                                   "voice": {"type": "text", "input_text": script, "voice_id": self.heygen.voice_id}}],
                 "dimension": {"width": 720, "height": 1280}, "callback_id": idempotency_key}
-        return self.created_id(await self.call("POST", "/v2/video/generate", json=body, create=True), "data", "video_id")
+        answer = await self.call("POST", "/v2/video/generate", json=body, create=True)
+        return self.created_id(answer, "data", "video_id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
         video = await self._status(task_id)

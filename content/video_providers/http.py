@@ -59,7 +59,7 @@ class HttpProvider(VideoProvider):
     task (`submit_one`, `poll_one`, `output_url`, and where the API has them `cancel_one` and `find_one`).
 
     A video longer than the model makes is made here as equal parts (each its own task, its own idempotency key
-    `<key>-part<N>`) and joined after download; to the engine it is one task whose id lists the parts."""
+    `<key>-part<N>of<count>`) and joined after download; to the engine it is one task whose id lists the parts."""
 
     params_model: ClassVar[type[BaseModel]] = HttpParams
     default_base_url: ClassVar[str]
@@ -117,7 +117,7 @@ class HttpProvider(VideoProvider):
         for index, seconds in enumerate(lengths):
             try:
                 made.append(await self.submit_one(_part(request, seconds, index, len(lengths)),
-                                                  f"{idempotency_key}-part{index + 1}"))
+                                                  _part_key(idempotency_key, index, len(lengths))))
             except ProviderError as exc:
                 if not made:
                     raise
@@ -152,13 +152,15 @@ class HttpProvider(VideoProvider):
         single = await self.find_one(idempotency_key)
         if single is not None or not self.can_find_tasks:
             return single
-        found: list[str] = []
-        for index in range(MAX_PARTS):
-            part = await self.find_one(f"{idempotency_key}-part{index + 1}")
-            if part is None:
-                break
-            found.append(part)
-        return PARTS + "|".join(found) if len(found) > 1 else None
+        for count in range(2, MAX_PARTS + 1):
+            if await self.find_one(_part_key(idempotency_key, 0, count)) is None:
+                continue
+            found = [await self.find_one(_part_key(idempotency_key, index, count)) for index in range(count)]
+            if None in found:
+                raise ProviderError(f"{self.name}: only {count - found.count(None)} of the video's {count} parts "
+                                    f"were made", "unknown", ambiguous=True)
+            return PARTS + "|".join(part for part in found if part is not None)
+        return None
 
     def price_per_second(self) -> float:
         prices = self.settings.prices_usd_per_second
@@ -368,6 +370,11 @@ def member(answer: Any, *path: str | int) -> Any:
         else:
             answer = answer.get(key) if isinstance(answer, dict) else None
     return answer
+
+
+def _part_key(idempotency_key: str, index: int, count: int) -> str:
+    """A part's own idempotency key: which part, of how many (so a lookup knows when one is missing)."""
+    return f"{idempotency_key}-part{index + 1}of{count}"
 
 
 def _parts(task_id: str) -> list[str]:

@@ -2,9 +2,9 @@
 
 Protocol (reference/provider_apis.md §1, from Runway's official SDK): `Authorization: Bearer` plus the
 `X-Runway-Version` header on every call; `POST /v1/text_to_video` answers `{"id"}`; `GET /v1/tasks/{id}` walks
-PENDING / THROTTLED / RUNNING (with `progress`) to SUCCEEDED (`output` URLs that expire in 24–48 h: the task is fetched
-again for fresh ones), FAILED (`failure`, `failureCode`) or CANCELLED; `DELETE /v1/tasks/{id}` cancels. Runway asks
-not to poll a task more often than every five seconds. There is no way to look a task up by our key.
+PENDING / THROTTLED / RUNNING (with `progress`) to SUCCEEDED (`output` URLs that expire in 24–48 h: the task is
+fetched again for fresh ones), FAILED (`failure`, `failureCode`) or CANCELLED; `DELETE /v1/tasks/{id}` cancels.
+Runway asks not to poll a task more often than every five seconds. There is no way to look a task up by our key.
 """
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ class FakeKling(FakeApi):
         if not header.startswith("Bearer "):
             return failure(401, 1002, "Authorization is invalid")
         try:
-            claims = jwt.decode(header[7:], self.accepted_key, algorithms=["HS256"], options={"require": ["exp", "nbf", "iss"]})
+            claims = jwt.decode(header[7:], self.accepted_key, algorithms=["HS256"],
+                                options={"require": ["exp", "nbf", "iss"]})
         except jwt.ExpiredSignatureError:
             return failure(401, 1004, "Authorization is expired")
         except jwt.ImmatureSignatureError:
@@ -88,7 +89,8 @@ class FakeKling(FakeApi):
         if task is None:
             return failure(404, 1203, "The requested resource does not exist")
         task.polls += 1
-        data: dict[str, Any] = {"task_id": task.id, "task_info": {"external_task_id": task.body.get("external_task_id")},
+        data: dict[str, Any] = {"task_id": task.id,
+                                "task_info": {"external_task_id": task.body.get("external_task_id")},
                                 "created_at": 1774805076166, "updated_at": 1774805076166}
         if task.polls == 1:
             return answer({**data, "task_status": "submitted"})

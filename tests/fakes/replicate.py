@@ -72,8 +72,8 @@ class FakeReplicate(FakeApi):
         if task.running(self.scenario):
             return web.json_response(self.view(task.id, "processing", logs="generating..."))
         if self.scenario == "moderation":
-            return web.json_response(self.view(task.id, "failed", error="The input was flagged as sensitive "
-                                                                        "(E005). Please try again with different inputs."))
+            return web.json_response(self.view(task.id, "failed", error="The input was flagged as sensitive (E005). "
+                                                                        "Please try again with different inputs."))
         return web.json_response(self.view(task.id, "succeeded", output=self.media_link(),
                                            metrics={"predict_time": 41.2}))
 
