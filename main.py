@@ -230,8 +230,8 @@ def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
     for name in order + [n for n in providers if n not in order]:
         provider = providers[name]
         missing = provider.missing_requirements()
-        lacks = f"missing {', '.join(missing)}" if missing else ""
-        state = (f"disabled{'; ' + lacks if lacks else ''}" if name not in order else lacks or "ready")
+        states = (["disabled"] if name not in order else []) + ([f"missing {', '.join(missing)}"] if missing else [])
+        state = "; ".join(states) or "ready"
         warning = f" — DEPRECATED: {provider.deprecated}" if provider.deprecated else ""
         print(f"  {name} (type {provider.type_name}): {state}{warning}")
     logger.debug("config check passed")
