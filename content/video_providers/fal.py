@@ -28,27 +28,22 @@ class FalParams(HttpParams):
     poll_interval_s: float = 3.0
 
 
-class FalProvider(HttpProvider):
+class FalProvider(HttpProvider[FalParams]):
     type_name = "fal"
     params_model = FalParams
     required_env = ("FAL_KEY",)
     default_base_url = "https://queue.fal.run"
 
-    @property
-    def fal(self) -> FalParams:
-        assert isinstance(self.params, FalParams)
-        return self.params
-
     def durations(self) -> tuple[int, ...]:
-        return tuple(self.fal.durations_s)
+        return tuple(self.settings.durations_s)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Key {self.secrets.get('FAL_KEY')}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         body = {"prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
-                "duration": int(self.billed_seconds(request.brief.duration_s)), **self.fal.extra_input}
-        return self.created_id(await self.call("POST", f"/{self.fal.model}", json=body, create=True), "request_id")
+                "duration": int(self.billed_seconds(request.brief.duration_s)), **self.settings.extra_input}
+        return self.created_id(await self.call("POST", f"/{self.settings.model}", json=body, create=True), "request_id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
         status = await self.fetch_object(f"{self._requests(task_id)}/status")
@@ -82,7 +77,7 @@ class FalProvider(HttpProvider):
         return super().error_detail(body)
 
     def _requests(self, request_id: str) -> str:
-        app = "/".join(self.fal.model.split("/")[:2])
+        app = "/".join(self.settings.model.split("/")[:2])
         return f"/{app}/requests/{request_id}"
 
     def _failure(self, message: str, error_type: Any) -> ProviderError:

@@ -26,16 +26,11 @@ class HeygenParams(HttpParams):
     prices_note: str = "HeyGen's 2026 pay-as-you-go page (720p/1080p)"
 
 
-class HeygenProvider(HttpProvider):
+class HeygenProvider(HttpProvider[HeygenParams]):
     type_name = "heygen"
     params_model = HeygenParams
     required_env = ("HEYGEN_API_KEY",)
     default_base_url = "https://api.heygen.com"
-
-    @property
-    def heygen(self) -> HeygenParams:
-        assert isinstance(self.params, HeygenParams)
-        return self.params
 
     def auth_headers(self) -> dict[str, str]:
         return {"X-Api-Key": self.secrets.get("HEYGEN_API_KEY") or ""}
@@ -43,9 +38,9 @@ class HeygenProvider(HttpProvider):
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         brief = request.brief
         script = " ".join([brief.hook, *brief.beats, brief.cta])[:5000]
-        body = {"video_inputs": [{"character": {"type": "avatar", "avatar_id": self.heygen.avatar_id,
-                                                "avatar_style": self.heygen.avatar_style},
-                                  "voice": {"type": "text", "input_text": script, "voice_id": self.heygen.voice_id}}],
+        body = {"video_inputs": [{"character": {"type": "avatar", "avatar_id": self.settings.avatar_id,
+                                                "avatar_style": self.settings.avatar_style},
+                                  "voice": {"type": "text", "input_text": script, "voice_id": self.settings.voice_id}}],
                 "dimension": {"width": 720, "height": 1280}, "callback_id": idempotency_key}
         answer = await self.call("POST", "/v2/video/generate", json=body, create=True)
         return self.created_id(answer, "data", "video_id")

@@ -17,7 +17,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,7 +54,10 @@ class ExpiredUrl(ProviderError):
         super().__init__(message, "temporary")
 
 
-class HttpProvider(VideoProvider):
+P = TypeVar("P", bound=HttpParams)
+
+
+class HttpProvider(VideoProvider, Generic[P]):
     """One configured HTTP API. Subclasses set `default_base_url`, their auth headers and their protocol for one
     task (`submit_one`, `poll_one`, `output_url`, and where the API has them `cancel_one` and `find_one`).
 
@@ -69,9 +72,9 @@ class HttpProvider(VideoProvider):
         self._session: aiohttp.ClientSession | None = None
 
     @property
-    def settings(self) -> HttpParams:
-        assert isinstance(self.params, HttpParams)
-        return self.params
+    def settings(self) -> P:
+        """The entry's params, as the adapter's own model (`HttpProvider[RunwayParams]`)."""
+        return self.params  # type: ignore[return-value]  # built from params_model, which is P
 
     @property
     def poll_interval_s(self) -> float:  # type: ignore[override]

@@ -44,7 +44,7 @@ class KlingParams(HttpParams):
     poll_interval_s: float = 10.0
 
 
-class KlingProvider(HttpProvider):
+class KlingProvider(HttpProvider[KlingParams]):
     type_name = "kling"
     params_model = KlingParams
     required_env = ("KLING_ACCESS_KEY", "KLING_SECRET_KEY")
@@ -55,13 +55,8 @@ class KlingProvider(HttpProvider):
         super().__init__(*args, **kwargs)
         self._token, self._token_expires = "", 0.0
 
-    @property
-    def kling(self) -> KlingParams:
-        assert isinstance(self.params, KlingParams)
-        return self.params
-
     def durations(self) -> tuple[int, ...]:
-        return tuple(self.kling.durations_s)
+        return tuple(self.settings.durations_s)
 
     def auth_headers(self) -> dict[str, str]:
         now = time.time()
@@ -73,7 +68,7 @@ class KlingProvider(HttpProvider):
         return {"Authorization": f"Bearer {self._token}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"model_name": self.kling.model, "prompt": request.brief.visual_prompt[:2500], "mode": self.kling.mode,
+        body = {"model_name": self.settings.model, "prompt": request.brief.visual_prompt[:2500], "mode": self.settings.mode,
                 "aspect_ratio": "9:16", "duration": str(int(self.billed_seconds(request.brief.duration_s))),
                 "external_task_id": idempotency_key}
         return self.created_id(await self.call("POST", PATH, json=body, create=True), "data", "task_id")

@@ -24,16 +24,11 @@ class LumaParams(HttpParams):
     prices_note: str = "UNVERIFIED: third-party figures for 720p"
 
 
-class LumaProvider(HttpProvider):
+class LumaProvider(HttpProvider[LumaParams]):
     type_name = "luma"
     params_model = LumaParams
     required_env = ("LUMA_API_KEY",)
     default_base_url = "https://api.lumalabs.ai/dream-machine/v1"
-
-    @property
-    def luma(self) -> LumaParams:
-        assert isinstance(self.params, LumaParams)
-        return self.params
 
     def durations(self) -> tuple[int, ...]:
         return DURATIONS
@@ -42,9 +37,9 @@ class LumaProvider(HttpProvider):
         return {"Authorization": f"Bearer {self.secrets.get('LUMA_API_KEY')}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"model": self.luma.model, "prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
+        body = {"model": self.settings.model, "prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
                 "duration": f"{int(self.billed_seconds(request.brief.duration_s))}s",
-                "resolution": self.luma.resolution}
+                "resolution": self.settings.resolution}
         return self.created_id(await self.call("POST", "/generations/video", json=body, create=True), "id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:

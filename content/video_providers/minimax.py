@@ -35,30 +35,25 @@ class MinimaxParams(HttpParams):
     prices_note: str = "UNVERIFIED: third-party figure (about $0.28 for 6 s at 768P)"
 
 
-class MinimaxProvider(HttpProvider):
+class MinimaxProvider(HttpProvider[MinimaxParams]):
     type_name = "minimax"
     params_model = MinimaxParams
     required_env = ("MINIMAX_API_KEY",)
     default_base_url = "https://api.minimax.io"
 
     @property
-    def minimax(self) -> MinimaxParams:
-        assert isinstance(self.params, MinimaxParams)
-        return self.params
-
-    @property
     def aspect_ratios(self) -> tuple[str, ...]:  # type: ignore[override]
-        return ("16:9", "9:16") if self.minimax.letterbox_to_portrait else ("16:9",)
+        return ("16:9", "9:16") if self.settings.letterbox_to_portrait else ("16:9",)
 
     def durations(self) -> tuple[int, ...]:
-        return tuple(self.minimax.durations_s)
+        return tuple(self.settings.durations_s)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('MINIMAX_API_KEY')}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"model": self.minimax.model, "prompt": request.brief.visual_prompt[:2000],
-                "duration": int(self.billed_seconds(request.brief.duration_s)), "resolution": self.minimax.resolution}
+        body = {"model": self.settings.model, "prompt": request.brief.visual_prompt[:2000],
+                "duration": int(self.billed_seconds(request.brief.duration_s)), "resolution": self.settings.resolution}
         answer = self._checked(await self.call("POST", "/v1/video_generation", json=body, create=True), create=True)
         return self.created_id(answer, "task_id")
 

@@ -27,28 +27,23 @@ class ReplicateParams(HttpParams):
     poll_interval_s: float = 2.0
 
 
-class ReplicateProvider(HttpProvider):
+class ReplicateProvider(HttpProvider[ReplicateParams]):
     type_name = "replicate"
     params_model = ReplicateParams
     required_env = ("REPLICATE_API_TOKEN",)
     default_base_url = "https://api.replicate.com"
 
-    @property
-    def replicate(self) -> ReplicateParams:
-        assert isinstance(self.params, ReplicateParams)
-        return self.params
-
     def durations(self) -> tuple[int, ...]:
-        return tuple(self.replicate.durations_s)
+        return tuple(self.settings.durations_s)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('REPLICATE_API_TOKEN')}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         inputs = {"prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
-                  self.replicate.duration_field: int(self.billed_seconds(request.brief.duration_s)),
-                  **self.replicate.extra_input}
-        prediction = await self.call("POST", f"/v1/models/{self.replicate.model}/predictions", json={"input": inputs},
+                  self.settings.duration_field: int(self.billed_seconds(request.brief.duration_s)),
+                  **self.settings.extra_input}
+        prediction = await self.call("POST", f"/v1/models/{self.settings.model}/predictions", json={"input": inputs},
                                      create=True)
         return self.created_id(prediction, "id")
 

@@ -45,7 +45,7 @@ class RunwayParams(HttpParams):
     min_poll_interval_s: float = Field(5.0, ge=0, description="Runway: no more often than every 5 s per task")
 
 
-class RunwayProvider(HttpProvider):
+class RunwayProvider(HttpProvider[RunwayParams]):
     type_name = "runway"
     params_model = RunwayParams
     required_env = ("RUNWAY_API_KEY",)

@@ -28,17 +28,12 @@ class SoraParams(HttpParams):
     poll_interval_s: float = 5.0
 
 
-class SoraProvider(HttpProvider):
+class SoraProvider(HttpProvider[SoraParams]):
     type_name = "sora"
     params_model = SoraParams
     required_env = ("OPENAI_API_KEY",)
     default_base_url = "https://api.openai.com/v1"
     deprecated = "OpenAI shut the Sora video API down on 2026-09-24; only an OpenAI-compatible server still works"
-
-    @property
-    def sora(self) -> SoraParams:
-        assert isinstance(self.params, SoraParams)
-        return self.params
 
     def durations(self) -> tuple[int, ...]:
         return DURATIONS
@@ -51,9 +46,9 @@ class SoraProvider(HttpProvider):
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         form = aiohttp.FormData(default_to_multipart=True)  # as the SDK sends it
-        for field, value in (("prompt", request.brief.visual_prompt), ("model", self.sora.model),
+        for field, value in (("prompt", request.brief.visual_prompt), ("model", self.settings.model),
                              ("seconds", str(int(self.billed_seconds(request.brief.duration_s)))),
-                             ("size", self.sora.size)):
+                             ("size", self.settings.size)):
             form.add_field(field, value)
         return self.created_id(await self.call("POST", "/videos", data=form, create=True), "id")
 

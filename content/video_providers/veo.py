@@ -29,16 +29,11 @@ class VeoParams(HttpParams):
     poll_interval_s: float = 10.0
 
 
-class VeoProvider(HttpProvider):
+class VeoProvider(HttpProvider[VeoParams]):
     type_name = "veo"
     params_model = VeoParams
     required_env = ("GEMINI_API_KEY",)
     default_base_url = "https://generativelanguage.googleapis.com"
-
-    @property
-    def veo(self) -> VeoParams:
-        assert isinstance(self.params, VeoParams)
-        return self.params
 
     def durations(self) -> tuple[int, ...]:
         return DURATIONS
@@ -51,9 +46,9 @@ class VeoProvider(HttpProvider):
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         body = {"instances": [{"prompt": request.brief.visual_prompt}],
-                "parameters": {"aspectRatio": "9:16", "sampleCount": 1, "resolution": self.veo.resolution,
+                "parameters": {"aspectRatio": "9:16", "sampleCount": 1, "resolution": self.settings.resolution,
                                "durationSeconds": int(self.billed_seconds(request.brief.duration_s))}}
-        operation = await self.call("POST", f"/v1beta/models/{self.veo.model}:predictLongRunning", json=body,
+        operation = await self.call("POST", f"/v1beta/models/{self.settings.model}:predictLongRunning", json=body,
                                     create=True)
         return self.created_id(operation, "name")
 
