@@ -76,14 +76,6 @@ class Ledger:
         local = at.astimezone(self.zone)
         return local.strftime("%Y-%m-%d"), local.strftime("%Y-%m")
 
-    async def open_attempt(self, job_id: int, provider: str, provider_type: str, estimate_usd: float,
-                           limits: ProviderLimits = ProviderLimits()) -> Attempt:
-        """`reserve` in a transaction of its own, then the budget alerts it made due."""
-        async with self.db.transaction() as conn:
-            reservation = await self.reserve(conn, job_id, provider, provider_type, estimate_usd, limits)
-        await self.alert(reservation)
-        return reservation.attempt
-
     async def reserve(self, conn: AsyncConnection, job_id: int, provider: str, provider_type: str,
                       estimate_usd: float, limits: ProviderLimits = ProviderLimits()) -> Reservation:
         """Check the provider's limits and every cap, and reserve the estimate, inside the caller's write

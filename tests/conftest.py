@@ -15,6 +15,7 @@ from content.ffmpeg import ffmpeg_exe
 from content.video_providers import provider_params
 from core import queue
 from core.home import Home
+from core.ledger import Attempt, Ledger, ProviderLimits
 from core.settings import Settings, load_settings
 from core.storage import Database, utcnow
 from trends.models import Trend
@@ -73,6 +74,15 @@ async def claim(db: Database, owner: str, lease_s: float, job_id: int | None = N
     """A bare claim (no reservation with it): the job, or None."""
     claimed = await queue.claim_next(db, owner, lease_s, job_id, limits)
     return claimed[0] if claimed else None
+
+
+async def open_attempt(ledger: Ledger, job_id: int, provider: str, provider_type: str, estimate_usd: float,
+                       limits: ProviderLimits = ProviderLimits()) -> Attempt:
+    """What the generator does for one attempt: `reserve` in a transaction of its own, then the alerts it made due."""
+    async with ledger.db.transaction() as conn:
+        reservation = await ledger.reserve(conn, job_id, provider, provider_type, estimate_usd, limits)
+    await ledger.alert(reservation)
+    return reservation.attempt
 
 
 @pytest.fixture

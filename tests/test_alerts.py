@@ -10,7 +10,7 @@ from core import queue
 from core.ledger import BudgetExceeded, Ledger
 from core.schema import budget_alerts
 from core.settings import Budget
-from tests.conftest import brief
+from tests.conftest import brief, open_attempt
 
 
 async def webhook() -> tuple[web.AppRunner, str, list[dict[str, object]]]:
@@ -38,12 +38,12 @@ async def test_each_threshold_alerts_once_per_period_even_under_concurrency(db, 
                                    alert_webhook_url=url))
         jobs = [await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels") for i in range(12)]
         for job in jobs[:2]:
-            await ledger.open_attempt(job, "paid", "sim", 1.0)
+            await open_attempt(ledger, job, "paid", "sim", 1.0)
         assert received == [], "50% of the cap: no alert yet"
 
         async def reserve(job: int) -> None:
             try:
-                await ledger.open_attempt(job, "paid", "sim", 0.5)
+                await open_attempt(ledger, job, "paid", "sim", 0.5)
             except BudgetExceeded:
                 pass
 
@@ -60,5 +60,5 @@ async def test_each_threshold_alerts_once_per_period_even_under_concurrency(db, 
 async def test_an_unreachable_webhook_is_logged_not_raised(db, caplog_loguru) -> None:
     ledger = Ledger(db, Budget(daily_limit_usd=1, alert_webhook_url="http://127.0.0.1:9/nowhere"))
     job = await queue.enqueue(db, 1, "k", brief("t"), "instagram_reels")
-    await ledger.open_attempt(job, "paid", "sim", 1.0)
+    await open_attempt(ledger, job, "paid", "sim", 1.0)
     assert "webhook unreachable" in caplog_loguru.text

@@ -22,6 +22,7 @@ sys.path.insert(0, {root!r})
 from core.ledger import BudgetExceeded, Ledger
 from core.settings import Budget
 from core.storage import Database, utcnow
+from tests.conftest import open_attempt
 
 async def main(seed):
     db = await Database.open({url!r})
@@ -29,7 +30,7 @@ async def main(seed):
     rng = random.Random(seed)
     for job in range(1, 31):
         try:
-            attempt = await ledger.open_attempt(job, "paid", "sim", rng.choice([0.5, 1.0, 2.5]))
+            attempt = await open_attempt(ledger, job, "paid", "sim", rng.choice([0.5, 1.0, 2.5]))
         except BudgetExceeded:
             continue
         if rng.random() < 0.5:

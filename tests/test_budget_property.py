@@ -15,7 +15,7 @@ from core.ledger import BudgetExceeded, Ledger
 from core.schema import cost_ledger
 from core.settings import Budget
 from core.storage import Database, utcnow
-from tests.conftest import brief
+from tests.conftest import brief, open_attempt
 from trends.models import Trend
 from trends.store import save_trends
 
@@ -46,7 +46,7 @@ async def scenario(requests: list[tuple[float, float]], caps: Budget) -> None:
 
             async def one(job_id: int, estimate: float, share: float) -> float | None:
                 try:
-                    attempt = await ledger.open_attempt(job_id, "paid", "sim", estimate)
+                    attempt = await open_attempt(ledger, job_id, "paid", "sim", estimate)
                 except BudgetExceeded:
                     return None
                 await asyncio.sleep(0)  # let other reservations race this one before it settles

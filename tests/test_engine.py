@@ -15,7 +15,7 @@ from core.provider_health import ProviderHealth
 from core.schema import SCHEMA_VERSION, attempts, cost_ledger, schema_info, video_jobs
 from core.settings import Budget
 from core.storage import Database, utcnow
-from tests.conftest import brief, claim
+from tests.conftest import brief, claim, open_attempt
 
 
 async def test_claims_by_priority_then_fifo(db: Database) -> None:
@@ -81,7 +81,7 @@ async def test_caps_hold_under_concurrent_reservations(db: Database) -> None:
 
     async def try_reserve(job_id: int):
         try:
-            return await ledger.open_attempt(job_id, "paid", "sim", 1.5)
+            return await open_attempt(ledger, job_id, "paid", "sim", 1.5)
         except BudgetExceeded:
             return None
 
@@ -90,18 +90,18 @@ async def test_caps_hold_under_concurrent_reservations(db: Database) -> None:
     day, _ = ledger.periods(utcnow())
     assert await ledger.spent(day=day) == pytest.approx(9.0)
     with pytest.raises(BudgetExceeded, match="per-video cap"):
-        await ledger.open_attempt(job_ids[0], "paid", "sim", 2.5)
+        await open_attempt(ledger, job_ids[0], "paid", "sim", 2.5)
 
 
 async def test_settling_releases_the_reservation_and_charges_the_actual(db: Database) -> None:
     ledger = Ledger(db, Budget(per_video_limit_usd=5, daily_limit_usd=5, monthly_limit_usd=5))
     job = await queue.enqueue(db, 1, "k", brief("x"), "instagram_reels")
-    first = await ledger.open_attempt(job, "paid", "sim", 4.0)
+    first = await open_attempt(ledger, job, "paid", "sim", 4.0)
     with pytest.raises(BudgetExceeded, match="daily cap"):
-        await ledger.open_attempt(job, "paid", "sim", 2.0)
+        await open_attempt(ledger, job, "paid", "sim", 2.0)
     await ledger.close(first, "done", 1.25, provider_task_id="task-1")
     assert await ledger.spent(month=first.budget_month) == pytest.approx(1.25)
-    failed = await ledger.open_attempt(job, "paid", "sim", 3.0)
+    failed = await open_attempt(ledger, job, "paid", "sim", 3.0)
     await ledger.fail(failed, "ProviderError", "boom")
     assert await ledger.spent(day=failed.budget_day) == pytest.approx(1.25)
     kinds = [row.kind for row in await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id))]
@@ -117,17 +117,17 @@ async def test_provider_limits_are_checked_with_the_reservation(db: Database) ->
     ledger = Ledger(db, Budget(per_video_limit_usd=5, daily_limit_usd=50, monthly_limit_usd=50))
     jobs = [await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels") for i in range(4)]
     one_at_a_time = ProviderLimits(max_concurrent=1)
-    first = await ledger.open_attempt(jobs[0], "solo", "sim", 1.0, one_at_a_time)
+    first = await open_attempt(ledger, jobs[0], "solo", "sim", 1.0, one_at_a_time)
     with pytest.raises(ProviderBusy, match="max_concurrent 1"):
-        await ledger.open_attempt(jobs[1], "solo", "sim", 1.0, one_at_a_time)
+        await open_attempt(ledger, jobs[1], "solo", "sim", 1.0, one_at_a_time)
     await ledger.close(first, "done", 1.0, provider_task_id="task")
-    await ledger.open_attempt(jobs[1], "solo", "sim", 1.0, one_at_a_time)
+    await open_attempt(ledger, jobs[1], "solo", "sim", 1.0, one_at_a_time)
 
     two_a_minute = ProviderLimits(requests_per_minute=2)
     for job in jobs[2:]:
-        await ledger.fail(await ledger.open_attempt(job, "metered", "sim", 1.0, two_a_minute), "temporary", "x")
+        await ledger.fail(await open_attempt(ledger, job, "metered", "sim", 1.0, two_a_minute), "temporary", "x")
     with pytest.raises(ProviderBusy, match="requests_per_minute 2") as busy:
-        await ledger.open_attempt(jobs[0], "metered", "sim", 1.0, two_a_minute)
+        await open_attempt(ledger, jobs[0], "metered", "sim", 1.0, two_a_minute)
     assert 55 < busy.value.retry_after_s <= 60
     day, _ = ledger.periods(utcnow())
     assert await ledger.spent(day=day) == pytest.approx(2.0), "a refused attempt reserved nothing"
