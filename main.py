@@ -91,11 +91,12 @@ async def with_orchestrator(
 ) -> int:
     db = await Database.open(database_url(home, secrets))
     try:
-        orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, secrets, home.data_dir))
+        orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, secrets, home.data_dir),
+                                           secrets)
         try:
             return await command(orchestrator)
         finally:
-            await orchestrator.generator.close()
+            await orchestrator.close()
     finally:
         await db.close()
 

@@ -79,7 +79,7 @@ async def run(jobs: int, concurrency: int, latency_s: float) -> dict[str, float]
             brief = Brief(account=account, template="default", topic=f"Bench topic {i}", hook="h",
                           beats=["1", "2", "3"], hashtags=[], cta="c", visual_prompt="p", duration_s=15)
             await queue.enqueue(db, i + 1, f"bench-{i}", brief, settings.app.platform)
-        orchestrator = Orchestrator.create(home, settings, db, providers)
+        orchestrator = Orchestrator.create(home, settings, db, providers, Secrets({}))
         video_generator.VideoGenerator._deliver = stub_delivery  # type: ignore[method-assign]
         cpu_before = time.process_time()
         started = time.perf_counter()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -32,6 +33,10 @@ class Brief(BaseModel):
     visual_prompt: str = Field(min_length=1)
     duration_s: float = Field(gt=0)
     aspect_ratio: Literal["9:16"] = "9:16"
+    theme: str = ""
+    caption: str = ""  # the post's caption, when an LLM wrote one
+    scene_prompts: list[str] = []  # one visual prompt per scene, when an LLM wrote them
+    written_by: Literal["template", "llm"] = "template"
 
 
 class BriefBuilder:
@@ -46,7 +51,10 @@ class BriefBuilder:
             autoescape=False,
         )
 
-    def build(self, trend: Trend, account: Account, content: ContentSettings) -> Brief:
+    def build(self, trend: Trend, account: Account, content: ContentSettings,
+              related_hashtags: Sequence[str] = ()) -> Brief:
+        """The template's brief; `related_hashtags` (those that travel with the trend's, from the viral patterns)
+        fill the hashtag list after the trend's and the account's own."""
         name = f"{account.brief_template}.j2"
         seed = int(hashlib.sha256(f"{trend.dedup_key}:{account.name}".encode()).hexdigest(), 16)
         try:
@@ -70,11 +78,12 @@ class BriefBuilder:
                 topic=trend.topic,
                 hook=fields["HOOK"][0],
                 beats=fields["BEAT"],
-                hashtags=_merge_hashtags(trend.hashtags, account.hashtags),
+                hashtags=merge_hashtags(trend.hashtags, account.hashtags, related_hashtags),
                 cta=fields["CTA"][0],
                 visual_prompt=fields["PROMPT"][0],
                 duration_s=content.default_duration_s,
                 aspect_ratio=content.aspect_ratio,
+                theme=trend.theme,
             )
         except (KeyError, IndexError, ValidationError) as exc:
             problem = f"missing line {exc}" if isinstance(exc, KeyError) else _first_error(exc)
@@ -100,9 +109,10 @@ def _parse_lines(text: str, name: str) -> dict[str, list[str]]:
     return fields
 
 
-def _merge_hashtags(trend_tags: Sequence[str], account_tags: Sequence[str]) -> list[str]:
-    merged = dict.fromkeys(tag.lstrip("#").lower() for tag in [*trend_tags[:5], *account_tags] if tag)
-    return list(merged)[:MAX_HASHTAGS]
+def merge_hashtags(first: Sequence[str], account_tags: Sequence[str], related: Sequence[str] = ()) -> list[str]:
+    """Up to five of `first` (the trend's, or the LLM's), the account's own, then related ones: at most eight."""
+    cleaned = (re.sub(r"\W+", "", tag.lower()) for tag in [*first[:5], *account_tags, *related])
+    return list(dict.fromkeys(tag for tag in cleaned if tag))[:MAX_HASHTAGS]
 
 
 def _first_error(exc: Exception) -> str:

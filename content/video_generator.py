@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
+from sqlalchemy import insert
 
 from content.look import Look
 from content.platforms import platform_spec
+from content.prompt_policy import PromptReview
 from content.preflight import describe_failures, failures, preflight
 from content.video_providers import GenerationRequest, TaskStatus, VideoProvider
 from content.video_utils import contact_sheet, extract_thumbnail, optimize
@@ -33,7 +35,8 @@ from core.ledger import Attempt, BudgetExceeded, Ledger, ProviderBusy, ProviderL
 from core.provider_health import ProviderHealth
 from core.queue import Job
 from core.settings import Settings
-from core.storage import utcnow
+from core.schema import prompt_outcomes
+from core.storage import Write, utcnow
 
 StageCallback = Callable[[str, float], None]
 RECONCILE_AGAIN_S = 60.0  # a provider that cannot be asked about an interrupted create is asked again this late
@@ -106,6 +109,7 @@ class VideoGenerator:
         self.ledger = ledger
         self.providers = providers
         self.health = ProviderHealth(ledger.db)
+        self.prompts = PromptReview(settings.video.prompt_policy)
         self.policy = settings.video.retry
         self.cancel_requests: dict[int, str] = {}  # job id → reason, kept current by the worker's heartbeat
         self._looks: dict[str, Look] = {}
@@ -185,13 +189,18 @@ class VideoGenerator:
         if look is None:
             account = next(a for a in self.settings.app.accounts if a.name == job.account)
             look = self._looks[job.account] = Look.of(account, self.settings.app.content, self.home)
-        return GenerationRequest(job.id, job.brief, look, self.work_dir / f"job-{job.id}", job.quality)
+        verdict = self.prompts.review(job.brief.visual_prompt)
+        brief = job.brief if verdict.rejected else job.brief.model_copy(update={"visual_prompt": verdict.prompt})
+        return GenerationRequest(job.id, brief, look, self.work_dir / f"job-{job.id}", job.quality)
 
     async def _start(self, conn: Any, job: Job, request: GenerationRequest, tried: set[str]) -> Start:
         """The job's plan (providers it has not tried, minus those that cannot make it) and its next attempt."""
         plan = Plan([], await self.health.unavailable(conn), job.attempts_so_far)
+        verdict = self.prompts.review(job.brief.visual_prompt)
         for provider in self.ready_providers(job.quality):
             unable = provider.cannot_make(request)
+            if unable is None and verdict.rejected and provider.reads_prompt:
+                unable = f"the prompt policy keeps the prompt from it ({', '.join(verdict.notes)})"
             if unable:
                 plan.errors.append(f"{provider.name}: {unable}")
             elif provider.name not in tried:
@@ -257,7 +266,7 @@ class VideoGenerator:
             except ProviderError as exc:
                 if exc.error_class == "content_violation":  # never resent unchanged, anywhere
                     return await self._end(job, queue.FAILED, f"{provider.name} rejected the prompt: {exc}",
-                                           provider.name)
+                                           provider.name, error_class=exc.error_class)
                 if exc.error_class == "rate_limit":  # back to the queue, no penalty: other providers may take it
                     return await self._end(job, queue.QUEUED, f"{provider.name}: {exc}")
                 errors.append(f"{provider.name}: {exc}")
@@ -265,7 +274,8 @@ class VideoGenerator:
             await self.ledger.db.write(  # the attempt and the job end together
                 *self.ledger.settle_writes(attempt, "done", delivered.cost_usd, provider_task_id=delivered.task_id),
                 queue.finish_write(job.id, queue.DONE, output_path=str(delivered.video),
-                                   thumbnail_path=str(delivered.thumbnail), error=None, not_before=None))
+                                   thumbnail_path=str(delivered.thumbnail), error=None, not_before=None),
+                self._prompt_outcome(job, queue.DONE, provider.name))
             await self.health.succeeded(provider.name)
             delivered.raw.unlink(missing_ok=True)
             shutil.rmtree(request.workdir, ignore_errors=True)  # a local render's scratch
@@ -461,11 +471,25 @@ class VideoGenerator:
         return video, thumbnail, info.duration_s
 
     async def _end(self, job: Job, status: str, error: str, provider: str | None = None,
-                   not_before: datetime | None = None) -> JobOutcome:
-        await queue.finish(self.ledger.db, job.id, status, error=error, not_before=not_before)
+                   not_before: datetime | None = None, error_class: str | None = None) -> JobOutcome:
+        """Record where the job now stands; a job that ends here (failed, cancelled) also records how its prompt
+        fared, in the same transaction."""
+        writes = [queue.finish_write(job.id, status, error=error, not_before=not_before)]
+        if status in (queue.FAILED, queue.CANCELLED):
+            writes.append(self._prompt_outcome(job, status, provider, error_class))
+        await self.ledger.db.write(*writes)
         log = {queue.FAILED: logger.error, queue.QUEUED: logger.info}.get(status, logger.warning)
         log(f"job {job.id} {status.replace('_', ' ')}: {error}")
         return JobOutcome(job.id, status, job.brief.topic, job.account, provider, error=error)
+
+
+    def _prompt_outcome(self, job: Job, outcome: str, provider: str | None, error_class: str | None = None) -> Write:
+        """A row of prompt analytics: the job's theme and prompt, the policy's verdict, and how the job ended."""
+        verdict = self.prompts.review(job.brief.visual_prompt)
+        return insert(prompt_outcomes), {
+            "job_id": job.id, "account": job.account, "theme": job.brief.theme, "prompt": verdict.prompt,
+            "verdict": verdict.outcome, "policy_notes": "; ".join(verdict.notes) or None, "outcome": outcome,
+            "error_class": error_class, "provider": provider, "created_at": utcnow()}
 
 
 def _next_poll_in(interval_s: float, elapsed_s: float, progress: float | None) -> float:

@@ -55,6 +55,14 @@ class Home:
     def reports_dir(self) -> Path:
         return self.data_dir / "reports" / "video_analytics"
 
+    @property
+    def trend_reports_dir(self) -> Path:
+        return self.data_dir / "reports" / "trends"
+
+    @property
+    def trend_cache_dir(self) -> Path:
+        return self.data_dir / "cache" / "trends"
+
     def resolve(self, path: str) -> Path:
         """A path from a config file: absolute as written, otherwise relative to the home."""
         candidate = Path(path).expanduser()

@@ -12,13 +12,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from loguru import logger
 
-from content.briefs import BriefBuilder
+from content.briefs import Brief, BriefBuilder
+from content.llm_briefs import BriefWriter
 from content.video_generator import JobOutcome, Start, VideoGenerator
 from content.video_providers import VideoProvider
 from core import queue
@@ -26,12 +28,13 @@ from core.errors import ConfigError, DaemonError
 from core.home import Home
 from core.ledger import Ledger
 from core.progress import NullProgress, ProgressView
+from core.secrets import Secrets
 from core.settings import Account, Settings
 from core.storage import Database, utcnow
-from trends.file_source import read_trend_folder
+from trends.collector import Collector, SourceRun, build_sources
 from trends.models import Trend
-from trends.scoring import rank
-from trends.store import save_trends, trend_row_id, unused_trends
+from trends.selection import Candidate, select
+from trends.store import collected_since, recently_used, save_trends, trend_row_id, unused_trends
 
 CANCEL_CHECK_S = 1.0  # how soon a running job notices `cancel`
 
@@ -46,56 +49,99 @@ class CycleResult:
         return [o for o in self.outcomes if o.status == queue.FAILED]
 
 
+@dataclass(frozen=True)
+class Collection:
+    found: int  # trends after merging across sources
+    new: int  # of which not stored before
+    runs: list[SourceRun]
+
+
 class Orchestrator:
-    def __init__(self, home: Home, settings: Settings, db: Database, generator: VideoGenerator) -> None:
+    def __init__(self, home: Home, settings: Settings, db: Database, generator: VideoGenerator,
+                 secrets: Secrets) -> None:
         self.home = home
         self.settings = settings
         self.db = db
         self.generator = generator
         self.briefs = BriefBuilder()
+        self.writer = BriefWriter(settings.app.briefs.llm, secrets, db)
+        self.collector = Collector(build_sources(settings.app.trends.sources, home, secrets), db,
+                                   home.trend_cache_dir)
+        self.patterns: dict[str, Any] = {}  # the viral patterns of the last collection (trends/patterns.py)
         self._cycle_lock = asyncio.Lock()
         # Leases name their holder: a crashed worker's jobs are taken over once its lease runs out.
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     @classmethod
-    def create(cls, home: Home, settings: Settings, db: Database, providers: dict[str, VideoProvider]) -> "Orchestrator":
+    def create(cls, home: Home, settings: Settings, db: Database, providers: dict[str, VideoProvider],
+               secrets: Secrets) -> "Orchestrator":
         ledger = Ledger(db, settings.video.budget)
-        return cls(home, settings, db, VideoGenerator(home, settings, ledger, providers))
+        return cls(home, settings, db, VideoGenerator(home, settings, ledger, providers), secrets)
 
-    async def collect_trends(self) -> int:
-        sources = self.settings.app.trends.sources
-        found: list[Trend] = []
-        if sources.file.enabled:
-            found += await asyncio.to_thread(read_trend_folder, self.home.resolve(sources.file.folder))
+    async def close(self) -> None:
+        await asyncio.gather(self.generator.close(), self.collector.close(), self.writer.close())
+
+    async def collect_trends(self, refresh: bool = False) -> Collection:
+        """Every enabled source (cached unless `refresh`), merged and stored; then the viral patterns."""
+        found, runs = await self.collector.collect(refresh)
         new = await save_trends(self.db, found)
-        logger.info(f"trends: {len(found)} collected, {new} new")
-        return new
+        logger.info(f"trends: {len(found)} collected, {new} new"
+                    + "".join(f"; {run.source} failed" for run in runs if not run.ok))
+        await self.update_patterns()
+        return Collection(len(found), new, runs)
+
+    async def update_patterns(self) -> Path:
+        """Viral patterns over the posts collected in the last `memory_days` (at least a week)."""
+        from trends.patterns import analyse, posts_frame, write_patterns  # pandas: loaded when a cycle runs
+
+        now = utcnow()
+        window = timedelta(days=max(self.settings.app.trends.memory_days, 7))
+        posts = await collected_since(self.db, now - window)
+        self.patterns = await asyncio.to_thread(
+            lambda: analyse(posts_frame(posts, self.settings.app.schedule.timezone)))
+        path = await asyncio.to_thread(write_patterns, self.patterns, self.home.trend_reports_dir, now)
+        logger.info(f"viral patterns of {self.patterns['posts']} posts: {self.home.display(path)}")
+        return path
+
+    async def candidates(self) -> list[Candidate]:
+        """Stored, unused trends best first, each with its persona or why it is passed over."""
+        settings = self.settings.app
+        now = utcnow()
+        recent = await recently_used(self.db, now - timedelta(days=settings.trends.memory_days))
+        return select(await unused_trends(self.db), recent, settings.accounts, settings.trends, now)
 
     async def plan_batch(self) -> list[int]:
-        """Turn the best unused trends into briefs and jobs, each for an account whose niches match."""
+        """Turn the best unused trends into briefs and jobs, each for a persona that takes it."""
         settings = self.settings.app
-        candidates = await unused_trends(self.db)
-        ids = {t.dedup_key: trend_id for trend_id, t in candidates}
         planned: list[int] = []
-        load = {account.name: 0 for account in settings.accounts}
-        for trend in rank([t for _, t in candidates], utcnow(), settings.trends.half_life_hours):
+        for candidate in await self.candidates():
             if len(planned) >= settings.trends.top_n:
                 break
-            account = _pick_account(trend, settings.accounts, load)
-            if account is None:
+            if candidate.account is None:
                 continue
-            brief = self.briefs.build(trend, account, settings.content)
+            trend, account = candidate.trend, candidate.account
+            brief = await self._brief(trend, account)
             try:
-                job_id = await queue.enqueue(self.db, ids[trend.dedup_key], trend.dedup_key, brief, settings.platform,
+                job_id = await queue.enqueue(self.db, candidate.trend_id, trend.dedup_key, brief, settings.platform,
                                              max_queue_size=self.settings.video.max_queue_size)
             except queue.QueueFull as exc:
                 logger.warning(f"planning stopped: {exc}")
                 break
             if job_id is not None:
-                load[account.name] += 1
                 planned.append(job_id)
-                logger.info(f"planned job {job_id} for {account.name}: {trend.topic}")
+                logger.info(f"planned job {job_id} for {account.name} ({brief.written_by} brief): {trend.topic}")
         return planned
+
+    async def _brief(self, trend: Trend, account: Account) -> Brief:
+        """The template's brief, with the hashtags that travel with the trend's; rewritten by the LLM if set."""
+        content = self.settings.app.content
+        related: list[str] = []
+        if self.patterns:  # set by a collection, which loaded pandas already
+            from trends.patterns import related_hashtags
+
+            related = related_hashtags(self.patterns, trend.hashtags)
+        draft = self.briefs.build(trend, account, content, related)
+        return await self.writer.improve(draft, trend, account, content.prompt_style, related)
 
     async def enqueue_prompt(self, prompt: str, account_name: str | None, priority: int, quality: str,
                              duration_s: float | None) -> int:
@@ -109,7 +155,7 @@ class Orchestrator:
                       source="cli")
         await save_trends(self.db, [trend])
         trend_id = await trend_row_id(self.db, trend.dedup_key)
-        brief = self.briefs.build(trend, account, settings.content)
+        brief = await self._brief(trend, account)
         if duration_s is not None:
             brief = brief.model_copy(update={"duration_s": duration_s})
         job_id = await queue.enqueue(self.db, trend_id, trend.dedup_key, brief, settings.platform, priority, quality,
@@ -286,8 +332,3 @@ def _stop_on_signals() -> asyncio.Event:
         loop.add_signal_handler(sig, stop.set)
     return stop
 
-
-def _pick_account(trend: Trend, accounts: list[Account], load: dict[str, int]) -> Account | None:
-    """The least-loaded account whose niches include the trend's theme (an account with no niches takes any)."""
-    matching = [a for a in accounts if not a.niches or trend.theme in {n.lower() for n in a.niches}]
-    return min(matching, key=lambda a: load[a.name]) if matching else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -17,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # What each version adds to the one before, applied in order to an older database (create_all adds new tables).
 MIGRATIONS = {
     2: [
@@ -37,6 +38,12 @@ MIGRATIONS = {
     3: [  # the claim's order (priority high to low, then oldest) read straight off the index, with no sort
         "DROP INDEX IF EXISTS ix_video_jobs_claim",
         "CREATE INDEX ix_video_jobs_claim_order ON video_jobs (status, priority DESC, id)",
+    ],
+    4: [  # trends from several sources: search traffic, a link, media type, and every source that reported it
+        "ALTER TABLE trends ADD COLUMN traffic INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE trends ADD COLUMN url TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE trends ADD COLUMN is_video BOOLEAN",
+        "ALTER TABLE trends ADD COLUMN sources JSON NOT NULL DEFAULT '[]'",
     ],
 }
 
@@ -64,6 +71,54 @@ trends = Table(
     Column("views", Integer, nullable=False),
     Column("posted_at", DateTime(timezone=True), nullable=False),
     Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("traffic", Integer, nullable=False, server_default="0"),
+    Column("url", Text, nullable=False, server_default=""),
+    Column("is_video", Boolean),
+    Column("sources", JSON, nullable=False, server_default="[]"),
+)
+
+# One row per trend source per collection: what it delivered or why not. A blocked source rests until `rest_until`
+# (its circuit breaker, seen by every worker and every restart); the report lists the failures.
+trend_source_runs = Table(
+    "trend_source_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("ran_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("ok", Boolean, nullable=False),
+    Column("trends", Integer, nullable=False),
+    Column("from_cache", Boolean, nullable=False),
+    Column("error", Text),
+    Column("rest_until", DateTime(timezone=True)),
+)
+
+# What an LLM wrote for a trend and account, so a restart (or a second planning pass) never pays for it again.
+llm_briefs = Table(
+    "llm_briefs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cache_key", String(64), nullable=False, unique=True),  # trend, account, model and prompt version
+    Column("model", String(128), nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Prompt analytics: how each job's prompt fared (passed, rewritten or rejected by the policy; then done or failed,
+# and how), by theme, so themes and wordings that fail moderation show up.
+prompt_outcomes = Table(
+    "prompt_outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("video_jobs.id"), nullable=False, index=True),
+    Column("account", String(64), nullable=False),
+    Column("theme", String(64), nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("verdict", String(16), nullable=False),  # passed | rewritten | rejected
+    Column("policy_notes", Text),
+    Column("outcome", String(16), nullable=False),  # done | failed | cancelled
+    Column("error_class", String(32)),
+    Column("provider", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 briefs = Table(

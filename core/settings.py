@@ -49,19 +49,108 @@ class Schedule(Strict):
     _tz = field_validator("timezone")(_check_timezone)
 
 
-class FileSource(Strict):
+class SourceSettings(Strict):
+    """What every trend source shares: a switch, a time limit per fetch and how long a fetch is reused."""
+
+    enabled: bool = False
+    timeout_s: float = Field(30.0, gt=0, description="a fetch that takes longer counts as failed")
+    cache_minutes: float = Field(60.0, ge=0, description="a fetch newer than this is reused (`trends --refresh` skips)")
+
+
+class FileSource(SourceSettings):
     enabled: bool = True
+    cache_minutes: float = Field(0.0, ge=0)
     folder: str = "data/trends"
+
+
+class GoogleTrendsSource(SourceSettings):
+    """Google Trends' "trending now" RSS feed, one per region (ISO 3166 code such as US, GB or US-CA)."""
+
+    regions: list[str] = Field(["US"], min_length=1)
+    theme: str = Field("news", min_length=1, description="the theme its trends get (searches carry no category)")
+    url: str = Field("https://trends.google.com/trending/rss", pattern=r"^https?://")
+
+
+class Feed(Strict):
+    url: str = Field(pattern=r"^https?://")
+    theme: str = Field(min_length=1, description="the theme every item of this feed gets")
+
+
+class RssSource(SourceSettings):
+    feeds: list[Feed] = []
+    items_per_feed: int = Field(20, ge=1, le=200)
+
+
+class InstagramSource(SourceSettings):
+    """Top posts of hashtags and recent Reels of profiles, through instaloader with a logged-in session that is
+    never the publishing account."""
+
+    timeout_s: float = Field(180.0, gt=0)
+    cache_minutes: float = Field(360.0, ge=0)
+    hashtags: list[str] = []
+    profiles: list[str] = []
+    theme: str = Field("", description="the theme its posts get; empty: the hashtag's name (profiles: 'instagram')")
+    username: str = Field("", description="the scraping account; its session file is loaded, else "
+                                          "INSTAGRAM_USERNAME/INSTAGRAM_PASSWORD log in")
+    session_file: str = Field("data/instagram.session", description="instaloader session file, relative to --home")
+    posts_per_hashtag: int = Field(9, ge=1, le=50)
+    reels_per_profile: int = Field(6, ge=1, le=50)
+    max_wait_s: float = Field(60.0, ge=0, description="longest pause instaloader's rate controller may take; "
+                                                      "a longer one ends the source for this cycle")
+    breaker_hours: float = Field(6.0, gt=0, description="after a block (login, checkpoint, 'please wait', 429) the "
+                                                        "source rests this long")
+    polite_sleep: bool = Field(True, description="instaloader's random pause before each request")
+    max_connection_attempts: int = Field(2, ge=1, le=5)
+
+    @field_validator("hashtags", "profiles")
+    @classmethod
+    def _bare_names(cls, value: list[str]) -> list[str]:
+        return [name.strip().lstrip("#@").lower() for name in value if name.strip("#@ ")]
 
 
 class TrendSources(Strict):
     file: FileSource = FileSource()
+    google_trends_rss: GoogleTrendsSource = GoogleTrendsSource()
+    rss: RssSource = RssSource()
+    instagram: InstagramSource = InstagramSource()
+
+
+class ScoreWeights(Strict):
+    """Exponents of the score's four factors (trends/scoring.py): 0 switches a factor off, 2 makes it count double."""
+
+    recency: float = Field(1.0, ge=0, le=5)
+    velocity: float = Field(1.0, ge=0, le=5)
+    engagement: float = Field(1.0, ge=0, le=5)
+    agreement: float = Field(1.0, ge=0, le=5)
 
 
 class TrendSettings(Strict):
     top_n: int = Field(3, ge=1, le=50)
     half_life_hours: float = Field(48.0, gt=0)
+    weights: ScoreWeights = ScoreWeights()
+    allow_topics: list[str] = Field([], description="when set, only trends mentioning one of these words or phrases")
+    block_topics: list[str] = Field([], description="trends mentioning any of these words or phrases are left out")
+    memory_days: float = Field(30.0, ge=0, description="a topic that got a video this recently is not made again, "
+                                                       "even in other words from another source")
     sources: TrendSources = TrendSources()
+
+
+class LlmSettings(Strict):
+    """An OpenAI-compatible chat endpoint that writes briefs; any failure falls back to the template brief."""
+
+    enabled: bool = False
+    base_url: str = Field("https://api.openai.com/v1", pattern=r"^https?://")
+    model: str = Field("gpt-4o-mini", min_length=1)
+    api_key_env: str | None = Field("OPENAI_API_KEY", description="environment variable holding the key; null for "
+                                                                   "a local server that needs none")
+    timeout_s: float = Field(30.0, gt=0)
+    temperature: float = Field(0.8, ge=0, le=2)
+    json_mode: bool = Field(True, description="ask for response_format json_object (turn off for servers that "
+                                              "reject it)")
+
+
+class BriefSettings(Strict):
+    llm: LlmSettings = LlmSettings()
 
 
 class Palette(Strict):
@@ -107,6 +196,8 @@ class Account(Strict):
     persona: str = ""
     niches: list[str] = []
     hashtags: list[str] = []
+    keywords: list[str] = Field([], description="words or phrases that make any trend this persona's, whatever its "
+                                                "theme (a search for 'marathon training' has theme 'news')")
     brief_template: str = Field("default", pattern=r"^[a-z0-9_]+$")
     style: Style = Style()
 
@@ -122,6 +213,7 @@ class ContentSettings(Strict):
 class AppConfig(Strict):
     schedule: Schedule = Schedule()
     trends: TrendSettings = TrendSettings()
+    briefs: BriefSettings = BriefSettings()
     accounts: list[Account] = Field(min_length=1)
     platforms: list[PlatformName] = Field(["instagram_reels"], min_length=1)
     content: ContentSettings = ContentSettings()
@@ -132,6 +224,10 @@ class AppConfig(Strict):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"account names must be unique, repeated: {', '.join(duplicates)}")
+        scraper = self.trends.sources.instagram.username.lstrip("@").lower()
+        if scraper and scraper in {a.handle.lstrip("@").lower() for a in self.accounts}:
+            raise ValueError(f"trends.sources.instagram.username: {scraper!r} publishes for an account here; scrape "
+                             "with a separate account (Instagram flags automated sessions)")
         return self
 
     @property
@@ -236,6 +332,21 @@ class RetryPolicy(Strict):
     disable_hours: float = Field(24.0, ge=0, description="billing or auth errors disable a provider this long")
 
 
+PolicyAction = Literal["rewrite", "reject", "allow"]
+
+
+class PromptPolicy(Strict):
+    """Checked before a paid provider sees a prompt, so we do not pay for its moderation's refusals
+    (content/prompt_policy.py). A term matches as a whole word or phrase, any case."""
+
+    banned_terms: list[str] = Field([], description="a prompt with one of these is never sent to a paid provider")
+    real_people: list[str] = Field([], description="names of real people: replaced by 'a person' (or rejected)")
+    brands: list[str] = Field([], description="brand and product names: replaced by 'a product' (or rejected)")
+    people_action: PolicyAction = "rewrite"
+    brands_action: PolicyAction = "rewrite"
+    minors_action: PolicyAction = Field("reject", description="words about children (kid, teen, schoolgirl...)")
+
+
 class VideoGeneration(Strict):
     enabled: bool = True
     default_provider: str
@@ -247,6 +358,7 @@ class VideoGeneration(Strict):
     quality_tiers: dict[QualityName, QualityTier] = Field(DEFAULT_TIERS)
     budget: Budget = Budget()
     retry: RetryPolicy = RetryPolicy()
+    prompt_policy: PromptPolicy = PromptPolicy()
     providers: dict[str, ProviderConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

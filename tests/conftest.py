@@ -12,10 +12,12 @@ import pytest
 
 from content.briefs import Brief
 from content.ffmpeg import ffmpeg_exe
-from content.video_providers import provider_params
+from content.video_providers import build_providers, provider_params
 from core import queue
 from core.home import Home
 from core.ledger import Attempt, Ledger, ProviderLimits
+from core.orchestrator import Orchestrator
+from core.secrets import Secrets
 from core.settings import Settings, load_settings
 from core.storage import Database, utcnow
 from trends.models import Trend
@@ -50,6 +52,12 @@ def edit_json(path: Path, change: Any) -> None:
 
 def settings_for(home: Home) -> Settings:
     return load_settings(home, provider_params())
+
+
+def orchestrator_for(home: Home, settings: Settings, db: Database, secrets: Secrets | None = None) -> Orchestrator:
+    """The daemon's orchestrator over `home`'s configured providers (no keys unless `secrets`)."""
+    secrets = secrets or Secrets({})
+    return Orchestrator.create(home, settings, db, build_providers(settings.video, secrets, home.data_dir), secrets)
 
 
 def make_clip(path: Path, *, size: str = "640x360", rate: str = "25", seconds: float = 4, audio: bool = True,

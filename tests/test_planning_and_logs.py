@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from content.video_providers import build_providers
 from core.home import Home
 from core.logs import setup_logging
-from core.orchestrator import Orchestrator
 from core.schema import briefs, video_jobs
 from core.secrets import Secrets
 from core.storage import Database
-from tests.conftest import edit_json, settings_for
+from tests.conftest import edit_json, orchestrator_for, settings_for
 
 
 async def test_batches_never_reuse_a_trend_and_match_niches(home: Home) -> None:
@@ -18,9 +16,9 @@ async def test_batches_never_reuse_a_trend_and_match_niches(home: Home) -> None:
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
     try:
-        orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets({}), home.data_dir))
-        assert await orchestrator.collect_trends() >= 30
-        assert await orchestrator.collect_trends() == 0  # same files: nothing new
+        orchestrator = orchestrator_for(home, settings, db)
+        assert (await orchestrator.collect_trends()).new >= 30
+        assert (await orchestrator.collect_trends()).new == 0  # same files: nothing new
         first = await orchestrator.plan_batch()
         second = await orchestrator.plan_batch()
         assert len(first) == len(second) == 3

@@ -8,14 +8,11 @@ from pathlib import Path
 import pytest
 
 from content.ffmpeg import ProgressCallback
-from content.video_providers import (GenerationRequest, TaskStatus, VideoProvider, VideoProviderRegistry,
-                                     build_providers)
+from content.video_providers import GenerationRequest, TaskStatus, VideoProvider, VideoProviderRegistry
 from core.home import Home
-from core.orchestrator import Orchestrator
 from core.progress import NullProgress
-from core.secrets import Secrets
 from core.storage import Database
-from tests.conftest import edit_json, make_clip, run_cli, settings_for
+from tests.conftest import edit_json, make_clip, run_cli, orchestrator_for, settings_for
 
 
 class ClipBack(VideoProvider):
@@ -52,7 +49,7 @@ async def test_a_provider_registered_in_code_makes_videos(home: Home, tmp_path: 
     use_type(home, "clip_back")
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
-    orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets({}), home.data_dir))
+    orchestrator = orchestrator_for(home, settings, db)
     try:
         job_id = await orchestrator.enqueue_prompt("Waves at dusk", None, 0, "standard", 5)
         outcome = await orchestrator.run_job(job_id, NullProgress())

@@ -19,16 +19,15 @@ from content.briefs import Brief
 from content.look import Look
 from content.media import probe
 from content.video_generator import JobOutcome
-from content.video_providers import GenerationRequest, VideoProvider, VideoProviderRegistry, build_providers
+from content.video_providers import GenerationRequest, VideoProvider, VideoProviderRegistry
 from content.video_providers.http import retry_after
 from core.errors import ProviderError
 from core.home import Home
-from core.orchestrator import Orchestrator
 from core.progress import NullProgress
 from core.schema import cost_ledger
 from core.secrets import Secrets
 from core.storage import Database
-from tests.conftest import ROOT, edit_json, make_clip, run_cli, settings_for
+from tests.conftest import ROOT, edit_json, make_clip, run_cli, orchestrator_for, settings_for
 from tests.fakes.base import RETRY_AFTER_S, SCENARIOS, SLOW_STEPS, FakeApi
 from tests.fakes.fal import FakeFal
 from tests.fakes.heygen import FakeHeygen
@@ -195,14 +194,13 @@ async def through_the_engine(home: Home, kind: str, fake: FakeApi, seconds: floa
     configure(home, {kind: (kind, await fake.start())})
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
-    orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets(keys(kind)),
-                                                                           home.data_dir))
+    orchestrator = orchestrator_for(home, settings, db, Secrets(keys(kind)))
     try:
         job_id = await orchestrator.enqueue_prompt("Morning light over a quiet harbour", None, 0, "standard", seconds)
         outcome = await orchestrator.run_job(job_id, NullProgress())
         charged = await db.fetch_all(select(cost_ledger.c.amount_usd).where(cost_ledger.c.kind == "charge"))
     finally:
-        await orchestrator.generator.close()
+        await orchestrator.close()
         await db.close()
         await fake.stop()
     return outcome, [row[0] for row in charged]

@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from content import video_generator
-from content.video_providers import build_providers
 from core import alerts, ledger, orchestrator, provider_health, queue, status
 from core.home import Home
-from core.orchestrator import Orchestrator
 from core.progress import NullProgress
-from core.secrets import Secrets
 from core.storage import Database, utcnow
-from tests.conftest import edit_json, run_cli, settings_for
+from tests.conftest import edit_json, run_cli, orchestrator_for, settings_for
 
 
 def use_providers(home: Home, providers: dict[str, Any], order: list[str], daily_usd: float = 10.0) -> None:
@@ -157,7 +154,7 @@ async def test_jobs_waiting_for_budget_run_when_the_budget_day_rolls_over(home: 
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
     try:
-        work = Orchestrator.create(home, settings, db, build_providers(settings.video, Secrets({}), home.data_dir))
+        work = orchestrator_for(home, settings, db)
         for number in range(5):
             await work.enqueue_prompt(f"Budget day video {number}", None, 0, "standard", 10)
         first = await work.work(drain=True, progress=NullProgress())

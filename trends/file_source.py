@@ -1,6 +1,7 @@
 """Trend source `file`: JSON and CSV files in a folder, for offline runs and hand-curated topics."""
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from collections.abc import Iterator
@@ -10,7 +11,10 @@ from typing import Any
 from loguru import logger
 from pydantic import ValidationError
 
+from core.home import Home
+from core.settings import FileSource
 from trends.models import Trend
+from trends.sources import TrendSource
 
 SOURCE_NAME = "file"
 
@@ -57,3 +61,17 @@ def _csv_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _one_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+class FileTrends(TrendSource):
+    """The folder of JSON/CSV trends, as a source like the others (read in a thread: it is plain file I/O)."""
+
+    name = SOURCE_NAME
+    settings: FileSource
+
+    def __init__(self, settings: FileSource, home: Home) -> None:
+        super().__init__(settings)
+        self._folder = home.resolve(settings.folder)
+
+    async def fetch(self) -> list[Trend]:
+        return await asyncio.to_thread(read_trend_folder, self._folder)

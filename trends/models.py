@@ -5,10 +5,14 @@ import hashlib
 import re
 from datetime import datetime, timezone
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+STOPWORDS = frozenset(
+    "a an and are as at be by for from has have how i in is it its of on or our so that the this to was we what "
+    "when why will with you your".split()
+)
 
 
 class Trend(BaseModel):
@@ -22,6 +26,16 @@ class Trend(BaseModel):
     views: int = Field(0, ge=0)
     timestamp: datetime
     source: str = Field(min_length=1)
+    traffic: int = Field(0, ge=0, description="searches or clicks the source reports (Google Trends' approx_traffic)")
+    url: str = ""
+    is_video: bool | None = None  # None: the source does not say
+    sources: tuple[str, ...] = ()  # every source that reported this topic (merged trends); defaults to (source,)
+
+    @model_validator(mode="after")
+    def _sources(self) -> "Trend":
+        if not self.sources:
+            object.__setattr__(self, "sources", (self.source,))
+        return self
 
     @field_validator("hashtags", mode="before")
     @classmethod
@@ -48,6 +62,17 @@ class Trend(BaseModel):
         """The first sentence of the caption, without trailing hashtags: what the video is about."""
         first = SENTENCE_END.split(self.caption.strip(), maxsplit=1)[0]
         return re.sub(r"(\s#\S+)+$", "", first).strip().rstrip(".")
+
+    @property
+    def words(self) -> frozenset[str]:
+        """The topic's meaningful words, lowercase: what `same_topic` compares across sources."""
+        return frozenset(w for w in WORD.findall(self.topic.lower()) if w not in STOPWORDS and len(w) > 1)
+
+    @property
+    def text_words(self) -> frozenset[str]:
+        """Every meaningful word of the caption and hashtags: a short topic found inside it is the same story."""
+        text = f"{self.caption} {' '.join(self.hashtags)}".lower()
+        return frozenset(w for w in WORD.findall(text) if w not in STOPWORDS and len(w) > 1)
 
     @property
     def dedup_key(self) -> str:

@@ -21,13 +21,15 @@ async def save_trends(db: Database, found: list[Trend]) -> int:
         new_rows = [_row(t, now) for key, t in unique.items() if key not in known]
         if new_rows:
             await conn.execute(insert(trends_table), new_rows)
-        refreshed = [{"key": key, "n_likes": t.likes, "n_comments": t.comments, "n_views": t.views}
+        refreshed = [{"key": key, "n_likes": t.likes, "n_comments": t.comments, "n_views": t.views,
+                      "n_traffic": t.traffic, "n_sources": list(t.sources)}
                      for key, t in unique.items() if key in known]
         if refreshed:
             await conn.execute(
                 update(trends_table)
                 .where(trends_table.c.dedup_key == bindparam("key"))
-                .values(likes=bindparam("n_likes"), comments=bindparam("n_comments"), views=bindparam("n_views")),
+                .values(likes=bindparam("n_likes"), comments=bindparam("n_comments"), views=bindparam("n_views"),
+                        traffic=bindparam("n_traffic"), sources=bindparam("n_sources")),
                 refreshed,
             )
     return len(new_rows)
@@ -45,6 +47,20 @@ async def unused_trends(db: Database) -> list[tuple[int, Trend]]:
     return [(row.id, _trend(row)) for row in rows]
 
 
+async def collected_since(db: Database, since: datetime) -> list[Trend]:
+    """Trends stored since `since`: the posts the viral patterns are read from."""
+    rows = await db.fetch_all(select(trends_table).where(trends_table.c.collected_at >= since))
+    return [_trend(row) for row in rows]
+
+
+async def recently_used(db: Database, since: datetime) -> list[Trend]:
+    """Trends that got a video job since `since`: the topics not to make again in other words."""
+    rows = await db.fetch_all(
+        select(trends_table).join(video_jobs, video_jobs.c.trend_key == trends_table.c.dedup_key)
+        .where(video_jobs.c.created_at >= since))
+    return [_trend(row) for row in rows]
+
+
 def _row(trend: Trend, now: datetime) -> dict[str, Any]:
     return {
         "dedup_key": trend.dedup_key,
@@ -58,6 +74,10 @@ def _row(trend: Trend, now: datetime) -> dict[str, Any]:
         "views": trend.views,
         "posted_at": trend.timestamp,
         "collected_at": now,
+        "traffic": trend.traffic,
+        "url": trend.url,
+        "is_video": trend.is_video,
+        "sources": list(trend.sources),
     }
 
 
@@ -71,4 +91,8 @@ def _trend(row: Any) -> Trend:
         views=row.views,
         timestamp=row.posted_at,
         source=row.source,
+        traffic=row.traffic,
+        url=row.url,
+        is_video=row.is_video,
+        sources=tuple(row.sources or ()),
     )

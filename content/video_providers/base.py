@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from content.briefs import Brief
 from content.ffmpeg import ProgressCallback
 from content.look import Look
+from content.prompt_policy import fit_prompt
 from core.errors import ProviderError
 from core.secrets import Secrets
 
@@ -56,6 +57,8 @@ class VideoProvider(ABC):
     aspect_ratios: ClassVar[tuple[str, ...]] = ("9:16",)  # what the provider can make
     max_duration_s: ClassVar[float | None] = None  # the longest video one task can make (None: no limit)
     deprecated: ClassVar[str | None] = None  # why this type should no longer be used (`config check` says so)
+    reads_prompt: ClassVar[bool] = True  # the visual prompt goes to a service that may refuse (and bill) it
+    max_prompt_chars: ClassVar[int | None] = None  # the API's limit on the prompt's length
 
     def __init__(self, name: str, params: BaseModel, secrets: Secrets, data_dir: Path | None = None) -> None:
         self.name = name
@@ -81,6 +84,10 @@ class VideoProvider(ABC):
         if longest is not None and brief.duration_s > longest + 1e-9:
             return f"makes at most {longest:g} s, the video needs {brief.duration_s:g} s"
         return None
+
+    def prompt(self, request: GenerationRequest) -> str:
+        """The visual prompt as this API takes it: within its length limit, cut at a word boundary."""
+        return fit_prompt(request.brief.visual_prompt, self.max_prompt_chars)
 
     def longest_video_s(self) -> float | None:
         """The longest video this provider can deliver for one attempt (None: no limit)."""

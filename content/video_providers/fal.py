@@ -41,7 +41,7 @@ class FalProvider(HttpProvider[FalParams]):
         return {"Authorization": f"Key {self.secrets.get('FAL_KEY')}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
+        body = {"prompt": self.prompt(request), "aspect_ratio": "9:16",
                 "duration": int(self.billed_seconds(request.brief.duration_s)), **self.settings.extra_input}
         return self.created_id(await self.call("POST", f"/{self.settings.model}", json=body, create=True), "request_id")
 

@@ -46,6 +46,7 @@ class KlingParams(HttpParams):
 
 class KlingProvider(HttpProvider[KlingParams]):
     type_name = "kling"
+    max_prompt_chars = 2500
     params_model = KlingParams
     required_env = ("KLING_ACCESS_KEY", "KLING_SECRET_KEY")
     default_base_url = "https://api-singapore.klingai.com"
@@ -68,7 +69,7 @@ class KlingProvider(HttpProvider[KlingParams]):
         return {"Authorization": f"Bearer {self._token}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"model_name": self.settings.model, "prompt": request.brief.visual_prompt[:2500], "mode": self.settings.mode,
+        body = {"model_name": self.settings.model, "prompt": self.prompt(request), "mode": self.settings.mode,
                 "aspect_ratio": "9:16", "duration": str(int(self.billed_seconds(request.brief.duration_s))),
                 "external_task_id": idempotency_key}
         return self.created_id(await self.call("POST", PATH, json=body, create=True), "data", "task_id")

@@ -28,6 +28,7 @@ class LocalParams(BaseModel):
 
 class LocalProvider(VideoProvider):
     type_name = "local"
+    reads_prompt = False  # it draws the brief's captions; no service sees the prompt
     params_model = LocalParams
     poll_interval_s = 0.0
 

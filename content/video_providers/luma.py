@@ -37,7 +37,7 @@ class LumaProvider(HttpProvider[LumaParams]):
         return {"Authorization": f"Bearer {self.secrets.get('LUMA_API_KEY')}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"model": self.settings.model, "prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
+        body = {"model": self.settings.model, "prompt": self.prompt(request), "aspect_ratio": "9:16",
                 "duration": f"{int(self.billed_seconds(request.brief.duration_s))}s",
                 "resolution": self.settings.resolution}
         return self.created_id(await self.call("POST", "/generations/video", json=body, create=True), "id")

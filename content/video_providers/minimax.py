@@ -37,6 +37,7 @@ class MinimaxParams(HttpParams):
 
 class MinimaxProvider(HttpProvider[MinimaxParams]):
     type_name = "minimax"
+    max_prompt_chars = 2000
     params_model = MinimaxParams
     required_env = ("MINIMAX_API_KEY",)
     default_base_url = "https://api.minimax.io"
@@ -52,7 +53,7 @@ class MinimaxProvider(HttpProvider[MinimaxParams]):
         return {"Authorization": f"Bearer {self.secrets.get('MINIMAX_API_KEY')}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"model": self.settings.model, "prompt": request.brief.visual_prompt[:2000],
+        body = {"model": self.settings.model, "prompt": self.prompt(request),
                 "duration": int(self.billed_seconds(request.brief.duration_s)), "resolution": self.settings.resolution}
         answer = self._checked(await self.call("POST", "/v1/video_generation", json=body, create=True), create=True)
         return self.created_id(answer, "task_id")

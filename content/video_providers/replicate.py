@@ -40,7 +40,7 @@ class ReplicateProvider(HttpProvider[ReplicateParams]):
         return {"Authorization": f"Bearer {self.secrets.get('REPLICATE_API_TOKEN')}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        inputs = {"prompt": request.brief.visual_prompt, "aspect_ratio": "9:16",
+        inputs = {"prompt": self.prompt(request), "aspect_ratio": "9:16",
                   self.settings.duration_field: int(self.billed_seconds(request.brief.duration_s)),
                   **self.settings.extra_input}
         prediction = await self.call("POST", f"/v1/models/{self.settings.model}/predictions", json={"input": inputs},

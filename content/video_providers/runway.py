@@ -47,6 +47,7 @@ class RunwayParams(HttpParams):
 
 class RunwayProvider(HttpProvider[RunwayParams]):
     type_name = "runway"
+    max_prompt_chars = 1000
     params_model = RunwayParams
     required_env = ("RUNWAY_API_KEY",)
     default_base_url = "https://api.dev.runwayml.com"
@@ -67,7 +68,7 @@ class RunwayProvider(HttpProvider[RunwayParams]):
         return {"Authorization": f"Bearer {self.secrets.get('RUNWAY_API_KEY')}", "X-Runway-Version": API_VERSION}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"model": self.settings.model, "promptText": request.brief.visual_prompt[:1000],
+        body = {"model": self.settings.model, "promptText": self.prompt(request),
                 "ratio": self.spec.portrait, "duration": int(self.billed_seconds(request.brief.duration_s))}
         return self.created_id(await self.call("POST", "/v1/text_to_video", json=body, create=True), "id")
 

@@ -30,6 +30,7 @@ class SoraParams(HttpParams):
 
 class SoraProvider(HttpProvider[SoraParams]):
     type_name = "sora"
+    max_prompt_chars = 32000
     params_model = SoraParams
     required_env = ("OPENAI_API_KEY",)
     default_base_url = "https://api.openai.com/v1"
@@ -46,7 +47,7 @@ class SoraProvider(HttpProvider[SoraParams]):
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
         form = aiohttp.FormData(default_to_multipart=True)  # as the SDK sends it
-        for field, value in (("prompt", request.brief.visual_prompt), ("model", self.settings.model),
+        for field, value in (("prompt", self.prompt(request)), ("model", self.settings.model),
                              ("seconds", str(int(self.billed_seconds(request.brief.duration_s)))),
                              ("size", self.settings.size)):
             form.add_field(field, value)

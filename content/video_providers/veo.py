@@ -45,7 +45,7 @@ class VeoProvider(HttpProvider[VeoParams]):
         return self.auth_headers()
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"instances": [{"prompt": request.brief.visual_prompt}],
+        body = {"instances": [{"prompt": self.prompt(request)}],
                 "parameters": {"aspectRatio": "9:16", "sampleCount": 1, "resolution": self.settings.resolution,
                                "durationSeconds": int(self.billed_seconds(request.brief.duration_s))}}
         operation = await self.call("POST", f"/v1beta/models/{self.settings.model}:predictLongRunning", json=body,
