@@ -23,6 +23,8 @@ from core.secrets import Secrets, redact
 from core.settings import Settings, load_settings
 from core.status import budget_view, job_result, job_rows, print_status
 from core.storage import Database, database_url
+from trends.collector import latest_runs
+from trends.view import candidate_records, print_trends
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -54,6 +56,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cancel.add_argument("--reason", default="cancelled by the operator", help="recorded with the job")
     enable = commands.add_parser("enable", help="put a provider disabled by billing/auth errors (or paused) back in use")
     enable.add_argument("provider", help="the provider's name in video_config.json")
+    trends = commands.add_parser("trends", help="the current trends, ranked, with their scores and sources")
+    trends.add_argument("--refresh", action="store_true", help="collect from every source now (caches skipped)")
+    trends.add_argument("--json", action="store_true", help="print {trends, sources} as one JSON object")
     status = commands.add_parser("status", help="jobs with stage, progress, provider and cost; the budget")
     status.add_argument("--json", action="store_true", help="print one JSON object")
     check = commands.add_parser("check", help="preflight a video against a platform's spec, rule by rule")
@@ -190,12 +195,25 @@ async def show_status(orchestrator: Orchestrator, args: argparse.Namespace) -> i
     return 0
 
 
+async def show_trends(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+    if args.refresh:
+        await orchestrator.collect_trends(refresh=True)
+    records = candidate_records(await orchestrator.candidates())
+    runs = await latest_runs(orchestrator.db)
+    if args.json:
+        print(json.dumps({"trends": records, "sources": runs}, ensure_ascii=False))
+    else:
+        print_trends(records, runs)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Orchestrator, argparse.Namespace], Awaitable[int]]] = {
     "once": run_once,
     "run": run_daemon,
     "generate": generate_video,
     "worker": run_worker,
     "status": show_status,
+    "trends": show_trends,
     "cancel": cancel_job,
     "enable": enable_provider,
 }

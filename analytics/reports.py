@@ -12,8 +12,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 
 from content.video_utils import contact_sheet_path
-from core.schema import attempts, briefs, cost_ledger, video_jobs
+from core.schema import attempts, briefs, cost_ledger, prompt_outcomes, video_jobs
 from core.storage import Database, as_utc, utcnow
+from trends.collector import failed_runs
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 PROVIDER_COLUMNS = ["provider", "attempts", "succeeded", "failed", "success_rate", "cost_usd", "mean_generation_s"]
@@ -53,6 +54,9 @@ async def build_summary(db: Database, days: float = 1.0, now: datetime | None = 
         "videos": [_video(row, winners.get(row.id)) for row in job_rows if row.status == "done"],
         "failures": [{"job_id": row.id, "topic": row.content["topic"], "error": row.error}
                      for row in job_rows if row.status == "failed"],
+        "trend_source_failures": await failed_runs(db, start),
+        "prompts_by_theme": _prompt_table(await db.fetch_all(
+            select(prompt_outcomes).where(prompt_outcomes.c.created_at >= start))),
     }
 
 
@@ -105,6 +109,22 @@ def _provider_table(attempt_rows: list[Any], charge_rows: list[Any]) -> list[dic
         }
         for provider, row in grouped.iterrows()
     ]
+
+
+def _prompt_table(rows: list[Any]) -> list[dict[str, Any]]:
+    """Prompt analytics per theme: how many jobs' prompts the policy passed, rewrote or rejected, and how many of
+    them ended done, failed, or refused by a provider's moderation."""
+    if not rows:
+        return []
+    frame = pd.DataFrame({"theme": [r.theme or "-" for r in rows], "verdict": [r.verdict for r in rows],
+                          "outcome": [r.outcome for r in rows],
+                          "refused": [r.error_class == "content_violation" for r in rows]})
+    table = frame.groupby("theme").agg(
+        jobs=("theme", "size"), rewritten=("verdict", lambda v: int((v == "rewritten").sum())),
+        rejected=("verdict", lambda v: int((v == "rejected").sum())),
+        done=("outcome", lambda v: int((v == "done").sum())), failed=("outcome", lambda v: int((v == "failed").sum())),
+        refused_by_provider=("refused", "sum"))
+    return [{"theme": theme, **{k: int(v) for k, v in row.items()}} for theme, row in table.iterrows()]
 
 
 def _seconds(attempt: Any) -> float | None:

@@ -12,10 +12,11 @@ import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from core.home import Home
 from core.schema import trend_source_runs
@@ -142,3 +143,26 @@ class Collector:
         payload = {"fetched_at": now.isoformat(), "trends": [t.model_dump(mode="json") for t in found]}
         partial.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
         os.replace(partial, path)
+
+
+async def latest_runs(db: Database) -> list[dict[str, object]]:
+    """The newest run of each source: how it fared last time (for `trends` and the report)."""
+    newest = select(trend_source_runs.c.source, func.max(trend_source_runs.c.id).label("id")).group_by(
+        trend_source_runs.c.source).subquery()
+    rows = await db.fetch_all(select(trend_source_runs).join(newest, newest.c.id == trend_source_runs.c.id)
+                              .order_by(trend_source_runs.c.source))
+    return [_run_record(row) for row in rows]
+
+
+async def failed_runs(db: Database, since: datetime) -> list[dict[str, object]]:
+    """Every failed source run since `since`, oldest first."""
+    rows = await db.fetch_all(select(trend_source_runs).where(trend_source_runs.c.ran_at >= since,
+                                                              trend_source_runs.c.ok.is_(False))
+                              .order_by(trend_source_runs.c.id))
+    return [_run_record(row) for row in rows]
+
+
+def _run_record(row: Any) -> dict[str, object]:
+    return {"source": row.source, "ran_at": as_utc(row.ran_at).isoformat(timespec="seconds"), "ok": row.ok,
+            "trends": row.trends, "from_cache": row.from_cache, "error": row.error,
+            "rest_until": as_utc(row.rest_until).isoformat(timespec="seconds") if row.rest_until else None}
