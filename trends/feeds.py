@@ -38,8 +38,9 @@ class FeedClient:
         except aiohttp.ClientError as exc:
             raise SourceFailed(f"{url}: {type(exc).__name__}: {exc}") from None
         feed = feedparser.parse(body)
-        if feed.bozo and not feed.entries:
-            raise SourceFailed(f"{url}: not an RSS or Atom feed ({feed.bozo_exception})")
+        if not feed.version and not feed.entries:  # feedparser recognised no RSS or Atom at all
+            problem = f" ({feed.bozo_exception})" if feed.bozo else ""
+            raise SourceFailed(f"{url}: not an RSS or Atom feed{problem}")
         return feed
 
     async def close(self) -> None:

@@ -36,7 +36,28 @@ class FakeTask:
         return round(min(self.polls / (SLOW_STEPS + 1), 0.99), 2)
 
 
-class FakeApi:
+class LoopbackServer:
+    """An aiohttp application served on 127.0.0.1 at a free port (`url` once started)."""
+
+    app: web.Application
+    _runner: web.AppRunner | None = None
+    url = ""
+
+    async def start(self) -> str:
+        self._runner = web.AppRunner(self.app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+class FakeApi(LoopbackServer):
     """A provider's API on 127.0.0.1. `scenario` (one of SCENARIOS) picks the failure it plays."""
 
     key = "test-key-123"
@@ -57,8 +78,6 @@ class FakeApi:
         self.app = web.Application(middlewares=[self._log])
         self.app.router.add_get("/media/{link:\\d+}.mp4", self._media)
         self.routes(self.app.router)
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
     @property
     def accepted_key(self) -> str:
@@ -67,19 +86,6 @@ class FakeApi:
 
     def routes(self, router: web.UrlDispatcher) -> None:
         """The API's endpoints (each fake adds its own)."""
-
-    async def start(self) -> str:
-        self._runner = web.AppRunner(self.app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-        return self.url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def new_task(self, body: dict[str, Any], prefix: str = "task") -> FakeTask:
         task = FakeTask(f"{prefix}-{next(self._ids)}", body)
