@@ -1,0 +1,56 @@
+"""Viral patterns over collected posts, and the config rule that the scraping account never publishes."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from content.briefs import BriefBuilder
+from core.home import Home
+from tests.conftest import edit_json, run_cli, settings_for
+from trends.models import Trend
+from trends.patterns import analyse, posts_frame, related_hashtags, write_patterns
+
+
+def post(tags: list[str], likes: int, hour: int, caption: str = "A post about running far. More words.",
+         is_video: bool | None = True) -> Trend:
+    return Trend(caption=caption, hashtags=tags, theme="fitness", likes=likes, comments=likes // 10,
+                 views=likes * 20, timestamp=datetime(2026, 11, 20, hour, tzinfo=timezone.utc), source="instagram",
+                 is_video=is_video)
+
+
+POSTS = [post(["running", "marathon", "5k"], 1000, 7), post(["running", "marathon"], 3000, 7),
+         post(["running", "trailrunning"], 500, 18, caption="x" * 250, is_video=False),
+         post(["yoga"], 200, 18, is_video=None),
+         Trend(caption="A headline with no counts", theme="news", timestamp=datetime(2026, 11, 20, tzinfo=timezone.utc),
+               source="rss")]
+
+
+def test_patterns_read_hashtags_captions_hours_and_media_type(tmp_path) -> None:
+    patterns = analyse(posts_frame(POSTS, "Europe/Berlin"))
+    assert patterns["posts"] == 4  # the headline has no counts
+    top = patterns["top_hashtags"][0]
+    assert (top["hashtag"], top["posts"]) == ("running", 3)
+    assert patterns["travels_with"]["marathon"][0] == ("running", 2)
+    best_hour = patterns["posting_hours"][0]
+    assert best_hour["hour"] == 8 and best_hour["posts"] == 2  # 07:00 UTC is 08:00 in Berlin
+    lengths = {row["caption_chars"]: row["posts"] for row in patterns["caption_length"]}
+    assert lengths == {"<50": 3, "200-399": 1}
+    assert patterns["video_share"] == round(2 / 3, 4)  # of the posts whose type is known
+    path = write_patterns(patterns, tmp_path, datetime(2026, 11, 21, tzinfo=timezone.utc))
+    assert json.loads(path.read_text())["posts"] == 4 and (path.parent / "hashtags.csv").is_file()
+
+
+def test_hashtags_that_travel_with_a_trend_reach_its_brief(home: Home) -> None:
+    patterns = analyse(posts_frame(POSTS))
+    related = related_hashtags(patterns, ["marathon"])
+    assert related[0] == "running" and "marathon" not in related
+    settings = settings_for(home)
+    brief = BriefBuilder().build(post(["marathon"], 10, 7), settings.app.accounts[0], settings.app.content, related)
+    assert brief.hashtags[:1] == ["marathon"] and "running" in brief.hashtags
+
+
+def test_scraping_with_a_publishing_account_is_refused_in_one_line(home: Home) -> None:
+    edit_json(home.config_file, lambda c: c["trends"]["sources"]["instagram"].update(username="@Mia.Moves"))
+    result = run_cli(home.root, "config", "check")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "publishes for an account here" in result.stderr
