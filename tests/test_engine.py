@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from core import queue
 from core.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
 from core.provider_health import ProviderHealth
-from core.schema import SCHEMA_VERSION, attempts, cost_ledger, schema_info, video_jobs
+from core.schema import SCHEMA_VERSION, attempts, cost_ledger, schema_info, trends, video_jobs
 from core.settings import Budget
 from core.storage import Database, utcnow
 from tests.conftest import brief, claim, open_attempt
@@ -167,7 +167,8 @@ async def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
     path = tmp_path / "old.db"
     await (await Database.open(f"sqlite:///{path}")).close()
     added = [("video_jobs", "quality"), ("video_jobs", "not_before"), ("video_jobs", "lease_owner"),
-             ("video_jobs", "lease_expires_at"), ("video_jobs", "cancel_reason"), ("attempts", "progress")]
+             ("video_jobs", "lease_expires_at"), ("video_jobs", "cancel_reason"), ("attempts", "progress"),
+             ("trends", "traffic"), ("trends", "url"), ("trends", "is_video"), ("trends", "sources")]
     with sqlite3.connect(path) as old:  # shape it like version 1, with a finished and an interrupted attempt
         for table, column in added:
             old.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
@@ -183,6 +184,7 @@ async def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
         rows = await database.fetch_all(select(attempts.c.state, attempts.c.progress).order_by(attempts.c.id))
         assert [tuple(row) for row in rows] == [("done", None), ("reserved", None)]
         await database.fetch_all(select(video_jobs.c.quality, video_jobs.c.lease_owner))
+        await database.fetch_all(select(trends.c.traffic, trends.c.sources))
     finally:
         await database.close()
     with sqlite3.connect(path) as upgraded:
