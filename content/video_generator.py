@@ -190,7 +190,9 @@ class VideoGenerator:
             account = next(a for a in self.settings.app.accounts if a.name == job.account)
             look = self._looks[job.account] = Look.of(account, self.settings.app.content, self.home)
         verdict = self.prompts.review(job.brief.visual_prompt)
-        brief = job.brief if verdict.rejected else job.brief.model_copy(update={"visual_prompt": verdict.prompt})
+        brief = job.brief
+        if verdict.outcome == "rewritten":  # a rejected prompt keeps its words: no paid provider will see it
+            brief = brief.model_copy(update={"visual_prompt": verdict.prompt})
         return GenerationRequest(job.id, brief, look, self.work_dir / f"job-{job.id}", job.quality)
 
     async def _start(self, conn: Any, job: Job, request: GenerationRequest, tried: set[str]) -> Start:

@@ -16,7 +16,9 @@ from content.video_providers import build_providers, provider_params
 from core import queue
 from core.home import Home
 from core.ledger import Attempt, Ledger, ProviderLimits
+from content.video_generator import JobOutcome
 from core.orchestrator import Orchestrator
+from core.progress import NullProgress
 from core.secrets import Secrets
 from core.settings import Settings, load_settings
 from core.storage import Database, utcnow
@@ -58,6 +60,23 @@ def orchestrator_for(home: Home, settings: Settings, db: Database, secrets: Secr
     """The daemon's orchestrator over `home`'s configured providers (no keys unless `secrets`)."""
     secrets = secrets or Secrets({})
     return Orchestrator.create(home, settings, db, build_providers(settings.video, secrets, home.data_dir), secrets)
+
+
+async def generate_and_wait(home: Home, prompt: str, seconds: float, secrets: Secrets | None = None,
+                            then: Any = None) -> tuple[JobOutcome, list[Any]]:
+    """`generate --wait` in this process (so loopback fakes on this event loop serve it): the job's outcome, and the
+    rows of `then` (a select) read afterwards from the same database."""
+    settings = settings_for(home)
+    db = await Database.open(f"sqlite:///{home.database_file}")
+    orchestrator = orchestrator_for(home, settings, db, secrets)
+    try:
+        job_id = await orchestrator.enqueue_prompt(prompt, None, 0, "standard", seconds)
+        outcome = await orchestrator.run_job(job_id, NullProgress())
+        rows = await db.fetch_all(then) if then is not None else []
+    finally:
+        await orchestrator.close()
+        await db.close()
+    return outcome, rows
 
 
 def make_clip(path: Path, *, size: str = "640x360", rate: str = "25", seconds: float = 4, audio: bool = True,

@@ -9,12 +9,11 @@ from content.briefs import BriefBuilder
 from content.llm_briefs import BriefWriter
 from content.prompt_policy import PromptReview, fit_prompt
 from core.home import Home
-from core.progress import NullProgress
 from core.schema import llm_briefs, prompt_outcomes
 from core.secrets import Secrets
 from core.settings import LlmSettings, PromptPolicy
 from core.storage import Database, utcnow
-from tests.conftest import edit_json, orchestrator_for, settings_for
+from tests.conftest import edit_json, generate_and_wait, settings_for
 from tests.fakes.openai_compat import KEY, FakeChatApi
 from trends.models import Trend
 
@@ -105,18 +104,9 @@ async def test_a_rejected_prompt_reaches_no_paid_provider_and_is_recorded(home: 
         default_provider="sim", fallback_providers=["local"],
         providers={"sim": {"type": "simulated", "params": {"latency_s": 0.1}},
                    "local": {"type": "local", "params": {"preset": "ultrafast", "crf": 23}}}))
-    settings = settings_for(home)
-    db = await Database.open(f"sqlite:///{home.database_file}")
-    orchestrator = orchestrator_for(home, settings, db)
-    try:
-        job_id = await orchestrator.enqueue_prompt("Teen runners sprinting on a track", None, 0, "standard", 5)
-        outcome = await orchestrator.run_job(job_id, NullProgress())
-        rows = await db.fetch_all(select(prompt_outcomes))
-    finally:
-        await orchestrator.close()
-        await db.close()
+    outcome, rows = await generate_and_wait(home, "Teen runners sprinting on a track", 5, then=select(prompt_outcomes))
     assert outcome.status == "done" and outcome.provider == "local"
     assert not (home.data_dir / "simulated_submissions.jsonl").exists()  # the paid stand-in never saw it
     (row,) = rows
-    assert (row.job_id, row.verdict, row.outcome, row.provider) == (job_id, "rejected", "done", "local")
+    assert (row.job_id, row.verdict, row.outcome, row.provider) == (outcome.job_id, "rejected", "done", "local")
     assert row.policy_notes == "minors 'teen'" and row.theme == "fitness"

@@ -10,9 +10,7 @@ import pytest
 from content.ffmpeg import ProgressCallback
 from content.video_providers import GenerationRequest, TaskStatus, VideoProvider, VideoProviderRegistry
 from core.home import Home
-from core.progress import NullProgress
-from core.storage import Database
-from tests.conftest import edit_json, make_clip, run_cli, orchestrator_for, settings_for
+from tests.conftest import edit_json, generate_and_wait, make_clip, run_cli
 
 
 class ClipBack(VideoProvider):
@@ -47,14 +45,7 @@ async def test_a_provider_registered_in_code_makes_videos(home: Home, tmp_path: 
     ClipBack.clip = make_clip(tmp_path / "clip.mp4", size="720x1280", seconds=5)
     VideoProviderRegistry.register_provider("clip_back", ClipBack)
     use_type(home, "clip_back")
-    settings = settings_for(home)
-    db = await Database.open(f"sqlite:///{home.database_file}")
-    orchestrator = orchestrator_for(home, settings, db)
-    try:
-        job_id = await orchestrator.enqueue_prompt("Waves at dusk", None, 0, "standard", 5)
-        outcome = await orchestrator.run_job(job_id, NullProgress())
-    finally:
-        await db.close()
+    outcome, _ = await generate_and_wait(home, "Waves at dusk", 5)
     assert outcome.status == "done" and outcome.provider == "mine", outcome.error
 
 

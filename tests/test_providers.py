@@ -23,11 +23,9 @@ from content.video_providers import GenerationRequest, VideoProvider, VideoProvi
 from content.video_providers.http import retry_after
 from core.errors import ProviderError
 from core.home import Home
-from core.progress import NullProgress
 from core.schema import cost_ledger
 from core.secrets import Secrets
-from core.storage import Database
-from tests.conftest import ROOT, edit_json, make_clip, run_cli, orchestrator_for, settings_for
+from tests.conftest import ROOT, edit_json, generate_and_wait, make_clip, run_cli
 from tests.fakes.base import RETRY_AFTER_S, SCENARIOS, SLOW_STEPS, FakeApi
 from tests.fakes.fal import FakeFal
 from tests.fakes.heygen import FakeHeygen
@@ -192,16 +190,11 @@ def keys(*kinds: str) -> dict[str, str]:
 async def through_the_engine(home: Home, kind: str, fake: FakeApi, seconds: float) -> tuple[JobOutcome, list[float]]:
     """One `generate --wait`, in this process (the fake lives on this event loop): the outcome and the charges."""
     configure(home, {kind: (kind, await fake.start())})
-    settings = settings_for(home)
-    db = await Database.open(f"sqlite:///{home.database_file}")
-    orchestrator = orchestrator_for(home, settings, db, Secrets(keys(kind)))
     try:
-        job_id = await orchestrator.enqueue_prompt("Morning light over a quiet harbour", None, 0, "standard", seconds)
-        outcome = await orchestrator.run_job(job_id, NullProgress())
-        charged = await db.fetch_all(select(cost_ledger.c.amount_usd).where(cost_ledger.c.kind == "charge"))
+        outcome, charged = await generate_and_wait(
+            home, "Morning light over a quiet harbour", seconds, Secrets(keys(kind)),
+            then=select(cost_ledger.c.amount_usd).where(cost_ledger.c.kind == "charge"))
     finally:
-        await orchestrator.close()
-        await db.close()
         await fake.stop()
     return outcome, [row[0] for row in charged]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
@@ -131,7 +132,7 @@ class InstagramPosts(TrendSource):
         loader.save_session_to_file(str(self._session_file))
         os.chmod(self._session_file, 0o600)  # the cookies are as good as the password
 
-    def _guarded(self, what: str, read: Any) -> list[Trend | None]:
+    def _guarded(self, what: str, read: Callable[[], list[Trend | None]]) -> list[Trend | None]:
         """Read one hashtag or profile: a missing one is skipped; a block or a long rate wait ends the source."""
         try:
             return read()

@@ -52,12 +52,10 @@ def _combine(group: list[Trend]) -> Trend:
 
 def mentions(trend: Trend, phrases: Iterable[str]) -> str | None:
     """The first of `phrases` (words or multi-word phrases, any case) found in the trend's caption or hashtags."""
-    words = trend.text_words | {tag.lower() for tag in trend.hashtags}
-    text = " ".join(WORD.findall(f"{trend.caption} {' '.join(trend.hashtags)}".lower()))
+    words = WORD.findall(" ".join([trend.caption, *trend.hashtags]).lower())
+    text = f" {' '.join(words)} "
     for phrase in phrases:
-        wanted = WORD.findall(phrase.lower())
-        if len(wanted) == 1 and wanted[0] in words:
-            return phrase
-        if len(wanted) > 1 and f" {' '.join(wanted)} " in f" {text} ":
+        wanted = " ".join(WORD.findall(phrase.lower()))
+        if wanted and f" {wanted} " in text:
             return phrase
     return None

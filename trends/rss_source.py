@@ -5,6 +5,8 @@ import html
 import re
 from typing import Any
 
+from loguru import logger
+
 from core.settings import Feed, RssSource
 from trends.feeds import FeedClient, entry_time
 from trends.models import Trend
@@ -22,13 +24,14 @@ class RssFeeds(TrendSource):
         self._client = FeedClient(settings.timeout_s)
 
     async def fetch(self) -> list[Trend]:
-        """Every feed's newest items; a feed that fails is skipped unless all of them fail."""
+        """Every feed's newest items; a feed that fails is skipped (one warning) unless all of them fail."""
         found: list[Trend] = []
         errors: list[str] = []
         for feed in self.settings.feeds:
             try:
                 parsed = await self._client.get(feed.url)
             except SourceFailed as exc:
+                logger.warning(f"trend source rss: {exc}")
                 errors.append(str(exc))
                 continue
             found += [t for e in parsed.entries[: self.settings.items_per_feed] if (t := _trend(e, feed))]
