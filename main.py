@@ -1,4 +1,4 @@
-"""Command line: `python main.py [--home DIR] {init,config check,once,run,generate,worker,status,cancel,enable,check}`. See README.md."""
+"""Command line: `python main.py [--home DIR] COMMAND ...`; `--help` lists the commands, README.md explains them."""
 from __future__ import annotations
 
 import argparse
@@ -59,6 +59,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     trends = commands.add_parser("trends", help="the current trends, ranked, with their scores and sources")
     trends.add_argument("--refresh", action="store_true", help="collect from every source now (caches skipped)")
     trends.add_argument("--json", action="store_true", help="print {trends, sources} as one JSON object")
+    report = commands.add_parser("report", help="write the analytics report (cost, providers, ROI) and summarise it")
+    report.add_argument("--days", type=int, default=1, metavar="N", help="the last N budget days, today included "
+                                                                         "(default 1)")
+    report.add_argument("--format", choices=["html", "csv", "json"], help="write only this format (default: all "
+                                                                           "three; the HTML's path is printed)")
+    metrics = commands.add_parser("metrics", help="engagement data for the ROI report")
+    metrics_import = metrics.add_subparsers(dest="metrics_command", required=True, metavar="ACTION").add_parser(
+        "import", help="load views, likes, comments, saves, shares per video from a CSV or JSON insights file")
+    metrics_import.add_argument("file", type=Path, help="rows naming a video by job_id, video (file name) or caption")
     status = commands.add_parser("status", help="jobs with stage, progress, provider and cost; the budget")
     status.add_argument("--json", action="store_true", help="print one JSON object")
     check = commands.add_parser("check", help="preflight a video against a platform's spec, rule by rule")
@@ -207,6 +216,31 @@ async def show_trends(orchestrator: Orchestrator, args: argparse.Namespace) -> i
     return 0
 
 
+async def write_analytics_report(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+    from analytics.reports import build_report, save_report  # pandas and matplotlib: loaded for this command only
+    from analytics.view import print_summary
+
+    if args.days < 1:
+        raise DaemonError(f"--days {args.days}: give 1 or more")
+    report = await build_report(orchestrator.analytics(), args.days)
+    paths = await save_report(report, orchestrator.home.reports_dir, (args.format,) if args.format else
+                              ("html", "csv", "json"))
+    print_summary(report)
+    print(f"report: {paths[0]}")
+    return 0
+
+
+async def import_engagement(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+    from analytics.engagement import import_metrics
+
+    result = await import_metrics(orchestrator.db, args.file)
+    print(f"{args.file}: imported metrics for {result.imported} video(s)")
+    if result.unmatched:
+        print(f"skipped {len(result.unmatched)} row(s) that name no video made here: "
+              f"{'; '.join(result.unmatched[:10])}{' …' if len(result.unmatched) > 10 else ''}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Orchestrator, argparse.Namespace], Awaitable[int]]] = {
     "once": run_once,
     "run": run_daemon,
@@ -214,6 +248,8 @@ COMMANDS: dict[str, Callable[[Orchestrator, argparse.Namespace], Awaitable[int]]
     "worker": run_worker,
     "status": show_status,
     "trends": show_trends,
+    "report": write_analytics_report,
+    "metrics": import_engagement,
     "cancel": cancel_job,
     "enable": enable_provider,
 }

@@ -1,114 +1,148 @@
-"""The cycle summary report: videos made, cost by provider, success rate, mean generation time — HTML, CSV, JSON."""
+"""The video analytics report: one set of figures written three ways — `report.html` (self-contained, charts and
+thumbnails inline, readable on a phone), `report.csv` (one row per figure) and `report.json` — into
+`<reports_dir>/<date>/`. The 1-day report is `report.*`; an N-day one is `report-<N>d.*`."""
 from __future__ import annotations
 
+import asyncio
+import base64
+import csv
+import io
 import json
-import os
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from PIL import Image
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from analytics import charts
+from analytics.dataset import Dataset
+from analytics.video_analytics import cost_summary, performance_metrics, roi_analysis, winning_attempts
 from content.video_utils import contact_sheet_path
-from core.schema import attempts, briefs, cost_ledger, prompt_outcomes, video_jobs
-from core.storage import Database, as_utc, utcnow
+from core.schema import prompt_outcomes, video_jobs
 from trends.collector import failed_runs
 
+if TYPE_CHECKING:
+    from analytics.video_analytics import VideoAnalytics
+
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-PROVIDER_COLUMNS = ["provider", "attempts", "succeeded", "failed", "success_rate", "cost_usd", "mean_generation_s"]
+FIGURE_SECTIONS = ("cost", "performance", "roi", "budget")
+CSV_COLUMNS = ["section", "figure", "key", "value"]
+COVER_WIDTH, SHEET_WIDTH = 270, 720  # pixels of the inlined covers and contact sheets
 
 
-async def build_summary(db: Database, days: float = 1.0, now: datetime | None = None) -> dict[str, Any]:
-    """Figures for the last `days` days, from the jobs, attempts and ledger tables."""
-    end = now or utcnow()
-    start = end - timedelta(days=days)
-    attempt_rows = await db.fetch_all(select(attempts).where(attempts.c.started_at >= start))
-    charge_rows = await db.fetch_all(
-        select(cost_ledger.c.provider, cost_ledger.c.amount_usd)
-        .where(cost_ledger.c.kind == "charge", cost_ledger.c.created_at >= start)
-    )
-    job_rows = await db.fetch_all(
-        select(video_jobs, briefs.c.content)
-        .join(briefs, briefs.c.id == video_jobs.c.brief_id)
-        .where(video_jobs.c.updated_at >= start)
-        .order_by(video_jobs.c.id)
-    )
-    providers = _provider_table(attempt_rows, charge_rows)
-    statuses = pd.Series([row.status for row in job_rows], dtype="object").value_counts().to_dict()
-    done, failed = int(statuses.get("done", 0)), int(statuses.get("failed", 0))
-    succeeded = [a for a in attempt_rows if a.state == "done" and a.finished_at]
-    winners = {a.job_id: a for a in succeeded}
+async def build_report(analytics: "VideoAnalytics", days: int) -> dict[str, Any]:
+    """Every figure of the last `days` budget days, plus the window's videos, failures, trend-source failures and
+    prompt outcomes."""
+    data = await analytics.dataset(days)
+    window, db = data.window, analytics.db
+    queue = dict(await db.fetch_all(select(video_jobs.c.status, func.count()).where(
+        video_jobs.c.status.in_(["queued", "waiting_budget"])).group_by(video_jobs.c.status)))
+    budget = analytics.budget
     return {
-        "generated_at": end.isoformat(timespec="seconds"),
-        "window": {"from": start.isoformat(timespec="seconds"), "to": end.isoformat(timespec="seconds"), "days": days},
-        "videos_made": done,
-        "jobs_failed": failed,
-        "jobs_waiting_budget": int(statuses.get("waiting_budget", 0)),
-        "jobs_queued": int(statuses.get("queued", 0)),
-        "success_rate": round(done / (done + failed), 4) if done + failed else None,
-        "total_cost_usd": round(float(sum(row.amount_usd for row in charge_rows)), 2),
-        "mean_generation_s": _mean_seconds(succeeded),
-        "providers": providers,
-        "videos": [_video(row, winners.get(row.id)) for row in job_rows if row.status == "done"],
-        "failures": [{"job_id": row.id, "topic": row.content["topic"], "error": row.error}
-                     for row in job_rows if row.status == "failed"],
-        "trend_source_failures": await failed_runs(db, start),
+        "generated_at": window.end.isoformat(timespec="seconds"),
+        "window": {"days": days, "from": window.day_keys[0], "to": window.day_keys[-1],
+                   "timezone": window.timezone, "start": window.start.isoformat(timespec="seconds")},
+        "cost": cost_summary(data, budget),
+        "performance": performance_metrics(data),
+        "roi": roi_analysis(data, analytics.settings.value_model),
+        "budget": {"daily_limit_usd": budget.daily_limit_usd, "monthly_limit_usd": budget.monthly_limit_usd,
+                   "alerts": await analytics.check_budget_alerts()},
+        "queue": {"queued": int(queue.get("queued", 0)), "waiting_budget": int(queue.get("waiting_budget", 0))},
+        "videos": _videos(data, analytics.settings.gallery_size),
+        "failures": [{"job_id": int(j.id), "topic": j.topic, "error": j.error}
+                     for j in data.jobs[data.jobs["status"] == "failed"].itertuples()],
+        "trend_source_failures": await failed_runs(db, window.start),
         "prompts_by_theme": _prompt_table(await db.fetch_all(
-            select(prompt_outcomes).where(prompt_outcomes.c.created_at >= start))),
+            select(prompt_outcomes).where(prompt_outcomes.c.created_at >= window.start))),
     }
 
 
-async def write_report(db: Database, reports_dir: Path, days: float = 1.0, now: datetime | None = None) -> Path:
-    """Write `<reports_dir>/<date>/report.{html,csv,json}`; returns the HTML path."""
-    summary = await build_summary(db, days, now)
-    folder = reports_dir / summary["generated_at"][:10]
+async def write_report(analytics: "VideoAnalytics", reports_dir: Path, days: int,
+                       formats: tuple[str, ...] = ("html", "csv", "json")) -> Path:
+    """Build and save the report in `formats`; returns the path of the first."""
+    report = await build_report(analytics, days)
+    return (await save_report(report, reports_dir, formats))[0]
+
+
+async def save_report(report: dict[str, Any], reports_dir: Path,
+                      formats: tuple[str, ...] = ("html", "csv", "json")) -> list[Path]:
+    days = report["window"]["days"]
+    folder = reports_dir / report["window"]["to"]
+    return await asyncio.to_thread(_write, report, folder, "report" if days == 1 else f"report-{days}d", formats)
+
+
+def _write(report: dict[str, Any], folder: Path, stem: str, formats: tuple[str, ...]) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "report.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    table = pd.DataFrame(summary["providers"], columns=PROVIDER_COLUMNS)
-    total = {"provider": "TOTAL", "attempts": int(table["attempts"].sum()), "succeeded": int(table["succeeded"].sum()),
-             "failed": int(table["failed"].sum()), "success_rate": summary["success_rate"],
-             "cost_usd": summary["total_cost_usd"], "mean_generation_s": summary["mean_generation_s"]}
-    pd.concat([table, pd.DataFrame([total])], ignore_index=True).to_csv(folder / "report.csv", index=False)
+    writers = {"html": _write_html, "csv": _write_csv, "json": _write_json}
+    paths = []
+    for name in formats:
+        path = folder / f"{stem}.{name}"
+        partial = path.with_name(path.name + ".partial")
+        writers[name](report, partial)
+        partial.replace(path)  # a reader never sees half a report
+        paths.append(path)
+    return paths
+
+
+def _write_json(report: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _write_csv(report: dict[str, Any], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(figure_rows(report))
+
+
+def figure_rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    """Every figure as (section, figure, key, value): `("cost", "by_provider.cost_usd", "runway", 12.5)`; a table's
+    rows are keyed by their first column."""
+    rows: list[tuple[str, str, str, Any]] = []
+    for section in FIGURE_SECTIONS:
+        for name, value in report[section].items():
+            if isinstance(value, dict):
+                rows += [(section, f"{name}.{k}", "", v) for k, v in value.items()]
+            elif isinstance(value, list):
+                for item in value:
+                    key_name, key = next(iter(item.items()))
+                    rows += [(section, f"{name}.{k}", str(key), v) for k, v in item.items() if k != key_name]
+            else:
+                rows.append((section, name, "", value))
+    return [(s, f, k, "" if v is None else v) for s, f, k, v in rows]
+
+
+def _write_html(report: dict[str, Any], path: Path) -> None:
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["html", "j2"]))
-    videos = [{**v, "thumbnail_href": _href(v["thumbnail"], folder), "href": _href(v["path"], folder),
-               "sheet_href": _href(v["contact_sheet"], folder)} for v in summary["videos"]]
-    html = env.get_template("summary.html.j2").render(summary=summary, videos=videos)
-    (folder / "report.html").write_text(html, encoding="utf-8")
-    return folder / "report.html"
+    env.filters["shown"] = shown
+    cost, performance, roi = report["cost"], report["performance"], report["roi"]
+    figures = {
+        "spend_per_day": charts.spend_per_day(cost["by_day"]),
+        "spend_by_provider": charts.spend_by_provider(cost["by_provider"]),
+        "provider_quality": charts.provider_quality(performance["provider_comparison"]),
+        "roi": charts.roi_by_theme_and_account(roi["by_theme"], roi["by_account"]),
+    }
+    gallery = [{**video, "thumbnail_src": _data_uri(video["thumbnail"], COVER_WIDTH),
+                "sheet_src": _data_uri(video["contact_sheet"], SHEET_WIDTH)} for video in report["videos"]]
+    top_videos = sorted(roi["per_video"], key=lambda v: -v["value_usd"])[:20]
+    html = env.get_template("report.html.j2").render(report=report, charts=figures, gallery=gallery,
+                                                     top_videos=top_videos)
+    path.write_text(html, encoding="utf-8")
 
 
-def _provider_table(attempt_rows: list[Any], charge_rows: list[Any]) -> list[dict[str, Any]]:
-    if not attempt_rows:
-        return []
-    frame = pd.DataFrame(
-        {
-            "provider": [a.provider for a in attempt_rows],
-            "succeeded": [a.state == "done" for a in attempt_rows],
-            "failed": [a.state == "failed" for a in attempt_rows],
-            "seconds": [_seconds(a) if a.state == "done" else None for a in attempt_rows],
-        }
-    )
-    grouped = frame.groupby("provider").agg(
-        attempts=("provider", "size"), succeeded=("succeeded", "sum"), failed=("failed", "sum"),
-        mean_generation_s=("seconds", "mean"),
-    )
-    costs = pd.DataFrame([(c.provider, c.amount_usd) for c in charge_rows], columns=["provider", "cost"])
-    grouped["cost_usd"] = costs.groupby("provider")["cost"].sum().reindex(grouped.index).fillna(0.0)
-    grouped["success_rate"] = grouped["succeeded"] / grouped["attempts"]
-    return [
-        {
-            "provider": provider,
-            "attempts": int(row.attempts),
-            "succeeded": int(row.succeeded),
-            "failed": int(row.failed),
-            "success_rate": round(float(row.success_rate), 4),
-            "cost_usd": round(float(row.cost_usd), 2),
-            "mean_generation_s": None if pd.isna(row.mean_generation_s) else round(float(row.mean_generation_s), 1),
-        }
-        for provider, row in grouped.iterrows()
-    ]
+def _videos(data: Dataset, limit: int) -> list[dict[str, Any]]:
+    """The latest `limit` videos made in the window, newest first, with their covers and contact sheets."""
+    made = data.jobs[data.jobs["status"] == "done"].sort_values("ended_at", ascending=False).head(limit)
+    wins = winning_attempts(data.attempts)
+    provider = dict(zip(wins["job_id"], wins["provider"]))
+    cost = data.charges.groupby("job_id")["amount"].sum()
+    return [{"job_id": int(j.id), "account": j.account, "topic": j.topic, "provider": provider.get(j.id),
+             "cost_usd": round(float(cost.get(j.id, 0.0)), 2), "duration_s": float(j.duration_s),
+             "path": j.output_path, "thumbnail": j.thumbnail_path,
+             "contact_sheet": _existing(contact_sheet_path(Path(j.output_path))) if j.output_path else None}
+            for j in made.itertuples()]
 
 
 def _prompt_table(rows: list[Any]) -> list[dict[str, Any]]:
@@ -127,34 +161,31 @@ def _prompt_table(rows: list[Any]) -> list[dict[str, Any]]:
     return [{"theme": theme, **{k: int(v) for k, v in row.items()}} for theme, row in table.iterrows()]
 
 
-def _seconds(attempt: Any) -> float | None:
-    if not attempt.finished_at:
+def _data_uri(path: str | None, width: int) -> str | None:
+    """A JPEG scaled down to `width` and inlined, so the report is one light file that opens anywhere (mailed,
+    synced to a phone)."""
+    if not path or not Path(path).is_file():
         return None
-    return (as_utc(attempt.finished_at) - as_utc(attempt.started_at)).total_seconds()
-
-
-def _mean_seconds(succeeded: list[Any]) -> float | None:
-    values = [s for s in (_seconds(a) for a in succeeded) if s is not None]
-    return round(sum(values) / len(values), 1) if values else None
-
-
-def _video(row: Any, attempt: Any) -> dict[str, Any]:
-    return {
-        "job_id": row.id,
-        "account": row.account,
-        "topic": row.content["topic"],
-        "provider": attempt.provider if attempt else None,
-        "cost_usd": round(float(attempt.actual_cost_usd or 0.0), 2) if attempt else 0.0,
-        "generation_s": _seconds(attempt) if attempt else None,
-        "path": row.output_path,
-        "thumbnail": row.thumbnail_path,
-        "contact_sheet": _existing(contact_sheet_path(Path(row.output_path))) if row.output_path else None,
-    }
+    with Image.open(path) as image:
+        image.thumbnail((width, width * 4))
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, format="JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _existing(path: Path) -> str | None:
     return str(path) if path.exists() else None
 
 
-def _href(path: str | None, folder: Path) -> str | None:
-    return os.path.relpath(path, folder) if path else None
+FORMATS = {
+    "money": "${:,.2f}",
+    "per_s": "${:,.4f}",  # a price per second of video
+    "pct": "{:,.1f}%",
+    "secs": "{:,.1f} s",
+    "count": "{:,.0f}",
+}
+
+
+def shown(value: float | None, fmt: str) -> str:
+    """A figure as the HTML shows it; the tests read it back to check it against the JSON."""
+    return "–" if value is None else FORMATS[fmt].format(value)

@@ -26,6 +26,12 @@ class ConfigError(DaemonError):
         super().__init__(f"{location}: {problem}")
 
 
+class InputError(DaemonError):
+    """A file the user handed to a command is invalid: `file: where: problem`; nothing of it was used."""
+
+    exit_code = 2
+
+
 class FFmpegError(DaemonError):
     """ffmpeg exited non-zero; carries the tail of its stderr."""
 

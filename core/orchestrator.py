@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -35,6 +35,9 @@ from trends.collector import Collector, SourceRun, build_sources
 from trends.models import Trend
 from trends.selection import Candidate, select
 from trends.store import collected_since, recently_used, save_trends, trend_row_id, unused_trends
+
+if TYPE_CHECKING:
+    from analytics.video_analytics import VideoAnalytics
 
 CANCEL_CHECK_S = 1.0  # how soon a running job notices `cancel`
 
@@ -272,15 +275,20 @@ class Orchestrator:
             result.report = await self.write_report()
             return result
 
-    async def write_report(self, days: float = 1.0) -> Path:
-        from analytics.reports import write_report  # pandas and jinja2: loaded when a report is due, not at start
+    def analytics(self) -> "VideoAnalytics":
+        from analytics.video_analytics import VideoAnalytics  # pandas: loaded when figures are asked for, not at start
 
-        path = await write_report(self.db, self.home.reports_dir, days)
+        return VideoAnalytics(self.db, self.settings.video.budget, self.settings.app.analytics, self.home.reports_dir)
+
+    async def write_report(self, days: int = 1, formats: tuple[str, ...] = ("html", "csv", "json")) -> Path:
+        """The analytics report of the last `days` budget days; returns the path of the first format written."""
+        path = await self.analytics().generate_cost_report(days, formats)
         logger.info(f"report written: {self.home.display(path)}")
         return path
 
     async def run_forever(self) -> None:
-        """The daemon: cycles every `trend_interval_hours` (first one now), a daily report; stops on SIGTERM/SIGINT."""
+        """The daemon: cycles every `trend_interval_hours` (first one now), a daily and a weekly report; stops on
+        SIGTERM/SIGINT."""
         schedule = self.settings.app.schedule
         stop = _stop_on_signals()
         running: set[asyncio.Task[object]] = set()
@@ -311,6 +319,10 @@ class Orchestrator:
         scheduler.add_job(launch(self.write_report, "daily report"), CronTrigger(hour=hour, minute=minute),
                           id="daily_report", name="daily report", max_instances=1, coalesce=True,
                           misfire_grace_time=3600)
+        scheduler.add_job(launch(lambda: self.write_report(7), "weekly report"),
+                          CronTrigger(day_of_week=self.settings.app.analytics.weekly_report_day, hour=hour,
+                                      minute=minute), id="weekly_report", name="weekly report", max_instances=1,
+                          coalesce=True, misfire_grace_time=3600)
         scheduler.start()
         for job in scheduler.get_jobs():
             logger.info(f"scheduled '{job.name}': next run {job.next_run_time:%Y-%m-%d %H:%M:%S %Z}, {job.trigger}")

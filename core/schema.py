@@ -121,6 +121,26 @@ prompt_outcomes = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Engagement snapshots per video, imported from Instagram insights (`metrics import`); the latest one per video is what
+# the ROI report values. Re-importing the same snapshot replaces it rather than counting it twice.
+engagement_metrics = Table(
+    "engagement_metrics",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("video_jobs.id"), nullable=False, index=True),
+    Column("captured_at", DateTime(timezone=True), nullable=False),
+    Column("views", Integer, nullable=False),
+    Column("reach", Integer, nullable=False),
+    Column("likes", Integer, nullable=False),
+    Column("comments", Integer, nullable=False),
+    Column("saves", Integer, nullable=False),
+    Column("shares", Integer, nullable=False),
+    Column("follows", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("job_id", "captured_at"),
+)
+
 briefs = Table(
     "briefs",
     metadata,

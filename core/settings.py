@@ -210,6 +210,28 @@ class ContentSettings(Strict):
     aspect_ratio: Literal["9:16"] = "9:16"
 
 
+class ValueModel(Strict):
+    """What a video's engagement is worth to you, in US dollars: the ROI report's estimated value is the sum of each
+    metric times its value. Set them from what a sponsor pays or what a follower is worth to you."""
+
+    per_1k_views: float = Field(0.5, ge=0)
+    per_like: float = Field(0.01, ge=0)
+    per_comment: float = Field(0.05, ge=0)
+    per_save: float = Field(0.05, ge=0)
+    per_share: float = Field(0.1, ge=0)
+    per_follower: float = Field(0.5, ge=0, description="applied to the follows a video brought, when imported")
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class AnalyticsSettings(Strict):
+    value_model: ValueModel = ValueModel()
+    weekly_report_day: Weekday = Field("mon", description="the daemon writes the 7-day report on this day")
+    gallery_size: int = Field(12, ge=0, le=100, description="thumbnails and contact sheets of the latest videos "
+                                                            "embedded in the report")
+
+
 class AppConfig(Strict):
     schedule: Schedule = Schedule()
     trends: TrendSettings = TrendSettings()
@@ -217,6 +239,7 @@ class AppConfig(Strict):
     accounts: list[Account] = Field(min_length=1)
     platforms: list[PlatformName] = Field(["instagram_reels"], min_length=1)
     content: ContentSettings = ContentSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
 
     @model_validator(mode="after")
     def _unique_accounts(self) -> "AppConfig":

@@ -1,6 +1,8 @@
 """Shared fixtures: an isolated `--home` per test, the CLI as a subprocess, synthetic media via ffmpeg."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -22,6 +24,7 @@ from core.progress import NullProgress
 from core.secrets import Secrets
 from core.settings import Settings, load_settings
 from core.storage import Database, utcnow
+from main import init_home
 from trends.models import Trend
 from trends.store import save_trends
 
@@ -40,10 +43,12 @@ def run_cli(home: Path, *args: str, env: dict[str, str] | None = None, timeout: 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
-    """A fresh home with the shipped sample config and trends (what `main.py init` writes)."""
-    result = run_cli(tmp_path, "init")
-    assert result.returncode == 0, result.stderr
-    return Home.at(tmp_path)
+    """A fresh home with the shipped sample config and trends: what `main.py init` writes (called in this process;
+    test_settings runs the command itself)."""
+    home = Home.at(tmp_path)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert init_home(home) == 0
+    return home
 
 
 def edit_json(path: Path, change: Any) -> None:

@@ -44,13 +44,13 @@ def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
         assert video["provider"] == "local" and video["cost_usd"] == 0
     report = Path(output["report"])
     summary = json.loads((report.parent / "report.json").read_text())
-    assert summary["videos_made"] == 3 and summary["success_rate"] == 1.0
-    assert [p["provider"] for p in summary["providers"]] == ["local"]
-    rows = list(csv.DictReader((report.parent / "report.csv").open()))
-    assert rows[-1]["provider"] == "TOTAL" and rows[0]["succeeded"] == "3"
+    assert summary["cost"]["total_videos"] == 3 and summary["performance"]["success_rate"] == 100.0
+    assert [p["provider"] for p in summary["performance"]["provider_comparison"]] == ["local"]
+    rows = {(r["figure"], r["key"]): r["value"] for r in csv.DictReader((report.parent / "report.csv").open())}
+    assert rows["total_videos", ""] == "3" and rows["provider_comparison.succeeded", "local"] == "3"
     html = report.read_text()
-    assert '<b id="videos-made">3</b>' in html and "100%" in html
-    assert html.count(".sheet.jpg\">contact sheet</a>") == 3
+    assert '<b data-figure="cost.total_videos">3</b>' in html and "100.0%" in html
+    assert html.count('alt="contact sheet of') == 3 and html.count('class="cover" src="data:image/jpeg') == 3
     log = (home.logs_dir / "orchestrator.log").read_text()
     assert f"job={videos[0]['job_id']} provider=local" in log
 
@@ -74,6 +74,7 @@ def test_run_schedules_and_stops_cleanly_on_sigterm_without_losing_the_job(home:
             break
     assert any("scheduled 'collect trends and make videos'" in s for s in seen), "".join(seen)
     assert any("scheduled 'daily report'" in s for s in seen), "".join(seen)
+    assert any("scheduled 'weekly report'" in s and "day_of_week='mon'" in s for s in seen), "".join(seen)
     time.sleep(1.5)  # the render is under way
     daemon.send_signal(signal.SIGTERM)
     rest, _ = daemon.communicate(timeout=60)

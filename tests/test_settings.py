@@ -1,6 +1,8 @@
 """Config validation: a bad file gives one clear line and a non-zero exit, never a traceback."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.errors import ConfigError
@@ -15,6 +17,17 @@ def assert_one_clear_line(result, *expected: str) -> None:
     assert "Traceback" not in result.stderr
     for fragment in expected:
         assert fragment in lines[0], lines[0]
+
+
+def test_init_writes_the_sample_home_and_never_overwrites(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "init")
+    assert result.returncode == 0, result.stderr
+    assert "wrote config/config.json, config/video_config.json, data/trends" in result.stdout
+    home = Home.at(tmp_path)
+    assert home.config_file.is_file() and home.video_config_file.is_file() and home.logs_dir.is_dir()
+    home.config_file.write_text("{}")
+    again = run_cli(tmp_path, "init")
+    assert "nothing (files already there)" in again.stdout and home.config_file.read_text() == "{}"
 
 
 def test_sample_config_is_valid_and_check_prints_it(home: Home) -> None:
