@@ -60,8 +60,11 @@ async def import_metrics(db: Database, path: Path) -> ImportResult:
 def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(row number, fields with canonical names); a CSV's first data row is row 2, a JSON list's first item row 1."""
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8-sig")
+        raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: byte {exc.start}: not UTF-8 text (export the file as UTF-8)") from None
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)

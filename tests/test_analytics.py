@@ -21,8 +21,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from analytics.engagement import read_rows
 from analytics.reports import FIGURE_SECTIONS
 from analytics.video_analytics import VideoAnalytics
+from core.errors import InputError
 from core.home import Home
 from core.settings import AnalyticsSettings, Budget, ValueModel
 from core.storage import Database
@@ -428,6 +430,20 @@ async def test_bad_metrics_are_one_line_and_nothing_is_imported(home: Home, bad_
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {sheet}: {message}"
     assert stored_metrics(home) == {}  # the good first row waits for a fixed file
+
+
+def test_unreadable_metrics_files_are_one_clear_error(tmp_path: Path) -> None:
+    cases = {"latin1.csv": b"job_id,views\n1,\xff\n", "list.json": b'{"views": 1}', "broken.json": b"[{",
+             "sheet.xlsx": b"PK", "empty.csv": b"job_id,views\n"}
+    messages = {"latin1.csv": "byte 15: not UTF-8 text", "list.json": "expected a list of objects",
+                "broken.json": "line 1: not valid JSON", "sheet.xlsx": "expected a .csv or .json file",
+                "empty.csv": "no rows"}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(InputError, match=re.escape(f"{tmp_path / name}: {messages[name]}")):
+            read_rows(tmp_path / name)
+    with pytest.raises(InputError, match="not a file"):
+        read_rows(tmp_path)
 
 
 async def test_report_command_prints_a_summary_and_writes_the_asked_format(home: Home) -> None:
