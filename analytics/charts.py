@@ -6,12 +6,12 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from matplotlib import rcParams
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-                 "axes.titlesize": 10, "axes.titleweight": "bold"})
+STYLE = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+         "axes.titlesize": 10, "axes.titleweight": "bold"}
 BAR, CAP, GOOD, BAD = "#3b6fd8", "#b3261e", "#2e7d32", "#c62828"
 
 
@@ -76,13 +76,14 @@ def _height(rows: list[dict[str, Any]]) -> float:
 def _figure(panels: list[tuple[str, Callable[[Axes], None], float]]) -> str:
     """Panels stacked in one SVG, 5 inches wide (phone-sized text when scaled to a screen's width)."""
     heights = [height for _, _, height in panels]
-    figure = Figure(figsize=(5.0, sum(heights)), layout="constrained")
-    grid = figure.add_gridspec(len(panels), 1, height_ratios=heights)
-    for index, (title, draw, _) in enumerate(panels):
-        ax = figure.add_subplot(grid[index])
-        ax.set_title(title, loc="left")
-        draw(ax)
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata=dict.fromkeys(["Creator", "Date", "Format", "Type"]))
+    with rc_context(STYLE):  # this report's look, without changing matplotlib's defaults for anyone else
+        figure = Figure(figsize=(5.0, sum(heights)), layout="constrained")
+        grid = figure.add_gridspec(len(panels), 1, height_ratios=heights)
+        for index, (title, draw, _) in enumerate(panels):
+            ax = figure.add_subplot(grid[index])
+            ax.set_title(title, loc="left")
+            draw(ax)
+        figure.savefig(buffer, format="svg", metadata=dict.fromkeys(["Creator", "Date", "Format", "Type"]))
     svg = buffer.getvalue()
     return svg[svg.index("<svg"):]  # inline: without the XML prolog and doctype

@@ -64,18 +64,17 @@ async def load(db: Database, window: Window) -> Dataset:
     charges = pd.DataFrame(
         [(r.job_id, r.provider, r.amount_usd, r.budget_day, r.account, _theme(r.content)) for r in charge_rows],
         columns=["job_id", "provider", "amount", "day", "account", "theme"])
+    ended_in_window = (video_jobs.c.status.in_(ENDED) & (video_jobs.c.updated_at >= window.start)
+                       & (video_jobs.c.updated_at <= window.end))
     job_rows = await db.fetch_all(
         select(video_jobs, briefs.c.content).join(briefs, briefs.c.id == video_jobs.c.brief_id)
-        .where(video_jobs.c.status.in_(ENDED), video_jobs.c.updated_at >= window.start,
-               video_jobs.c.updated_at <= window.end)
-        .order_by(video_jobs.c.id))
+        .where(ended_in_window).order_by(video_jobs.c.id))
     jobs = pd.DataFrame(
         [(r.id, r.account, _theme(r.content), r.content.get("topic", ""), r.status, r.duration_s, r.output_path,
           r.thumbnail_path, r.error, as_utc(r.updated_at)) for r in job_rows],
         columns=["id", "account", "theme", "topic", "status", "duration_s", "output_path", "thumbnail_path", "error",
                  "ended_at"])
-    ended = select(video_jobs.c.id).where(video_jobs.c.status.in_(ENDED), video_jobs.c.updated_at >= window.start,
-                                          video_jobs.c.updated_at <= window.end)
+    ended = select(video_jobs.c.id).where(ended_in_window)
     attempt_rows = await db.fetch_all(
         select(attempts.c.job_id, attempts.c.provider, attempts.c.state, attempts.c.started_at,
                attempts.c.finished_at).where(attempts.c.job_id.in_(ended)).order_by(attempts.c.id))

@@ -119,10 +119,10 @@ def _snapshot(path: Path, number: int, row: dict[str, Any], now: datetime) -> di
 
 def _count(path: Path, number: int, metric: str, value: Any) -> int:
     try:
-        count = float(str(value).replace(",", "")) if not isinstance(value, (int, float)) else float(value)
+        count = float(str(value).replace(",", ""))  # "12,000" as Instagram's export writes it; str(True) fails
     except ValueError:
         count = -1.0
-    if isinstance(value, bool) or count < 0 or count != int(count):
+    if not 0 <= count < 2**63 or count != int(count):  # also refuses nan and inf
         raise InputError(f"{path}: row {number}: {metric}: {value!r} is not a whole number of 0 or more")
     return int(count)
 

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.dataset import Dataset, Window, load
+from core.alerts import crossed_thresholds
 from core.ledger import Ledger
 from core.settings import AnalyticsSettings, Budget, ValueModel
 from core.status import budget_view
@@ -187,7 +188,7 @@ def budget_alerts(thresholds: list[int], caps: list[tuple[str, float, float]]) -
     """For each (scope, cap, used): the highest threshold crossed, if any ("critical" from 90 %)."""
     alerts = []
     for scope, cap, used in caps:
-        crossed = [pct for pct in sorted(thresholds) if cap > 0 and used + 1e-9 >= cap * pct / 100]
+        crossed = crossed_thresholds(used, cap, thresholds)
         if crossed:
             pct = crossed[-1]
             alerts.append({"type": scope, "level": "critical" if pct >= 90 else "warning", "threshold_pct": pct,

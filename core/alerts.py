@@ -13,6 +13,11 @@ from core.storage import Database, utcnow
 WEBHOOK_TIMEOUT_S = 10
 
 
+def crossed_thresholds(used: float, cap: float, thresholds: list[int]) -> list[int]:
+    """The thresholds (% of `cap`) that `used` has reached, lowest first; none for a cap of 0 (no cap)."""
+    return [pct for pct in sorted(thresholds) if cap > 0 and used + 1e-9 >= cap * pct / 100]
+
+
 class BudgetAlerts:
     def __init__(self, db: Database, caps: Budget) -> None:
         self.db = db
@@ -24,10 +29,8 @@ class BudgetAlerts:
         raised = []
         for scope, period, used, cap in (("daily", day, day_used, self.caps.daily_limit_usd),
                                          ("monthly", month, month_used, self.caps.monthly_limit_usd)):
-            if cap <= 0:
-                continue
-            for pct in self.caps.alert_thresholds_pct:
-                if used + 1e-9 >= cap * pct / 100 and await self._record(scope, period, pct, used, cap):
+            for pct in crossed_thresholds(used, cap, self.caps.alert_thresholds_pct):
+                if await self._record(scope, period, pct, used, cap):
                     raised.append({"scope": scope, "period": period, "threshold_pct": pct,
                                    "used_usd": round(used, 2), "cap_usd": cap,
                                    "message": f"{scope} budget {period}: ${used:.2f} of ${cap:.2f} used "

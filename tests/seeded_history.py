@@ -84,9 +84,8 @@ def history(jobs: int = 1200, seed: int = 7) -> list[JobRecord]:
 async def write_history(db: Database, records: list[JobRecord], media: Path | None = None,
                         with_media: int = 0) -> None:
     """Store the records; the newest `with_media` made videos get a cover and a contact sheet in `media`."""
-    made = sorted((r for r in records if r.status == "done"), key=lambda r: r.ended_at)[-with_media:] if with_media \
-        else []
-    files = {r.id: _media(media, r.id) for r in made} if media else {}
+    newest = sorted((r for r in records if r.status == "done"), key=lambda r: r.ended_at, reverse=True)[:with_media]
+    files = {r.id: _media(media, r.id) for r in newest} if media else {}
     async with db.transaction() as conn:
         for r in records:
             created = r.attempts[0].started_at - timedelta(seconds=5)
