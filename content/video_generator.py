@@ -147,10 +147,16 @@ class VideoGenerator:
 
     async def first_attempt(self, conn: Any, job: Job) -> Start | None:
         """Inside the claim's transaction: plan a fresh job and reserve its first attempt. A job with history
-        gets None: its interrupted attempt must be reconciled (with provider calls) before anything is reserved."""
+        gets None: its interrupted attempt must be reconciled (with provider calls) before anything is reserved.
+
+        Raises ProviderBusy when its provider has no slot (or request) free: the claim is undone and the job waits
+        in the queue, untouched, for a worker to find a slot."""
         if job.attempts_so_far:
             return None
-        return await self._start(conn, job, self._request(job), set())
+        start = await self._start(conn, job, self._request(job), set())
+        if start.opened is None and start.plan.busy is not None:
+            raise start.plan.busy
+        return start
 
     async def run(self, job: Job, start: Start | None = None, on_stage: StageCallback | None = None) -> JobOutcome:
         """Try each ready provider (once per job, beyond its own retries) until one yields a platform-ready video."""

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, bindparam, func, insert, select, update
+from sqlalchemy import Float, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.alerts import BudgetAlerts
 from core.errors import DaemonError
+from core.provider_health import locked_row
 from core.schema import attempts, budget_totals, cost_ledger
 from core.settings import Budget
 from core.storage import Database, Write, as_utc, utcnow
@@ -22,6 +23,7 @@ from core.storage import Database, Write, as_utc, utcnow
 RESERVE, RELEASE, CHARGE = "reserve", "release", "charge"
 OPEN_STATES = ("reserved", "submitting", "submitted", "polling", "downloading", "optimizing")
 CENT = 1e-9  # float slack when comparing sums of dollar amounts
+SLOT_RECHECK_S = 0.25  # how soon a provider at its max_concurrent is asked again for a free slot
 
 
 class BudgetExceeded(DaemonError):
@@ -82,16 +84,18 @@ class Ledger:
         transaction (the claim's, so a job is never leased without its money set aside).
 
         The estimate is added to the day's and month's totals first and the new totals checked against the caps
-        (one statement); over a cap, it is taken back before the transaction ends, so nobody ever sees it.
+        (one statement, which holds those rows locked until the transaction ends, so reservations from every process
+        take turns); over a cap, it is taken back before the transaction ends, so nobody ever sees it.
         Raises ProviderBusy or BudgetExceeded, having changed nothing."""
         now = utcnow()
         day, month = self.periods(now)
         periods = {"day": f"day:{day}", "month": f"month:{month}"}
         await _check_limits(conn, provider, limits, now)
         totals = dict((await conn.execute(_ADD_TO_TOTALS_RETURNING, {"net": estimate_usd, **periods})).all())
-        for period in set(periods.values()) - set(totals):  # the period's first reservation
-            await conn.execute(_INSERT_TOTAL, {"period": period, "amount_usd": estimate_usd})
-            totals[period] = estimate_usd
+        for period in set(periods.values()) - set(totals):  # the period's first reservation (maybe in two processes)
+            await conn.execute(_ENSURE_TOTAL, {"period": period})
+            totals[period] = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})
+                              ).scalar_one()
         for label, used, cap in (
             ("per-video", estimate_usd, self.caps.per_video_limit_usd),
             ("daily", totals[periods["day"]], self.caps.daily_limit_usd),
@@ -156,11 +160,17 @@ class Ledger:
 
 
 async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLimits, now: datetime) -> None:
+    """Count the provider's tasks in flight and requests in the last minute, holding its row: a second process
+    counting at the same time waits, then sees this reservation's attempt."""
+    if limits == ProviderLimits():
+        return
+    await locked_row(conn, provider)
     if limits.max_concurrent is not None:
         in_flight = (await conn.execute(select(func.count()).select_from(attempts).where(
             attempts.c.provider == provider, attempts.c.state.in_(OPEN_STATES)))).scalar() or 0
         if in_flight >= limits.max_concurrent:
-            raise ProviderBusy(f"{provider}: {in_flight} tasks in flight (max_concurrent {limits.max_concurrent})", 1.0)
+            raise ProviderBusy(f"{provider}: {in_flight} tasks in flight (max_concurrent {limits.max_concurrent})",
+                               SLOT_RECHECK_S)
     if limits.requests_per_minute is not None:
         window = now - timedelta(minutes=1)
         recent = list((await conn.execute(select(attempts.c.started_at).where(
@@ -191,7 +201,11 @@ _IN_PERIODS = (budget_totals.c.period == bindparam("day")) | (budget_totals.c.pe
 _ADD_TO_TOTALS = update(budget_totals).where(_IN_PERIODS).values(
     amount_usd=budget_totals.c.amount_usd + bindparam("net", type_=Float))
 _ADD_TO_TOTALS_RETURNING = _ADD_TO_TOTALS.returning(budget_totals.c.period, budget_totals.c.amount_usd)
-_INSERT_TOTAL = insert(budget_totals)
+_ADD_TO_TOTAL_RETURNING = (update(budget_totals).where(budget_totals.c.period == bindparam("one"))
+                           .values(amount_usd=budget_totals.c.amount_usd + bindparam("net", type_=Float))
+                           .returning(budget_totals.c.amount_usd))
+_ENSURE_TOTAL = text("INSERT INTO budget_totals (period, amount_usd) VALUES (:period, 0) "
+                     "ON CONFLICT (period) DO NOTHING")
 _INSERT_ATTEMPT = insert(attempts)
 _INSERT_LEDGER = insert(cost_ledger)
 _UPDATE_ATTEMPT = update(attempts).where(attempts.c.id == bindparam("attempt_id"))  # SET: the keys passed

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import functools
 import os
+import random
 import signal
 import socket
 import uuid
@@ -12,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -26,7 +27,8 @@ from content.video_providers import VideoProvider
 from core import queue
 from core.errors import ConfigError, DaemonError
 from core.home import Home
-from core.ledger import Ledger
+from core.leader import Leadership
+from core.ledger import Ledger, ProviderBusy
 from core.progress import NullProgress, ProgressView
 from core.secrets import Secrets
 from core.settings import Account, Settings
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
     from analytics.video_analytics import VideoAnalytics
 
 CANCEL_CHECK_S = 1.0  # how soon a running job notices `cancel`
+LEADERSHIP_CHECK_S = 5.0  # how often the leader checks it still leads, and the others ask to lead
+T = TypeVar("T")
 
 
 @dataclass
@@ -72,6 +76,7 @@ class Orchestrator:
                                    home.trend_cache_dir)
         self.patterns: dict[str, Any] = {}  # the viral patterns of the last collection (trends/patterns.py)
         self._cycle_lock = asyncio.Lock()
+        self._job_ended = asyncio.Event()
         # Leases name their holder: a crashed worker's jobs are taken over once its lease runs out.
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -175,8 +180,7 @@ class Orchestrator:
 
     async def run_job(self, job_id: int, progress: ProgressView) -> JobOutcome:
         """Run one queued job in this process, to the end (`generate --wait`)."""
-        claimed = await queue.claim_next(self.db, self.worker_id, self.settings.video.lease_s, job_id,
-                                         then=self.generator.first_attempt)
+        claimed = await self._claim(job_id)
         if claimed is None:
             raise DaemonError(f"job {job_id} is not waiting in the queue")
         async with self._heartbeat():
@@ -194,7 +198,7 @@ class Orchestrator:
             if current != period:
                 period = current
                 await queue.requeue(self.db, (queue.WAITING_BUDGET,))
-            outcomes += await self.process_queue(progress)
+            await _unless_stopped(stop, self.process_queue(progress, outcomes))
             if drain and await self._drained():
                 break
             with contextlib.suppress(asyncio.TimeoutError):
@@ -209,15 +213,14 @@ class Orchestrator:
         due = await queue.next_deferred(self.db)
         return due is None or due > utcnow() + timedelta(minutes=1)
 
-    async def process_queue(self, progress: ProgressView) -> list[JobOutcome]:
-        """Run queued jobs until none is left, `max_concurrent_generations` at a time."""
-        outcomes: list[JobOutcome] = []
-        video = self.settings.video
-        limits = {name: limit.max_concurrent for name, limit in video.account_limits.items()}
+    async def process_queue(self, progress: ProgressView, outcomes: list[JobOutcome] | None = None
+                            ) -> list[JobOutcome]:
+        """Run queued jobs until none is left, `max_concurrent_generations` at a time; each outcome is appended to
+        `outcomes` as it comes (so a stop loses none of them)."""
+        outcomes = [] if outcomes is None else outcomes
 
         async def worker() -> None:
-            while (claimed := await queue.claim_next(self.db, self.worker_id, video.lease_s, None, limits,
-                                                     self.generator.first_attempt)) is not None:
+            while (claimed := await self._claim()) is not None:
                 outcomes.append(await self._run(*claimed, progress))
 
         workers = self.settings.video.max_concurrent_generations
@@ -225,6 +228,19 @@ class Orchestrator:
         async with self._heartbeat():
             await asyncio.gather(*(worker() for _ in range(workers)))
         return outcomes
+
+    async def _claim(self, job_id: int | None = None) -> tuple[queue.Job, Start | None] | None:
+        """Lease the next runnable job (or `job_id`) with its first attempt reserved; while its provider has no
+        slot free, wait for one (the job stays queued meanwhile, for whichever worker finds the slot first)."""
+        video = self.settings.video
+        limits = {name: limit.max_concurrent for name, limit in video.account_limits.items()}
+        while True:
+            try:
+                return await queue.claim_next(self.db, self.worker_id, video.lease_s, job_id, limits,
+                                              self.generator.first_attempt)
+            except ProviderBusy as busy:  # a job of ours ending frees a slot; another worker's, we learn by asking
+                with contextlib.suppress(asyncio.TimeoutError):  # (with jitter, so the askers do not all ask at once)
+                    await asyncio.wait_for(self._job_ended.wait(), busy.retry_after_s * random.uniform(0.5, 1.0))
 
     async def _run(self, job: queue.Job, start: Start | None, progress: ProgressView) -> JobOutcome:
         """One claimed job through the generator; a stop puts it straight back in the queue."""
@@ -234,6 +250,9 @@ class Orchestrator:
         except asyncio.CancelledError:
             await asyncio.shield(queue.finish(self.db, job.id, queue.QUEUED))
             raise
+        finally:
+            self._job_ended.set()  # wake the claims waiting for a provider slot, then arm it for the next job
+            self._job_ended = asyncio.Event()
         progress.update(job.id, outcome.status, 1.0)
         return outcome
 
@@ -287,10 +306,24 @@ class Orchestrator:
         return path
 
     async def run_forever(self) -> None:
-        """The daemon: cycles every `trend_interval_hours` (first one now), a daily and a weekly report; stops on
-        SIGTERM/SIGINT."""
-        schedule = self.settings.app.schedule
+        """The daemon. Of all the `run` processes on one database, one leads: it runs the cycles (every
+        `trend_interval_hours`, the first one now) and writes the daily and weekly reports. The others work the
+        queue, and one of them takes over when the leader stops or dies. Stops on SIGTERM/SIGINT."""
         stop = _stop_on_signals()
+        leadership = self.db.leadership("scheduler")
+        try:
+            while not stop.is_set():
+                if await leadership.acquire():
+                    await self._lead(stop, leadership)
+                else:
+                    await self._stand_by(stop, leadership)
+        finally:
+            await leadership.release()
+        logger.info("stopped cleanly")
+
+    async def _lead(self, stop: asyncio.Event, leadership: Leadership) -> None:
+        """Schedule the cycles and reports until a stop, or until the leadership is lost (its database session)."""
+        schedule = self.settings.app.schedule
         running: set[asyncio.Task[object]] = set()
 
         def launch(work: Callable[[], Awaitable[object]], name: str) -> Callable[[], Awaitable[None]]:
@@ -323,17 +356,47 @@ class Orchestrator:
                           CronTrigger(day_of_week=self.settings.app.analytics.weekly_report_day, hour=hour,
                                       minute=minute), id="weekly_report", name="weekly report", max_instances=1,
                           coalesce=True, misfire_grace_time=3600)
+        logger.info("leading: this process schedules trend collection and reports")
         scheduler.start()
         for job in scheduler.get_jobs():
             logger.info(f"scheduled '{job.name}': next run {job.next_run_time:%Y-%m-%d %H:%M:%S %Z}, {job.trigger}")
         logger.info("daemon running; SIGTERM or Ctrl-C stops it cleanly")
-        await stop.wait()
-        logger.info("stopping: no new work starts; an interrupted job returns to the queue")
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), LEADERSHIP_CHECK_S)
+            if not stop.is_set() and not await leadership.held():
+                logger.error("lost the leadership (its database session ended): scheduling stops until it is won back")
+                break
+        logger.info("stopping: no new work starts; an interrupted job returns to the queue" if stop.is_set()
+                    else "scheduled work stops; an interrupted job returns to the queue")
         scheduler.shutdown(wait=False)
         for task in list(running):
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
-        logger.info("stopped cleanly")
+
+    async def _stand_by(self, stop: asyncio.Event, leadership: Leadership) -> None:
+        """Another process leads: work the queue like `worker`, and ask for the leadership between rounds."""
+        logger.info("another process leads (it schedules trends and reports): this one works the queue meanwhile")
+        while not stop.is_set():
+            await _unless_stopped(stop, self.process_queue(NullProgress()))
+            if not stop.is_set() and await leadership.acquire():
+                return
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), LEADERSHIP_CHECK_S)
+
+
+async def _unless_stopped(stop: asyncio.Event, work: Awaitable[T]) -> T | None:
+    """`work`'s result, or None when `stop` is set first (the work is cancelled: a running job returns to the
+    queue)."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return None
+    return task.result()
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.schema import provider_state
@@ -34,7 +34,7 @@ class ProviderHealth:
         """Pause until now + `seconds`, or keep a later pause already in place."""
         until = utcnow() + timedelta(seconds=seconds)
         async with self.db.transaction() as conn:
-            row = await _row(conn, provider)
+            row = await locked_row(conn, provider)
             if row.paused_until is None or as_utc(row.paused_until) < until:
                 await _set(conn, provider, paused_until=until, pause_reason=reason)
         logger.warning(f"provider {provider} paused for {seconds:.0f} s: {reason}")
@@ -42,14 +42,14 @@ class ProviderHealth:
     async def disable(self, provider: str, hours: float, reason: str) -> None:
         until = utcnow() + timedelta(hours=hours)
         async with self.db.transaction() as conn:
-            await _row(conn, provider)
+            await locked_row(conn, provider)
             await _set(conn, provider, disabled_until=until, disable_reason=reason)
         logger.error(f"provider {provider} disabled until {until:%Y-%m-%d %H:%M} UTC: {reason}")
 
     async def enable(self, provider: str) -> None:
         """The operator's override: clear a disable and a pause."""
         async with self.db.transaction() as conn:
-            await _row(conn, provider)
+            await locked_row(conn, provider)
             await _set(conn, provider, disabled_until=None, disable_reason=None, paused_until=None,
                        pause_reason=None, consecutive_failures=0)
 
@@ -57,7 +57,7 @@ class ProviderHealth:
         """Count a failure; at `threshold` in a row the breaker opens (a pause of `cooldown_s`)."""
         self._failing.add(provider)
         async with self.db.transaction() as conn:
-            count = (await _row(conn, provider)).consecutive_failures + 1
+            count = (await locked_row(conn, provider)).consecutive_failures + 1
             await _set(conn, provider, consecutive_failures=0 if count >= threshold else count)
         if count >= threshold:
             await self.pause(provider, cooldown_s, f"{count} failures in a row (circuit breaker)")
@@ -67,16 +67,15 @@ class ProviderHealth:
             return
         self._failing.discard(provider)
         async with self.db.transaction() as conn:
-            await _row(conn, provider)
+            await locked_row(conn, provider)
             await _set(conn, provider, consecutive_failures=0)
 
 
-async def _row(conn: AsyncConnection, provider: str):  # type: ignore[no-untyped-def]
-    row = (await conn.execute(select(provider_state).where(provider_state.c.provider == provider))).first()
-    if row is None:
-        await conn.execute(provider_state.insert().values(provider=provider, consecutive_failures=0))
-        row = (await conn.execute(select(provider_state).where(provider_state.c.provider == provider))).one()
-    return row
+async def locked_row(conn: AsyncConnection, provider: str):  # type: ignore[no-untyped-def]
+    """The provider's row (made on first use), locked until the transaction ends: every process that changes a
+    provider's state, or counts its slots and requests to take one, does it holding this lock."""
+    await conn.execute(_ENSURE_ROW, {"provider": provider})
+    return (await conn.execute(_LOCK_ROW, {"provider": provider})).one()
 
 
 async def _set(conn: AsyncConnection, provider: str, **values: datetime | str | int | None) -> None:
@@ -84,3 +83,6 @@ async def _set(conn: AsyncConnection, provider: str, **values: datetime | str | 
 
 
 _ALL = select(provider_state)
+_ENSURE_ROW = text("INSERT INTO provider_state (provider, consecutive_failures) VALUES (:provider, 0) "
+                   "ON CONFLICT (provider) DO NOTHING")
+_LOCK_ROW = select(provider_state).where(provider_state.c.provider == bindparam("provider")).with_for_update()

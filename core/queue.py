@@ -91,12 +91,14 @@ async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | Non
     """Atomically lease the best queued job (or job `job_id`) to `owner`, and run `then(conn, job)` in the same write
     transaction (the generator reserves the job's first attempt there); returns the job and what `then` returned.
 
-    Runnable: queued and not deferred, and its account below its `account_limits` count of running jobs. A dead
-    worker's jobs come back to the queue through `reap_expired`."""
+    Runnable: queued and not deferred, and its account below its `account_limits` count of running jobs. A job
+    another worker is claiming right now is skipped, not waited for (PostgreSQL: FOR UPDATE SKIP LOCKED). If `then`
+    raises, nothing happened: the job stays queued. A dead worker's jobs come back through `reap_expired`."""
     now = utcnow()
     query = _RUNNABLE if job_id is None else _RUNNABLE.where(video_jobs.c.id == job_id)
     async with db.transaction() as conn:
         if account_limits:
+            await db.lock(conn, "account_limits")  # count the running jobs, then take one: no other claim between
             running = dict((await conn.execute(_RUNNING_PER_ACCOUNT, {"now": now})).all())
             full = [name for name, limit in account_limits.items() if running.get(name, 0) >= limit]
             if full:
@@ -114,11 +116,8 @@ async def reap_expired(db: Database) -> list[int]:
     """Put running jobs whose lease nobody renewed (their worker died) back in the queue; their attempts are
     reconciled by whoever claims them next."""
     now = utcnow()
-    async with db.transaction() as conn:
-        ids = list((await conn.execute(_EXPIRED, {"now": now})).scalars())
-        for job_id in ids:
-            await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": QUEUED, "lease_owner": None,
-                                             "lease_expires_at": None, "updated_at": now})
+    async with db.transaction() as conn:  # one statement: a job another reaper took back, and a worker claimed, stays
+        ids = sorted((await conn.execute(_REQUEUE_EXPIRED, {"now": now})).scalars())
     for job_id in ids:
         logger.warning(f"job {job_id}: its worker's lease ran out; back in the queue")
     return ids
@@ -216,12 +215,18 @@ _RUNNABLE = (
            or_(video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= bindparam("now")))
     .order_by(video_jobs.c.priority.desc(), video_jobs.c.id)
     .limit(1)
+    .with_for_update(of=video_jobs, skip_locked=True)
 )
 _RUNNING_PER_ACCOUNT = (select(video_jobs.c.account, func.count())
                         .where(video_jobs.c.status == RUNNING, video_jobs.c.lease_expires_at >= bindparam("now"))
                         .group_by(video_jobs.c.account))
-_EXPIRED = select(video_jobs.c.id).where(video_jobs.c.status == RUNNING, or_(
-    video_jobs.c.lease_expires_at.is_(None), video_jobs.c.lease_expires_at < bindparam("now")))  # none: pre-lease
+_REQUEUE_EXPIRED = (
+    update(video_jobs)
+    .where(video_jobs.c.status == RUNNING, or_(video_jobs.c.lease_expires_at.is_(None),  # none: from before leases
+                                               video_jobs.c.lease_expires_at < bindparam("now")))
+    .values(status=QUEUED, lease_owner=None, lease_expires_at=None, updated_at=bindparam("now"))
+    .returning(video_jobs.c.id)
+)
 _CANCEL_REQUESTS = select(video_jobs.c.id, video_jobs.c.cancel_reason).where(
     video_jobs.c.status == RUNNING, video_jobs.c.lease_owner == bindparam("owner"),
     video_jobs.c.cancel_reason.is_not(None))

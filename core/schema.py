@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # What each version adds to the one before, applied in order to an older database (create_all adds new tables).
 MIGRATIONS = {
     2: [
@@ -44,6 +44,10 @@ MIGRATIONS = {
         "ALTER TABLE trends ADD COLUMN url TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE trends ADD COLUMN is_video BOOLEAN",
         "ALTER TABLE trends ADD COLUMN sources JSON NOT NULL DEFAULT '[]'",
+    ],
+    5: [  # a provider's in-flight tasks and last minute's requests, counted at every reservation, read off indexes
+        "CREATE INDEX IF NOT EXISTS ix_attempts_provider_state ON attempts (provider, state)",
+        "CREATE INDEX IF NOT EXISTS ix_attempts_provider_started ON attempts (provider, started_at)",
     ],
 }
 
@@ -196,6 +200,8 @@ attempts = Table(
     Column("error", Text),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    Index("ix_attempts_provider_state", "provider", "state"),
+    Index("ix_attempts_provider_started", "provider", "started_at"),
 )
 
 # Durable provider health: a rate-limit pause, a billing/auth disable, the circuit breaker's failure count.

@@ -1,7 +1,8 @@
-"""The database: SQLite (WAL) by default, any SQLAlchemy async URL through DATABASE_URL; schema made on open.
+"""The database: SQLite (WAL) by default, PostgreSQL (asyncpg) through DATABASE_URL to scale out; schema made on open.
 
 Both kinds are used through the same calls: `transaction()` yields something with AsyncConnection's `execute`,
-`exec_driver_sql` and `run_sync`, and `fetch_all` reads."""
+`exec_driver_sql` and `run_sync`, `fetch_all` reads, `lock` serializes a critical section across every process, and
+`leadership` elects the one scheduler."""
 from __future__ import annotations
 
 import asyncio
@@ -11,12 +12,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from core.errors import ConfigError, SchemaError
 from core.home import Home
+from core.leader import FileLeadership, Leadership, PostgresLeadership
 from core.schema import MIGRATIONS, SCHEMA_VERSION, metadata, schema_info
 from core.secrets import Secrets
 
@@ -55,9 +57,14 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(parsed.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
             _sqlite_serialized_writes(engine)
-            db = SQLiteDatabase(engine)
+            db = SQLiteDatabase(engine, Path(parsed.database or "memory"))
+        elif parsed.get_backend_name() in ("postgresql", "postgres"):  # whichever driver it names, asyncpg drives it
+            engine = create_async_engine(parsed.set(drivername="postgresql+asyncpg"), pool_pre_ping=True,
+                                         pool_size=10, max_overflow=10)
+            db = PostgresDatabase(engine)
         else:
-            db = cls(create_async_engine(url, pool_pre_ping=True))
+            raise ConfigError("DATABASE_URL",
+                              f"{parsed.drivername}: use sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB")
         await db._ensure_schema()
         return db
 
@@ -79,8 +86,17 @@ class Database:
             for statement, parameters in writes:
                 await conn.execute(statement, parameters)
 
+    async def lock(self, conn: Any, name: str) -> None:
+        """Hold the lock `name` until the transaction of `conn` ends: for checks (a count, then a write) that no
+        other process may interleave with. SQLite needs none: its writers already take turns (BEGIN IMMEDIATE)."""
+
+    def leadership(self, name: str) -> Leadership:
+        """The lock that elects one process (of all using this database) to do the work called `name`."""
+        raise NotImplementedError
+
     async def _ensure_schema(self) -> None:
         async with self.transaction() as conn:
+            await self.lock(conn, "schema")  # workers started together: one creates the tables, the rest see them
             await conn.run_sync(metadata.create_all)
             version = (await conn.execute(select(schema_info.c.version))).scalar()
             if version is None:
@@ -96,16 +112,32 @@ class Database:
                 )
 
 
+class PostgresDatabase(Database):
+    """Many processes on many hosts. Claims skip rows other workers hold (FOR UPDATE SKIP LOCKED); shared limits
+    (budget totals, a provider's slots, an account's) are checked under locks they wait for."""
+
+    async def lock(self, conn: Any, name: str) -> None:
+        await conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
+
+    def leadership(self, name: str) -> Leadership:
+        return PostgresLeadership(self.engine, name)
+
+
 class SQLiteDatabase(Database):
     """SQLite runs its statements right on the event loop: each takes microseconds, far less than handing it to a
     thread (aiosqlite's three or four thread hops per statement were most of the engine's cost per job). Writers of
     this process queue on an asyncio lock before BEGIN IMMEDIATE, so none of them ever waits inside SQLite; only
     another process's write can make one wait (up to the 30 s busy timeout)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, path: Path) -> None:
         self.sync_engine = engine
+        self.path = path
         self._write_lock = asyncio.Lock()
         self._writer: Connection | None = None
+
+    def leadership(self, name: str) -> Leadership:
+        """A lock file beside the database: SQLite is shared by the processes of one host only."""
+        return FileLeadership(self.path.with_name(f"{self.path.name}.{name}.lock"))
 
     async def close(self) -> None:
         if self._writer is not None:

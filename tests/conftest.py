@@ -1,16 +1,24 @@
-"""Shared fixtures: an isolated `--home` per test, the CLI as a subprocess, synthetic media via ffmpeg."""
+"""Shared fixtures: an isolated `--home` per test, the CLI as a subprocess, synthetic media via ffmpeg, and fresh
+databases of both kinds (SQLite, and PostgreSQL at TEST_POSTGRES_URL) for the engine's tests."""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import io
 import json
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from content.briefs import Brief
 from content.ffmpeg import ffmpeg_exe
@@ -23,12 +31,16 @@ from core.orchestrator import Orchestrator
 from core.progress import NullProgress
 from core.secrets import Secrets
 from core.settings import Settings, load_settings
-from core.storage import Database, utcnow
+from core.storage import Database, database_url, utcnow
 from main import init_home
 from trends.models import Trend
 from trends.store import save_trends
 
 ROOT = Path(__file__).resolve().parent.parent
+# A PostgreSQL server the engine's tests may make databases on, e.g. postgresql://postgres:postgres@127.0.0.1/postgres
+# (.ci/run starts one and sets it, with REQUIRE_POSTGRES=1 so that its absence fails rather than skips).
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+DIALECTS = ["sqlite", "postgresql"]
 
 
 def run_cli(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -72,7 +84,7 @@ async def generate_and_wait(home: Home, prompt: str, seconds: float, secrets: Se
     """`generate --wait` in this process (so loopback fakes on this event loop serve it): the job's outcome, and the
     rows of `then` (a select) read afterwards from the same database."""
     settings = settings_for(home)
-    db = await Database.open(f"sqlite:///{home.database_file}")
+    db = await Database.open(database_url(home, Secrets.load(home.env_file)))
     orchestrator = orchestrator_for(home, settings, db, secrets)
     try:
         job_id = await orchestrator.enqueue_prompt(prompt, None, 0, "standard", seconds)
@@ -117,15 +129,84 @@ async def open_attempt(ledger: Ledger, job_id: int, provider: str, provider_type
     return reservation.attempt
 
 
+def postgres_server() -> str:
+    """The admin URL of the test PostgreSQL server; skips the test when there is none (fails under
+    REQUIRE_POSTGRES)."""
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if os.environ.get("REQUIRE_POSTGRES"):
+        pytest.fail("REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not")
+    pytest.skip("no PostgreSQL server: set TEST_POSTGRES_URL=postgresql://USER:PASSWORD@HOST/postgres")
+
+
+def _admin(sql: str) -> None:
+    """One statement on the server's admin database, outside any transaction (CREATE/DROP DATABASE need that);
+    in a thread of its own, so it works from inside a running event loop too."""
+    dsn = make_url(postgres_server()).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty database of `kind` ("sqlite" or "postgresql"), dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'test-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgres_server()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=DIALECTS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database's URL, once for each kind the engine runs on."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
-async def db(tmp_path: Path):
-    """A fresh SQLite database with 50 stored trends (job rows need a trend)."""
-    database = await Database.open(f"sqlite:///{tmp_path / 'test.db'}")
+async def db(database: str):
+    """A fresh database (of each kind) with 50 stored trends (job rows need a trend)."""
+    opened = await Database.open(database)
     now = utcnow()
-    await save_trends(database, [Trend(caption=f"Trend number {i}. More.", theme="t", timestamp=now, source="test")
-                                 for i in range(50)])
-    yield database
-    await database.close()
+    await save_trends(opened, [Trend(caption=f"Trend number {i}. More.", theme="t", timestamp=now, source="test")
+                               for i in range(50)])
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def engine_home(home: Home, database: str) -> Home:
+    """A `home` whose database is a fresh one of each kind (DATABASE_URL in its .env, as a user sets it)."""
+    if database.startswith("postgresql"):
+        home.env_file.write_text(f"DATABASE_URL={database}\n")
+    return home
+
+
+def query(home: Home, sql: str) -> list[Any]:
+    """Rows of `sql` read from `home`'s database, whichever kind it is."""
+
+    async def read() -> list[Any]:
+        opened = await Database.open(database_url(home, Secrets.load(home.env_file)))
+        try:
+            return [tuple(row) for row in await opened.fetch_all(text(sql))]
+        finally:
+            await opened.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, read()).result()
 
 
 class LogCapture:

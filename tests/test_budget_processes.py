@@ -1,11 +1,11 @@
-"""The budget invariant across processes: several processes reserve against one SQLite file at once, and no prefix
-of the ledger ever exceeds the cap (SQLite serializes the writers with BEGIN IMMEDIATE)."""
+"""The budget invariant across processes: several processes reserve against one database at once, and no prefix of
+the ledger ever exceeds the cap (SQLite serializes the writers with BEGIN IMMEDIATE; PostgreSQL makes them take turns
+on the budget rows' locks)."""
 from __future__ import annotations
 
 import asyncio
 import subprocess
 import sys
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -41,8 +41,8 @@ asyncio.run(main(int(sys.argv[1])))
 """
 
 
-def test_reservations_from_four_processes_never_overshoot_a_cap(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+def test_reservations_from_four_processes_never_overshoot_a_cap(database: str) -> None:
+    url = database
 
     async def prepare() -> None:
         db = await Database.open(url)

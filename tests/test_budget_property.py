@@ -6,6 +6,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from core.ledger import BudgetExceeded, Ledger
 from core.schema import cost_ledger
 from core.settings import Budget
 from core.storage import Database, utcnow
-from tests.conftest import brief, open_attempt
+from tests.conftest import DIALECTS, brief, fresh_database, open_attempt
 from trends.models import Trend
 from trends.store import save_trends
 
@@ -24,43 +25,44 @@ CENTS = st.integers(min_value=5, max_value=300).map(lambda cents: cents / 100)
 OUTCOMES = st.sampled_from([0.0, 0.5, 1.0])
 
 
+@pytest.mark.parametrize("kind", DIALECTS)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     requests=st.lists(st.tuples(CENTS, OUTCOMES), min_size=5, max_size=40),
     per_video=CENTS, daily=st.integers(1, 20).map(float), monthly=st.integers(1, 30).map(float),
 )
-def test_committed_plus_reserved_never_exceeds_any_cap(requests, per_video, daily, monthly) -> None:
-    asyncio.run(scenario(requests, Budget(per_video_limit_usd=per_video, daily_limit_usd=daily,
-                                          monthly_limit_usd=monthly)))
+def test_committed_plus_reserved_never_exceeds_any_cap(kind, requests, per_video, daily, monthly) -> None:
+    caps = Budget(per_video_limit_usd=per_video, daily_limit_usd=daily, monthly_limit_usd=monthly)
+    with tempfile.TemporaryDirectory() as folder, fresh_database(kind, Path(folder)) as url:
+        asyncio.run(scenario(url, requests, caps))
 
 
-async def scenario(requests: list[tuple[float, float]], caps: Budget) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        db = await Database.open(f"sqlite:///{Path(folder) / 'budget.db'}")
-        try:
-            await save_trends(db, [Trend(caption=f"Trend {i}. More.", theme="t", timestamp=utcnow(), source="t")
-                                   for i in range(len(requests))])
-            jobs = [await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels")
-                    for i in range(len(requests))]
-            ledger = Ledger(db, caps)
+async def scenario(url: str, requests: list[tuple[float, float]], caps: Budget) -> None:
+    db = await Database.open(url)
+    try:
+        await save_trends(db, [Trend(caption=f"Trend {i}. More.", theme="t", timestamp=utcnow(), source="t")
+                               for i in range(len(requests))])
+        jobs = [await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}"), "instagram_reels")
+                for i in range(len(requests))]
+        ledger = Ledger(db, caps)
 
-            async def one(job_id: int, estimate: float, share: float) -> float | None:
-                try:
-                    attempt = await open_attempt(ledger, job_id, "paid", "sim", estimate)
-                except BudgetExceeded:
-                    return None
-                await asyncio.sleep(0)  # let other reservations race this one before it settles
-                if share:
-                    await ledger.close(attempt, "done", round(estimate * share, 2), provider_task_id="task")
-                else:
-                    await ledger.fail(attempt, "temporary", "released")
-                return estimate
+        async def one(job_id: int, estimate: float, share: float) -> float | None:
+            try:
+                attempt = await open_attempt(ledger, job_id, "paid", "sim", estimate)
+            except BudgetExceeded:
+                return None
+            await asyncio.sleep(0)  # let other reservations race this one before it settles
+            if share:
+                await ledger.close(attempt, "done", round(estimate * share, 2), provider_task_id="task")
+            else:
+                await ledger.fail(attempt, "temporary", "released")
+            return estimate
 
-            granted = await asyncio.gather(*(one(job, estimate, share)
-                                             for job, (estimate, share) in zip(jobs, requests)))
-            rows = await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id))
-        finally:
-            await db.close()
+        granted = await asyncio.gather(*(one(job, estimate, share)
+                                         for job, (estimate, share) in zip(jobs, requests)))
+        rows = await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id))
+    finally:
+        await db.close()
     assert all(g <= caps.per_video_limit_usd + 1e-9 for g in granted if g is not None)
     running = 0.0
     for row in rows:  # every prefix of the ledger is a state some reader could have seen

@@ -14,7 +14,7 @@ from core.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
 from core.provider_health import ProviderHealth
 from core.schema import SCHEMA_VERSION, attempts, cost_ledger, schema_info, trends, video_jobs
 from core.settings import Budget
-from core.storage import Database, utcnow
+from core.storage import Database, PostgresDatabase, utcnow
 from tests.conftest import brief, claim, open_attempt
 
 
@@ -201,3 +201,45 @@ def test_the_claim_reads_its_order_off_an_index(tmp_path) -> None:
     with sqlite3.connect(tmp_path / "q.db") as conn:
         plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + compiled.string, params))
     assert "ix_video_jobs_claim_order" in plan and "TEMP B-TREE" not in plan, plan
+
+
+async def test_a_claim_skips_the_job_another_worker_is_claiming(db: Database) -> None:
+    """PostgreSQL: FOR UPDATE SKIP LOCKED, so the second claim neither waits for the first nor takes its job.
+    SQLite: the second claim waits its turn (writers take turns), then takes the next job all the same."""
+    first_id = await queue.enqueue(db, 1, "k1", brief("first"), "instagram_reels", priority=5)
+    second_id = await queue.enqueue(db, 2, "k2", brief("second"), "instagram_reels")
+    claiming, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_open(conn, job):
+        claiming.set()
+        await release.wait()
+
+    first = asyncio.create_task(queue.claim_next(db, "a", 60, then=hold_open))
+    await claiming.wait()
+    second = asyncio.create_task(claim(db, "b", 60))
+    await asyncio.wait({second}, timeout=1)
+    assert second.done() == isinstance(db, PostgresDatabase), "PostgreSQL claims never wait"
+    release.set()
+    assert (await first)[0].id == first_id and (await second).id == second_id
+
+
+async def test_provider_slots_rate_and_account_limits_hold_when_all_ask_at_once(db: Database) -> None:
+    """Twenty reservations (and claims) at the same moment, on as many connections: the counts are taken under
+    the provider's row lock (the account limit's lock), so none of them reads a count another is about to change."""
+    ledger = Ledger(db, Budget(per_video_limit_usd=5, daily_limit_usd=500, monthly_limit_usd=500))
+    jobs = [await queue.enqueue(db, i + 1, f"k{i}", brief(f"t{i}").model_copy(update={"account": f"a{i % 2}"}),
+                                "instagram_reels") for i in range(40)]
+
+    async def attempt(job_id: int, provider: str, limits: ProviderLimits) -> bool:
+        try:
+            await open_attempt(ledger, job_id, provider, "sim", 1.0, limits)
+            return True
+        except ProviderBusy:
+            return False
+
+    slots = await asyncio.gather(*(attempt(j, "three", ProviderLimits(max_concurrent=3)) for j in jobs[:20]))
+    assert sum(slots) == 3
+    rate = await asyncio.gather(*(attempt(j, "metered", ProviderLimits(requests_per_minute=4)) for j in jobs[20:]))
+    assert sum(rate) == 4
+    claimed = await asyncio.gather(*(claim(db, f"w{i}", 60, None, {"a0": 2, "a1": 1}) for i in range(10)))
+    assert sorted(job.account for job in claimed if job) == ["a0", "a0", "a1"]
