@@ -378,7 +378,8 @@ class Orchestrator:
         """Another process leads: work the queue like `worker`, and ask for the leadership between rounds."""
         logger.info("another process leads (it schedules trends and reports): this one works the queue meanwhile")
         while not stop.is_set():
-            await _unless_stopped(stop, self.process_queue(NullProgress()))
+            if self.settings.video.enabled:
+                await _unless_stopped(stop, self.process_queue(NullProgress()))
             if not stop.is_set() and await leadership.acquire():
                 return
             with contextlib.suppress(asyncio.TimeoutError):

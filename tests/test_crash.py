@@ -1,18 +1,17 @@
 """kill -9 for real: a worker subprocess is SIGKILLed mid-submit and mid-poll, restarted, and nothing is lost,
-nothing is paid twice and the ledger balances."""
+nothing is paid twice and the ledger balances (on SQLite and on PostgreSQL)."""
 from __future__ import annotations
 
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from core.home import Home
-from tests.conftest import ROOT, edit_json, run_cli
+from tests.conftest import ROOT, edit_json, query, run_cli
 from tests.test_worker import simulated, submissions, use_providers
 
 
@@ -37,11 +36,11 @@ def kill_when(home: Home, worker: subprocess.Popen[str], state: str, timeout: fl
 
 
 def attempt_states(home: Home) -> list[str]:
-    with sqlite3.connect(home.database_file, timeout=30) as db:
-        return [row[0] for row in db.execute("SELECT state FROM attempts")]
+    return [row[0] for row in query(home, "SELECT state FROM attempts")]
 
 
-def test_sigkill_mid_submit_and_mid_poll_loses_nothing_and_pays_once(home: Home) -> None:
+def test_sigkill_mid_submit_and_mid_poll_loses_nothing_and_pays_once(engine_home: Home) -> None:
+    home = engine_home
     use_providers(home, {"sim": simulated(latency_s=3.0)}, ["sim"])
     edit_json(home.video_config_file, lambda d: d["video_generation"].update(lease_s=2))
     for number in range(3):
@@ -57,12 +56,10 @@ def test_sigkill_mid_submit_and_mid_poll_loses_nothing_and_pays_once(home: Home)
     assert [job["status"] for job in status["jobs"]] == ["done"] * 3
     billed = submissions(home)
     assert sorted(s["job_id"] for s in billed) == [1, 2, 3], "one submission per job: nothing was resubmitted"
-    with sqlite3.connect(home.database_file) as db:
-        states = dict(db.execute("SELECT state, COUNT(*) FROM attempts GROUP BY state"))
-        open_reservations = db.execute(
-            "SELECT attempt_id, SUM(amount_usd) FROM cost_ledger WHERE kind IN ('reserve', 'release') "
-            "GROUP BY attempt_id HAVING ABS(SUM(amount_usd)) > 1e-9").fetchall()
-        charged = db.execute("SELECT SUM(amount_usd) FROM cost_ledger WHERE kind = 'charge'").fetchone()[0]
+    states = dict(query(home, "SELECT state, COUNT(*) FROM attempts GROUP BY state"))
+    open_reservations = query(home, "SELECT attempt_id, SUM(amount_usd) FROM cost_ledger WHERE kind IN "
+                                    "('reserve', 'release') GROUP BY attempt_id HAVING ABS(SUM(amount_usd)) > 1e-9")
+    charged = query(home, "SELECT SUM(amount_usd) FROM cost_ledger WHERE kind = 'charge'")[0][0]
     assert states.get("done") == 3 and set(states) <= {"done", "cancelled"}
     assert open_reservations == [], "every reservation was released or settled"
     assert charged == sum(s["cost_usd"] for s in billed) == 1.5

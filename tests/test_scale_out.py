@@ -1,11 +1,14 @@
-"""Scale-out on PostgreSQL: four worker processes share one queue, one budget and one provider's three slots; one of
-them is SIGKILLed midway. Every job is made exactly once, no cap is exceeded and the provider never runs more than
-three tasks at once (read off the provider's own record of submissions)."""
+"""Scale-out. On PostgreSQL: four worker processes share one queue, one budget and one provider's three slots; one
+of them is SIGKILLed midway. Every job is made exactly once, no cap is exceeded and the provider never runs more than
+three tasks at once (read off the provider's own record of submissions). On both databases: of several `run`
+processes one leads (schedules), and another takes over when it dies."""
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,9 +18,9 @@ from sqlalchemy import text
 from bench import fleet
 from core.home import Home
 from core.settings import load_settings
-from core.storage import Database
+from core.storage import Database, PostgresDatabase
 from content.video_providers import provider_params
-from tests.conftest import fresh_database
+from tests.conftest import ROOT, edit_json, fresh_database
 
 JOBS, WORKERS, MAX_CONCURRENT, LATENCY_S = 500, 4, 3, 0.1
 COST_PER_SECOND = 0.01  # $0.15 a video
@@ -100,3 +103,59 @@ async def read(url: str) -> tuple[dict[str, int], list[float], dict[str, int]]:
 
 def output(home: Home) -> str:
     return "".join(path.read_text(errors="replace") for path in sorted(home.logs_dir.glob("worker-*.out")))
+
+
+async def test_one_process_leads_until_its_session_ends(database: str) -> None:
+    """The lock behind leader election: one holder at a time; free again on release, or when the holder's
+    database session dies (PostgreSQL ends it here from the server's side, as a crash or a cut network would)."""
+    first, second = await Database.open(database), await Database.open(database)
+    try:
+        leader, other = first.leadership("scheduler"), second.leadership("scheduler")
+        assert await leader.acquire() and await leader.acquire(), "holding it, asking again keeps it"
+        assert not await other.acquire() and not await other.held()
+        await leader.release()
+        assert await other.acquire() and not await leader.acquire()
+        if isinstance(second, PostgresDatabase):
+            async with first.transaction() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks "
+                                        "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"))
+            assert not await other.held(), "its session is gone, and its leadership with it"
+            assert await leader.acquire()
+            await leader.release()
+        await other.release()
+    finally:
+        await first.close()
+        await second.close()
+
+
+def test_run_on_two_hosts_schedules_once_and_the_standby_takes_over_a_killed_leader(engine_home: Home) -> None:
+    edit_json(engine_home.video_config_file, lambda d: d["video_generation"].update(enabled=False))
+    first = start_run(engine_home, "first")
+    wait_for(engine_home, "first", "scheduled 'collect trends and make videos'")
+    second = start_run(engine_home, "second")
+    wait_for(engine_home, "second", "another process leads")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    wait_for(engine_home, "second", "scheduled 'collect trends and make videos'")
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(timeout=60) == 0
+    assert "stopped cleanly" in run_output(engine_home, "second")
+    assert "Traceback" not in run_output(engine_home, "first") + run_output(engine_home, "second")
+
+
+def start_run(home: Home, name: str) -> subprocess.Popen[bytes]:
+    with (home.root / f"{name}.out").open("wb") as out:
+        return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--home", str(home.root), "run"], stdout=out,
+                                stderr=subprocess.STDOUT, cwd=ROOT,
+                                env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"})
+
+
+def run_output(home: Home, name: str) -> str:
+    return (home.root / f"{name}.out").read_text(errors="replace")
+
+
+def wait_for(home: Home, name: str, line: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while line not in run_output(home, name):
+        assert time.monotonic() < deadline, f"{name} never logged {line!r}:\n{run_output(home, name)}"
+        time.sleep(0.1)
