@@ -8,12 +8,18 @@ is the bill the checks read.
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -28,6 +34,33 @@ from trends.store import save_trends  # noqa: E402
 
 PROVIDER = "sim"
 DURATION_S = 15.0
+
+
+def create_database(server_url: str) -> str:
+    """A new, empty PostgreSQL database on the server of `server_url` (an admin's URL); returns its URL."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    _admin(server_url, f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, url: str) -> None:
+    _admin(server_url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def _admin(server_url: str, sql: str) -> None:
+    """One statement outside any transaction (CREATE/DROP DATABASE need that), on a loop in a thread of its own so
+    that it works from inside a running event loop too."""
+    dsn = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 def configure(home: Home, url: str, *, per_worker: int, latency_s: float, max_concurrent: int | None = None,

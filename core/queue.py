@@ -94,22 +94,25 @@ async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | Non
     Runnable: queued and not deferred, and its account below its `account_limits` count of running jobs. A job
     another worker is claiming right now is skipped, not waited for (PostgreSQL: FOR UPDATE SKIP LOCKED). If `then`
     raises, nothing happened: the job stays queued. A dead worker's jobs come back through `reap_expired`."""
-    now = utcnow()
     query = _RUNNABLE if job_id is None else _RUNNABLE.where(video_jobs.c.id == job_id)
-    async with db.transaction() as conn:
+
+    async def claim(conn: Any) -> tuple[Job, T | None] | None:
+        now, runnable = utcnow(), query
         if account_limits:
             await db.lock(conn, "account_limits")  # count the running jobs, then take one: no other claim between
             running = dict((await conn.execute(_RUNNING_PER_ACCOUNT, {"now": now})).all())
             full = [name for name, limit in account_limits.items() if running.get(name, 0) >= limit]
             if full:
-                query = query.where(video_jobs.c.account.not_in(full))
-        row = (await conn.execute(query, {"now": now})).first()
+                runnable = runnable.where(video_jobs.c.account.not_in(full))
+        row = (await conn.execute(runnable, {"now": now})).first()
         if row is None:
             return None
         await conn.execute(_UPDATE_JOB, {"job_id": row.id, "status": RUNNING, "lease_owner": owner,
                                          "lease_expires_at": now + timedelta(seconds=lease_s), "updated_at": now})
         job = _job(row)
         return job, (await then(conn, job) if then is not None else None)
+
+    return await db.retrying(claim)
 
 
 async def reap_expired(db: Database) -> list[int]:

@@ -6,14 +6,16 @@ Both kinds are used through the same calls: `transaction()` yields something wit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from core.errors import ConfigError, SchemaError
@@ -24,6 +26,9 @@ from core.secrets import Secrets
 
 
 Write = tuple[Any, dict[str, Any]]  # a statement and its parameters
+T = TypeVar("T")
+RETRIES = 5  # a transaction the server aborted to break a deadlock is run again, up to this many times
+ABORTED_TO_RETRY = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
 
 
 def utcnow() -> datetime:
@@ -82,9 +87,26 @@ class Database:
 
     async def write(self, *writes: Write) -> None:
         """Commit `writes` (statement, parameters) together, in one transaction of their own."""
-        async with self.transaction() as conn:
+
+        async def apply(conn: Any) -> None:
             for statement, parameters in writes:
                 await conn.execute(statement, parameters)
+
+        await self.retrying(apply)
+
+    async def retrying(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """`work(conn)` in one transaction. When two transactions wait on each other's locks, PostgreSQL aborts one
+        of them; that one is run again from the start (nothing of it was kept), after a short random wait."""
+        aborted = 0
+        while True:
+            try:
+                async with self.transaction() as conn:
+                    return await work(conn)
+            except DBAPIError as exc:
+                aborted += 1
+                if getattr(exc.orig, "sqlstate", None) not in ABORTED_TO_RETRY or aborted == RETRIES:
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.05 * 2 ** aborted))
 
     async def lock(self, conn: Any, name: str) -> None:
         """Hold the lock `name` until the transaction of `conn` ends: for checks (a count, then a write) that no

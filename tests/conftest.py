@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
+from bench import fleet
 from content.briefs import Brief
 from content.ffmpeg import ffmpeg_exe
 from content.video_providers import build_providers, provider_params
@@ -139,34 +138,18 @@ def postgres_server() -> str:
     pytest.skip("no PostgreSQL server: set TEST_POSTGRES_URL=postgresql://USER:PASSWORD@HOST/postgres")
 
 
-def _admin(sql: str) -> None:
-    """One statement on the server's admin database, outside any transaction (CREATE/DROP DATABASE need that);
-    in a thread of its own, so it works from inside a running event loop too."""
-    dsn = make_url(postgres_server()).set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def run() -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result()
-
-
 @contextlib.contextmanager
 def fresh_database(kind: str, folder: Path) -> Iterator[str]:
     """The URL of a new, empty database of `kind` ("sqlite" or "postgresql"), dropped afterwards."""
     if kind == "sqlite":
         yield f"sqlite:///{folder / f'test-{uuid.uuid4().hex[:8]}.db'}"
         return
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    _admin(f'CREATE DATABASE "{name}"')
+    server = postgres_server()
+    url = fleet.create_database(server)
     try:
-        yield make_url(postgres_server()).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        fleet.drop_database(server, url)
 
 
 @pytest.fixture(params=DIALECTS)

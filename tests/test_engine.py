@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import Counter
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
@@ -243,3 +244,32 @@ async def test_provider_slots_rate_and_account_limits_hold_when_all_ask_at_once(
     assert sum(rate) == 4
     claimed = await asyncio.gather(*(claim(db, f"w{i}", 60, None, {"a0": 2, "a1": 1}) for i in range(10)))
     assert sorted(job.account for job in claimed if job) == ["a0", "a0", "a1"]
+
+
+async def test_a_transaction_aborted_to_break_a_deadlock_is_run_again(db: Database) -> None:
+    """Two transactions take the same two rows in opposite order: PostgreSQL aborts one (deadlock detected), and
+    `retrying` runs it again, so both commit. (SQLite's writers take turns, so it never gets that far.)"""
+    await db.write((text("INSERT INTO budget_totals (period, amount_usd) VALUES ('a', 0), ('b', 0)"), {}))
+    holding = [asyncio.Event(), asyncio.Event()]
+    runs = Counter()
+
+    def add_to(first: str, second: str, me: int):
+        async def work(conn) -> None:
+            runs[me] += 1
+            await conn.execute(text("UPDATE budget_totals SET amount_usd = amount_usd + 1 WHERE period = :p"),
+                               {"p": first})
+            holding[me].set()
+            if runs[me] == 1:  # the first time round, both hold one row before asking for the other
+                await asyncio.wait_for(holding[1 - me].wait(), 5)
+            await conn.execute(text("UPDATE budget_totals SET amount_usd = amount_usd + 1 WHERE period = :p"),
+                               {"p": second})
+        return work
+
+    postgres = isinstance(db, PostgresDatabase)
+    if not postgres:  # one runs to the end before the other starts: nobody waits for anybody
+        for event in holding:
+            event.set()
+    await asyncio.gather(db.retrying(add_to("a", "b", 0)), db.retrying(add_to("b", "a", 1)))
+    assert sorted(runs.values()) == ([1, 2] if postgres else [1, 1]), "on PostgreSQL, one was aborted and rerun"
+    totals = dict(tuple(row) for row in await db.fetch_all(text("SELECT period, amount_usd FROM budget_totals")))
+    assert totals == {"a": 2.0, "b": 2.0}
