@@ -125,7 +125,7 @@ class SimulatedProvider(VideoProvider):
             if path.is_file():
                 return
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(path.name + ".partial.mp4")
+            partial = path.with_name(f"{path.name}.{os.getpid()}.partial.mp4")  # workers on one host render apart
             await render_reel(request.brief, request.look, request.workdir / "simulated", partial)
             os.replace(partial, path)
 
