@@ -16,7 +16,8 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -27,13 +28,16 @@ sys.path.insert(0, str(ROOT))
 from content import video_generator  # noqa: E402
 from content.briefs import Brief  # noqa: E402
 from core import queue  # noqa: E402
+from content.video_providers import provider_params  # noqa: E402
 from core.home import Home  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 from core.storage import Database, utcnow  # noqa: E402
 from trends.models import Trend  # noqa: E402
 from trends.store import save_trends  # noqa: E402
 
 PROVIDER = "sim"
 DURATION_S = 15.0
+T = TypeVar("T")
 
 
 def create_database(server_url: str) -> str:
@@ -47,9 +51,15 @@ def drop_database(server_url: str, url: str) -> None:
     _admin(server_url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
+def run_apart(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to the end on an event loop in a thread of its own: callable from sync code, and from inside a
+    running event loop too."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
 def _admin(server_url: str, sql: str) -> None:
-    """One statement outside any transaction (CREATE/DROP DATABASE need that), on a loop in a thread of its own so
-    that it works from inside a running event loop too."""
+    """One statement outside any transaction (CREATE/DROP DATABASE need that)."""
     dsn = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def run() -> None:
@@ -59,8 +69,7 @@ def _admin(server_url: str, sql: str) -> None:
         finally:
             await conn.close()
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result()
+    run_apart(run())
 
 
 def configure(home: Home, url: str, *, per_worker: int, latency_s: float, max_concurrent: int | None = None,
@@ -83,7 +92,21 @@ def configure(home: Home, url: str, *, per_worker: int, latency_s: float, max_co
     home.videos_dir.mkdir(parents=True, exist_ok=True)
 
 
-async def seed(db: Database, account: str, platform: str, jobs: int) -> None:
+def seed(home: Home, url: str, jobs: int) -> None:
+    """`jobs` queued jobs in the database at `url`, for the first account of `home`'s config."""
+    settings = load_settings(home, provider_params())
+
+    async def run() -> None:
+        db = await Database.open(url)
+        try:
+            await enqueue_jobs(db, settings.app.accounts[0].name, settings.app.platform, jobs)
+        finally:
+            await db.close()
+
+    run_apart(run())
+
+
+async def enqueue_jobs(db: Database, account: str, platform: str, jobs: int) -> None:
     """`jobs` queued jobs, one per trend."""
     await save_trends(db, [Trend(caption=f"Fleet topic {i}", theme="fleet", timestamp=utcnow(), source="fleet")
                            for i in range(jobs)])

@@ -42,7 +42,7 @@ async def run(jobs: int, concurrency: int, latency_s: float) -> dict[str, float]
         settings = load_settings(home, provider_params())
         db = await Database.open(url)
         providers = build_providers(settings.video, Secrets({}), home.data_dir)
-        await fleet.seed(db, settings.app.accounts[0].name, settings.app.platform, jobs)
+        await fleet.enqueue_jobs(db, settings.app.accounts[0].name, settings.app.platform, jobs)
         orchestrator = Orchestrator.create(home, settings, db, providers, Secrets({}))
         fleet.stub_media()
         cpu_before = time.process_time()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -44,7 +45,7 @@ def database_url(home: Home, secrets: Secrets) -> str:
     return secrets.get("DATABASE_URL") or f"sqlite:///{home.database_file}"
 
 
-class Database:
+class Database(ABC):
     """Owns the engine; `transaction()` is the only way to write, so every write is one atomic unit."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -108,13 +109,14 @@ class Database:
                     raise
                 await asyncio.sleep(random.uniform(0, 0.05 * 2 ** aborted))
 
+    @abstractmethod
     async def lock(self, conn: Any, name: str) -> None:
         """Hold the lock `name` until the transaction of `conn` ends: for checks (a count, then a write) that no
-        other process may interleave with. SQLite needs none: its writers already take turns (BEGIN IMMEDIATE)."""
+        other process may interleave with."""
 
+    @abstractmethod
     def leadership(self, name: str) -> Leadership:
         """The lock that elects one process (of all using this database) to do the work called `name`."""
-        raise NotImplementedError
 
     async def _ensure_schema(self) -> None:
         async with self.transaction() as conn:
@@ -156,6 +158,9 @@ class SQLiteDatabase(Database):
         self.path = path
         self._write_lock = asyncio.Lock()
         self._writer: Connection | None = None
+
+    async def lock(self, conn: Any, name: str) -> None:
+        """Nothing to take: writers already take turns (BEGIN IMMEDIATE), so no other process interleaves."""
 
     def leadership(self, name: str) -> Leadership:
         """A lock file beside the database: SQLite is shared by the processes of one host only."""

@@ -2,8 +2,6 @@
 databases of both kinds (SQLite, and PostgreSQL at TEST_POSTGRES_URL) for the engine's tests."""
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import io
 import json
@@ -188,8 +186,7 @@ def query(home: Home, sql: str) -> list[Any]:
         finally:
             await opened.close()
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, read()).result()
+    return fleet.run_apart(read())
 
 
 class LogCapture:

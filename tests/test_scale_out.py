@@ -17,9 +17,7 @@ from sqlalchemy import text
 
 from bench import fleet
 from core.home import Home
-from core.settings import load_settings
 from core.storage import Database, PostgresDatabase
-from content.video_providers import provider_params
 from tests.conftest import ROOT, edit_json, fresh_database
 
 JOBS, WORKERS, MAX_CONCURRENT, LATENCY_S = 500, 4, 3, 0.05
@@ -32,8 +30,7 @@ def test_four_workers_one_killed_make_500_videos_exactly_once_within_the_provide
     with fresh_database("postgresql", tmp_path) as url:
         fleet.configure(home, url, per_worker=2, latency_s=LATENCY_S, max_concurrent=MAX_CONCURRENT,
                         cost_per_second=COST_PER_SECOND, daily_cap_usd=CAP_USD, lease_s=2.0)
-        settings = load_settings(home, provider_params())
-        asyncio.run(seed(url, settings.app.accounts[0].name, settings.app.platform))
+        fleet.seed(home, url, JOBS)
 
         workers = fleet.start_workers(home, WORKERS)
         deadline = time.monotonic() + 240
@@ -76,14 +73,6 @@ async def kill_holding_a_job(url: str, pid: int) -> None:
                 return
             os.kill(pid, signal.SIGCONT)
             await asyncio.sleep(0.02)
-    finally:
-        await db.close()
-
-
-async def seed(url: str, account: str, platform: str) -> None:
-    db = await Database.open(url)
-    try:
-        await fleet.seed(db, account, platform, JOBS)
     finally:
         await db.close()
 
