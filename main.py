@@ -47,7 +47,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     generate.add_argument("--aspect", choices=["9:16", "16:9", "1:1", "4:5", "21:9"], default="9:16")
     generate.add_argument("--duration", type=float, metavar="S", help="seconds (default: content.default_duration_s)")
     generate.add_argument("--account", metavar="NAME", help="persona (default: the first account)")
-    generate.add_argument("--wait", action="store_true", help="run the job in this process and print the result")
+    generate.add_argument("--wait", action="store_true", help="run the job in this process and print the result, "
+                                                              "waiting through rate limits, full providers and budget")
+    generate.add_argument("--timeout", type=float, metavar="S", help="with --wait: give up waiting after S seconds "
+                                                                     "(the job stays queued)")
     generate.add_argument("--json", action="store_true", help="print the job as one JSON object")
     worker = commands.add_parser("worker", help="process the queue without the scheduler")
     worker.add_argument("--drain", action="store_true", help="exit when nothing is runnable")
@@ -155,7 +158,7 @@ async def generate_video(orchestrator: Orchestrator, args: argparse.Namespace) -
         return 0
     progress = progress_view(enabled=not args.json)
     try:
-        outcome = await orchestrator.run_job(job_id, progress)
+        outcome = await orchestrator.run_job(job_id, progress, args.timeout)
     finally:
         progress.close()
     result = await job_result(orchestrator.db, outcome)
@@ -189,8 +192,9 @@ async def cancel_job(orchestrator: Orchestrator, args: argparse.Namespace) -> in
 async def enable_provider(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
     if args.provider not in orchestrator.settings.video.providers:
         raise ConfigError("config/video_config.json", f"no provider named {args.provider!r}", "video_generation.providers")
-    await orchestrator.generator.health.enable(args.provider)
-    print(f"provider {args.provider} enabled: its pause, disable and failure count are cleared")
+    woken = await orchestrator.enable(args.provider)
+    print(f"provider {args.provider} enabled: its pause, disable and failure count are cleared; {woken} waiting "
+          f"job(s) looked at again")
     return 0
 
 

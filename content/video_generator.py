@@ -10,14 +10,15 @@ blindly; if it cannot be looked up, its estimate counts as spent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from loguru import logger
 from sqlalchemy import insert
@@ -31,16 +32,17 @@ from content.video_utils import contact_sheet, extract_thumbnail, optimize
 from core import queue
 from core.errors import DaemonError, MediaError, ProviderError
 from core.home import Home
-from core.ledger import Attempt, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits, Reservation
+from core.ledger import Attempt, AttemptClosed, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits, Reservation
 from core.provider_health import ProviderHealth
 from core.queue import Job
 from core.settings import Settings
 from core.schema import prompt_outcomes
-from core.storage import Write, utcnow
+from core.storage import Step, Write, one_line, utcnow
 
 StageCallback = Callable[[str, float], None]
 RECONCILE_AGAIN_S = 60.0  # a provider that cannot be asked about an interrupted create is asked again this late
 STORE_PROGRESS_EVERY_S = 1.0  # while polling, how often the provider's progress is written for `status`
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,16 @@ class Cancelled(DaemonError):
     """`cancel` asked for this job to stop."""
 
 
+class KeptTask(DaemonError):
+    """Polling a submitted task failed in a way that says nothing about the task (the key was refused, billing):
+    the attempt stays open with its task id, to be polled again once the provider is back, never paid again."""
+
+    def __init__(self, error: ProviderError, resume_at: datetime) -> None:
+        self.error = error
+        self.resume_at = resume_at
+        super().__init__(str(error))
+
+
 @dataclass
 class Plan:
     """Where one job stands with its providers: those left to try, in failover order, and why others were passed."""
@@ -82,6 +94,7 @@ class Plan:
     blocked: dict[str, tuple[str, datetime]]  # paused or disabled providers: why, and until when
     attempts_made: int
     errors: list[str] = field(default_factory=list)
+    unready: list[str] = field(default_factory=list)  # enabled providers that cannot run yet: what each lacks
     waits_for_budget: bool = False
     resume_at: datetime | None = None  # when the first blocked provider comes back
     busy: ProviderBusy | None = None  # the next provider is at its limits: wait for a slot rather than pay a fallback
@@ -112,6 +125,7 @@ class VideoGenerator:
         self.prompts = PromptReview(settings.video.prompt_policy)
         self.policy = settings.video.retry
         self.cancel_requests: dict[int, str] = {}  # job id → reason, kept current by the worker's heartbeat
+        self.lost_leases: set[int] = set()  # jobs the heartbeat found taken back from this worker
         self._looks: dict[str, Look] = {}
         self._tuned: dict[str, VideoProvider] = {}
         self._told_missing: set[str] = set()
@@ -121,16 +135,19 @@ class VideoGenerator:
     async def close(self) -> None:
         await asyncio.gather(*(p.close() for p in [*self.providers.values(), *self._tuned.values()]))
 
-    def ready_providers(self, quality: str = "standard") -> list[VideoProvider]:
+    def ready_providers(self, quality: str = "standard", unready: list[str] | None = None) -> list[VideoProvider]:
         """Enabled providers in failover order for a quality tier, minus those lacking a key (each skip is logged
-        with what to set)."""
+        with what to set, and added to `unready`)."""
         ready = []
         for name in self.settings.video.provider_order(quality):
             provider = self._for_tier(name, quality)
             missing = provider.missing_requirements()
             if not missing:
                 ready.append(provider)
-            elif name not in self._told_missing:  # once per process, not once per job
+                continue
+            if unready is not None:
+                unready.append(f"{name} needs {', '.join(missing)}")
+            if name not in self._told_missing:  # once per process, not once per job
                 self._told_missing.add(name)
                 logger.warning(f"provider {name} skipped: set {', '.join(missing)} in the environment or .env")
         return ready
@@ -151,7 +168,7 @@ class VideoGenerator:
 
         Raises ProviderBusy when its provider has no slot (or request) free: the claim is undone and the job waits
         in the queue, untouched, for a worker to find a slot."""
-        if job.attempts_so_far:
+        if job.attempts_so_far or job.cancel_reason:
             return None
         start = await self._start(conn, job, self._request(job), set())
         if start.opened is None and start.plan.busy is not None:
@@ -159,10 +176,15 @@ class VideoGenerator:
         return start
 
     async def run(self, job: Job, start: Start | None = None, on_stage: StageCallback | None = None) -> JobOutcome:
-        """Try each ready provider (once per job, beyond its own retries) until one yields a platform-ready video."""
+        """Try each ready provider (once per job, beyond its own retries) until one yields a platform-ready video.
+
+        Every write is fenced by the job's lease: LeaseLost or AttemptClosed means another worker has the job now,
+        and this run stops without touching it."""
         stage = on_stage or (lambda _stage, _fraction: None)
         request = self._request(job)
         errors: list[str] = []
+        if job.cancel_reason:
+            self.cancel_requests[job.id] = job.cancel_reason
         if start is None:
             if job.attempts_so_far:  # reconcile an interrupted attempt first: resume it where it was, or close it
                 try:
@@ -175,9 +197,9 @@ class VideoGenerator:
                     outcome = await self._try(job, provider, request, attempt, task_id, stage, errors)
                     if outcome is not None:
                         return outcome
-            async with self.ledger.db.transaction() as conn:
-                tried = await queue.tried_providers(conn, job.id) if job.attempts_so_far else set()
-                start = await self._start(conn, job, request, tried)
+            if job.id in self.cancel_requests:  # nothing (left) open: nothing to stop at a provider
+                return await self._end(job, queue.CANCELLED, f"cancelled: {self.cancel_requests[job.id]}")
+            start = await self._fenced(job, lambda conn: self._start_with_history(conn, job, request))
         plan, opened = start.plan, start.opened
         plan.errors[:0] = errors
         while opened is not None:
@@ -186,9 +208,47 @@ class VideoGenerator:
                                       plan.errors)
             if outcome is not None:
                 return outcome
-            async with self.ledger.db.transaction() as conn:
-                opened = await self._open_next(conn, job, request, plan)
+            current = plan
+            opened = await self._fenced(job, lambda conn: self._open_next(conn, job, request, current))
         return await self._give_up(job, plan)
+
+    async def _fenced(self, job: Job, work: Callable[[Any], Awaitable[T]]) -> T:
+        """`work(conn)` in a transaction that first checks this worker still holds the job's lease."""
+
+        async def fenced(conn: Any) -> T:
+            await job.lease.hold(conn)
+            return await work(conn)
+
+        return await self.ledger.db.retrying(fenced)
+
+    async def _start_with_history(self, conn: Any, job: Job, request: GenerationRequest) -> Start:
+        tried = await queue.tried_providers(conn, job.id) if job.attempts_so_far else set()
+        return await self._start(conn, job, request, tried)
+
+    async def fail_alone(self, job: Job, exc: Exception) -> JobOutcome:
+        """A bug or an unexpected error inside this one job: it ends failed with one line, its open attempt is
+        settled (a task the provider accepted is cancelled where it can be, and its estimate counts as spent: it
+        may be billed), its scratch files go, and the worker goes on to the next job."""
+        error = f"unexpected {type(exc).__name__}: {one_line(exc)}"
+        logger.opt(exception=exc).debug(f"job {job.id}: {error}")  # the traceback, for a bug report (debug log)
+        writes: list[Write | Step] = [job.lease.hold]
+        found = await self.ledger.unfinished(job.id)
+        if found is not None:
+            attempt, _state, task_id = found
+            if task_id is not None and attempt.provider in self.providers:
+                with contextlib.suppress(Exception):
+                    await self._for_tier(attempt.provider, job.quality).cancel(task_id)
+            charged = attempt.estimate_usd if task_id is not None else 0.0
+            writes.append(self.ledger.settle(attempt, "failed", charged, error_class="unknown", error=error))
+            (self.work_dir / f"{attempt.key}.mp4").unlink(missing_ok=True)
+        writes += [queue.finish_write(job.id, queue.FAILED, error=error),
+                   self._prompt_outcome(job, queue.FAILED, found[0].provider if found else None, "unknown")]
+        await self.ledger.db.write(*writes)
+        shutil.rmtree(self.work_dir / f"job-{job.id}", ignore_errors=True)
+        for leftover in (self.home.videos_dir / job.account).glob(f"{job.id:06d}-*"):
+            leftover.unlink(missing_ok=True)
+        logger.error(f"job {job.id} failed: {error}")
+        return JobOutcome(job.id, queue.FAILED, job.brief.topic, job.account, error=error)
 
     def _request(self, job: Job) -> GenerationRequest:
         look = self._looks.get(job.account)
@@ -205,7 +265,7 @@ class VideoGenerator:
         """The job's plan (providers it has not tried, minus those that cannot make it) and its next attempt."""
         plan = Plan([], await self.health.unavailable(conn), job.attempts_so_far)
         verdict = self.prompts.review(job.brief.visual_prompt)
-        for provider in self.ready_providers(job.quality):
+        for provider in self.ready_providers(job.quality, plan.unready):
             unable = provider.cannot_make(request)
             if unable is None and verdict.rejected and provider.reads_prompt:
                 unable = f"the prompt policy keeps the prompt from it ({', '.join(verdict.notes)})"
@@ -213,8 +273,8 @@ class VideoGenerator:
                 plan.errors.append(f"{provider.name}: {unable}")
             elif provider.name not in tried:
                 plan.providers.append(provider)
-        if not plan.providers and not tried and not plan.errors:
-            plan.errors.append("no enabled provider is ready")
+        if not plan.providers and not tried and not plan.errors and not plan.unready:
+            plan.unready.append("no provider is enabled in video_config.json")
         return Start(plan, await self._open_next(conn, job, request, plan))
 
     async def _open_next(self, conn: Any, job: Job, request: GenerationRequest, plan: Plan) -> Opened | None:
@@ -259,6 +319,9 @@ class VideoGenerator:
             return await self._end(job, queue.WAITING_BUDGET, error)
         if plan.resume_at is not None:
             return await self._end(job, queue.QUEUED, error, not_before=plan.resume_at)
+        if plan.unready:  # a provider that could take it once configured: wait for the config, not fail the trend
+            return await self._end(job, queue.WAITING_PROVIDER, "; ".join([*plan.errors, *plan.unready]) + " (it "
+                                   "runs once a provider is ready: set the key and restart, or `enable` one)")
         return await self._end(job, queue.FAILED, error)
 
     async def _try(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
@@ -271,6 +334,9 @@ class VideoGenerator:
                 return await self._end(job, queue.FAILED, f"{provider.name}: {exc}", provider.name)
             except Cancelled as exc:
                 return await self._end(job, queue.CANCELLED, f"cancelled: {exc}", provider.name)
+            except KeptTask as kept:  # the task lives on at the provider: wait with it, pay nobody else
+                return await self._end(job, queue.QUEUED, f"{provider.name}: {kept} (its task is kept, polled "
+                                       f"again when the provider is back)", not_before=kept.resume_at)
             except ProviderError as exc:
                 if exc.error_class == "content_violation":  # never resent unchanged, anywhere
                     return await self._end(job, queue.FAILED, f"{provider.name} rejected the prompt: {exc}",
@@ -279,8 +345,9 @@ class VideoGenerator:
                     return await self._end(job, queue.QUEUED, f"{provider.name}: {exc}")
                 errors.append(f"{provider.name}: {exc}")
                 return None
-            await self.ledger.db.write(  # the attempt and the job end together
-                *self.ledger.settle_writes(attempt, "done", delivered.cost_usd, provider_task_id=delivered.task_id),
+            await self.ledger.db.write(  # the attempt and the job end together, while the lease holds
+                job.lease.hold,
+                self.ledger.settle(attempt, "done", delivered.cost_usd, provider_task_id=delivered.task_id),
                 queue.finish_write(job.id, queue.DONE, output_path=str(delivered.video),
                                    thumbnail_path=str(delivered.thumbnail), error=None, not_before=None),
                 self._prompt_outcome(job, queue.DONE, provider.name))
@@ -296,14 +363,15 @@ class VideoGenerator:
         """The job's interrupted attempt, reconciled: resume it (with its task id), or close it and return None.
 
         Submitted work is polled again, never resubmitted. A create that may have happened is looked up by its
-        idempotency key; if the provider cannot tell, a paid estimate counts as spent (a free one is just retried).
-        """
+        idempotency key, and a task found that way is stored at once, before anything else can happen; if the
+        provider cannot tell, a paid estimate counts as spent (a free one is just retried)."""
         found = await self.ledger.unfinished(job.id)
         if found is None:
             return None
         attempt, state, task_id = found
+        guard = job.lease.hold
         if attempt.provider not in self.providers:
-            await self.ledger.close(attempt, "cancelled", 0.0, error="its provider is no longer configured")
+            await self.ledger.close(attempt, "cancelled", 0.0, guard, error="its provider is no longer configured")
             return None
         provider = self._for_tier(attempt.provider, job.quality)
         if state == "submitting" and task_id is None:
@@ -313,14 +381,16 @@ class VideoGenerator:
                 if not exc.ambiguous:  # the lookup itself failed: the attempt stays open, the job tries again later
                     raise
                 await self.ledger.fail(attempt, "unknown", f"interrupted during a create call: {exc}",
-                                       charged_usd=attempt.estimate_usd)
+                                       attempt.estimate_usd, guard)
                 return None
             if task_id is None and attempt.estimate_usd and not provider.can_find_tasks:
                 await self.ledger.fail(attempt, "unknown", "interrupted during a create call that cannot be looked "
-                                       "up: its estimate counts as spent", charged_usd=attempt.estimate_usd)
+                                       "up: its estimate counts as spent", attempt.estimate_usd, guard)
                 return None
+            if task_id is not None:  # a second crash now must find the task stored, not an attempt to close
+                await self.ledger.advance(attempt, "submitted", guard, provider_task_id=task_id)
         if task_id is None:  # nothing was (or could have been) sent: release and try afresh
-            await self.ledger.close(attempt, "cancelled", 0.0, error=f"interrupted while {state}")
+            await self.ledger.close(attempt, "cancelled", 0.0, guard, error=f"interrupted while {state}")
             return None
         logger.info(f"job {job.id}: resuming {provider.name} task {task_id} (was {state})")
         return provider, attempt, task_id
@@ -332,36 +402,40 @@ class VideoGenerator:
 
         Once the task has succeeded it is paid for: a download or a file that then fails is charged and ends the
         job (DeliveryFailed), rather than paying a second provider for the same video."""
+        guard = job.lease.hold
         try:
             await self._checkpoint(job, provider, attempt, task_id)
             since = None  # when the task was created, if this process created it
             if task_id is None:
-                task_id, since = await self._submit(provider, request, attempt, stage)
+                task_id, since = await self._submit(job, provider, request, attempt, stage)
             status = await self._wait(job, provider, attempt, task_id, stage, since)
             await self._checkpoint(job, provider, attempt, task_id)
         except ProviderError as exc:
-            await self._settle_failure(provider, attempt, exc)
+            await self._settle_failure(job, provider, attempt, exc)
             raise
         cost = status.cost_usd if status.cost_usd is not None else attempt.estimate_usd
         try:
-            await self.ledger.advance(attempt, "downloading")
+            await self.ledger.advance(attempt, "downloading", guard)
             stage(f"{provider.name}: downloading", 1.0)
             raw = await provider.download(task_id, self.work_dir / f"{attempt.key}.mp4")
-            await self.ledger.advance(attempt, "optimizing")
+            await self.ledger.advance(attempt, "optimizing", guard)
             video, thumbnail, duration = await self._deliver(job, raw, stage)
+        except (queue.LeaseLost, AttemptClosed):
+            raise
         except DaemonError as exc:
             kind = exc.error_class if isinstance(exc, ProviderError) else type(exc).__name__
-            await self.ledger.fail(attempt, kind, str(exc), charged_usd=cost)
+            await self.ledger.fail(attempt, kind, str(exc), cost, guard)
             raise DeliveryFailed(str(exc)) from exc
         return Delivered(video, thumbnail, duration, cost, task_id, raw)
 
-    async def _submit(self, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
+    async def _submit(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
                       stage: StageCallback) -> tuple[str, float]:
         """The create call: retried only after a definite temporary failure; an ambiguous one is looked up.
-        Returns the task id and when the call went out (the task's clock starts there)."""
+        Returns the task id and when the call went out (the task's clock starts there). The call goes out only
+        after "submitting" was written under the lease, so a worker that lost its lease never creates a task."""
         retries = 0
         while True:
-            await self.ledger.advance(attempt, "submitting")
+            await self.ledger.advance(attempt, "submitting", job.lease.hold)
             stage(f"{provider.name}: submitting", 0.0)
             sent = time.monotonic()
             try:
@@ -375,7 +449,7 @@ class VideoGenerator:
                     continue
                 else:
                     raise
-            await self.ledger.advance(attempt, "submitted", provider_task_id=task_id)
+            await self.ledger.advance(attempt, "submitted", job.lease.hold, provider_task_id=task_id)
             return task_id, sent
 
     async def _reconcile(self, provider: VideoProvider, attempt: Attempt, exc: ProviderError) -> str:
@@ -395,14 +469,18 @@ class VideoGenerator:
 
     async def _wait(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str,
                     stage: StageCallback, since: float | None) -> TaskStatus:
-        """Poll until the task ends; temporary poll errors retry the poll, never the create.
+        """Poll until the task ends. The task exists and may be billed, so a failing poll never abandons it: errors
+        that say nothing about the task (timeouts, 5xx, 429) are polled through with backoff until the task's
+        deadline (`retry.task_deadline_s` from its creation), then the task is cancelled where the API allows and
+        its estimate counts as spent; a refused key or billing keeps the task for later (KeptTask).
 
         The next poll comes when the provider's own progress says the task will be done (timed from when it was
         created, `since`, and from when each poll was asked), never later than its `poll_interval_s` and never
         sooner than the provider's own hint: a finished video is not left waiting for a fixed tick."""
-        await self.ledger.advance(attempt, "polling")
-        retries = 0
+        await self.ledger.advance(attempt, "polling", job.lease.hold)
+        failures = 0
         started = since if since is not None else time.monotonic()
+        deadline = started + self.policy.task_deadline_s
         shown, next_store = 0.0, time.monotonic() + STORE_PROGRESS_EVERY_S
         while True:
             await self._checkpoint(job, provider, attempt, task_id)
@@ -410,31 +488,62 @@ class VideoGenerator:
             try:
                 status = await provider.poll(task_id)
             except ProviderError as exc:
-                if not self._should_retry(exc, retries):
-                    raise
-                retries += 1
-                await self._backoff(provider, exc, retries)
+                failures += 1
+                await self._poll_failed(provider, task_id, exc, failures, deadline)
                 continue
+            failures = 0
             if status.state == "succeeded":
                 return status
             if status.state == "failed":
                 raise status.error or ProviderError(f"{provider.name}: task {task_id} failed", "unknown")
+            if time.monotonic() >= deadline:
+                raise await self._abandon(provider, task_id, f"not finished {self.policy.task_deadline_s:g} s after "
+                                                             f"it was created")
             stage(f"{provider.name}: generating", status.progress or 0.0)
             now = time.monotonic()
             if now >= next_store and status.progress is not None and status.progress - shown >= 0.05:
                 shown, next_store = status.progress, now + STORE_PROGRESS_EVERY_S  # `status` needs no more
-                await self.ledger.advance(attempt, "polling", progress=round(shown, 3))
+                await self.ledger.advance(attempt, "polling", job.lease.hold, progress=round(shown, 3))
             due = asked + _next_poll_in(provider.poll_interval_s, asked - started, status.progress)
             await asyncio.sleep(max(due - time.monotonic(), status.poll_after_s or 0.0, 0.0))
 
+    async def _poll_failed(self, provider: VideoProvider, task_id: str, exc: ProviderError, failures: int,
+                           deadline: float) -> None:
+        """A poll that raised: wait to poll again, or end the attempt (KeptTask, or the abandoned task's error)."""
+        if exc.error_class == "content_violation":
+            raise exc
+        if exc.error_class in ("auth", "billing"):
+            await self.health.disable(provider.name, self.policy.disable_hours, str(exc))
+            raise KeptTask(exc, utcnow() + timedelta(hours=self.policy.disable_hours))
+        if exc.error_class not in ("temporary", "unknown", "rate_limit") or time.monotonic() >= deadline:
+            raise await self._abandon(provider, task_id, f"polling failed ({exc})")
+        ceiling = min(self.policy.backoff_max_s, self.policy.backoff_base_s * 2 ** (failures - 1))
+        delay = min(max(random.uniform(0, ceiling), exc.retry_after_s or 0.0), max(deadline - time.monotonic(), 0))
+        logger.warning(f"{provider.name}: polling task {task_id} failed ({exc.error_class}: {exc}); asking again in "
+                       f"{delay:.1f} s")
+        await asyncio.sleep(delay)
+
+    async def _abandon(self, provider: VideoProvider, task_id: str, why: str) -> ProviderError:
+        """Give a submitted task up: cancel it where the API allows. The error it returns counts the estimate as
+        spent (the provider may still bill the task), so no cap is overshot by the fallback that follows."""
+        cancelled = False
+        with contextlib.suppress(ProviderError):
+            cancelled = await provider.cancel(task_id)
+        note = "cancelled at the provider" if cancelled else "the provider cannot cancel it"
+        return ProviderError(f"{provider.name}: task {task_id} given up: {why}; {note}, its estimate counts as spent",
+                             "unknown", ambiguous=True)
+
     async def _checkpoint(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str | None) -> None:
-        """Between steps: if `cancel` asked, stop the provider's task (where it can), release, and raise Cancelled."""
+        """Between steps: stop if the lease was lost (the heartbeat found another worker holds the job); if
+        `cancel` asked, stop the provider's task (where it can), release, and raise Cancelled."""
+        if job.id in self.lost_leases:
+            raise queue.LeaseLost(f"job {job.id}: another worker took it over")
         reason = self.cancel_requests.get(job.id)
         if reason is None:
             return
         stopped = task_id is not None and await provider.cancel(task_id)
         note = f" (task {task_id} cancelled at {provider.name})" if stopped else ""
-        await self.ledger.close(attempt, "cancelled", 0.0, error=f"cancelled: {reason}{note}")
+        await self.ledger.close(attempt, "cancelled", 0.0, job.lease.hold, error=f"cancelled: {reason}{note}")
         logger.warning(f"job {job.id} cancelled: {reason}{note}")
         raise Cancelled(reason)
 
@@ -449,10 +558,12 @@ class VideoGenerator:
         logger.warning(f"{provider.name}: {exc.error_class} error ({exc}); retry {retries} in {delay:.1f} s")
         await asyncio.sleep(delay)
 
-    async def _settle_failure(self, provider: VideoProvider, attempt: Attempt, exc: ProviderError) -> None:
-        """Release (or, for an unreconcilable create, charge) the reservation and apply the class's policy."""
+    async def _settle_failure(self, job: Job, provider: VideoProvider, attempt: Attempt,
+                              exc: ProviderError) -> None:
+        """Release (or, for an unreconcilable create or an abandoned task, charge) the reservation and apply the
+        class's policy."""
         charged = attempt.estimate_usd if exc.ambiguous else 0.0
-        await self.ledger.fail(attempt, exc.error_class, str(exc), charged_usd=charged)
+        await self.ledger.fail(attempt, exc.error_class, str(exc), charged, job.lease.hold)
         logger.error(f"attempt failed ({exc.error_class}): {exc}")
         if exc.error_class == "rate_limit":
             await self.health.pause(provider.name, exc.retry_after_s or 60.0, str(exc))
@@ -482,7 +593,8 @@ class VideoGenerator:
                    not_before: datetime | None = None, error_class: str | None = None) -> JobOutcome:
         """Record where the job now stands; a job that ends here (failed, cancelled) also records how its prompt
         fared, in the same transaction."""
-        writes = [queue.finish_write(job.id, status, error=error, not_before=not_before)]
+        writes: list[Write | Step] = [job.lease.hold, queue.finish_write(job.id, status, error=error,
+                                                                          not_before=not_before)]
         if status in (queue.FAILED, queue.CANCELLED):
             writes.append(self._prompt_outcome(job, status, provider, error_class))
         await self.ledger.db.write(*writes)

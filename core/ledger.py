@@ -18,12 +18,17 @@ from core.errors import DaemonError
 from core.provider_health import locked_row
 from core.schema import attempts, budget_totals, cost_ledger
 from core.settings import Budget
-from core.storage import Database, Write, as_utc, utcnow
+from core.storage import Database, Step, Write, as_utc, utcnow
 
 RESERVE, RELEASE, CHARGE = "reserve", "release", "charge"
 OPEN_STATES = ("reserved", "submitting", "submitted", "polling", "downloading", "optimizing")
 CENT = 1e-9  # float slack when comparing sums of dollar amounts
 SLOT_RECHECK_S = 0.25  # how soon a provider at its max_concurrent is asked again for a free slot
+
+
+class AttemptClosed(DaemonError):
+    """The attempt was settled already (by the worker that took the job over, or by a commit of ours whose answer
+    was lost): nothing was written again."""
 
 
 class BudgetExceeded(DaemonError):
@@ -121,12 +126,21 @@ class Ledger:
             await self.alerts.check(attempt.budget_day, reservation.day_used_usd, attempt.budget_month,
                                     reservation.month_used_usd)
 
-    async def advance(self, attempt: Attempt, state: str, **fields: object) -> None:
-        """Persist the attempt's next state (and e.g. its provider task id) before acting on it."""
-        await self.db.write((_UPDATE_ATTEMPT, {"attempt_id": attempt.id, "state": state, **fields}))
+    async def advance(self, attempt: Attempt, state: str, guard: Step | None = None, **fields: object) -> None:
+        """Persist the open attempt's next state (and e.g. its provider task id) before acting on it, behind
+        `guard` (the job's lease)."""
+        await self.db.write(*_guarded(guard), self.advance_step(attempt, state, **fields))
 
-    async def fail(self, attempt: Attempt, error_class: str, error: str, charged_usd: float = 0.0) -> None:
-        await self.close(attempt, "failed", charged_usd, error_class=error_class, error=error)
+    def advance_step(self, attempt: Attempt, state: str, **fields: object) -> Step:
+        async def step(conn: AsyncConnection) -> None:
+            if (await conn.execute(_UPDATE_OPEN, {"attempt_id": attempt.id, "state": state, **fields})).first() is None:
+                raise AttemptClosed(f"attempt {attempt.id} of job {attempt.job_id} was settled already")
+
+        return step
+
+    async def fail(self, attempt: Attempt, error_class: str, error: str, charged_usd: float = 0.0,
+                   guard: Step | None = None) -> None:
+        await self.close(attempt, "failed", charged_usd, guard, error_class=error_class, error=error)
 
     async def unfinished(self, job_id: int) -> tuple[Attempt, str, str | None] | None:
         """The job's attempt that a stop or crash left open (its state and task id), with its reservation."""
@@ -141,16 +155,26 @@ class Ledger:
         attempt = Attempt(row.id, job_id, row.provider, row.estimated_cost_usd, row.budget_day, row.budget_month)
         return attempt, row.state, row.provider_task_id
 
-    async def close(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> None:
+    async def close(self, attempt: Attempt, state: str, charged_usd: float, guard: Step | None = None,
+                    **fields: str | None) -> None:
         """End an attempt: release its reservation and record the charge (if any), committed together."""
-        await self.db.write(*self.settle_writes(attempt, state, charged_usd, **fields))
+        await self.db.write(*_guarded(guard), self.settle(attempt, state, charged_usd, **fields))
 
-    def settle_writes(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> list[Write]:
-        """The writes that end an attempt, for the caller to commit together with its own (the job's end)."""
-        now = utcnow()
-        entries = [(RELEASE, -attempt.estimate_usd)] + ([(CHARGE, charged_usd)] if charged_usd else [])
-        return [*_ledger_writes(attempt, entries, now), (_UPDATE_ATTEMPT, {
-            "attempt_id": attempt.id, "state": state, "actual_cost_usd": charged_usd, "finished_at": now, **fields})]
+    def settle(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> Step:
+        """The step that ends an attempt, for the caller to commit with its own writes (the job's end): it closes
+        the attempt only if it is still open (else AttemptClosed undoes the transaction), so money is settled once."""
+
+        async def step(conn: AsyncConnection) -> None:
+            now = utcnow()
+            closed = await conn.execute(_UPDATE_OPEN, {"attempt_id": attempt.id, "state": state,
+                                                      "actual_cost_usd": charged_usd, "finished_at": now, **fields})
+            if closed.first() is None:
+                raise AttemptClosed(f"attempt {attempt.id} of job {attempt.job_id} was settled already")
+            entries = [(RELEASE, -attempt.estimate_usd)] + ([(CHARGE, charged_usd)] if charged_usd else [])
+            for statement, parameters in _ledger_writes(attempt, entries, now):
+                await conn.execute(statement, parameters)
+
+        return step
 
     async def spent(self, day: str | None = None, month: str | None = None) -> float:
         """Committed plus reserved USD in a budget day or month."""
@@ -182,6 +206,10 @@ async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLi
                                f"(requests_per_minute {limits.requests_per_minute})", max(wait, 0.1))
 
 
+def _guarded(guard: Step | None) -> list[Step]:
+    return [guard] if guard is not None else []
+
+
 def _ledger_writes(attempt: Attempt, entries: list[tuple[str, float]], now: datetime) -> list[Write]:
     """Ledger rows (kind, amount), and their sum added to the day's and month's running totals (whose rows the
     reservation made)."""
@@ -208,4 +236,6 @@ _ENSURE_TOTAL = text("INSERT INTO budget_totals (period, amount_usd) VALUES (:pe
                      "ON CONFLICT (period) DO NOTHING")
 _INSERT_ATTEMPT = insert(attempts)
 _INSERT_LEDGER = insert(cost_ledger)
-_UPDATE_ATTEMPT = update(attempts).where(attempts.c.id == bindparam("attempt_id"))  # SET: the keys passed
+# SET: the keys passed. Only an open attempt changes: a settled one is never reopened or settled twice.
+_UPDATE_OPEN = update(attempts).where(attempts.c.id == bindparam("attempt_id"), attempts.c.state.in_(OPEN_STATES)
+                                       ).returning(attempts.c.id)

@@ -51,6 +51,8 @@ class RichProgress:
         self._progress.start()
 
     def add(self, key: int, label: str) -> None:
+        if key in self._tasks:  # a job claimed again after a wait keeps its bar
+            return
         self._tasks[key] = self._progress.add_task("", total=1.0, label=label[:38], stage="queued")
 
     def update(self, key: int, stage: str, fraction: float) -> None:

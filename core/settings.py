@@ -353,6 +353,9 @@ class RetryPolicy(Strict):
     breaker_failures: int = Field(5, ge=1, description="consecutive failures that cool a provider down")
     breaker_cooldown_s: float = Field(300.0, ge=0)
     disable_hours: float = Field(24.0, ge=0, description="billing or auth errors disable a provider this long")
+    task_deadline_s: float = Field(3600.0, ge=1, le=7 * 86400, description="a submitted task is polled through "
+                                   "errors this long after its creation; then it is cancelled where the API allows "
+                                   "and its estimate counts as spent")
 
 
 PolicyAction = Literal["rewrite", "reject", "allow"]

@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import (ColumnElement, Connection, DateTime, Engine, Float, create_engine, event, func, insert, literal,
+                        select, update)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from loguru import logger
 
 from core.errors import ConfigError, SchemaError
 from core.home import Home
@@ -27,9 +33,14 @@ from core.secrets import Secrets
 
 
 Write = tuple[Any, dict[str, Any]]  # a statement and its parameters
+Step = Callable[[Any], Awaitable[None]]  # work inside a transaction that reads before it writes (a fence, a guard)
 T = TypeVar("T")
 RETRIES = 5  # a transaction the server aborted to break a deadlock is run again, up to this many times
 ABORTED_TO_RETRY = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
+# PostgreSQL: the connection is gone or the server is (re)starting or shutting down; connection exceptions (08…)
+SERVER_GONE = {"57P01", "57P02", "57P03"}
+OUTAGE_BACKOFF_MAX_S = 10.0  # the longest wait between two tries to reach a database that went away
+SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite, so text compares as time
 
 
 def utcnow() -> datetime:
@@ -41,12 +52,61 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+class server_now(FunctionElement[datetime]):
+    """The database's clock when the statement runs, plus `offset_s` seconds (a number or a bind parameter).
+
+    Leases are timed by this one clock, which every worker on every host shares, and it is read when the statement
+    runs, after any lock its transaction waited for (PostgreSQL's now() is when the transaction began)."""
+
+    type = DateTime(timezone=True)
+    inherit_cache = True
+
+    def __init__(self, offset_s: float | ColumnElement[float] = 0.0) -> None:
+        super().__init__(offset_s if isinstance(offset_s, ColumnElement) else literal(float(offset_s), Float))
+
+
+@compiles(server_now, "postgresql")
+def _postgres_now(element: server_now, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"(clock_timestamp() + make_interval(secs => {compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(server_now, "sqlite")
+def _sqlite_now(element: server_now, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"daemon_now({compiler.process(element.clauses, **kw)})"
+
+
+def _sqlite_now_plus(offset_s: float) -> str:
+    """SQLite's half of server_now: registered on every connection as daemon_now(seconds)."""
+    return (datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=offset_s)).strftime(SQLITE_TIME_FORMAT)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database went away (a restart, a cut connection, a server still starting), as opposed to a bad
+    statement: the same work may succeed once it is back."""
+    if isinstance(exc, OSError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    original = getattr(exc, "orig", exc)
+    state = str(getattr(original, "sqlstate", "") or "")
+    if isinstance(original, sqlite3.OperationalError):  # another process held the write lock past the busy timeout
+        return "locked" in str(original)
+    return state in SERVER_GONE or state.startswith("08") or type(original).__name__ in (
+        "ConnectionDoesNotExistError", "CannotConnectNowError")
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
 def database_url(home: Home, secrets: Secrets) -> str:
     return secrets.get("DATABASE_URL") or f"sqlite:///{home.database_file}"
 
 
 class Database(ABC):
     """Owns the engine; `transaction()` is the only way to write, so every write is one atomic unit."""
+
+    wait_out_outages = False  # set for long-running work (a worker): a database that went away is waited for
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -83,31 +143,65 @@ class Database(ABC):
             yield conn
 
     async def fetch_all(self, statement: Any) -> list[Any]:
+        return await self._riding_out_outages(lambda: self._read(statement))
+
+    async def _read(self, statement: Any) -> list[Any]:
         async with self.engine.connect() as conn:
             return list((await conn.execute(statement)).all())
 
-    async def write(self, *writes: Write) -> None:
-        """Commit `writes` (statement, parameters) together, in one transaction of their own."""
+    async def write(self, *writes: Write | Step) -> None:
+        """Commit `writes` together, in one transaction of their own: statements with their parameters, and steps
+        (which may read, and raise to undo the whole transaction)."""
 
         async def apply(conn: Any) -> None:
-            for statement, parameters in writes:
-                await conn.execute(statement, parameters)
+            for write in writes:
+                if callable(write):
+                    await write(conn)
+                else:
+                    await conn.execute(*write)
 
         await self.retrying(apply)
 
     async def retrying(self, work: Callable[[Any], Awaitable[T]]) -> T:
         """`work(conn)` in one transaction. When two transactions wait on each other's locks, PostgreSQL aborts one
-        of them; that one is run again from the start (nothing of it was kept), after a short random wait."""
-        aborted = 0
+        of them; that one is run again from the start (nothing of it was kept), after a short random wait. With
+        `wait_out_outages`, a lost connection is waited out too, and the work run again once the server is back;
+        work that settles money checks what it settles is still open, so a commit whose answer was lost is never
+        applied twice."""
+
+        async def attempt() -> T:
+            aborted = 0
+            while True:
+                try:
+                    async with self.transaction() as conn:
+                        return await work(conn)
+                except DBAPIError as exc:
+                    aborted += 1
+                    if getattr(exc.orig, "sqlstate", None) not in ABORTED_TO_RETRY or aborted == RETRIES:
+                        raise
+                    await asyncio.sleep(random.uniform(0, 0.05 * 2 ** aborted))
+
+        return await self._riding_out_outages(attempt)
+
+    async def _riding_out_outages(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`work()`; while the database is unreachable and `wait_out_outages` is set, tried again with backoff (one
+        log line when it goes away, one when it is back)."""
+        wait, down_since = 0.5, None
         while True:
             try:
-                async with self.transaction() as conn:
-                    return await work(conn)
-            except DBAPIError as exc:
-                aborted += 1
-                if getattr(exc.orig, "sqlstate", None) not in ABORTED_TO_RETRY or aborted == RETRIES:
+                result = await work()
+            except Exception as exc:
+                if not (self.wait_out_outages and is_outage(exc)):
                     raise
-                await asyncio.sleep(random.uniform(0, 0.05 * 2 ** aborted))
+                if down_since is None:
+                    down_since = asyncio.get_running_loop().time()
+                    logger.error(f"the database is unreachable ({one_line(exc)}): waiting for it")
+                await asyncio.sleep(random.uniform(wait / 2, wait))
+                wait = min(wait * 2, OUTAGE_BACKOFF_MAX_S)
+                continue
+            if down_since is not None:
+                logger.warning(f"the database is back after {asyncio.get_running_loop().time() - down_since:.1f} s")
+            return result
 
     @abstractmethod
     async def lock(self, conn: Any, name: str) -> None:
@@ -181,7 +275,7 @@ class SQLiteDatabase(Database):
             with self._writer.begin():
                 yield _AwaitableConnection(self._writer)
 
-    async def fetch_all(self, statement: Any) -> list[Any]:
+    async def _read(self, statement: Any) -> list[Any]:
         with self.sync_engine.connect() as conn:
             return list(conn.execute(statement).all())
 
@@ -215,6 +309,7 @@ def _sqlite_serialized_writes(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        dbapi_connection.create_function("daemon_now", 1, _sqlite_now_plus)
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:  # straight to the driver: it is two words, and sent before every write

@@ -98,3 +98,28 @@ def test_cancel_stops_a_running_job_at_the_provider_and_releases_its_budget(home
     assert attempt_states(home) == ["cancelled"]
     again = run_cli(home.root, "cancel", "1")
     assert again.returncode == 1 and "already cancelled" in again.stderr
+
+
+def test_cancel_winds_up_a_job_whose_worker_was_killed(home: Home) -> None:
+    use_providers(home, {"sim": simulated(latency_s=60.0)}, ["sim"])
+    assert run_cli(home.root, "generate", "A video whose worker dies", "--duration", "5").returncode == 0
+    kill_when(home, start_worker(home), "polling")
+    cancelled = run_cli(home.root, "cancel", "1", "--reason", "worker gone")
+    assert cancelled.returncode == 0 and "job 1 cancelled" in cancelled.stdout, cancelled.stderr
+    status = json.loads(run_cli(home.root, "status", "--json").stdout)
+    assert [(job["status"], job["error"]) for job in status["jobs"]] == [("cancelled", "cancelled: worker gone")]
+    assert status["budget"]["daily"]["reserved_usd"] == 0.0 and status["budget"]["daily"]["spent_usd"] == 0.0
+    assert attempt_states(home) == ["cancelled"]
+
+
+def test_a_job_no_provider_can_run_yet_waits_and_runs_once_one_is_configured(home: Home) -> None:
+    use_providers(home, {"runway": {"type": "runway"}}, ["runway"])  # enabled, but RUNWAY_API_KEY is not set
+    assert run_cli(home.root, "generate", "A video waiting for its key", "--duration", "5").returncode == 0
+    drained = run_cli(home.root, "worker", "--drain")
+    assert drained.returncode == 0, drained.stderr
+    job = json.loads(run_cli(home.root, "status", "--json").stdout)["jobs"][0]
+    assert job["status"] == "waiting_provider" and "RUNWAY_API_KEY" in job["error"]
+    use_providers(home, {"runway": {"type": "runway"}, "sim": simulated()}, ["runway", "sim"])
+    assert run_cli(home.root, "worker", "--drain").returncode == 0
+    job = json.loads(run_cli(home.root, "status", "--json").stdout)["jobs"][0]
+    assert job["status"] == "done", job

@@ -64,7 +64,7 @@ async def test_a_claim_and_its_first_reservation_commit_together(db: Database) -
         await ledger.reserve(conn, job.id, "paid", "sim", 1.5)
         raise RuntimeError("the process dies between the reservation and the commit")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(queue.UnclaimableJob):
         await queue.claim_next(db, "w", 60, then=reserve_then_fail)
     assert [tuple(r) for r in await db.fetch_all(select(video_jobs.c.status, video_jobs.c.lease_owner))] == [
         ("queued", None)], "no lease without its reservation"

@@ -91,9 +91,9 @@ async def test_fails_over_to_the_next_provider(setup) -> None:
     steps: list[str] = []
     advance = made.ledger.advance
 
-    async def record(attempt, state, **fields):  # every state is written before the step it names is taken
+    async def record(attempt, state, guard=None, **fields):  # every state is written before its step is taken
         steps.append(state)
-        await advance(attempt, state, **fields)
+        await advance(attempt, state, guard, **fields)
 
     made.ledger.advance = record  # type: ignore[method-assign]
     outcome = await made.run(job)
