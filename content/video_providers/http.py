@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from content.ffmpeg import ProgressCallback, run_ffmpeg
 from content.video_providers.base import GenerationRequest, TaskStatus, VideoProvider
+from core.bounds import wait_s
 from core.errors import ProviderError
 
 DOWNLOAD_TRIES = 4  # a cut download resumes (or restarts) this many times before it counts as a temporary error
@@ -393,24 +394,32 @@ def _part(request: GenerationRequest, seconds: float, index: int, count: int) ->
 
 
 def retry_after(headers: Any) -> float | None:
-    """Seconds to wait, from `retry-after-ms`, or `Retry-After` in seconds or as an HTTP date."""
+    """Seconds to wait, from `retry-after-ms`, or `Retry-After` in seconds or as an HTTP date, within
+    [0, MAX_WAIT_S] (a header of `inf` or a date in the year 9999 is a long wait, not a crash); None when unreadable."""
     if headers is None:
         return None
-    if headers.get("retry-after-ms"):
-        try:
-            return max(float(headers["retry-after-ms"]) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("Retry-After")
-    if not value:
+    milliseconds = header_number(headers, "retry-after-ms")
+    if milliseconds is not None:
+        return wait_s(milliseconds / 1000)
+    seconds = header_number(headers, "Retry-After")
+    return wait_s(seconds if seconds is not None else _seconds_until(headers.get("Retry-After")))
+
+
+def header_number(headers: Mapping[str, str], name: str) -> float | None:
+    """A numeric header as sent (`inf` and `nan` included, for the caller to bound); None when absent or garbage."""
+    try:
+        return float(headers.get(name) or "")
+    except ValueError:
+        return None
+
+
+def _seconds_until(date: str | None) -> float | None:
+    """Seconds from now to an HTTP date (negative when it has passed); None when it is no date."""
+    if not date:
         return None
     try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
+        return email.utils.parsedate_to_datetime(date).timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

@@ -71,11 +71,12 @@ class FakeApi(LoopbackServer):
         self.tasks: dict[str, FakeTask] = {}
         self.requests: list[str] = []  # "METHOD /path" of every call, in order
         self.media_requests: list[str | None] = []  # the Range header of each media download
+        self.answer_headers: dict[str, str] = {}  # set on every answer (a poison Retry-After, a poll hint)
         self._ids = itertools.count(1)
         self._links = itertools.count(1)
         self._issued = 0  # links handed out so far
         self._valid_from: int | None = None  # "expired_url": links issued before the first download have expired
-        self.app = web.Application(middlewares=[self._log])
+        self.app = web.Application(middlewares=[self._log, self._tamper])
         self.app.router.add_get("/media/{link:\\d+}.mp4", self._media)
         self.routes(self.app.router)
 
@@ -110,6 +111,14 @@ class FakeApi(LoopbackServer):
             self.requests.append(f"{request.method} {request.path}")
         return await handler(request)
 
+    @web.middleware
+    async def _tamper(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """What a broken API does to its answers: `answer_headers`."""
+        response = await handler(request)
+        if isinstance(response, web.Response):  # not a video, streamed
+            response.headers.update(self.answer_headers)
+        return response
+
     async def _media(self, request: web.Request) -> web.StreamResponse:
         """The CDN: honours `Range: bytes=N-`; in "cut_download" the first transfer breaks off halfway."""
         link = int(request.match_info["link"])
@@ -135,3 +144,4 @@ class FakeApi(LoopbackServer):
         await response.write(payload)
         await response.write_eof()
         return response
+
