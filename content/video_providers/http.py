@@ -1,5 +1,6 @@
 """The shared base of the HTTP adapters: one aiohttp session per provider, JSON calls whose failures are mapped to the
-engine's error classes at this one boundary, and streamed downloads that resume (or restart) when cut.
+engine's error classes at this one boundary (every answer redacted of our secrets first), and streamed downloads that
+resume (or restart) when cut.
 
 No call is retried here: the engine decides what to retry, and a create call is never retried blindly. A create whose
 answer is lost (a timeout, a dropped connection, a garbled body) raises an *ambiguous* error, which the engine
@@ -243,18 +244,22 @@ class HttpProvider(VideoProvider, Generic[P]):
 
     async def call_with_headers(self, method: str, path: str, *, create: bool = False,
                                 **kwargs: Any) -> tuple[Any, Mapping[str, str]]:
-        """`call`, with the answer's headers (some APIs put their poll hints there)."""
+        """`call`, with the answer's headers (some APIs put their poll hints there).
+
+        Every answer is redacted here, where a provider's words enter the system: an API that echoes our key, a
+        token made from it or a URL's password back (in an error, a task's failure message) cannot carry it into an
+        error, the database, a report or the terminal."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
         try:
             async with self.session().request(method, url, headers=headers, **kwargs) as response:
                 body = await response.read()
                 if response.status >= 400:
-                    raise self.http_error(response.status, _decode(body), response.headers)
+                    raise self.http_error(response.status, self.error_body(body), response.headers)
                 if not body.strip():
                     return None, response.headers
                 try:
-                    return json.loads(body), response.headers
+                    return self.secrets.redact_answer(json.loads(body)), response.headers
                 except ValueError:
                     raise ProviderError(f"{self.name}: the answer to {method} {path} is not JSON", "temporary",
                                         ambiguous=create) from None
@@ -263,6 +268,13 @@ class HttpProvider(VideoProvider, Generic[P]):
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise ProviderError(f"{self.name}: {method} {path} failed midway ({type(exc).__name__})", "temporary",
                                 ambiguous=create) from None
+
+    def error_body(self, body: bytes) -> Any:
+        """An error answer as JSON (or text when it is none), redacted like every answer: see `call_with_headers`."""
+        try:
+            return self.secrets.redact_answer(json.loads(body))
+        except ValueError:
+            return self.secrets.redact(body.decode("utf-8", "replace"))
 
     def created_id(self, answer: Any, *path: str) -> str:
         """The new task's id at `path` in a create answer. Without one the task may exist all the same: ambiguous."""
@@ -338,7 +350,7 @@ class HttpProvider(VideoProvider, Generic[P]):
                     if response.status in (403, 404, 410):
                         raise ExpiredUrl(f"{self.name}: the video's URL has expired (HTTP {response.status})")
                     if response.status >= 400:
-                        raise self.http_error(response.status, _decode(await response.read()), response.headers)
+                        raise self.http_error(response.status, self.error_body(await response.read()), response.headers)
                     resumed = response.status == 206
                     with partial.open("ab" if resumed else "wb") as out:
                         async for chunk in response.content.iter_chunked(CHUNK):
@@ -421,10 +433,3 @@ def _seconds_until(date: str | None) -> float | None:
         return email.utils.parsedate_to_datetime(date).timestamp() - time.time()
     except (TypeError, ValueError, OverflowError):
         return None
-
-
-def _decode(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return body.decode("utf-8", "replace")
