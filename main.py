@@ -19,7 +19,7 @@ from core.home import PROJECT_ROOT, Home
 from core.logs import setup_logging
 from core.orchestrator import Orchestrator
 from core.progress import progress_view
-from core.secrets import Secrets, redact
+from core.secrets import Secrets
 from core.settings import Settings, load_settings
 from core.status import budget_view, job_result, job_rows, print_status
 from core.storage import Database, database_url
@@ -90,13 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             return asyncio.run(check_video(args.video, args.platform, args.json))
         quiet = getattr(args, "json", False)
-        setup_logging(home, secrets.secret_values(), verbose=args.verbose, quiet=quiet)
+        setup_logging(home, secrets, verbose=args.verbose, quiet=quiet)
         settings = load_settings(home, provider_params())
         if args.command == "config":
             return check_config(home, settings, secrets)
         return asyncio.run(with_orchestrator(home, settings, secrets, lambda o: COMMANDS[args.command](o, args)))
     except DaemonError as exc:
-        print(f"error: {redact(str(exc), secrets.secret_values())}", file=sys.stderr)
+        print(f"error: {secrets.redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -280,9 +280,9 @@ def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
     """Print what the daemon will use; secrets appear only as set/missing, URLs with their password masked."""
     effective = {"config.json": settings.app.model_dump(mode="json"),
                  "video_config.json": {"video_generation": settings.video.model_dump(mode="json")}}
-    print(json.dumps(effective, indent=2))
+    print(secrets.redact(json.dumps(effective, indent=2)))  # a webhook's or a proxy's URL may carry a password
     print(f"\nhome: {home.root}")
-    print(f"database: {redact(database_url(home, secrets), secrets.secret_values())}")
+    print(f"database: {secrets.redact(database_url(home, secrets))}")
     print("providers (in failover order):")
     providers = build_providers(settings.video, secrets, home.data_dir)
     order = settings.video.provider_order()

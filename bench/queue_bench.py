@@ -38,7 +38,7 @@ async def run(jobs: int, concurrency: int, latency_s: float) -> dict[str, float]
         home = Home.at(scratch)
         url = f"sqlite:///{home.database_file}"
         fleet.configure(home, url, per_worker=concurrency, latency_s=latency_s)
-        setup_logging(home, [], verbose=False, quiet=True)
+        setup_logging(home, Secrets({}), verbose=False, quiet=True)
         settings = load_settings(home, provider_params())
         db = await Database.open(url)
         providers = build_providers(settings.video, Secrets({}), home.data_dir)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from core.bounds import wait_s
+
 
 class DaemonError(Exception):
     """Base of every expected failure; its message is one line a user can act on."""
@@ -54,8 +56,8 @@ class ProviderError(DaemonError):
     """A video provider could not produce a video for one attempt, classified for the engine's policy.
 
     `error_class` is one of ERROR_CLASSES (every adapter maps its API's errors onto them); `retry_after_s` carries a
-    rate limit's Retry-After; `ambiguous` marks a create call whose outcome is unknown (a timeout), which must be
-    reconciled, never blindly repeated.
+    rate limit's Retry-After, bounded here for every adapter (to [0, core.bounds.MAX_WAIT_S]); `ambiguous` marks a
+    create call whose outcome is unknown (a timeout), which must be reconciled, never blindly repeated.
     """
 
     def __init__(self, message: str, error_class: str = "unknown", *, retry_after_s: float | None = None,
@@ -63,7 +65,7 @@ class ProviderError(DaemonError):
         if error_class not in ERROR_CLASSES:
             raise ValueError(f"unknown error class {error_class!r}")
         self.error_class = error_class
-        self.retry_after_s = retry_after_s
+        self.retry_after_s = wait_s(retry_after_s)
         self.ambiguous = ambiguous
         super().__init__(message)
 

@@ -8,18 +8,19 @@ from loguru import logger
 
 from core.home import Home
 from core.progress import print_to_terminal
-from core.secrets import redact
+from core.secrets import Secrets
 
 LINE_FORMAT = (
     "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | job={extra[job_id]} provider={extra[provider]} | {message}"
 )
 
 
-def setup_logging(home: Home, secret_values: list[str], *, verbose: bool = False, quiet: bool = False) -> None:
-    """Configure sinks once per process; `quiet` keeps stderr to warnings (for `--json` output)."""
+def setup_logging(home: Home, secrets: Secrets, *, verbose: bool = False, quiet: bool = False) -> None:
+    """Configure sinks once per process; `quiet` keeps stderr to warnings (for `--json` output). Every line is
+    redacted by `secrets` as it is written, so tokens registered later (a renewed JWT) are masked too."""
 
     def scrub(record: dict[str, Any]) -> None:
-        record["message"] = redact(record["message"], secret_values)
+        record["message"] = secrets.redact(record["message"])
 
     home.logs_dir.mkdir(parents=True, exist_ok=True)
     stderr_level = "WARNING" if quiet else ("DEBUG" if verbose else "INFO")

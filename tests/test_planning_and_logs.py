@@ -36,7 +36,7 @@ def test_log_lines_carry_job_and_provider_and_hide_secrets(home: Home) -> None:
     from loguru import logger
 
     secret = "sk-test-abcdef123456"
-    setup_logging(home, Secrets({"FAL_KEY": secret}).secret_values(), quiet=True)
+    setup_logging(home, Secrets({"FAL_KEY": secret}), quiet=True)
     with logger.contextualize(job_id=42, provider="local"):
         logger.info(f"calling with key {secret} and postgresql://user:hunter2pass@db/x")
     logger.remove()

@@ -18,6 +18,7 @@ from content.briefs import Brief
 from content.ffmpeg import ProgressCallback
 from content.look import Look
 from content.prompt_policy import fit_prompt
+from core.bounds import bounded, charge_usd, wait_s
 from core.errors import ProviderError
 from core.secrets import Secrets
 
@@ -37,13 +38,20 @@ class GenerationRequest:
 
 @dataclass(frozen=True)
 class TaskStatus:
-    """What a poll learned: `error` is set when the task failed at the provider (moderation, a task failure)."""
+    """What a poll learned: `error` is set when the task failed at the provider (moderation, a task failure).
+
+    The provider's numbers are bounded here, for every adapter (core.bounds), before the engine sees them."""
 
     state: Literal["running", "succeeded", "failed"]
     progress: float | None = None  # 0..1 when the provider reports it
     cost_usd: float | None = None  # what the provider says it charged, when it says
     error: ProviderError | None = None
     poll_after_s: float | None = None  # the provider's own hint: do not ask again sooner
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "progress", bounded(self.progress, 0.0, 1.0))  # frozen: set once, here
+        object.__setattr__(self, "cost_usd", charge_usd(self.cost_usd))
+        object.__setattr__(self, "poll_after_s", wait_s(self.poll_after_s))
 
 
 class VideoProvider(ABC):

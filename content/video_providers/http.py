@@ -1,5 +1,6 @@
 """The shared base of the HTTP adapters: one aiohttp session per provider, JSON calls whose failures are mapped to the
-engine's error classes at this one boundary, and streamed downloads that resume (or restart) when cut.
+engine's error classes at this one boundary (every answer redacted of our secrets first), and streamed downloads that
+resume (or restart) when cut.
 
 No call is retried here: the engine decides what to retry, and a create call is never retried blindly. A create whose
 answer is lost (a timeout, a dropped connection, a garbled body) raises an *ambiguous* error, which the engine
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from content.ffmpeg import ProgressCallback, run_ffmpeg
 from content.video_providers.base import GenerationRequest, TaskStatus, VideoProvider
+from core.bounds import wait_s
 from core.errors import ProviderError
 
 DOWNLOAD_TRIES = 4  # a cut download resumes (or restarts) this many times before it counts as a temporary error
@@ -242,18 +244,22 @@ class HttpProvider(VideoProvider, Generic[P]):
 
     async def call_with_headers(self, method: str, path: str, *, create: bool = False,
                                 **kwargs: Any) -> tuple[Any, Mapping[str, str]]:
-        """`call`, with the answer's headers (some APIs put their poll hints there)."""
+        """`call`, with the answer's headers (some APIs put their poll hints there).
+
+        Every answer is redacted here, where a provider's words enter the system: an API that echoes our key, a
+        token made from it or a URL's password back (in an error, a task's failure message) cannot carry it into an
+        error, the database, a report or the terminal."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
         try:
             async with self.session().request(method, url, headers=headers, **kwargs) as response:
                 body = await response.read()
                 if response.status >= 400:
-                    raise self.http_error(response.status, _decode(body), response.headers)
+                    raise self.http_error(response.status, self.error_body(body), response.headers)
                 if not body.strip():
                     return None, response.headers
                 try:
-                    return json.loads(body), response.headers
+                    return self.secrets.redact_answer(json.loads(body)), response.headers
                 except ValueError:
                     raise ProviderError(f"{self.name}: the answer to {method} {path} is not JSON", "temporary",
                                         ambiguous=create) from None
@@ -262,6 +268,13 @@ class HttpProvider(VideoProvider, Generic[P]):
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise ProviderError(f"{self.name}: {method} {path} failed midway ({type(exc).__name__})", "temporary",
                                 ambiguous=create) from None
+
+    def error_body(self, body: bytes) -> Any:
+        """An error answer as JSON (or text when it is none), redacted like every answer: see `call_with_headers`."""
+        try:
+            return self.secrets.redact_answer(json.loads(body))
+        except ValueError:
+            return self.secrets.redact(body.decode("utf-8", "replace"))
 
     def created_id(self, answer: Any, *path: str) -> str:
         """The new task's id at `path` in a create answer. Without one the task may exist all the same: ambiguous."""
@@ -337,7 +350,7 @@ class HttpProvider(VideoProvider, Generic[P]):
                     if response.status in (403, 404, 410):
                         raise ExpiredUrl(f"{self.name}: the video's URL has expired (HTTP {response.status})")
                     if response.status >= 400:
-                        raise self.http_error(response.status, _decode(await response.read()), response.headers)
+                        raise self.http_error(response.status, self.error_body(await response.read()), response.headers)
                     resumed = response.status == 206
                     with partial.open("ab" if resumed else "wb") as out:
                         async for chunk in response.content.iter_chunked(CHUNK):
@@ -393,29 +406,30 @@ def _part(request: GenerationRequest, seconds: float, index: int, count: int) ->
 
 
 def retry_after(headers: Any) -> float | None:
-    """Seconds to wait, from `retry-after-ms`, or `Retry-After` in seconds or as an HTTP date."""
+    """Seconds to wait, from `retry-after-ms`, or `Retry-After` in seconds or as an HTTP date, within
+    [0, MAX_WAIT_S] (a header of `inf` or a date in the year 9999 is a long wait, not a crash); None when unreadable."""
     if headers is None:
         return None
-    if headers.get("retry-after-ms"):
-        try:
-            return max(float(headers["retry-after-ms"]) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("Retry-After")
-    if not value:
-        return None
+    milliseconds = header_number(headers, "retry-after-ms")
+    if milliseconds is not None:
+        return wait_s(milliseconds / 1000)
+    seconds = header_number(headers, "Retry-After")
+    return wait_s(seconds if seconds is not None else _seconds_until(headers.get("Retry-After")))
+
+
+def header_number(headers: Mapping[str, str], name: str) -> float | None:
+    """A numeric header as sent (`inf` and `nan` included, for the caller to bound); None when absent or garbage."""
     try:
-        return max(float(value), 0.0)
+        return float(headers.get(name) or "")
     except ValueError:
-        pass
-    try:
-        return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
         return None
 
 
-def _decode(body: bytes) -> Any:
+def _seconds_until(date: str | None) -> float | None:
+    """Seconds from now to an HTTP date (negative when it has passed); None when it is no date."""
+    if not date:
+        return None
     try:
-        return json.loads(body)
-    except ValueError:
-        return body.decode("utf-8", "replace")
+        return email.utils.parsedate_to_datetime(date).timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError):
+        return None

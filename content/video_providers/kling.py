@@ -64,8 +64,9 @@ class KlingProvider(HttpProvider[KlingParams]):
         if now > self._token_expires - RENEW_BEFORE_S:
             access, secret = self.secrets.get("KLING_ACCESS_KEY"), self.secrets.get("KLING_SECRET_KEY") or ""
             claims = {"iss": access, "exp": int(now) + TOKEN_LIFETIME_S, "nbf": int(now) - 5}
-            self._token = jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "JWT"})
             self._token_expires = now + TOKEN_LIFETIME_S
+            token = jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "JWT"})
+            self._token = self.secrets.register_token(token, self._token_expires)  # it opens the account like a key
         return {"Authorization": f"Bearer {self._token}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:

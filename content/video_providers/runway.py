@@ -15,6 +15,7 @@ from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
 from content.video_providers.http import HttpParams, HttpProvider, member
+from core.bounds import as_number
 from core.errors import ProviderError
 
 API_VERSION = "2024-11-06"
@@ -78,7 +79,7 @@ class RunwayProvider(HttpProvider[RunwayParams]):
         if status in ("PENDING", "THROTTLED"):
             return TaskStatus("running", 0.0, poll_after_s=hint)
         if status == "RUNNING":
-            return TaskStatus("running", _fraction(task.get("progress")), poll_after_s=hint)
+            return TaskStatus("running", as_number(task.get("progress")), poll_after_s=hint)
         if status == "SUCCEEDED":
             return TaskStatus("succeeded", 1.0)
         if status == "CANCELLED":
@@ -99,10 +100,6 @@ class RunwayProvider(HttpProvider[RunwayParams]):
 
     async def output_url(self, task_id: str) -> str:
         return self.video_url(member(await self.fetch_object(f"/v1/tasks/{task_id}"), "output", 0), task_id)
-
-
-def _fraction(value: Any) -> float | None:
-    return min(max(float(value), 0.0), 1.0) if isinstance(value, (int, float)) else None
 
 
 def _task_failure(provider: str, task: dict[str, Any]) -> ProviderError:

@@ -14,7 +14,8 @@ import aiohttp
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider
+from content.video_providers.http import HttpParams, HttpProvider, header_number
+from core.bounds import as_number
 from core.errors import ProviderError
 
 DURATIONS = (4, 8, 12)
@@ -57,9 +58,8 @@ class SoraProvider(HttpProvider[SoraParams]):
         video, hint = await self._video(task_id)
         status = video.get("status")
         if status in ("queued", "in_progress"):
-            progress = video.get("progress")
-            fraction = min(float(progress) / 100, 1.0) if isinstance(progress, (int, float)) else None
-            return TaskStatus("running", fraction, poll_after_s=hint)
+            percent = as_number(video.get("progress"))
+            return TaskStatus("running", percent / 100 if percent is not None else None, poll_after_s=hint)
         if status == "completed":
             return TaskStatus("succeeded", 1.0)
         if status == "failed":
@@ -91,5 +91,5 @@ class SoraProvider(HttpProvider[SoraParams]):
         video, headers = await self.call_with_headers("GET", f"/videos/{task_id}")
         if not isinstance(video, dict):
             raise ProviderError(f"{self.name}: GET /videos/{task_id} answered without an object", "temporary")
-        hint = headers.get("openai-poll-after-ms")
-        return video, float(hint) / 1000 if hint else None
+        hint = header_number(headers, "openai-poll-after-ms")
+        return video, hint / 1000 if hint is not None else None

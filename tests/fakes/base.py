@@ -7,6 +7,7 @@ the real server would reject: a missing or wrong key, a missing version header, 
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ SCENARIOS = ("success", "slow", "moderation", "rate_limit", "credits", "bad_key"
              "expired_url", "cut_download")
 SLOW_STEPS = 4  # polls a "slow" task spends running, its progress rising each time
 RETRY_AFTER_S = 7
+ECHOED_FIELDS = {"error", "message", "msg", "detail", "failure", "failure_reason", "task_status_msg", "status_msg"}
 
 
 @dataclass
@@ -61,6 +63,7 @@ class FakeApi(LoopbackServer):
     """A provider's API on 127.0.0.1. `scenario` (one of SCENARIOS) picks the failure it plays."""
 
     key = "test-key-123"
+    echoed_keys: tuple[str, ...] = (key,)  # what `echoes_secrets` repeats besides the headers
 
     def __init__(self, video: Path, scenario: str = "success") -> None:
         assert scenario in SCENARIOS, scenario
@@ -71,11 +74,14 @@ class FakeApi(LoopbackServer):
         self.tasks: dict[str, FakeTask] = {}
         self.requests: list[str] = []  # "METHOD /path" of every call, in order
         self.media_requests: list[str | None] = []  # the Range header of each media download
+        self.authorizations: set[str] = set()  # every Authorization header the client sent
+        self.answer_headers: dict[str, str] = {}  # set on every answer (a poison Retry-After, a poll hint)
+        self.echoes_secrets = False  # every message in a JSON answer repeats the request's headers and the keys
         self._ids = itertools.count(1)
         self._links = itertools.count(1)
         self._issued = 0  # links handed out so far
         self._valid_from: int | None = None  # "expired_url": links issued before the first download have expired
-        self.app = web.Application(middlewares=[self._log])
+        self.app = web.Application(middlewares=[self._log, self._tamper])
         self.app.router.add_get("/media/{link:\\d+}.mp4", self._media)
         self.routes(self.app.router)
 
@@ -108,7 +114,21 @@ class FakeApi(LoopbackServer):
     async def _log(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if not request.path.startswith("/media/"):
             self.requests.append(f"{request.method} {request.path}")
+        self.authorizations.add(request.headers.get("Authorization", ""))
         return await handler(request)
+
+    @web.middleware
+    async def _tamper(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """What a careless or broken API does to its answers: `answer_headers`, and with `echoes_secrets` our
+        credentials echoed back in every message (its errors, a task's failure)."""
+        response = await handler(request)
+        if not isinstance(response, web.Response):  # a video, streamed
+            return response
+        response.headers.update(self.answer_headers)
+        if self.echoes_secrets and response.content_type == "application/json":
+            echo = f" (you sent {dict(request.headers)} with the keys {', '.join(self.echoed_keys)})"
+            response.text = json.dumps(_echoed(json.loads(response.text), echo))
+        return response
 
     async def _media(self, request: web.Request) -> web.StreamResponse:
         """The CDN: honours `Range: bytes=N-`; in "cut_download" the first transfer breaks off halfway."""
@@ -135,3 +155,13 @@ class FakeApi(LoopbackServer):
         await response.write(payload)
         await response.write_eof()
         return response
+
+
+def _echoed(answer: Any, echo: str) -> Any:
+    """`answer` with `echo` added to every message in it."""
+    if isinstance(answer, dict):
+        return {name: value + echo if name in ECHOED_FIELDS and isinstance(value, str) else _echoed(value, echo)
+                for name, value in answer.items()}
+    if isinstance(answer, list):
+        return [_echoed(item, echo) for item in answer]
+    return answer

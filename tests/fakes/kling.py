@@ -27,6 +27,8 @@ def answer(data: dict[str, Any]) -> web.Response:
 
 
 class FakeKling(FakeApi):
+    echoed_keys = (ACCESS_KEY, FakeApi.key)
+
     def routes(self, router: web.UrlDispatcher) -> None:
         router.add_post("/v1/videos/text2video", self.create)
         router.add_get("/v1/videos/text2video/{id}", self.query)

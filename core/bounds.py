@@ -1,0 +1,38 @@
+"""Numbers from outside (a provider's headers and answers) kept within sane ranges: a server can send `inf`, `nan`,
+`1e20` or a negative, and none of them may crash or stall a worker."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MAX_WAIT_S = 3600.0
+"""The longest a provider may make us wait (Retry-After, retry-after-ms, a poll hint): one hour. A longer pause is
+not worth trusting a header for (the job fails over or waits in the queue meanwhile); `inf` or a date years ahead
+would pause a provider for good, and `1e20` s overflows the clock arithmetic."""
+
+
+def as_number(value: Any) -> float | None:
+    """A JSON value as a float; None for anything else (a string, a bool) and for an integer too big for a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def bounded(value: float | None, low: float, high: float) -> float | None:
+    """`value` within [low, high] (an infinity at its end); None for None or NaN, which say nothing."""
+    if value is None or math.isnan(value):
+        return None
+    return min(max(value, low), high)
+
+
+def wait_s(value: float | None) -> float | None:
+    """A wait a provider asked for, within [0, MAX_WAIT_S]."""
+    return bounded(value, 0.0, MAX_WAIT_S)
+
+
+def charge_usd(value: float | None) -> float | None:
+    """What a provider says it charged: a finite amount of 0 or more, else ignored (None: the estimate counts)."""
+    return value if value is not None and math.isfinite(value) and value >= 0 else None
