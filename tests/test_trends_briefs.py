@@ -97,3 +97,18 @@ def test_a_tips_brief_in_the_list_layout_shows_each_number_once(home: Home) -> N
         shown = [text for text in texts if text.startswith(f"{number}. ")]
         assert shown, f"item {number} missing"
         assert all(not re.match(r"\d+\. \d+\.", text) for text in shown), shown[0]
+
+
+@pytest.mark.parametrize("caption, topic, details", [
+    ("冬天的助眠饮品。酸樱桃汁加镁！睡前一小时喝？", "冬天的助眠饮品", ["酸樱桃汁加镁！", "睡前一小时喝？"]),
+    ("सर्दियों का नींद पेय। खट्टी चेरी का रस और मैग्नीशियम। सोने से पहले पिएं।", "सर्दियों का नींद पेय",
+     ["खट्टी चेरी का रस और मैग्नीशियम।", "सोने से पहले पिएं।"]),
+    ("هل تنام جيدا؟ عصير الكرز والمغنيسيوم؟اشربه قبل النوم", "هل تنام جيدا؟", ["عصير الكرز والمغنيسيوم؟", "اشربه قبل النوم"]),
+], ids=["chinese", "hindi", "arabic"])
+def test_captions_split_into_sentences_on_every_scripts_full_stops(home: Home, caption: str, topic: str,
+                                                                    details: list[str]) -> None:
+    settings = settings_for(home)
+    account = settings.app.accounts[0].model_copy(update={"brief_template": "default"})
+    brief = BriefBuilder().build(trend(caption, 1), account, settings.app.content)
+    assert brief.topic == topic
+    assert brief.beats[:len(details)] == details  # the caption's own sentences, not the template's English filler
