@@ -12,7 +12,8 @@ from content.soundtrack import loudness_meter, parse_loudness
 # blackdetect: a frame is black when 98% of its pixels are darker than 10% luma; report runs of 0.1 s or more.
 BLACK_FILTER = "blackdetect=d=0.1:pic_th=0.98:pix_th=0.10"
 # freezedetect: -60 dB mean difference from the frame a still stretch began with, held for 2 s, counts as frozen.
-FREEZE_FILTER = "freezedetect=n=-60dB:d=2"
+FREEZE_NOISE_DB = -60
+FREEZE_FILTER = f"freezedetect=n={FREEZE_NOISE_DB}dB:d=2"
 ANALYSIS_WIDTH = 270  # detection needs no detail; a quarter-size copy halves the pass's time
 _BLACK = re.compile(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)")
 _FREEZE_START = re.compile(r"freeze_start:\s*([\d.]+)")

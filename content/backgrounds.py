@@ -12,13 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
+from content.analysis import FREEZE_NOISE_DB
 from content.captions import FRAME_H, FRAME_W
 
-# Gradient backdrops drift up and down, DRIFT_PX at most, in whole steps of DRIFT_STEP_PX once a second. A step of the
-# smooth gradient changes no pixel by more than a few levels, so it reads as a slow drift, while x264 pays for one moved
-# frame a second instead of thirty. The steps also keep the picture from ever freezing for 2 s (preflight's rule).
+# Gradient backdrops drift up and down, DRIFT_PX at most, in whole steps once a second. A step of the smooth gradient
+# changes no pixel by more than a few levels, so it reads as a slow drift, while x264 pays for one moved frame a second
+# instead of thirty. The steps also keep the picture from ever freezing for 2 s (preflight's rule) while a caption
+# holds still, as captions of a long Reel do: so each step is the smallest, from DRIFT_STEP_PX up, that changes the
+# picture by STEP_MARGIN times freezedetect's noise floor (captions cover part of the backdrop, the encoder smooths it).
 DRIFT_PX = 120
 DRIFT_STEP_PX = 8
+MAX_DRIFT_STEP_PX = DRIFT_PX // 2
+STEP_MARGIN = 3
 DRIFT_STEPS_PER_S = 1
 PAN_PX = 360  # how far a Ken Burns photo pans over its segment
 STILL_SCALE = 4  # gradients are drawn at quarter size and upscaled once by ffmpeg (they have no fine detail)
@@ -43,6 +48,34 @@ class Backdrop:
 
 def gradient_still(path: Path, colours: list[str], seed: int, shape: str, size: tuple[int, int]) -> Input:
     """A raw RGB still: the palette blended along a diagonal or around a centre, with a few large soft glows."""
+    return _raw_still(path, _gradient(colours, seed, shape, size), size)
+
+
+def drifting_gradient(path: Path, colours: list[str], seed: int, shape: str, duration_s: float, fps: int) -> Backdrop:
+    """A gradient still drifting slowly up and down (kinetic and list templates), by steps it visibly moves by."""
+    size = (FRAME_W, FRAME_H + DRIFT_PX)
+    image = _gradient(colours, seed, shape, size)
+    return drifting(_raw_still(path, image, size), duration_s, fps, drift_step(image))
+
+
+def drift_step(image: np.ndarray) -> int:
+    """The smallest step (whole still pixels) that changes the frame by STEP_MARGIN times freezedetect's floor.
+
+    freezedetect averages absolute differences over every Y, U and V sample of the picture, 4 of 6 being luma in
+    yuv420p; counting luma alone (TV range, BT.709) errs on the safe side."""
+    rgb = image.astype(np.float32)
+    luma = (rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)) * 219 / 255
+    rows = FRAME_H // STILL_SCALE
+    needed = STEP_MARGIN * 10 ** (FREEZE_NOISE_DB / 20) * 256 * 6 / 4  # mean luma difference, in levels
+    for step in range(DRIFT_STEP_PX, MAX_DRIFT_STEP_PX, STILL_SCALE):
+        shift = step // STILL_SCALE
+        if np.abs(luma[shift:shift + rows] - luma[:rows]).mean() >= needed:
+            return step
+    return MAX_DRIFT_STEP_PX
+
+
+def _gradient(colours: list[str], seed: int, shape: str, size: tuple[int, int]) -> np.ndarray:
+    """The palette blended along a diagonal or around a centre, with a few large soft glows: RGB at 1/STILL_SCALE."""
     rng = random.Random(seed)
     width, height = size
     w, h = width // STILL_SCALE, height // STILL_SCALE
@@ -63,10 +96,16 @@ def gradient_still(path: Path, colours: list[str], seed: int, shape: str, size: 
         gx, gy, radius = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.25, 0.5)
         glow = np.exp(-(((x - gx) * w / h) ** 2 + (y - gy) ** 2) / (2 * (radius * w / h) ** 2))
         image += glow[..., None] * rng.uniform(18, 38)
-    np.clip(image, 0, 255).astype(np.uint8).tofile(path)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _raw_still(path: Path, image: np.ndarray, size: tuple[int, int]) -> Input:
+    """`image` written raw to `path`, scaled up to `size` once by ffmpeg (gradients have no fine detail)."""
+    image.tofile(path)
+    h, w = image.shape[:2]
     return Input(
         ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-i", path.name],
-        f"scale={width}:{height}:flags=bicubic",
+        f"scale={size[0]}:{size[1]}:flags=bicubic",
     )
 
 
@@ -78,12 +117,13 @@ def image_still(path: Path, width: int, height: int) -> Input:
     )
 
 
-def drifting(still: Input, duration_s: float, fps: int) -> Backdrop:
-    """One still drifting slowly up and down (kinetic and list templates), a step every `fps / DRIFT_STEPS_PER_S`
-    frames (counted in frames, so the steps land exactly where `moves` says)."""
+def drifting(still: Input, duration_s: float, fps: int, step_px: int) -> Backdrop:
+    """One still drifting up and down by `step_px` every `fps / DRIFT_STEPS_PER_S` frames (counted in frames, so the
+    steps land exactly where `moves` says). It turns after a whole step, so no two seconds show the same picture."""
     every = fps // DRIFT_STEPS_PER_S
-    travelled = f"{DRIFT_STEP_PX}*floor(n/{every})"
-    y = f"{DRIFT_PX}-abs({DRIFT_PX}-mod({travelled},{2 * DRIFT_PX}))"  # there and back again
+    span = DRIFT_PX // step_px * step_px
+    travelled = f"{step_px}*floor(n/{every})"
+    y = f"{span}-abs({span}-mod({travelled},{2 * span}))"  # there and back again
     moves = tuple(range(every, round(duration_s * fps), every))
     return Backdrop([still], f"[bg0]{_loop(duration_s, fps)},crop={FRAME_W}:{FRAME_H}:0:'{y}'[bg]", moves)
 

@@ -1,6 +1,7 @@
 """Where each caption goes in each visual template; every block is sized to stay inside the safe area."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from content.ass import Event, TextLook, karaoke, still
@@ -13,6 +14,7 @@ from content.fonts import FontChain
 CENTRE_X = (SAFE_LEFT + SAFE_RIGHT) // 2
 CENTRE_Y = (SAFE_TOP + SAFE_BOTTOM) // 2
 BOX_PAD = 14  # the opaque box libass draws around boxed text (ASS Outline with BorderStyle 3)
+BRIEF_NUMBER = re.compile(r"\d{1,2}[.)]")  # "1." or "2)" opening a beat
 DIM_ALPHA = 0x70  # list items already read stay, at ~44% transparency
 
 Layout = Callable[[Sequence[Segment], FontChain, TextLook, list[str]], list[Event]]
@@ -76,16 +78,22 @@ def end_card(cta: Segment, chain: FontChain, look: TextLook, hashtags: list[str]
 
 def _fit_items(beats: Sequence[Segment], chain: FontChain, height: float, width: float) -> list[Block]:
     """Number each beat and find the largest common size at which all of them fit in `height`."""
-    numbered = [
-        (Word(f"{index}.", segment.start_s, segment.start_s, False),) + segment.words
-        for index, segment in enumerate(beats, start=1)
-    ]
+    numbered = [_numbered(index, segment) for index, segment in enumerate(beats, start=1)]
     size = 64
     while True:
         blocks = [fit_block(words, chain, size, height, width, min_size=size) for words in numbered]
         if sum(b.height for b in blocks) + 24 * (len(blocks) - 1) <= height or size <= 28:
             return blocks
         size -= 4
+
+
+def _numbered(index: int, segment: Segment) -> tuple[Word, ...]:
+    """The beat's words after the list's own number, in place of any the brief gave it (the `tips` template writes
+    "1. ..." so that its beats read as steps in every layout)."""
+    words = segment.words
+    if words and BRIEF_NUMBER.fullmatch(words[0].text):
+        words = words[1:]
+    return (Word(f"{index}.", segment.start_s, segment.start_s, False),) + words
 
 
 def _centred(segment: Segment, chain: FontChain, look: TextLook, max_size: int) -> list[Event]:

@@ -82,10 +82,11 @@ async def _encode_picture(
     """Backdrop → captions (drawn only where the picture changes) → x264, in one ffmpeg run."""
     duration = segments[-1].end_s
     backdrop = _backdrop(look, segments, video.parent, seed)
-    frames = None if backdrop.moves is None else caption_burn.changed_frames(events, FPS, duration, backdrop.moves)
+    gate = None if backdrop.moves is None else caption_burn.write_gate(
+        video.parent, caption_burn.changed_frames(events, FPS, duration, backdrop.moves), FPS)
     graph = ";".join(
         [backgrounds.prepare_chain(i, still) for i, still in enumerate(backdrop.inputs)]
-        + [backdrop.graph, caption_burn.burn("captions.ass", "fonts", FPS, frames, "bg", "v")]
+        + [backdrop.graph, caption_burn.burn("captions.ass", "fonts", FPS, gate, "bg", "v")]
     )
     await run_ffmpeg(
         ["-y", *[arg for still in backdrop.inputs for arg in still.args], "-filter_complex", graph, "-map", "[v]",
@@ -109,9 +110,8 @@ def _backdrop(look: Look, segments: list[Segment], workdir: Path, seed: int) -> 
     style = look.style
     colours = style.palette.background
     if style.template != "kenburns":
-        still = backgrounds.gradient_still(workdir / "backdrop.rgb", colours, seed, SHAPES[style.template],
-                                           (FRAME_W, FRAME_H + backgrounds.DRIFT_PX))
-        return backgrounds.drifting(still, segments[-1].end_s, FPS)
+        return backgrounds.drifting_gradient(workdir / "backdrop.rgb", colours, seed, SHAPES[style.template],
+                                             segments[-1].end_s, FPS)
     width, height = FRAME_W + backgrounds.PAN_PX // 3, FRAME_H + backgrounds.PAN_PX
     images = backgrounds.find_images(look.images_folder) if look.images_folder else []
     if look.images_folder and not images:

@@ -23,12 +23,13 @@ from typing import Any, TypeVar
 from loguru import logger
 from sqlalchemy import insert
 
+from content import sidecar
 from content.look import Look
 from content.platforms import platform_spec
 from content.prompt_policy import PromptReview
 from content.preflight import describe_failures, failures, preflight
 from content.video_providers import GenerationRequest, TaskStatus, VideoProvider
-from content.video_utils import contact_sheet, extract_thumbnail, optimize
+from content.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize
 from core import queue
 from core.errors import DaemonError, MediaError, ProviderError
 from core.home import Home
@@ -419,7 +420,8 @@ class VideoGenerator:
             stage(f"{provider.name}: downloading", 1.0)
             raw = await provider.download(task_id, self.work_dir / f"{attempt.key}.mp4")
             await self.ledger.advance(attempt, "optimizing", guard)
-            video, thumbnail, duration = await self._deliver(job, raw, stage)
+            post = sidecar.post_of(job.brief, provider.name, cost)
+            video, thumbnail, duration = await self._deliver(job, raw, stage, post)
         except (queue.LeaseLost, AttemptClosed):
             raise
         except DaemonError as exc:
@@ -572,8 +574,9 @@ class VideoGenerator:
         elif exc.error_class != "content_violation":
             await self.health.failed(provider.name, self.policy.breaker_failures, self.policy.breaker_cooldown_s)
 
-    async def _deliver(self, job: Job, raw: Path, stage: StageCallback) -> tuple[Path, Path, float]:
-        """Optimize into `data/videos/<account>/`, pass every preflight rule, add the cover and contact sheet."""
+    async def _deliver(self, job: Job, raw: Path, stage: StageCallback, post: sidecar.Post) -> tuple[Path, Path, float]:
+        """Optimize into `data/videos/<account>/`, pass every preflight rule, add the cover, contact sheet and
+        sidecars (content/sidecar.py); if any of them fails, nothing of the delivery is left behind."""
         spec = platform_spec(job.platform)
         folder = self.home.videos_dir / job.account
         folder.mkdir(parents=True, exist_ok=True)
@@ -585,8 +588,13 @@ class VideoGenerator:
             video.unlink(missing_ok=True)
             raise MediaError(f"{video.name} fails {spec.name} preflight: {describe_failures(problems)}")
         stage("cover", 1.0)
-        thumbnail = await extract_thumbnail(video, at_s=min(1.0, info.duration_s / 3))
-        await contact_sheet(video, info.duration_s)
+        try:
+            thumbnail = await extract_thumbnail(video, at_s=min(1.0, info.duration_s / 3))
+            await contact_sheet(video, info.duration_s)
+            sidecar.write(video, post)
+        except BaseException:
+            discard_delivery(video)
+            raise
         return video, thumbnail, info.duration_s
 
     async def _end(self, job: Job, status: str, error: str, provider: str | None = None,
@@ -610,6 +618,12 @@ class VideoGenerator:
             "job_id": job.id, "account": job.account, "theme": job.brief.theme, "prompt": verdict.prompt,
             "verdict": verdict.outcome, "policy_notes": "; ".join(verdict.notes) or None, "outcome": outcome,
             "error_class": error_class, "provider": provider, "created_at": utcnow()}
+
+
+def discard_delivery(video: Path) -> None:
+    """Remove a delivered video with everything written beside it: cover, contact sheet, sidecars."""
+    for path in (video, video.with_suffix(".jpg"), contact_sheet_path(video), *sidecar.paths(video)):
+        path.unlink(missing_ok=True)
 
 
 def _next_poll_in(interval_s: float, elapsed_s: float, progress: float | None) -> float:

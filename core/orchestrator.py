@@ -145,13 +145,14 @@ class Orchestrator:
         return planned
 
     async def _brief(self, trend: Trend, account: Account) -> Brief:
-        """The template's brief, with the hashtags that travel with the trend's; rewritten by the LLM if set."""
+        """The template's brief, with the hashtags that travel strongly with the trend's in its theme; rewritten by the
+        LLM if set."""
         content = self.settings.app.content
         related: list[str] = []
         if self.patterns:  # set by a collection, which loaded pandas already
             from trends.patterns import related_hashtags
 
-            related = related_hashtags(self.patterns, trend.hashtags)
+            related = related_hashtags(self.patterns, trend.hashtags, trend.theme)
         draft = self.briefs.build(trend, account, content, related)
         return await self.writer.improve(draft, trend, account, content.prompt_style, related)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from core import queue
 from core.ledger import CHARGE, OPEN_STATES, Ledger
-from core.schema import attempts, cost_ledger, video_jobs
+from core.schema import attempts, briefs, cost_ledger, trends, video_jobs
 from core.storage import Database, as_utc, utcnow
 
 if TYPE_CHECKING:
@@ -18,9 +19,12 @@ if TYPE_CHECKING:
 
 
 async def job_rows(ledger: Ledger, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest `limit` jobs, each with its latest attempt's stage and progress and what it cost."""
+    """The newest `limit` jobs, each with its topic, account and file, its latest attempt's stage and progress, and
+    what it cost."""
     db = ledger.db
-    jobs = await db.fetch_all(select(video_jobs).order_by(video_jobs.c.id.desc()).limit(limit))
+    jobs = await db.fetch_all(
+        select(video_jobs, trends.c.topic).join(briefs, briefs.c.id == video_jobs.c.brief_id)
+        .join(trends, trends.c.id == briefs.c.trend_id).order_by(video_jobs.c.id.desc()).limit(limit))
     ids = [job.id for job in jobs]
     tries: dict[int, list[Any]] = {}
     for row in await db.fetch_all(select(attempts).where(attempts.c.job_id.in_(ids)).order_by(attempts.c.id)):
@@ -37,6 +41,9 @@ async def job_rows(ledger: Ledger, limit: int = 50) -> list[dict[str, Any]]:
         progress, eta = _progress(attempt, typical) if running else (1.0 if job.status == queue.DONE else None, None)
         rows.append({
             "id": job.id,
+            "topic": job.topic,
+            "account": job.account,
+            "file": job.output_path,
             "status": job.status,
             "stage": attempt.state if running else job.status,
             "provider": attempt.provider if attempt is not None else None,
@@ -106,14 +113,16 @@ def _attempt_view(row: Any) -> dict[str, Any]:
 
 def print_status(jobs: list[dict[str, Any]], budget: dict[str, dict[str, float]]) -> None:
     table = Table(title="jobs (newest first)")
-    for column in ("id", "status", "stage", "provider", "progress", "ETA", "cost", "attempts", "error"):
-        table.add_column(column)
+    for column in ("id", "topic", "account", "status", "stage", "provider", "progress", "ETA", "cost", "attempts",
+                   "file", "error"):
+        table.add_column(column, overflow="fold")
     for job in jobs:
         progress = "" if job["progress"] is None else f"{job['progress']:.0%}"
         eta = "" if job["eta_s"] is None else f"{job['eta_s']:.0f} s"
         tried = " → ".join(f"{a['provider']} {a['error_class'] or a['state']}" for a in job["attempts"])
-        table.add_row(str(job["id"]), job["status"], job["stage"], job["provider"] or "", progress, eta,
-                      f"${job['cost_usd']:.2f}", tried, (job["error"] or "")[:60])
+        table.add_row(str(job["id"]), job["topic"][:40], job["account"], job["status"], job["stage"],
+                      job["provider"] or "", progress, eta, f"${job['cost_usd']:.2f}", tried,
+                      Path(job["file"]).name if job["file"] else "", (job["error"] or "")[:60])
     console = Console()
     console.print(table)
     for name, figures in budget.items():

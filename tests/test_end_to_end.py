@@ -91,3 +91,14 @@ def test_run_schedules_and_stops_cleanly_on_sigterm_without_losing_the_job(home:
     with sqlite3.connect(home.database_file) as conn:
         statuses = dict(conn.execute("select status, count(*) from video_jobs group by status").fetchall())
     assert statuses == {"done": 2}
+
+
+def test_status_shows_each_jobs_topic_account_and_file(home: Home) -> None:
+    made = run_cli(home.root, "generate", "Three stretches for desk workers", "--duration", "5", "--wait", "--json")
+    assert made.returncode == 0, made.stderr
+    path = json.loads(made.stdout)["path"]
+    job = json.loads(run_cli(home.root, "status", "--json").stdout)["jobs"][0]
+    assert (job["topic"], job["account"], job["file"]) == ("Three stretches for desk workers", "mia_moves", path)
+    assert job["status"] == "done" and job["provider"] == "local"  # the fields it had are still there
+    table = run_cli(home.root, "status", env={"COLUMNS": "400"}).stdout
+    assert "Three stretches for desk workers" in table and "mia_moves" in table and Path(path).name in table

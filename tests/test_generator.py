@@ -1,6 +1,7 @@
 """The generator's failover and money handling, with stand-in providers that return synthetic clips."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -13,13 +14,13 @@ from content.video_generator import VideoGenerator
 from content.video_providers import GenerationRequest, TaskStatus, VideoProvider
 from content.video_providers.base import NoParams
 from core import queue
-from core.errors import ProviderError
+from core.errors import MediaError, ProviderError
 from core.home import Home
 from core.ledger import Ledger
 from core.schema import attempts, cost_ledger
 from core.secrets import Secrets
 from core.storage import Database
-from tests.conftest import claim, edit_json, make_clip, settings_for
+from tests.conftest import claim, edit_json, generate_and_wait, make_clip, settings_for
 from trends.file_source import read_trend_folder
 from trends.store import save_trends, unused_trends
 
@@ -221,3 +222,29 @@ async def test_each_error_class_gets_its_retries_then_fails_over(setup, error_cl
     assert first.calls == calls
     rows = await db.fetch_all(select(attempts.c.provider, attempts.c.error_class).order_by(attempts.c.id))
     assert [tuple(r) for r in rows] == [("first", error_class), ("second", None)]
+
+
+async def test_a_delivered_video_has_its_post_beside_it(home: Home) -> None:
+    outcome, _ = await generate_and_wait(home, "Three stretches for desk workers", 5)
+    assert outcome.status == "done" and outcome.path is not None
+    post = json.loads(outcome.path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert post["video"] == outcome.path.name
+    assert (post["topic"], post["account"], post["provider"]) == ("Three stretches for desk workers", "mia_moves",
+                                                                  "local")
+    assert post["cost_usd"] == outcome.cost_usd and "miamoves" in post["hashtags"]
+    assert post["caption"].splitlines()[0].endswith("Three stretches for desk workers")  # the hook opens it
+    text = outcome.path.with_suffix(".txt").read_text(encoding="utf-8")
+    assert text.startswith(post["caption"] + "\n\n#") and "#miamoves" in text
+    assert "account: mia_moves" in text and "provider: local" in text and "cost: $" in text
+    assert not list(outcome.path.parent.glob(".*"))  # no partial file left
+
+
+async def test_a_delivery_that_fails_at_its_last_step_leaves_no_file(home: Home,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    async def no_sheet(video: Path, duration_s: float) -> Path:
+        raise MediaError("the disk is full")
+
+    monkeypatch.setattr("content.video_generator.contact_sheet", no_sheet)
+    outcome, _ = await generate_and_wait(home, "Three stretches for desk workers", 5)
+    assert outcome.status == "failed" and "the disk is full" in (outcome.error or "")
+    assert [path for path in home.videos_dir.rglob("*") if path.is_file()] == []

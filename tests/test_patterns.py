@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from content.briefs import BriefBuilder
 from core.home import Home
 from tests.conftest import edit_json, run_cli, settings_for
+from trends.file_source import read_trend_folder
 from trends.models import Trend
 from trends.patterns import analyse, posts_frame, related_hashtags, write_patterns
 
@@ -42,11 +43,31 @@ def test_patterns_read_hashtags_captions_hours_and_media_type(tmp_path) -> None:
 
 def test_hashtags_that_travel_with_a_trend_reach_its_brief(home: Home) -> None:
     patterns = analyse(posts_frame(POSTS))
-    related = related_hashtags(patterns, ["marathon"])
+    related = related_hashtags(patterns, ["marathon"], "fitness")
     assert related[0] == "running" and "marathon" not in related
     settings = settings_for(home)
     brief = BriefBuilder().build(post(["marathon"], 10, 7), settings.app.accounts[0], settings.app.content, related)
     assert brief.hashtags[:1] == ["marathon"] and "running" in brief.hashtags
+
+
+def test_only_strong_companions_of_the_trends_theme_are_related() -> None:
+    patterns = {  # sleep: 6 posts, half of them about trackers (tech)
+        "travels_with": {"sleep": [("techtips", 3), ("wearables", 3), ("magnesium", 3), ("sleephygiene", 2),
+                                   ("bedtime", 1)]},
+        "hashtag_themes": {"sleep": {"tech": 3, "wellness": 3}, "techtips": {"tech": 5}, "wearables": {"tech": 4},
+                           "magnesium": {"wellness": 3, "food": 1}, "sleephygiene": {"wellness": 2},
+                           "bedtime": {"wellness": 1}},
+    }
+    # techtips, wearables: another theme; sleephygiene: 2 of sleep's 6 posts; bedtime: seen together once
+    assert related_hashtags(patterns, ["sleep", "mocktail"], "wellness") == ["magnesium"]
+    assert related_hashtags(patterns, ["sleep"], "tech") == ["techtips", "wearables"]
+
+
+def test_the_sample_mocktail_gets_no_tech_hashtags(home: Home) -> None:
+    trends = read_trend_folder(home.data_dir / "trends")
+    patterns = analyse(posts_frame(trends))
+    mocktail = next(t for t in trends if "mocktail" in t.hashtags)
+    assert not {"techtips", "wearables"} & set(related_hashtags(patterns, mocktail.hashtags, mocktail.theme))
 
 
 def test_scraping_with_a_publishing_account_is_refused_in_one_line(home: Home) -> None:

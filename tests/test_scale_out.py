@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from bench import fleet
@@ -151,3 +152,37 @@ def wait_for(home: Home, name: str, line: str, timeout: float = 60) -> None:
     while line not in run_output(home, name):
         assert time.monotonic() < deadline, f"{name} never logged {line!r}:\n{run_output(home, name)}"
         time.sleep(0.1)
+
+
+RESTART = os.environ.get("TEST_POSTGRES_RESTART", "")  # a command that restarts the test server (.ci/run sets it)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not RESTART, reason="set TEST_POSTGRES_RESTART to a command that restarts the PostgreSQL server")
+def test_a_database_restart_mid_run_loses_nothing_pays_once_and_stops_no_worker(tmp_path: Path) -> None:
+    jobs, latency_s = 60, 0.5
+    home = Home.at(tmp_path / "home")
+    with fresh_database("postgresql", tmp_path) as url:
+        fleet.configure(home, url, per_worker=3, latency_s=latency_s, cost_per_second=COST_PER_SECOND,
+                        daily_cap_usd=jobs * COST_PER_SECOND * fleet.DURATION_S, lease_s=3.0)
+        fleet.seed(home, url, jobs)
+        workers = fleet.start_workers(home, WORKERS)
+        deadline = time.monotonic() + 240
+        while len(fleet.submissions(home)) < jobs // 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        subprocess.run(RESTART, shell=True, check=True, capture_output=True)
+        cancelled = subprocess.run([sys.executable, str(ROOT / "main.py"), "--home", str(home.root), "cancel",
+                                    str(jobs), "--reason", "after the restart"], capture_output=True, text=True,
+                                   cwd=ROOT, env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"})
+        assert cancelled.returncode == 0, cancelled.stderr
+        for worker in workers:
+            assert worker.wait(timeout=max(deadline - time.monotonic(), 1)) == 0, output(home)
+        statuses, ledger, attempts = asyncio.run(read(url))
+
+    billed = fleet.submissions(home)
+    per_job = Counter(record["job_id"] for record in billed)
+    assert set(per_job.values()) == {1}, "no job was submitted twice"
+    assert statuses == {"done": jobs - 1, "cancelled": 1}, statuses
+    assert abs(sum(ledger) - sum(record["cost_usd"] for record in billed)) < 1e-6, "charged once, what was billed"
+    assert set(attempts) <= {"done", "cancelled"}, attempts
+    assert "the database is unreachable" in output(home) and "the database is back" in output(home)

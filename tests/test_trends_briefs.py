@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from content.ass import Event, TextLook
 from content.briefs import BriefBuilder
+from content.captions import reading_timeline
+from content.fonts import font_chain
+from content.layouts import numbered_list
+from content.look import Look
 from core.home import Home
 from tests.conftest import settings_for
 from trends.file_source import read_trend_folder
@@ -70,3 +76,40 @@ def test_every_template_makes_a_valid_brief(home: Home, template: str) -> None:
         assert brief.hook and brief.cta and brief.visual_prompt
         assert set(account.hashtags) <= set(brief.hashtags) and len(brief.hashtags) <= 8
         assert brief.duration_s == settings.app.content.default_duration_s
+
+
+def caption_texts(events: list[Event]) -> list[str]:
+    """What each caption event shows, without its ASS override tags."""
+    return [re.sub(r"\{[^}]*\}", "", event.text).replace(r"\N", " ") for event in events]
+
+
+def test_a_tips_brief_in_the_list_layout_shows_each_number_once(home: Home) -> None:
+    settings = settings_for(home)
+    account = next(a for a in settings.app.accounts if a.name == "mia_moves")  # the sample tips + list persona
+    assert (account.brief_template, account.style.template) == ("tips", "list")
+    brief = BriefBuilder().build(trend("Three lifts after forty. Goblet squat. Romanian deadlift. Push-up.", 1),
+                                 account, settings.app.content)
+    assert brief.beats[0].startswith("1. ")  # the brief numbers its steps for every layout
+    chain = font_chain(Look.of(account, settings.app.content, home).font)
+    events = numbered_list(reading_timeline(brief, brief.duration_s), chain, TextLook("#ffffff", "#ffd166"), [])
+    texts = caption_texts(events)
+    for number in range(1, len(brief.beats) + 1):
+        shown = [text for text in texts if text.startswith(f"{number}. ")]
+        assert shown, f"item {number} missing"
+        assert all(not re.match(r"\d+\. \d+\.", text) for text in shown), shown[0]
+
+
+@pytest.mark.parametrize("caption, topic, details", [
+    ("冬天的助眠饮品。酸樱桃汁加镁！睡前一小时喝？", "冬天的助眠饮品", ["酸樱桃汁加镁！", "睡前一小时喝？"]),
+    ("सर्दियों का नींद पेय। खट्टी चेरी का रस और मैग्नीशियम। सोने से पहले पिएं।", "सर्दियों का नींद पेय",
+     ["खट्टी चेरी का रस और मैग्नीशियम।", "सोने से पहले पिएं।"]),
+    ("هل تنام جيدا؟ عصير الكرز والمغنيسيوم؟اشربه قبل النوم", "هل تنام جيدا؟",
+     ["عصير الكرز والمغنيسيوم؟", "اشربه قبل النوم"]),
+], ids=["chinese", "hindi", "arabic"])
+def test_captions_split_into_sentences_on_every_scripts_full_stops(home: Home, caption: str, topic: str,
+                                                                    details: list[str]) -> None:
+    settings = settings_for(home)
+    account = settings.app.accounts[0].model_copy(update={"brief_template": "default"})
+    brief = BriefBuilder().build(trend(caption, 1), account, settings.app.content)
+    assert brief.topic == topic
+    assert brief.beats[:len(details)] == details  # the caption's own sentences, not the template's English filler

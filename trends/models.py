@@ -8,7 +8,10 @@ from datetime import datetime, timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A sentence ends at . ! ? before a space (they also sit inside "3.5" or "Yahoo!"), or after a run of marks that only
+# ever end one, space or not (Chinese and Japanese set none): full-width 。！？, Devanagari's danda । and Arabic ؟.
+FULL_STOPS = "。！？।؟"
+SENTENCE_END = re.compile(rf"(?<=[.!?])\s+|(?<=[{FULL_STOPS}])(?![{FULL_STOPS}])\s*")
 STOPWORDS = frozenset(
     "a an and are as at be by for from has have how i in is it its of on or our so that the this to was we what "
     "when why will with you your".split()
@@ -61,7 +64,7 @@ class Trend(BaseModel):
     def topic(self) -> str:
         """The first sentence of the caption, without trailing hashtags: what the video is about."""
         first = SENTENCE_END.split(self.caption.strip(), maxsplit=1)[0]
-        return re.sub(r"(\s#\S+)+$", "", first).strip().rstrip(".")
+        return re.sub(r"(\s#\S+)+$", "", first).strip().rstrip(".。।")
 
     @property
     def words(self) -> frozenset[str]:

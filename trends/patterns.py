@@ -3,7 +3,8 @@ and posting hour go with engagement, and how much of what wins is video.
 
 Only posts with counts take part (Instagram and file trends; a search or a headline has no likes). Engagement is
 likes + comments per post. The patterns are written to `data/reports/trends/<date>/` and feed the brief builder:
-the hashtags that travel with a trend's own are added to its brief.
+the hashtags that travel with a trend's own are added to its brief, when the association is strong (see
+`related_hashtags`): one shared post or one viral post of another niche must not put #techtips on a mocktail.
 """
 from __future__ import annotations
 
@@ -21,22 +22,28 @@ CAPTION_BINS = [0, 50, 100, 200, 400, 100_000]
 CAPTION_LABELS = ["<50", "50-99", "100-199", "200-399", "400+"]
 TOP = 20
 COMPANIONS = 5
+# A related hashtag is added only if it was in at least MIN_TOGETHER posts with the trend's hashtag, in at least
+# MIN_SHARE of that hashtag's posts, and at least THEME_SHARE of its own posts are of the trend's theme.
+MIN_TOGETHER = 2
+MIN_SHARE = 0.5
+THEME_SHARE = 0.5
 
 
 def posts_frame(trends: list[Trend], timezone: str = "UTC") -> pd.DataFrame:
     """One row per post with counts."""
-    rows = [{"hashtags": list(dict.fromkeys(t.hashtags)), "caption_chars": len(t.caption),
+    rows = [{"hashtags": list(dict.fromkeys(t.hashtags)), "theme": t.theme, "caption_chars": len(t.caption),
              "engagement": t.likes + t.comments, "views": t.views, "is_video": t.is_video,
              "hour": t.timestamp.astimezone(ZoneInfo(timezone)).hour}
             for t in trends if t.likes or t.comments or t.views]
-    return pd.DataFrame(rows, columns=["hashtags", "caption_chars", "engagement", "views", "is_video", "hour"])
+    return pd.DataFrame(rows, columns=["hashtags", "theme", "caption_chars", "engagement", "views", "is_video",
+                                       "hour"])
 
 
 def analyse(posts: pd.DataFrame) -> dict[str, Any]:
     """The patterns as plain data (JSON-ready)."""
     if posts.empty:
-        return {"posts": 0, "top_hashtags": [], "travels_with": {}, "caption_length": [], "posting_hours": [],
-                "video_share": None}
+        return {"posts": 0, "top_hashtags": [], "travels_with": {}, "hashtag_themes": {}, "caption_length": [],
+                "posting_hours": [], "video_share": None}
     tags = posts[["hashtags", "engagement"]].explode("hashtags").dropna(subset=["hashtags"])
     top = (tags.groupby("hashtags")["engagement"].agg(posts="size", mean_engagement="mean")
            .sort_values(["posts", "mean_engagement"], ascending=False).head(TOP))
@@ -50,20 +57,31 @@ def analyse(posts: pd.DataFrame) -> dict[str, Any]:
         "posts": int(len(posts)),
         "top_hashtags": _records(top, "hashtag"),
         "travels_with": _cooccurrence(posts["hashtags"]),
+        "hashtag_themes": _themes(posts),
         "caption_length": _records(lengths, "caption_chars"),
         "posting_hours": _records(hours, "hour"),
         "video_share": round(float(known.astype(bool).mean()), 4) if len(known) else None,
     }
 
 
-def related_hashtags(patterns: dict[str, Any], hashtags: list[str], limit: int = 3) -> list[str]:
-    """The hashtags that most often travel with these ones, not already among them."""
+def related_hashtags(patterns: dict[str, Any], hashtags: list[str], theme: str, limit: int = 3) -> list[str]:
+    """The hashtags that travel most with these ones, strongly (MIN_TOGETHER, MIN_SHARE) and within `theme`
+    (THEME_SHARE), not already among them."""
+    themes = patterns.get("hashtag_themes", {})
     scores: dict[str, int] = {}
     for tag in hashtags:
+        posts = sum(themes.get(tag, {}).values())
         for companion, count in patterns.get("travels_with", {}).get(tag, []):
-            if companion not in hashtags:
+            strong = count >= max(MIN_TOGETHER, MIN_SHARE * posts)
+            if strong and companion not in hashtags and _share(themes.get(companion, {}), theme) >= THEME_SHARE:
                 scores[companion] = scores.get(companion, 0) + count
     return [tag for tag, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+
+
+def _share(posts_by_theme: dict[str, int], theme: str) -> float:
+    """The share of a hashtag's posts that are of `theme` (0 for a hashtag never seen)."""
+    total = sum(posts_by_theme.values())
+    return posts_by_theme.get(theme, 0) / total if total else 0.0
 
 
 def write_patterns(patterns: dict[str, Any], folder: Path, now: datetime) -> Path:
@@ -88,6 +106,15 @@ def _cooccurrence(hashtag_lists: pd.Series) -> dict[str, list[tuple[str, int]]]:
     counts = counts.sort_values(["tag", "count", "companion"], ascending=[True, False, True])
     return {tag: [(str(c), int(n)) for c, n in zip(group["companion"].head(COMPANIONS), group["count"])]
             for tag, group in counts.groupby("tag", sort=True)}
+
+
+def _themes(posts: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """For each hashtag, how many of its posts each theme has."""
+    counts = posts[["hashtags", "theme"]].explode("hashtags").dropna(subset=["hashtags"]).value_counts()
+    themes: dict[str, dict[str, int]] = {}
+    for (tag, theme), count in sorted(counts.items()):
+        themes.setdefault(str(tag), {})[str(theme)] = int(count)
+    return themes
 
 
 def _records(frame: pd.DataFrame, index_name: str) -> list[dict[str, Any]]:
