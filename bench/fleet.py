@@ -148,7 +148,7 @@ def peak_concurrency(records: list[dict[str, Any]], latency_s: float) -> int:
 
 
 async def stub_delivery(self: video_generator.VideoGenerator, job: queue.Job, raw: Path,
-                        stage: Any) -> tuple[Path, Path, float]:
+                        stage: Any, post: Any) -> tuple[Path, Path, float]:
     """The download, moved into place as the video (and its own cover): no media work."""
     video = self.home.videos_dir / f"{job.id:06d}.mp4"
     os.replace(raw, video)
