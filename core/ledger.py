@@ -129,14 +129,11 @@ class Ledger:
     async def advance(self, attempt: Attempt, state: str, guard: Step | None = None, **fields: object) -> None:
         """Persist the open attempt's next state (and e.g. its provider task id) before acting on it, behind
         `guard` (the job's lease)."""
-        await self.db.write(*_guarded(guard), self.advance_step(attempt, state, **fields))
-
-    def advance_step(self, attempt: Attempt, state: str, **fields: object) -> Step:
         async def step(conn: AsyncConnection) -> None:
             if (await conn.execute(_UPDATE_OPEN, {"attempt_id": attempt.id, "state": state, **fields})).first() is None:
                 raise AttemptClosed(f"attempt {attempt.id} of job {attempt.job_id} was settled already")
 
-        return step
+        await self.db.write(*_guarded(guard), step)
 
     async def fail(self, attempt: Attempt, error_class: str, error: str, charged_usd: float = 0.0,
                    guard: Step | None = None) -> None:

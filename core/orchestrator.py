@@ -182,11 +182,10 @@ class Orchestrator:
         """Cancel a job (see queue.cancel). A job with an attempt to wind up and no live worker is claimed here and
         wound up now: its provider task cancelled where the API allows, its reservation released."""
         result = await queue.cancel(self.db, job_id, reason)
-        if result == "reconcile":
+        if result == "reconcile":  # None: a worker claimed it first, and sees the request when it does
             claimed = await self._claim(job_id)
-            if claimed is not None:
-                await self._run(*claimed, NullProgress())
-            result = "cancelled"
+            outcome = await self._run(*claimed, NullProgress()) if claimed is not None else None
+            result = "cancelled" if outcome is not None and outcome.status == queue.CANCELLED else "requested"
         logger.info(f"job {job_id}: {'cancelled' if result == 'cancelled' else 'cancellation requested'} ({reason})")
         return result
 

@@ -235,10 +235,6 @@ async def cancel_requests(db: Database, owner: str) -> dict[int, str]:
     return {row.id: row.cancel_reason for row in rows}
 
 
-async def finish(db: Database, job_id: int, status: str, **fields: Any) -> None:
-    await db.write(finish_write(job_id, status, **fields))
-
-
 def finish_write(job_id: int, status: str, **fields: Any) -> Write:
     """The job's end (or its return to the queue), for the caller to commit with its attempt's settlement."""
     return _UPDATE_JOB, {"job_id": job_id, "status": status, "updated_at": utcnow(), **fields}
