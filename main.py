@@ -4,17 +4,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from loguru import logger
+from sqlalchemy.exc import DBAPIError
 
 from content.platforms import PLATFORMS, platform_spec
 from content.preflight import failures, preflight
 from content.video_providers import build_providers, provider_params
-from core.errors import ConfigError, DaemonError, MediaError
+from core.errors import ConfigError, DaemonError, InputError, MediaError, machine_fault
 from core.home import PROJECT_ROOT, Home
 from core.logs import setup_logging
 from core.orchestrator import Orchestrator
@@ -22,7 +26,7 @@ from core.progress import progress_view
 from core.secrets import Secrets
 from core.settings import Settings, load_settings
 from core.status import budget_view, job_result, job_rows, print_status
-from core.storage import Database, database_url
+from core.storage import Database, database_url, is_outage, one_line
 from trends.collector import latest_runs
 from trends.view import candidate_records, print_trends
 
@@ -93,11 +97,20 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(home, secrets, verbose=args.verbose, quiet=quiet)
         settings = load_settings(home, provider_params())
         if args.command == "config":
-            return check_config(home, settings, secrets)
+            return asyncio.run(check_config(home, settings, secrets))
         return asyncio.run(with_orchestrator(home, settings, secrets, lambda o: COMMANDS[args.command](o, args)))
     except DaemonError as exc:
         print(f"error: {secrets.redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `main.py status | head`: the reader has what it wanted; nothing more to flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (OSError, DBAPIError, sqlite3.Error) as exc:  # the machine's faults are one line; anything else is a bug: a traceback
+        problem = machine_fault(exc) or (f"the database is unavailable: {one_line(exc)}" if is_outage(exc) else None)
+        if problem is None:
+            raise
+        print(f"error: {secrets.redact(problem)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -150,8 +163,10 @@ async def run_daemon(orchestrator: Orchestrator, _args: argparse.Namespace) -> i
 
 async def generate_video(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
     if args.aspect != "9:16":
-        raise DaemonError(f"--aspect {args.aspect}: no provider type in this version makes it yet (local and "
-                          f"simulated make 9:16)")
+        raise InputError(f"--aspect {args.aspect}: no provider type in this version makes it yet (local and "
+                         f"simulated make 9:16)")
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise InputError(f"--timeout {args.timeout:g}: give a number of seconds above 0")
     job_id = await orchestrator.enqueue_prompt(args.prompt, args.account, args.priority, args.quality, args.duration)
     if not args.wait:
         print(json.dumps({"id": job_id, "status": "queued"}) if args.json else f"queued job {job_id}")
@@ -225,7 +240,7 @@ async def write_analytics_report(orchestrator: Orchestrator, args: argparse.Name
     from analytics.view import print_summary
 
     if args.days < 1:
-        raise DaemonError(f"--days {args.days}: give 1 or more")
+        raise InputError(f"--days {args.days}: give 1 or more")
     report = await build_report(orchestrator.analytics(), args.days)
     paths = await save_report(report, orchestrator.home.reports_dir, (args.format,) if args.format else
                               ("html", "csv", "json"))
@@ -260,10 +275,13 @@ COMMANDS: dict[str, Callable[[Orchestrator, argparse.Namespace], Awaitable[int]]
 
 
 async def check_video(path: Path, platform: str, as_json: bool) -> int:
-    """Exit 0 when every rule passes, 1 when any fails; an unreadable file is a MediaError (exit 2)."""
+    """Exit 0 when every rule passes, 1 when any fails; a missing or unreadable file is bad input (exit 2)."""
     if not path.is_file():
-        raise MediaError(f"{path}: no such file")
-    results = await preflight(path, platform_spec(platform))
+        raise InputError(f"{path}: no such file")
+    try:
+        results = await preflight(path, platform_spec(platform))
+    except MediaError as exc:
+        raise InputError(str(exc)) from None
     passed = not failures(results)
     if as_json:
         rules = [{"rule": r.rule, "passed": r.passed, "measured": r.measured, "expected": r.expected} for r in results]
@@ -276,16 +294,20 @@ async def check_video(path: Path, platform: str, as_json: bool) -> int:
     return 0 if passed else 1
 
 
-def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
-    """Print what the daemon will use; secrets appear only as set/missing, URLs with their password masked."""
+async def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
+    """Print what the daemon will use; secrets appear only as set/missing, URLs with their password masked. Exit 2
+    when the database cannot be opened or no enabled provider can make a video."""
     effective = {"config.json": settings.app.model_dump(mode="json"),
                  "video_config.json": {"video_generation": settings.video.model_dump(mode="json")}}
     print(secrets.redact(json.dumps(effective, indent=2)))  # a webhook's or a proxy's URL may carry a password
     print(f"\nhome: {home.root}")
-    print(f"database: {secrets.redact(database_url(home, secrets))}")
+    url = database_url(home, secrets)
+    await (await Database.open(url)).close()  # an unusable DATABASE_URL is one line and exit 2 (1: unreachable)
+    print(f"database: {secrets.redact(url)} (opened)")
     print("providers (in failover order):")
     providers = build_providers(settings.video, secrets, home.data_dir)
     order = settings.video.provider_order()
+    ready = [name for name in order if not providers[name].missing_requirements()]
     for name in order + [n for n in providers if n not in order]:
         provider = providers[name]
         missing = provider.missing_requirements()
@@ -293,6 +315,10 @@ def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
         state = "; ".join(states) or "ready"
         warning = f" — DEPRECATED: {provider.deprecated}" if provider.deprecated else ""
         print(f"  {name} (type {provider.type_name}): {state}{warning}")
+    if not ready:
+        print(f"config NOT OK: no enabled provider is ready ({', '.join(order) or 'none enabled'}): jobs would wait "
+              "for one; set its key in the environment or .env, or enable another")
+        return 2
     logger.debug("config check passed")
     print("config OK")
     return 0

@@ -31,7 +31,7 @@ from content.preflight import describe_failures, failures, preflight
 from content.video_providers import GenerationRequest, TaskStatus, VideoProvider
 from content.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize
 from core import queue
-from core.errors import DaemonError, MediaError, ProviderError
+from core.errors import DaemonError, MediaError, ProviderError, machine_fault
 from core.home import Home
 from core.ledger import Attempt, AttemptClosed, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits, Reservation
 from core.provider_health import ProviderHealth
@@ -245,11 +245,25 @@ class VideoGenerator:
         writes += [queue.finish_write(job.id, queue.FAILED, error=error),
                    self._prompt_outcome(job, queue.FAILED, found[0].provider if found else None, "unknown")]
         await self.ledger.db.write(*writes)
+        self._discard_files(job)
+        logger.error(f"job {job.id} failed: {error}")
+        return JobOutcome(job.id, queue.FAILED, job.brief.topic, job.account, error=error)
+
+    async def put_back(self, job: Job, fault: str) -> JobOutcome:
+        """The machine refused this job's files (a full disk, a folder it cannot write): not the job's fault, so
+        nothing is failed or charged. The job goes back to the queue for a later try, its open attempt left to be
+        resumed as after a crash (a paid task is polled and downloaded again, never made again)."""
+        wait_s = self.settings.video.retry.machine_fault_wait_s
+        await self.ledger.db.write(job.lease.hold, queue.finish_write(
+            job.id, queue.QUEUED, not_before=utcnow() + timedelta(seconds=wait_s), error=f"waiting: {fault}"))
+        self._discard_files(job)
+        logger.error(f"job {job.id}: the machine refused its files ({fault}); back in the queue for {wait_s:g} s")
+        return JobOutcome(job.id, queue.QUEUED, job.brief.topic, job.account, error=fault)
+
+    def _discard_files(self, job: Job) -> None:
         shutil.rmtree(self.work_dir / f"job-{job.id}", ignore_errors=True)
         for leftover in (self.home.videos_dir / job.account).glob(f"{job.id:06d}-*"):
             leftover.unlink(missing_ok=True)
-        logger.error(f"job {job.id} failed: {error}")
-        return JobOutcome(job.id, queue.FAILED, job.brief.topic, job.account, error=error)
 
     def _request(self, job: Job) -> GenerationRequest:
         look = self._looks.get(job.account)
@@ -425,6 +439,8 @@ class VideoGenerator:
         except (queue.LeaseLost, AttemptClosed):
             raise
         except DaemonError as exc:
+            if machine_fault(exc):  # not the video's fault: the attempt stays open, to resume once there is room
+                raise
             kind = exc.error_class if isinstance(exc, ProviderError) else type(exc).__name__
             await self.ledger.fail(attempt, kind, str(exc), cost, guard)
             raise DeliveryFailed(str(exc)) from exc

@@ -4,6 +4,8 @@ The CLI prints `str(error)` as a single line and exits non-zero; anything else i
 """
 from __future__ import annotations
 
+import errno
+import sqlite3
 from typing import Literal, get_args
 
 from core.bounds import wait_s
@@ -42,6 +44,23 @@ class FFmpegError(DaemonError):
         self.stderr = stderr
         tail = " | ".join(line.strip() for line in stderr.strip().splitlines()[-3:])
         super().__init__(f"ffmpeg failed while {what} (exit {returncode}): {tail or 'no output'}")
+
+
+MACHINE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+MACHINE_SIGNS = ("No space left on device", "Disk quota exceeded", "Read-only file system", "Permission denied",
+                 "database or disk is full", "attempt to write a readonly database")
+
+
+def machine_fault(exc: BaseException) -> str | None:
+    """What the machine refused, when `exc` is a full disk or a folder that cannot be written (raised directly, by
+    ffmpeg or by SQLite), as opposed to a fault of the work itself: that work can be done once the operator frees
+    space or fixes permissions, so it waits instead of failing."""
+    if isinstance(exc, OSError) and exc.errno in MACHINE_ERRNOS:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc.strerror)
+    if isinstance(exc, FFmpegError) or isinstance(getattr(exc, "orig", None), sqlite3.Error):
+        text = f"{exc} {getattr(exc, 'stderr', '')}"
+        return next((sign for sign in MACHINE_SIGNS if sign in text), None)
+    return None
 
 
 class MediaError(DaemonError):

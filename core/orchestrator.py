@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import math
 import os
 import random
 import signal
@@ -22,16 +23,17 @@ from loguru import logger
 
 from content.briefs import Brief, BriefBuilder
 from content.llm_briefs import BriefWriter
+from content.platforms import platform_spec
 from content.video_generator import JobOutcome, Start, VideoGenerator
 from content.video_providers import VideoProvider
 from core import queue
-from core.errors import ConfigError, DaemonError
+from core.errors import ConfigError, DaemonError, InputError, machine_fault
 from core.home import Home
 from core.leader import Leadership
 from core.ledger import AttemptClosed, Ledger, ProviderBusy
 from core.progress import NullProgress, ProgressView
 from core.secrets import Secrets
-from core.settings import Account, Settings
+from core.settings import REEL_SECONDS, Account, Settings
 from core.storage import Database, is_outage, one_line, utcnow
 from trends.collector import Collector, SourceRun, build_sources
 from trends.models import Trend
@@ -55,8 +57,10 @@ class CycleResult:
 
     @property
     def failed(self) -> list[JobOutcome]:
-        """Jobs that failed, or that wait for a provider to be configured: either way a person must look."""
-        return [o for o in self.outcomes if o.status in (queue.FAILED, queue.WAITING_PROVIDER)]
+        """Jobs that failed, that wait for a provider to be configured, or that the machine put back (a full disk):
+        either way a person must look."""
+        return [o for o in self.outcomes if o.status in (queue.FAILED, queue.WAITING_PROVIDER)
+                or (o.status == queue.QUEUED and o.error)]
 
 
 @dataclass(frozen=True)
@@ -158,8 +162,15 @@ class Orchestrator:
 
     async def enqueue_prompt(self, prompt: str, account_name: str | None, priority: int, quality: str,
                              duration_s: float | None) -> int:
-        """A job from a prompt typed by the user (`generate`), through the same brief and queue as a trend."""
+        """A job from a prompt typed by the user (`generate`), through the same brief and queue as a trend. Input
+        that cannot make a video is refused before anything is stored."""
         settings = self.settings.app
+        prompt = _checked_prompt(prompt)
+        _check_number("--priority", priority, 0, MAX_PRIORITY)
+        if duration_s is not None:
+            spec = platform_spec(settings.platform)
+            _check_number("--duration", duration_s, max(REEL_SECONDS[0], spec.min_duration_s),
+                          min(REEL_SECONDS[1], spec.max_duration_s))
         accounts = {a.name: a for a in settings.accounts}
         if account_name is not None and account_name not in accounts:
             raise ConfigError("--account", f"no account named {account_name!r} (accounts: {', '.join(accounts)})")
@@ -315,10 +326,11 @@ class Orchestrator:
             progress.update(job.id, "taken over by another worker", 1.0)
             return None
         except Exception as exc:
-            if is_outage(exc):  # its lease runs out, and the job comes back to whoever is working then
+            fault = machine_fault(exc)
+            if fault is None and is_outage(exc):  # its lease runs out; the job comes back to whoever works then
                 logger.error(f"job {job.id}: the database went away ({one_line(exc)}); the job will be taken up again")
                 return None
-            outcome = await self.generator.fail_alone(job, exc)
+            outcome = await (self.generator.put_back(job, fault) if fault else self.generator.fail_alone(job, exc))
         finally:
             self._running.discard(job.id)
             self.generator.lost_leases.discard(job.id)
@@ -501,3 +513,21 @@ def _stop_on_signals() -> asyncio.Event:
         loop.add_signal_handler(sig, stop.set)
     return stop
 
+
+MIN_PROMPT_CHARS, MAX_PROMPT_CHARS = 3, 500  # a topic in a few words; a trend's caption is held to the same floor
+MAX_PRIORITY = 1000
+
+
+def _checked_prompt(prompt: str) -> str:
+    """The prompt with its runs of whitespace made single spaces, if it can name a video's topic."""
+    words = " ".join(prompt.split())
+    if len(words) < MIN_PROMPT_CHARS:
+        raise InputError(f"prompt {prompt!r}: say what the video is about in at least {MIN_PROMPT_CHARS} characters")
+    if len(words) > MAX_PROMPT_CHARS:
+        raise InputError(f"prompt: {len(words)} characters; a topic fits in {MAX_PROMPT_CHARS}")
+    return words
+
+
+def _check_number(option: str, value: float, low: float, high: float) -> None:
+    if not (math.isfinite(value) and low <= value <= high):
+        raise InputError(f"{option} {value:g}: give a number from {low:g} to {high:g}")

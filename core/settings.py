@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from core.bounds import MAX_WAIT_S
 from core.errors import ConfigError
 from core.home import Home
 from content.fonts import primary_font_path
@@ -24,10 +25,17 @@ HexColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
 SECRET_KEY_HINT = re.compile(r"(api[_-]?key|token|secret|password)", re.IGNORECASE)
 
 
-class Strict(BaseModel):
-    """Unknown keys are typos until proven otherwise."""
+STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+"""For every model of a config file: unknown keys are typos until proven otherwise, and every number is finite
+(JSON's 1e999 reads as infinity)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+WEEK_S = 7 * 86400.0
+REEL_SECONDS = (5, 90)  # the lengths a Reel is made in (the platform may allow a narrower range)
+MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few KiB; a bigger one is the wrong file
+
+
+class Strict(BaseModel):
+    model_config = STRICT
 
 
 def _check_timezone(name: str) -> str:
@@ -42,7 +50,7 @@ def _check_timezone(name: str) -> str:
 
 
 class Schedule(Strict):
-    trend_interval_hours: float = Field(6.0, gt=0, description="how often to scrape trends and make a batch")
+    trend_interval_hours: float = Field(6.0, gt=0, le=168, description="how often to scrape trends and make a batch")
     report_time: str = Field("23:55", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="daily report, HH:MM")
     timezone: str = "UTC"
 
@@ -53,13 +61,14 @@ class SourceSettings(Strict):
     """What every trend source shares: a switch, a time limit per fetch and how long a fetch is reused."""
 
     enabled: bool = False
-    timeout_s: float = Field(30.0, gt=0, description="a fetch that takes longer counts as failed")
-    cache_minutes: float = Field(60.0, ge=0, description="a fetch newer than this is reused (`trends --refresh` skips)")
+    timeout_s: float = Field(30.0, gt=0, le=MAX_WAIT_S, description="a fetch that takes longer counts as failed")
+    cache_minutes: float = Field(60.0, ge=0, le=WEEK_S / 60, description="a fetch newer than this is reused "
+                                                                        "(`trends --refresh` skips)")
 
 
 class FileSource(SourceSettings):
     enabled: bool = True
-    cache_minutes: float = Field(0.0, ge=0)
+    cache_minutes: float = Field(0.0, ge=0, le=WEEK_S / 60)
     folder: str = "data/trends"
 
 
@@ -85,8 +94,8 @@ class InstagramSource(SourceSettings):
     """Top posts of hashtags and recent Reels of profiles, through instaloader with a logged-in session that is
     never the publishing account."""
 
-    timeout_s: float = Field(180.0, gt=0)
-    cache_minutes: float = Field(360.0, ge=0)
+    timeout_s: float = Field(180.0, gt=0, le=MAX_WAIT_S)
+    cache_minutes: float = Field(360.0, ge=0, le=WEEK_S / 60)
     hashtags: list[str] = []
     profiles: list[str] = []
     theme: str = Field("", description="the theme its posts get; empty: the hashtag's name (profiles: 'instagram')")
@@ -95,9 +104,9 @@ class InstagramSource(SourceSettings):
     session_file: str = Field("data/instagram.session", description="instaloader session file, relative to --home")
     posts_per_hashtag: int = Field(9, ge=1, le=50)
     reels_per_profile: int = Field(6, ge=1, le=50)
-    max_wait_s: float = Field(60.0, ge=0, description="longest pause instaloader's rate controller may take; "
+    max_wait_s: float = Field(60.0, ge=0, le=MAX_WAIT_S, description="longest pause instaloader's rate controller may take; "
                                                       "a longer one ends the source for this cycle")
-    breaker_hours: float = Field(6.0, gt=0, description="after a block (login, checkpoint, 'please wait', 429) the "
+    breaker_hours: float = Field(6.0, gt=0, le=168, description="after a block (login, checkpoint, 'please wait', 429) the "
                                                         "source rests this long")
     polite_sleep: bool = Field(True, description="instaloader's random pause before each request")
     max_connection_attempts: int = Field(2, ge=1, le=5)
@@ -126,11 +135,11 @@ class ScoreWeights(Strict):
 
 class TrendSettings(Strict):
     top_n: int = Field(3, ge=1, le=50)
-    half_life_hours: float = Field(48.0, gt=0)
+    half_life_hours: float = Field(48.0, gt=0, le=8760)
     weights: ScoreWeights = ScoreWeights()
     allow_topics: list[str] = Field([], description="when set, only trends mentioning one of these words or phrases")
     block_topics: list[str] = Field([], description="trends mentioning any of these words or phrases are left out")
-    memory_days: float = Field(30.0, ge=0, description="a topic that got a video this recently is not made again, "
+    memory_days: float = Field(30.0, ge=0, le=3650, description="a topic that got a video this recently is not made again, "
                                                        "even in other words from another source")
     sources: TrendSources = TrendSources()
 
@@ -143,7 +152,7 @@ class LlmSettings(Strict):
     model: str = Field("gpt-4o-mini", min_length=1)
     api_key_env: str | None = Field("OPENAI_API_KEY", description="environment variable holding the key; null for "
                                                                    "a local server that needs none")
-    timeout_s: float = Field(30.0, gt=0)
+    timeout_s: float = Field(30.0, gt=0, le=600)
     temperature: float = Field(0.8, ge=0, le=2)
     json_mode: bool = Field(True, description="ask for response_format json_object (turn off for servers that "
                                               "reject it)")
@@ -206,7 +215,7 @@ class ContentSettings(Strict):
     prompt_style: str = "vibrant, cinematic, natural light, vertical framing"
     music_folder: str = Field("data/music", description="tracks in <folder>/<mood>/ are used before synthesis")
     fonts_folder: str = Field("data/fonts", description="extra fonts tried after the persona's for missing glyphs")
-    default_duration_s: int = Field(15, ge=5, le=90)
+    default_duration_s: int = Field(15, ge=REEL_SECONDS[0], le=REEL_SECONDS[1])
     aspect_ratio: Literal["9:16"] = "9:16"
 
 
@@ -214,12 +223,12 @@ class ValueModel(Strict):
     """What a video's engagement is worth to you, in US dollars: the ROI report's estimated value is the sum of each
     metric times its value. Set them from what a sponsor pays or what a follower is worth to you."""
 
-    per_1k_views: float = Field(0.5, ge=0)
-    per_like: float = Field(0.01, ge=0)
-    per_comment: float = Field(0.05, ge=0)
-    per_save: float = Field(0.05, ge=0)
-    per_share: float = Field(0.1, ge=0)
-    per_follower: float = Field(0.5, ge=0, description="applied to the follows a video brought, when imported")
+    per_1k_views: float = Field(0.5, ge=0, le=1000)
+    per_like: float = Field(0.01, ge=0, le=1000)
+    per_comment: float = Field(0.05, ge=0, le=1000)
+    per_save: float = Field(0.05, ge=0, le=1000)
+    per_share: float = Field(0.1, ge=0, le=1000)
+    per_follower: float = Field(0.5, ge=0, le=1000, description="applied to the follows a video brought, when imported")
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -263,9 +272,9 @@ class AppConfig(Strict):
 
 
 class Budget(Strict):
-    per_video_limit_usd: float = Field(2.0, ge=0)
-    daily_limit_usd: float = Field(10.0, ge=0)
-    monthly_limit_usd: float = Field(200.0, ge=0)
+    per_video_limit_usd: float = Field(2.0, ge=0, le=1_000_000)
+    daily_limit_usd: float = Field(10.0, ge=0, le=1_000_000)
+    monthly_limit_usd: float = Field(200.0, ge=0, le=1_000_000)
     timezone: str = Field("UTC", description="where a budget day and month begin and end")
     alert_thresholds_pct: list[int] = Field([75, 90], description="alert once per day/month at these % of a cap")
     alert_webhook_url: str | None = Field(None, description="POST each alert here as JSON (optional)")
@@ -290,9 +299,9 @@ class Budget(Strict):
 class ProviderConfig(Strict):
     type: str
     enabled: bool = True
-    priority: int = Field(100, ge=0, description="lower runs first among fallbacks")
-    max_concurrent: int | None = Field(None, ge=1, description="tasks in flight at once, across all workers")
-    requests_per_minute: int | None = Field(None, ge=1, description="create calls per rolling minute")
+    priority: int = Field(100, ge=0, le=10_000, description="lower runs first among fallbacks")
+    max_concurrent: int | None = Field(None, ge=1, le=1000, description="tasks in flight at once, across all workers")
+    requests_per_minute: int | None = Field(None, ge=1, le=100_000, description="create calls per rolling minute")
     params: dict[str, Any] = {}
 
     @field_validator("type")
@@ -324,7 +333,7 @@ class QualityTier(Strict):
     """A quality tier: which providers may make it (in order; empty: the default order), what it asks of each (its
     model, resolution: any of the provider's `params`, overridden for this tier) and how its price scales."""
 
-    multiplier: float = Field(1.0, ge=0, description="applied to each provider's estimate for this tier")
+    multiplier: float = Field(1.0, ge=0, le=100, description="applied to each provider's estimate for this tier")
     providers: list[str] = []
     provider_params: dict[str, dict[str, Any]] = Field({}, description="per provider name: params for this tier")
 
@@ -340,22 +349,24 @@ DEFAULT_TIERS = {"standard": QualityTier(), "hd": QualityTier(multiplier=1.5), "
 
 
 class AccountLimit(Strict):
-    max_concurrent: int = Field(ge=1, description="this persona's jobs running at once")
+    max_concurrent: int = Field(ge=1, le=256, description="this persona's jobs running at once")
 
 
 class RetryPolicy(Strict):
     """How the engine treats provider errors (the classes are in core/errors.py)."""
 
     max_retries: int = Field(2, ge=0, le=10, description="temporary errors: retries on the same provider")
-    backoff_base_s: float = Field(2.0, ge=0, description="first retry waits up to this, doubling, full jitter")
-    backoff_max_s: float = Field(60.0, ge=0)
+    backoff_base_s: float = Field(2.0, ge=0, le=MAX_WAIT_S, description="first retry waits up to this, doubling, full jitter")
+    backoff_max_s: float = Field(60.0, ge=0, le=MAX_WAIT_S)
     max_attempts_per_job: int = Field(6, ge=1, le=50, description="hard cap on provider attempts for one job")
-    breaker_failures: int = Field(5, ge=1, description="consecutive failures that cool a provider down")
-    breaker_cooldown_s: float = Field(300.0, ge=0)
-    disable_hours: float = Field(24.0, ge=0, description="billing or auth errors disable a provider this long")
-    task_deadline_s: float = Field(3600.0, ge=1, le=7 * 86400, description="a submitted task is polled through "
+    breaker_failures: int = Field(5, ge=1, le=1000, description="consecutive failures that cool a provider down")
+    breaker_cooldown_s: float = Field(300.0, ge=0, le=WEEK_S)
+    disable_hours: float = Field(24.0, ge=0, le=8760, description="billing or auth errors disable a provider this long")
+    task_deadline_s: float = Field(3600.0, ge=1, le=WEEK_S, description="a submitted task is polled through "
                                    "errors this long after its creation; then it is cancelled where the API allows "
                                    "and its estimate counts as spent")
+    machine_fault_wait_s: float = Field(300.0, ge=1, le=MAX_WAIT_S, description="a job whose files the machine "
+                                        "refused (a full disk, a read-only folder) waits this long in the queue")
 
 
 PolicyAction = Literal["rewrite", "reject", "allow"]
@@ -378,8 +389,8 @@ class VideoGeneration(Strict):
     default_provider: str
     fallback_providers: list[str] = []
     max_concurrent_generations: int = Field(1, ge=1, le=256, description="jobs worked at once by one worker")
-    max_queue_size: int = Field(500, ge=1, description="an enqueue beyond this many waiting jobs is refused")
-    lease_s: float = Field(60.0, ge=1, description="a worker that stops renewing for this long loses its jobs")
+    max_queue_size: int = Field(500, ge=1, le=1_000_000, description="an enqueue beyond this many waiting jobs is refused")
+    lease_s: float = Field(60.0, ge=1, le=MAX_WAIT_S, description="a worker that stops renewing for this long loses its jobs")
     account_limits: dict[str, AccountLimit] = Field({}, description="per account (persona) name")
     quality_tiers: dict[QualityName, QualityTier] = Field(DEFAULT_TIERS)
     budget: Budget = Budget()
@@ -456,20 +467,37 @@ def load_settings(home: Home, provider_params: Mapping[str, type[BaseModel]]) ->
 
 def _load_model(home: Home, path: Path, model: type[BaseModel], context: dict[str, Any]) -> Any:
     shown = home.display(path)
-    if not path.exists():
-        raise ConfigError(shown, "file not found (`python main.py init` writes a sample)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(shown, "not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(shown, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    data = _read_json(shown, path)
     if not isinstance(data, dict):
         raise ConfigError(shown, f"the top level must be a JSON object, got {type(data).__name__}")
     try:
         return model.model_validate(data, context=context)
     except ValidationError as exc:
         raise _config_error(shown, exc) from None
+
+
+def _read_json(shown: str, path: Path) -> Any:
+    """The file's JSON; anything but a regular, readable, small, UTF-8, well-formed file is one ConfigError (a
+    FIFO is never opened, so a read cannot block)."""
+    if not path.exists():
+        raise ConfigError(shown, "file not found (`python main.py init` writes a sample)")
+    if not path.is_file():
+        raise ConfigError(shown, "is a folder, not a file" if path.is_dir() else "not a regular file")
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(shown, f"cannot read it: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(shown, f"larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config file")
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(shown, "not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(shown, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(shown, "nested too deeply to be a config file") from None
 
 
 def _config_error(shown: str, exc: ValidationError, prefix: tuple[Any, ...] = ()) -> ConfigError:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (ColumnElement, Connection, DateTime, Engine, Float, create_engine, event, func, insert, literal,
                         select, update)
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.ext.compiler import compiles
@@ -25,7 +25,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from loguru import logger
 
-from core.errors import ConfigError, SchemaError
+from core.errors import ConfigError, DaemonError, SchemaError
 from core.home import Home
 from core.leader import FileLeadership, Leadership, PostgresLeadership
 from core.schema import MIGRATIONS, SCHEMA_VERSION, metadata, schema_info
@@ -40,6 +40,7 @@ ABORTED_TO_RETRY = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serializ
 # PostgreSQL: the connection is gone or the server is (re)starting or shutting down; connection exceptions (08…)
 SERVER_GONE = {"57P01", "57P02", "57P03"}
 OUTAGE_BACKOFF_MAX_S = 10.0  # the longest wait between two tries to reach a database that went away
+CONNECT_TIMEOUT_S = 15.0  # a PostgreSQL server that has not answered by then is unreachable
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite, so text compares as time
 
 
@@ -90,13 +91,30 @@ def is_outage(exc: BaseException) -> bool:
     original = getattr(exc, "orig", exc)
     state = str(getattr(original, "sqlstate", "") or "")
     if isinstance(original, sqlite3.OperationalError):  # another process held the write lock past the busy timeout
-        return "locked" in str(original)
+        return "locked" in str(original) or "disk is full" in str(original)
     return state in SERVER_GONE or state.startswith("08") or type(original).__name__ in (
         "ConnectionDoesNotExistError", "CannotConnectNowError")
 
 
 def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError("DATABASE_URL", f"cannot make the database's folder {folder}: {exc.strerror or exc}") from None
+
+
+def _unusable(url: URL, exc: BaseException) -> DaemonError:
+    """Why the database named by `url` cannot be opened, in one line without its password: a server that does not
+    answer is a runtime fault (exit 1); a refused login or a missing database is configuration (exit 2)."""
+    where = f"{url.database or ''} on {url.host}:{url.port or 5432}" if url.host else str(url.database)
+    reason = one_line(getattr(exc, "orig", None) or exc)
+    if is_outage(exc):
+        return DaemonError(f"the database {where} is unreachable: {reason}")
+    return ConfigError("DATABASE_URL", f"cannot use the database {where}: {reason}")
 
 
 def database_url(home: Home, secrets: Secrets) -> str:
@@ -120,18 +138,25 @@ class Database(ABC):
         db: Database
         if parsed.drivername.startswith("sqlite"):
             if parsed.database:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _make_folder(Path(parsed.database).parent)
             engine = create_engine(parsed.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
             _sqlite_serialized_writes(engine)
             db = SQLiteDatabase(engine, Path(parsed.database or "memory"))
         elif parsed.get_backend_name() in ("postgresql", "postgres"):  # whichever driver it names, asyncpg drives it
             engine = create_async_engine(parsed.set(drivername="postgresql+asyncpg"), pool_pre_ping=True,
-                                         pool_size=10, max_overflow=10)
+                                         pool_size=10, max_overflow=10, connect_args={"timeout": CONNECT_TIMEOUT_S})
             db = PostgresDatabase(engine)
         else:
             raise ConfigError("DATABASE_URL",
                               f"{parsed.drivername}: use sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB")
-        await db._ensure_schema()
+        try:
+            await db._ensure_schema()
+        except (DBAPIError, OSError) as exc:
+            await db.close()
+            raise _unusable(parsed, exc) from None
+        except BaseException:
+            await db.close()
+            raise
         return db
 
     async def close(self) -> None:

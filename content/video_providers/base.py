@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from content.briefs import Brief
 from content.ffmpeg import ProgressCallback
@@ -21,10 +21,11 @@ from content.prompt_policy import fit_prompt
 from core.bounds import bounded, charge_usd, wait_s
 from core.errors import ProviderError
 from core.secrets import Secrets
+from core.settings import STRICT
 
 
 class NoParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 @dataclass(frozen=True)

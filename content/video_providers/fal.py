@@ -14,16 +14,16 @@ from typing import Any
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider, member
+from content.video_providers.http import ClipSeconds, HttpParams, HttpProvider, Prices, member
 from core.errors import ProviderError
 
 
 class FalParams(HttpParams):
     model: str = Field("fal-ai/pika/v2.2/text-to-video", description="the fal model id (owner/app/path)")
-    prices_usd_per_second: dict[str, float] = {"fal-ai/pika/v2.2/text-to-video": 0.04,
+    prices_usd_per_second: Prices = {"fal-ai/pika/v2.2/text-to-video": 0.04,
                                                "fal-ai/luma-dream-machine/ray-2-flash": 0.04}
     prices_note: str = "from fal's model pages (Pika 2.2: $0.20 per 5 s at 720p)"
-    durations_s: list[int] = Field([5, 10], min_length=1, description="the lengths the model makes")
+    durations_s: list[ClipSeconds] = Field([5, 10], min_length=1, description="the lengths the model makes")
     extra_input: dict[str, Any] = Field({}, description="model-specific input fields, e.g. resolution")
     poll_interval_s: float = 3.0
 

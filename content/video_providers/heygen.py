@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider
+from content.video_providers.http import HttpParams, HttpProvider, Prices
 from core.errors import ProviderError
 
 
@@ -22,7 +22,7 @@ class HeygenParams(HttpParams):
     avatar_id: str = Field("Daisy-inskirt-20220818", description="your avatar (the default is HeyGen's example)")
     voice_id: str = Field("2d5b0e6cf36f460aa7fc47e3eee4ba54", description="your voice (HeyGen's example voice)")
     avatar_style: str = "normal"
-    prices_usd_per_second: dict[str, float] = {"avatar-iii": 0.0167, "avatar-iv": 0.05, "digital-twin": 0.0667}
+    prices_usd_per_second: Prices = {"avatar-iii": 0.0167, "avatar-iv": 0.05, "digital-twin": 0.0667}
     prices_note: str = "HeyGen's 2026 pay-as-you-go page (720p/1080p)"
 
 

@@ -18,15 +18,16 @@ import time
 from abc import abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from content.ffmpeg import ProgressCallback, run_ffmpeg
 from content.video_providers.base import GenerationRequest, TaskStatus, VideoProvider
-from core.bounds import wait_s
+from core.bounds import MAX_WAIT_S, wait_s
 from core.errors import ProviderError
+from core.settings import STRICT
 
 DOWNLOAD_TRIES = 4  # a cut download resumes (or restarts) this many times before it counts as a temporary error
 CHUNK = 1 << 16
@@ -36,17 +37,21 @@ MODERATION_WORDS = ("moderat", "policy", "risk control", "content security", "se
                     "not allowed")
 
 
+ClipSeconds = Annotated[int, Field(ge=1, le=60)]  # a length a model makes
+Prices = dict[str, Annotated[float, Field(ge=0, le=100)]]  # per model: USD per second of video
+
+
 class HttpParams(BaseModel):
     """What every HTTP provider entry may set; each adapter gives its own defaults (model, prices, poll timing)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     base_url: str | None = Field(None, description="the API's address (a proxy, a regional endpoint, a test fake)")
     model: str
-    prices_usd_per_second: dict[str, float] = Field(description="per model: what one second of video costs")
+    prices_usd_per_second: Prices = Field(description="per model: what one second of video costs")
     prices_note: str = Field("", description="where the prices come from; unverified figures say so")
-    poll_interval_s: float = Field(5.0, gt=0, description="the longest wait between two polls of a task")
-    timeout_s: float = Field(60.0, gt=0, description="for one request (downloads: between two chunks)")
+    poll_interval_s: float = Field(5.0, gt=0, le=600, description="the longest wait between two polls of a task")
+    timeout_s: float = Field(60.0, gt=0, le=MAX_WAIT_S, description="for one request (downloads: between two chunks)")
 
 
 class ExpiredUrl(ProviderError):

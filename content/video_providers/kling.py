@@ -17,7 +17,7 @@ import jwt
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider, member
+from content.video_providers.http import ClipSeconds, HttpParams, HttpProvider, Prices, member
 from core.errors import ErrorClass, ProviderError
 
 TOKEN_LIFETIME_S = 1800
@@ -37,8 +37,8 @@ CODES: dict[int, ErrorClass] = {
 class KlingParams(HttpParams):
     model: str = Field("kling-v2-5-turbo", description="Kling's model_name")
     mode: Literal["std", "pro"] = Field("std", description="std: 720p; pro: 1080p")
-    durations_s: list[int] = Field([5, 10], min_length=1, description="the lengths the model makes")
-    prices_usd_per_second: dict[str, float] = {"kling-v2-5-turbo": 0.07, "kling-v2-6": 0.07, "kling-v3": 0.10,
+    durations_s: list[ClipSeconds] = Field([5, 10], min_length=1, description="the lengths the model makes")
+    prices_usd_per_second: Prices = {"kling-v2-5-turbo": 0.07, "kling-v2-6": 0.07, "kling-v3": 0.10,
                                                "kling-v2-1-master": 0.28}
     prices_note: str = "UNVERIFIED: Kling bills prepaid units; these are third-party per-second equivalents"
     poll_interval_s: float = 10.0

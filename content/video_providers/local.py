@@ -9,18 +9,19 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from content.ffmpeg import ProgressCallback
 from content.renderer import RenderOptions, render_reel
 from content.video_providers.base import GenerationRequest, TaskStatus, VideoProvider
 from core.errors import ProviderError
+from core.settings import STRICT
 
 X264Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"]
 
 
 class LocalParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     preset: X264Preset = "veryfast"
     crf: int = Field(21, ge=14, le=23, description="23 is the quality floor: speed never comes from lower quality")

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider, member
+from content.video_providers.http import HttpParams, HttpProvider, Prices, member
 
 DURATIONS = (5, 9)
 
@@ -20,7 +20,7 @@ DURATIONS = (5, 9)
 class LumaParams(HttpParams):
     model: str = Field("ray-2", description="ray-2 or ray-flash-2")
     resolution: Literal["540p", "720p", "1080p", "4k"] = "720p"
-    prices_usd_per_second: dict[str, float] = {"ray-2": 0.08, "ray-flash-2": 0.03}
+    prices_usd_per_second: Prices = {"ray-2": 0.08, "ray-flash-2": 0.03}
     prices_note: str = "UNVERIFIED: third-party figures for 720p"
 
 

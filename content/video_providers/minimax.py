@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider, member
+from content.video_providers.http import ClipSeconds, HttpParams, HttpProvider, Prices, member
 from core.errors import ErrorClass, ProviderError
 
 CODES: dict[int, ErrorClass] = {
@@ -29,9 +29,9 @@ RUNNING = {"Preparing": 0.0, "Queueing": 0.05, "Processing": None}
 class MinimaxParams(HttpParams):
     model: str = Field("MiniMax-Hailuo-2.3", description="the Hailuo model")
     resolution: str = Field("768P", pattern="^(512P|720P|768P|1080P)$")
-    durations_s: list[int] = Field([6, 10], min_length=1, description="6 or 10 at 768P; 6 only at 1080P")
+    durations_s: list[ClipSeconds] = Field([6, 10], min_length=1, description="6 or 10 at 768P; 6 only at 1080P")
     letterbox_to_portrait: bool = Field(False, description="accept landscape clips for 9:16 Reels (blurred bars)")
-    prices_usd_per_second: dict[str, float] = {"MiniMax-Hailuo-2.3": 0.047, "MiniMax-Hailuo-02": 0.047}
+    prices_usd_per_second: Prices = {"MiniMax-Hailuo-2.3": 0.047, "MiniMax-Hailuo-02": 0.047}
     prices_note: str = "UNVERIFIED: third-party figure (about $0.28 for 6 s at 768P)"
 
 

@@ -13,16 +13,16 @@ from typing import Any
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider, member
+from content.video_providers.http import ClipSeconds, HttpParams, HttpProvider, Prices, member
 
 
 
 class ReplicateParams(HttpParams):
     model: str = Field("google/veo-3.1-fast", description="owner/name of an official model")
-    durations_s: list[int] = Field([4, 6, 8], min_length=1, description="the lengths the model makes")
+    durations_s: list[ClipSeconds] = Field([4, 6, 8], min_length=1, description="the lengths the model makes")
     duration_field: str = Field("duration", description="the model's input field for the length in seconds")
     extra_input: dict[str, Any] = Field({}, description="model-specific input fields")
-    prices_usd_per_second: dict[str, float] = {"google/veo-3.1-fast": 0.10}
+    prices_usd_per_second: Prices = {"google/veo-3.1-fast": 0.10}
     prices_note: str = "from the model page (Veo 3.1 Fast without audio); each model has its own price"
     poll_interval_s: float = 2.0
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider, member
+from content.video_providers.http import HttpParams, HttpProvider, Prices, member
 from core.bounds import as_number
 from core.errors import ProviderError
 
@@ -39,11 +39,11 @@ MODELS = {
 
 class RunwayParams(HttpParams):
     model: Literal["gen4.5", "gen4_turbo", "veo3.1", "veo3.1_fast", "veo3"] = "gen4.5"
-    prices_usd_per_second: dict[str, float] = {"gen4.5": 0.12, "gen4_turbo": 0.05, "veo3.1": 0.40,
+    prices_usd_per_second: Prices = {"gen4.5": 0.12, "gen4_turbo": 0.05, "veo3.1": 0.40,
                                                "veo3.1_fast": 0.15, "veo3": 0.40}
     prices_note: str = "UNVERIFIED: third-party figures (1 credit = $0.01); check Runway's pricing page"
     poll_interval_s: float = 6.0
-    min_poll_interval_s: float = Field(5.0, ge=0, description="Runway: no more often than every 5 s per task")
+    min_poll_interval_s: float = Field(5.0, ge=0, le=600, description="Runway: no more often than every 5 s per task")
 
 
 class RunwayProvider(HttpProvider[RunwayParams]):

@@ -15,24 +15,26 @@ import shutil
 import time
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from content.ffmpeg import ProgressCallback
 from content.renderer import render_reel
 from content.video_providers.base import GenerationRequest, TaskStatus, VideoProvider
+from core.bounds import MAX_WAIT_S
 from core.errors import ErrorClass, ProviderError
+from core.settings import STRICT
 
 SUBMISSIONS = "simulated_submissions.jsonl"
 
 
 class SimulatedParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
-    latency_s: float = Field(5.0, ge=0, description="how long a task takes from submission to a finished video")
+    latency_s: float = Field(5.0, ge=0, le=MAX_WAIT_S, description="how long a task takes from submission to a finished video")
     failure_rate: float = Field(0.0, ge=0, le=1, description="share of submissions that fail")
     failure_kind: ErrorClass = "temporary"
-    cost_per_second: float = Field(0.10, ge=0, description="USD per second of video, billed per accepted task")
-    max_duration_s: float | None = Field(None, gt=0, description="the longest video it makes, like a real model")
+    cost_per_second: float = Field(0.10, ge=0, le=100, description="USD per second of video, billed per accepted task")
+    max_duration_s: float | None = Field(None, gt=0, le=MAX_WAIT_S, description="the longest video it makes, like a real model")
 
 
 class SimulatedProvider(VideoProvider):

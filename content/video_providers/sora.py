@@ -14,7 +14,7 @@ import aiohttp
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider, header_number
+from content.video_providers.http import HttpParams, HttpProvider, Prices, header_number
 from core.bounds import as_number
 from core.errors import ProviderError
 
@@ -24,7 +24,7 @@ DURATIONS = (4, 8, 12)
 class SoraParams(HttpParams):
     model: str = Field("sora-2", description="sora-2 or sora-2-pro")
     size: Literal["720x1280", "1024x1792"] = "720x1280"
-    prices_usd_per_second: dict[str, float] = {"sora-2": 0.10, "sora-2-pro": 0.30}
+    prices_usd_per_second: Prices = {"sora-2": 0.10, "sora-2-pro": 0.30}
     prices_note: str = "UNVERIFIED: third-party figures for 720x1280 (sora-2-pro at 1024x1792: $0.50)"
     poll_interval_s: float = 5.0
 

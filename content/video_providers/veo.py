@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from content.video_providers.base import GenerationRequest, TaskStatus
-from content.video_providers.http import HttpParams, HttpProvider, member
+from content.video_providers.http import HttpParams, HttpProvider, Prices, member
 from core.errors import ProviderError
 
 DURATIONS = (4, 6, 8)
@@ -22,7 +22,7 @@ DURATIONS = (4, 6, 8)
 class VeoParams(HttpParams):
     model: str = Field("veo-3.1-fast-generate-preview", description="the Veo model id")
     resolution: Literal["720p", "1080p"] = "720p"
-    prices_usd_per_second: dict[str, float] = {"veo-3.1-generate-preview": 0.40,
+    prices_usd_per_second: Prices = {"veo-3.1-generate-preview": 0.40,
                                                "veo-3.1-fast-generate-preview": 0.10,
                                                "veo-3.1-lite-generate-preview": 0.05}
     prices_note: str = "UNVERIFIED: third-party figures for 720p with sound; 1080p costs more on Fast and Lite"
