@@ -455,4 +455,4 @@ async def test_report_command_prints_a_summary_and_writes_the_asked_format(home:
     assert not path.with_suffix(".html").exists() and not path.with_suffix(".json").exists()
     assert "videos made" in result.stdout and "providers" in result.stdout
     bad = run_cli(home.root, "report", "--days", "0")
-    assert bad.returncode == 1 and bad.stderr.strip() == "error: --days 0: give 1 or more"
+    assert bad.returncode == 2 and bad.stderr.strip() == "error: --days 0: give 1 or more"

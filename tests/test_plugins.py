@@ -74,10 +74,11 @@ def test_an_installed_package_adds_a_type_through_its_entry_point(home: Home, tm
     use_type(home, "echo")
     env = {"PYTHONPATH": f"{site}"}
     missing = run_cli(home.root, "config", "check", env=env)
-    assert missing.returncode == 0, missing.stderr
+    assert missing.returncode == 2, missing.stderr  # its only enabled provider lacks its key
     assert "mine (type echo): missing ECHO_TOKEN" in missing.stdout
     assert "provider plugin 'broken' (echo_plugin:Missing) not loaded" in missing.stderr
     ready = run_cli(home.root, "config", "check", env={**env, "ECHO_TOKEN": "t0k3n-value"})
-    assert "mine (type echo): ready" in ready.stdout and "t0k3n-value" not in ready.stdout + ready.stderr
+    assert ready.returncode == 0 and "mine (type echo): ready" in ready.stdout
+    assert "t0k3n-value" not in ready.stdout + ready.stderr
     unknown = run_cli(home.root, "config", "check")  # without the package, the type is unknown: one clear line
     assert unknown.returncode == 2 and "unknown provider type 'echo'" in unknown.stderr
