@@ -464,6 +464,8 @@ def _load_model(home: Home, path: Path, model: type[BaseModel], context: dict[st
         raise ConfigError(shown, "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(shown, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except ValueError:  # json refuses an integer of over 4,300 digits (int() would take seconds)
+        raise ConfigError(shown, "invalid JSON: a number of over 4300 digits") from None
     if not isinstance(data, dict):
         raise ConfigError(shown, f"the top level must be a JSON object, got {type(data).__name__}")
     try:
@@ -485,7 +487,8 @@ def _config_error(shown: str, exc: ValidationError, prefix: tuple[Any, ...] = ()
 def _json_path(loc: tuple[Any, ...]) -> str:
     path = ""
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        key = str(part) if str(part).isprintable() and str(part) else json.dumps(str(part))  # a "\n" key: one line
+        path += f"[{part}]" if isinstance(part, int) else (f".{key}" if path else key)
     return path
 
 
