@@ -17,7 +17,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from core.bounds import MAX_COUNT
 from core.errors import InputError
+from core.json_input import parse_json
 from core.schema import briefs, engagement_metrics, video_jobs
 from core.storage import Database, as_utc, utcnow
 
@@ -25,6 +27,9 @@ METRICS = ("views", "reach", "likes", "comments", "saves", "shares", "follows")
 ALIASES = {"saved": "saves", "like_count": "likes", "comments_count": "comments", "plays": "views",
            "video_views": "views", "timestamp": "captured_at", "id": "media_id"}
 MATCH_KEYS = ("job_id", "video", "caption")
+INSIGHT = '{"name": "views", "values": [{"value": N}]}'
+MAX_ID_DIGITS = 18  # a job id is a 64-bit row id
+SHOWN_CHARS = 40
 
 
 @dataclass
@@ -66,18 +71,9 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: byte {exc.start}: not UTF-8 text (export the file as UTF-8)") from None
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
-        items = data.get("data") if isinstance(data, dict) else data
-        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            raise InputError(f"{path}: expected a list of objects (or {{\"data\": [...]}}), one per video")
-        rows = [(number, _flatten(item)) for number, item in enumerate(items, start=1)]
+        rows = _json_rows(path, text)
     elif path.suffix.lower() == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        rows = [(number, {_canonical(k): v for k, v in row.items() if k and v not in (None, "")})
-                for number, row in enumerate(reader, start=2)]
+        rows = _csv_rows(path, text)
     else:
         raise InputError(f"{path}: expected a .csv or .json file")
     if not rows:
@@ -87,7 +83,31 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
             raise InputError(f"{path}: row {number}: names no video (give job_id, video or caption)")
         if not any(metric in row for metric in METRICS):
             raise InputError(f"{path}: row {number}: has no metric ({', '.join(METRICS)})")
+        if "job_id" in row:
+            row["job_id"] = _job_id(path, number, row["job_id"])
     return rows
+
+
+def _json_rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        data = parse_json(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    except ValueError as exc:  # nested too deep, an integer of thousands of digits
+        raise InputError(f"{path}: not valid JSON ({exc})") from None
+    items = data.get("data") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise InputError(f"{path}: expected a list of objects (or {{\"data\": [...]}}), one per video")
+    return [(number, _flatten(path, number, item)) for number, item in enumerate(items, start=1)]
+
+
+def _csv_rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(text.splitlines())
+    try:
+        return [(number, {_canonical(k): v for k, v in row.items() if k and v not in (None, "")})
+                for number, row in enumerate(reader, start=2)]
+    except csv.Error as exc:  # a field over csv's 128 kB limit
+        raise InputError(f"{path}: line {reader.reader.line_num}: not valid CSV ({exc})") from None
 
 
 def _canonical(name: str) -> str:
@@ -95,20 +115,42 @@ def _canonical(name: str) -> str:
     return ALIASES.get(key, key)
 
 
-def _flatten(item: dict[str, Any]) -> dict[str, Any]:
+def _flatten(path: Path, number: int, item: dict[str, Any]) -> dict[str, Any]:
     """An insights object's `insights.data` list ({name, values: [{value}]} or {name, total_value: {value}}) becomes
-    flat fields next to the media object's own."""
+    flat fields next to the media object's own; any other shape is a bad value."""
     row = {_canonical(k): v for k, v in item.items() if k != "insights" and v is not None}
-    insights = item.get("insights")
-    entries = insights.get("data", []) if isinstance(insights, dict) else insights or []
-    for entry in entries:
-        if isinstance(entry, dict) and "name" in entry:
-            value = (entry.get("total_value") or {}).get("value")
-            if value is None and entry.get("values"):
-                value = entry["values"][-1].get("value")
-            if value is not None:
-                row[_canonical(entry["name"])] = value
+    insights = item.get("insights") or []
+    entries = insights.get("data", []) if isinstance(insights, dict) else insights
+    if not isinstance(entries, list):
+        raise _bad(path, number, "insights", f"{_shown(entries)} is not a list like {{\"data\": [{INSIGHT}]}}")
+    for index, entry in enumerate(entries):
+        name, value = _insight(path, number, f"insights.data[{index}]", entry)
+        if value is not None:
+            row[_canonical(name)] = value
     return row
+
+
+def _insight(path: Path, number: int, where: str, entry: Any) -> tuple[str, Any]:
+    """One insights entry's metric name and latest value (None: Instagram has none yet)."""
+    if not isinstance(entry, dict):
+        raise _bad(path, number, where, f"{_shown(entry)} is not an object like {INSIGHT}")
+    if not isinstance(entry.get("name"), str):
+        raise _bad(path, number, f"{where}.name", f"{_shown(entry.get('name'))} is not a metric name")
+    total, values = entry.get("total_value") or {}, entry.get("values") or []
+    if not isinstance(total, dict):
+        raise _bad(path, number, f"{where}.total_value", f"{_shown(total)} is not an object like {{\"value\": N}}")
+    if not isinstance(values, list) or not all(isinstance(value, dict) for value in values):
+        raise _bad(path, number, f"{where}.values", f"{_shown(values)} is not a list like [{{\"value\": N}}]")
+    value = total.get("value")
+    return entry["name"], values[-1].get("value") if value is None and values else value
+
+
+def _job_id(path: Path, number: int, value: Any) -> int:
+    """Our job id: ASCII digits only ("²" passes str.isdigit, yet int() refuses it)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS):
+        raise _bad(path, number, "job_id", f"{_shown(value)} is not a job id (a whole number)")
+    return int(text)
 
 
 def _snapshot(path: Path, number: int, row: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -122,8 +164,8 @@ def _count(path: Path, number: int, metric: str, value: Any) -> int:
         count = float(str(value).replace(",", ""))  # "12,000" as Instagram's export writes it; str(True) fails
     except ValueError:
         count = -1.0
-    if not 0 <= count < 2**63 or count != int(count):  # also refuses nan and inf
-        raise InputError(f"{path}: row {number}: {metric}: {value!r} is not a whole number of 0 or more")
+    if not 0 <= count <= MAX_COUNT or count != int(count):  # also refuses nan and inf
+        raise _bad(path, number, metric, f"{_shown(value)} is not a whole number of 0 or more")
     return int(count)
 
 
@@ -131,7 +173,17 @@ def _time(path: Path, number: int, value: Any) -> datetime:
     try:
         return as_utc(datetime.fromisoformat(str(value).replace("+0000", "+00:00").replace("Z", "+00:00")))
     except ValueError:
-        raise InputError(f"{path}: row {number}: captured_at: {value!r} is not an ISO date and time") from None
+        raise _bad(path, number, "captured_at", f"{_shown(value)} is not an ISO date and time") from None
+
+
+def _bad(path: Path, number: int, field: str, problem: str) -> InputError:
+    return InputError(f"{path}: row {number}: {field}: {problem}")
+
+
+def _shown(value: Any) -> str:
+    """A value as an error line quotes it: its repr, cut short (a 1 MB cell must not become a 1 MB line)."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}…"
 
 
 @dataclass
@@ -155,8 +207,7 @@ async def _video_index(db: Database) -> _VideoIndex:
 
 def _match(index: _VideoIndex, row: dict[str, Any]) -> int | None:
     if "job_id" in row:
-        job_id = int(row["job_id"]) if str(row["job_id"]).strip().isdigit() else None
-        return job_id if job_id in index.ids else None
+        return row["job_id"] if row["job_id"] in index.ids else None
     if "video" in row:
         return index.by_file.get(Path(str(row["video"])).name)
     return index.by_caption.get(_words(str(row["caption"])))
@@ -168,5 +219,4 @@ def _words(text: str) -> str:
 
 def _describe(row: dict[str, Any]) -> str:
     key = next(k for k in MATCH_KEYS if k in row)
-    value = str(row[key])
-    return f"{key} {value[:40] + '…' if len(value) > 40 else value!r}"
+    return f"{key} {_shown(row[key])}"

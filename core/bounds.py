@@ -10,6 +10,10 @@ MAX_WAIT_S = 3600.0
 not worth trusting a header for (the job fails over or waits in the queue meanwhile); `inf` or a date years ahead
 would pause a provider for good, and `1e20` s overflows the clock arithmetic."""
 
+MAX_COUNT = 2**63 - 1
+"""The largest count (likes, views, traffic) we keep: a 64-bit integer, the most SQLite and PostgreSQL (BIGINT) hold. A
+file or a server can write 10**30; storing it would raise OverflowError and stop the whole trend cycle."""
+
 
 def as_number(value: Any) -> float | None:
     """A JSON value as a float; None for anything else (a string, a bool) and for an integer too big for a float."""

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from core.bounds import MAX_WAIT_S
 from core.errors import ConfigError
+from core.json_input import parse_json
 from core.home import Home
 from content.fonts import primary_font_path
 from core.secrets import SECRET_NAME
@@ -491,13 +492,13 @@ def _read_json(shown: str, path: Path) -> Any:
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConfigError(shown, f"larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config file")
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        return parse_json(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ConfigError(shown, "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(shown, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise ConfigError(shown, "nested too deeply to be a config file") from None
+    except ValueError as exc:  # nested past reason, or an integer of over 4,300 digits
+        raise ConfigError(shown, f"invalid JSON: {exc}") from None
 
 
 def _config_error(shown: str, exc: ValidationError, prefix: tuple[Any, ...] = ()) -> ConfigError:
@@ -513,7 +514,8 @@ def _config_error(shown: str, exc: ValidationError, prefix: tuple[Any, ...] = ()
 def _json_path(loc: tuple[Any, ...]) -> str:
     path = ""
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        key = str(part) if str(part).isprintable() and str(part) else json.dumps(str(part))  # a "\n" key: one line
+        path += f"[{part}]" if isinstance(part, int) else (f".{key}" if path else key)
     return path
 
 

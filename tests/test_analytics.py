@@ -446,6 +446,42 @@ def test_unreadable_metrics_files_are_one_clear_error(tmp_path: Path) -> None:
         read_rows(tmp_path)
 
 
+
+@pytest.mark.parametrize("name, content, message", [
+    ("digit.json", [{"job_id": "²", "views": 1}], "row 1: job_id: '²' is not a job id (a whole number)"),
+    ("digit.csv", "job_id,views\n²,1\n", "row 2: job_id: '²' is not a job id (a whole number)"),
+    ("bare.json", [{"job_id": 1, "insights": {"data": [{"name": "views", "values": [5]}]}}],
+     'row 1: insights.data[0].values: [5] is not a list like [{"value": N}]'),
+    ("number.json", [{"job_id": 1, "views": 1, "insights": 5}], "row 1: insights: 5 is not a list like"),
+    ("name.json", [{"job_id": 1, "insights": [{"name": 5, "values": [{"value": 1}]}]}],
+     "row 1: insights.data[0].name: 5 is not a metric name"),
+    ("total.json", [{"video": "a.mp4", "insights": [{"name": "views", "total_value": 5}]}],
+     'row 1: insights.data[0].total_value: 5 is not an object like {"value": N}'),
+    ("entry.json", [{"video": "a.mp4", "views": 1}, {"video": "b.mp4", "insights": {"data": ["views"]}}],
+     "row 2: insights.data[0]: 'views' is not an object like"),
+    ("deep.json", "[" * 100_000, "not valid JSON (nested deeper than 64 levels)"),
+    ("digits.json", "[" + "1" * 5000 + "]", "not valid JSON (a number of over 4300 digits)"),
+    ("cell.csv", "video,views\n" + "x" * 200_000 + ",1\n", "line 2: not valid CSV (field larger than field limit"),
+])
+def test_malformed_metrics_are_one_line_naming_row_and_field(tmp_path: Path, name: str, content: Any,
+                                                             message: str) -> None:
+    """Each of these once raised a traceback (ValueError, AttributeError, TypeError, RecursionError, csv.Error)."""
+    path = tmp_path / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    with pytest.raises(InputError) as raised:
+        read_rows(path)
+    assert str(raised.value).startswith(f"{path}: {message}") and "\n" not in str(raised.value)
+
+
+async def test_a_malformed_job_id_exits_2_and_imports_nothing(home: Home) -> None:
+    first = (await made_videos(home))[0]
+    sheet = home.root / "insights.json"
+    sheet.write_text(json.dumps([{"job_id": first.id, "views": 5}, {"job_id": "²", "views": 1}]))
+    result = run_cli(home.root, "metrics", "import", str(sheet))
+    assert (result.returncode, result.stderr.strip()) == (2, f"error: {sheet}: row 2: job_id: '²' is not a job id "
+                                                              "(a whole number)")
+    assert stored_metrics(home) == {}
+
 async def test_report_command_prints_a_summary_and_writes_the_asked_format(home: Home) -> None:
     await made_videos(home)
     result = run_cli(home.root, "report", "--days", "90", "--format", "csv")

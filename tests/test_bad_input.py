@@ -77,7 +77,7 @@ def test_check_on_a_file_that_is_not_a_video_is_bad_input(home: Home, tmp_path: 
 @pytest.mark.parametrize(("make", "problem"), [
     (lambda path: path.mkdir(), "is a folder, not a file"),
     (lambda path: os.mkfifo(path), "not a regular file"),  # opening a FIFO would wait for a writer forever
-    (lambda path: path.write_text("[" * 100_000 + "]" * 100_000), "nested too deeply"),
+    (lambda path: path.write_text("[" * 100_000 + "]" * 100_000), "invalid JSON: nested deeper than 64 levels"),
     (lambda path: path.write_text(" " * (1024 * 1024 + 1)), "larger than 1024 KiB"),
     (lambda path: path.write_bytes(b"\xff\xfe{}"), "not UTF-8 text"),
 ])

@@ -1,10 +1,16 @@
 """Trend sources against loopback fakes: Google Trends RSS, site feeds, and instaloader's own code over a faked HTTP
-layer; the collector's time limit, cache, rest after a block and record of every run; merging and scoring."""
+layer; the collector's time limit, cache, rest after a block and record of every run; merging and scoring; the file
+source's bounds on bad input."""
 from __future__ import annotations
 
+import json
 import math
+import os
 import pickle
+import threading
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -14,12 +20,14 @@ from core.secrets import Secrets
 from core.settings import Feed, GoogleTrendsSource, InstagramSource, RssSource, ScoreWeights
 from core.storage import Database
 from trends.collector import Collector
+from trends.file_source import MAX_TRENDS, read_trend_folder
 from trends.google_trends import GoogleTrendsRss
 from trends.instagram_source import InstagramPosts
 from trends.merge import merge, same_topic
 from trends.models import Trend
 from trends.rss_source import RssFeeds
 from trends.scoring import factors, rank
+from trends.store import save_trends
 from tests.fakes.feeds import FeedServer
 from tests.fakes.instagram import FakeInstagram, route_instaloader, session_cookies
 
@@ -193,3 +201,63 @@ def test_sources_with_missing_signals_are_not_punished() -> None:
     found = factors(headline, NOW, 48)
     assert (found.velocity, found.engagement) == (1.0, 1.0)
 
+
+
+# ---- the file source: a bad record or file is one warning line and fails alone (issue 17 §6) -----------------------
+
+
+def record(caption: str = "Good one. Details here.", **extra: object) -> dict[str, object]:
+    return {"caption": caption, "theme": "food", "timestamp": "2026-11-20T10:00:00Z", **extra}
+
+
+async def test_a_record_with_huge_numbers_or_sizes_is_skipped_alone(tmp_path: Path, db: Database,
+                                                                   caplog_loguru) -> None:
+    """10**30 views once stopped the cycle (OverflowError storing it); 10,000 hashtags took 7 GB and minutes."""
+    (tmp_path / "a.json").write_text(json.dumps([
+        record("Huge views. Yes.", views=10**30), record("Many tags. Yes.", hashtags=[f"t{i}" for i in range(10_000)]),
+        record("Long caption. " + "x" * 1_000_000), record("Long tag. Yes.", hashtags=["x" * 101]), record(),
+    ]))
+    (tmp_path / "b.csv").write_text(f"caption,theme,timestamp,likes\nHuge likes here.,tech,2026-11-20,{10**30}\n")
+    found = read_trend_folder(tmp_path)
+    assert [t.topic for t in found] == ["Good one"]
+    assert await save_trends(db, found) == 1
+    warnings = [line for line in caplog_loguru.lines if "skipped" in line]
+    assert len(warnings) == 5
+    for line in ("a.json: item 0: views: input should be less than or equal to 9223372036854775807",
+                 "a.json: item 1: hashtags: 10000 of them, at most 30", "a.json: item 2: caption: 1000014 characters",
+                 "a.json: item 3: hashtags: one has 101 characters, at most 100",
+                 "b.csv: row 2: likes: input should be less than or equal to"):
+        assert line in caplog_loguru.text
+
+
+def test_a_fifo_a_huge_or_deep_file_is_one_line_and_the_others_are_read(tmp_path: Path, caplog_loguru) -> None:
+    """A FIFO once blocked the read for good (it waits for a writer); 100,000 `[` raised RecursionError."""
+    os.mkfifo(tmp_path / "pipe.json")
+    (tmp_path / "huge.csv").write_text("caption,theme,timestamp\n" + "A topic here.,x,2026-11-20\n" * 200_000)
+    (tmp_path / "deep.json").write_text("[" * 100_000)
+    (tmp_path / "nested.json").write_text(json.dumps([record(hashtags=json.loads("[" * 900 + "]" * 900))]))
+    (tmp_path / "excel.csv").write_bytes(b"\xef\xbb\xbfcaption,theme,timestamp\nExcel writes a BOM.,tech,2026-11-20\n")
+    (tmp_path / "good.json").write_text(json.dumps([record()]))
+    reader = threading.Thread(target=lambda: found.extend(read_trend_folder(tmp_path)), daemon=True)
+    found: list[Trend] = []
+    reader.start()
+    reader.join(timeout=30)
+    if reader.is_alive():  # let the blocked open return, so the thread ends with the test
+        os.close(os.open(tmp_path / "pipe.json", os.O_WRONLY | os.O_NONBLOCK))
+    assert not reader.is_alive(), "the read blocked"
+    assert [t.topic for t in found] == ["Excel writes a BOM", "Good one"]
+    for line in ("deep.json: cannot read trends: nested deeper than 64 levels",
+                 "huge.csv: cannot read trends: larger than 4 MB",
+                 "nested.json: cannot read trends: nested deeper than 64 levels",
+                 "pipe.json: cannot read trends: not a regular file"):
+        assert line in caplog_loguru.text
+    assert len([line for line in caplog_loguru.lines if "cannot read trends" in line]) == 4
+
+
+def test_the_folder_read_stops_at_its_limit_with_one_line(tmp_path: Path, caplog_loguru) -> None:
+    (tmp_path / "a.json").write_text(json.dumps([record(f"Topic {i} here.") for i in range(400)]))
+    (tmp_path / "b.json").write_text(json.dumps([record(f"More {i} here.") for i in range(400)]))
+    (tmp_path / "c.json").write_text("{not even read")
+    assert len(read_trend_folder(tmp_path)) == MAX_TRENDS
+    assert f"over {MAX_TRENDS} trends in {tmp_path}, only the first {MAX_TRENDS} read" in caplog_loguru.text
+    assert "c.json" not in caplog_loguru.text

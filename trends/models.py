@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.bounds import MAX_COUNT
+
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # A sentence ends at . ! ? before a space (they also sit inside "3.5" or "Yahoo!"), or after a run of marks that only
 # ever end one, space or not (Chinese and Japanese set none): full-width 。！？, Devanagari's danda । and Arabic ؟.
@@ -24,12 +26,13 @@ class Trend(BaseModel):
     caption: str = Field(min_length=3)
     hashtags: list[str] = []
     theme: str = Field(min_length=1)
-    likes: int = Field(0, ge=0)
-    comments: int = Field(0, ge=0)
-    views: int = Field(0, ge=0)
+    likes: int = Field(0, ge=0, le=MAX_COUNT)
+    comments: int = Field(0, ge=0, le=MAX_COUNT)
+    views: int = Field(0, ge=0, le=MAX_COUNT)
     timestamp: datetime
     source: str = Field(min_length=1)
-    traffic: int = Field(0, ge=0, description="searches or clicks the source reports (Google Trends' approx_traffic)")
+    traffic: int = Field(0, ge=0, le=MAX_COUNT,
+                         description="searches or clicks the source reports (Google Trends' approx_traffic)")
     url: str = ""
     is_video: bool | None = None  # None: the source does not say
     sources: tuple[str, ...] = ()  # every source that reported this topic (merged trends); defaults to (source,)
