@@ -41,6 +41,7 @@ ABORTED_TO_RETRY = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serializ
 SERVER_GONE = {"57P01", "57P02", "57P03"}
 OUTAGE_BACKOFF_MAX_S = 10.0  # the longest wait between two tries to reach a database that went away
 CONNECT_TIMEOUT_S = 15.0  # a PostgreSQL server that has not answered by then is unreachable
+SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a write waits for another process's write lock before it is an outage
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite, so text compares as time
 
 
@@ -139,7 +140,7 @@ class Database(ABC):
         if parsed.drivername.startswith("sqlite"):
             if parsed.database:
                 _make_folder(Path(parsed.database).parent)
-            engine = create_engine(parsed.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
+            engine = create_engine(parsed.set(drivername="sqlite+pysqlite"))
             _sqlite_serialized_writes(engine)
             db = SQLiteDatabase(engine, Path(parsed.database or "memory"))
         elif parsed.get_backend_name() in ("postgresql", "postgres"):  # whichever driver it names, asyncpg drives it
@@ -270,7 +271,7 @@ class SQLiteDatabase(Database):
     """SQLite runs its statements right on the event loop: each takes microseconds, far less than handing it to a
     thread (aiosqlite's three or four thread hops per statement were most of the engine's cost per job). Writers of
     this process queue on an asyncio lock before BEGIN IMMEDIATE, so none of them ever waits inside SQLite; only
-    another process's write can make one wait (up to the 30 s busy timeout)."""
+    another process's write can make one wait (up to SQLITE_BUSY_TIMEOUT_S)."""
 
     def __init__(self, engine: Engine, path: Path) -> None:
         self.sync_engine = engine
@@ -332,7 +333,7 @@ def _sqlite_serialized_writes(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
         dbapi_connection.create_function("daemon_now", 1, _sqlite_now_plus)
 

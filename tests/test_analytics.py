@@ -101,6 +101,7 @@ def test_the_seed_is_big_and_varied() -> None:
     assert Counter(r.status for r in RECORDS).keys() == {"done", "failed", "cancelled"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("days", [1, 30, 90])
 async def test_cost_summary_matches_the_records_to_the_cent(seeded: Path, days: int) -> None:
     summary, expected = await figures(seeded, "get_cost_summary", days), Expected(days)
@@ -390,6 +391,7 @@ def stored_metrics(home: Home) -> dict[int, tuple[int, tuple[int, ...]]]:
     return {job: (len(values), values[-1]) for job, values in snapshots.items()}
 
 
+@pytest.mark.slow
 async def test_metrics_import_matches_csv_and_insights_json_to_our_videos(home: Home) -> None:
     a, b, c = await made_videos(home)
     sheet = home.root / "insights.csv"
@@ -482,6 +484,7 @@ async def test_a_malformed_job_id_exits_2_and_imports_nothing(home: Home) -> Non
                                                               "(a whole number)")
     assert stored_metrics(home) == {}
 
+@pytest.mark.slow
 async def test_report_command_prints_a_summary_and_writes_the_asked_format(home: Home) -> None:
     await made_videos(home)
     result = run_cli(home.root, "report", "--days", "90", "--format", "csv")

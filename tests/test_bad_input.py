@@ -3,9 +3,9 @@ FIFOs or nested past reason, numbers out of range, prompts and options that cann
 cannot be used. Exit 2 for what the user must fix, 1 for what the machine refused; nothing is queued or lost."""
 from __future__ import annotations
 
-import json
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy import text
 from core.errors import ConfigError, InputError
 from core.home import Home
 from core.storage import Database
-from tests.conftest import POSTGRES_URL, edit_json, orchestrator_for, run_cli, settings_for
+from tests.conftest import POSTGRES_URL, CliResult, edit_json, orchestrator_for, query, run_cli, settings_for
 
 
 def one_error_line(result: Any, code: int) -> str:
@@ -26,12 +26,14 @@ def one_error_line(result: Any, code: int) -> str:
     return lines[0]
 
 
-def queued_jobs(home: Home) -> list[Any]:
-    result = run_cli(home.root, "status", "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)["jobs"]
+def stored(home: Home) -> list[Any]:
+    """The jobs and the trends in `home`'s database (none, when the command never opened it)."""
+    if not home.database_file.exists():
+        return []
+    return query(home, "SELECT 'job', id FROM video_jobs UNION ALL SELECT 'trend', id FROM trends")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("argv", "problem"), [
     (["generate", ""], "prompt '': say what the video is about"),
     (["generate", "  \t "], "at least 3 characters"),
@@ -47,9 +49,9 @@ def queued_jobs(home: Home) -> list[Any]:
     (["report", "--days", "0"], "--days 0: give 1 or more"),
 ])
 def test_a_command_given_what_cannot_work_says_so_in_one_line_and_queues_nothing(
-        home: Home, argv: list[str], problem: str) -> None:
-    assert problem in one_error_line(run_cli(home.root, *argv), 2)
-    assert queued_jobs(home) == []
+        home: Home, argv: list[str], problem: str, cli_in_process: Callable[..., CliResult]) -> None:
+    assert problem in one_error_line(cli_in_process(home.root, *argv), 2)
+    assert stored(home) == [], "nothing was stored"
 
 
 async def test_a_prompt_is_queued_with_its_whitespace_tidied(home: Home) -> None:
@@ -67,6 +69,7 @@ async def test_a_prompt_is_queued_with_its_whitespace_tidied(home: Home) -> None
         await db.close()
 
 
+@pytest.mark.slow
 def test_check_on_a_file_that_is_not_a_video_is_bad_input(home: Home, tmp_path: Path) -> None:
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(os.urandom(4096))
@@ -74,6 +77,7 @@ def test_check_on_a_file_that_is_not_a_video_is_bad_input(home: Home, tmp_path: 
     assert "no such file" in one_error_line(run_cli(home.root, "check", str(tmp_path / "gone.mp4")), 2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("make", "problem"), [
     (lambda path: path.mkdir(), "is a folder, not a file"),
     (lambda path: os.mkfifo(path), "not a regular file"),  # opening a FIFO would wait for a writer forever
@@ -124,6 +128,7 @@ def disable_all_but(home: Home, provider: str) -> None:
     edit_json(home.video_config_file, change)
 
 
+@pytest.mark.slow
 def test_config_check_fails_when_no_enabled_provider_can_make_a_video(home: Home) -> None:
     disable_all_but(home, "runway")  # no RUNWAY_API_KEY here
     result = run_cli(home.root, "config", "check", env={"RUNWAY_API_KEY": ""})
@@ -138,6 +143,7 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_a_database_url_that_cannot_be_used_is_one_line(home: Home, tmp_path: Path) -> None:
     unreachable = f"postgresql://daemon:s3cret-pw@127.0.0.1:{closed_port()}/influencer"
     for command in (["config", "check"], ["status"]):
@@ -150,6 +156,7 @@ def test_a_database_url_that_cannot_be_used_is_one_line(home: Home, tmp_path: Pa
     assert line.startswith("error: DATABASE_URL: cannot make the database's folder"), line
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs the test PostgreSQL server (TEST_POSTGRES_URL)")
 def test_a_refused_login_or_a_missing_database_is_configuration(home: Home) -> None:
     from sqlalchemy.engine import make_url

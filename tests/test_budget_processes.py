@@ -3,6 +3,8 @@ the ledger ever exceeds the cap (SQLite serializes the writers with BEGIN IMMEDI
 on the budget rows' locks)."""
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 import subprocess
 import sys
@@ -41,6 +43,7 @@ asyncio.run(main(int(sys.argv[1])))
 """
 
 
+@pytest.mark.slow
 def test_reservations_from_four_processes_never_overshoot_a_cap(database: str) -> None:
     url = database
 

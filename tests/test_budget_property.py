@@ -2,6 +2,8 @@
 releases, committed + reserved never exceeds a cap at any moment (replayed from the append-only ledger)."""
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +24,7 @@ CENTS = st.integers(min_value=5, max_value=300).map(lambda cents: cents / 100)
 OUTCOMES = st.sampled_from([0.0, 0.5, 1.0])
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(

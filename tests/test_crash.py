@@ -2,6 +2,8 @@
 nothing is paid twice and the ledger balances (on SQLite and on PostgreSQL)."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import signal
@@ -39,6 +41,7 @@ def attempt_states(home: Home) -> list[str]:
     return [row[0] for row in query(home, "SELECT state FROM attempts")]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_submit_and_mid_poll_loses_nothing_and_pays_once(engine_home: Home) -> None:
     home = engine_home
     use_providers(home, {"sim": simulated(latency_s=3.0)}, ["sim"])
@@ -67,6 +70,7 @@ def test_sigkill_mid_submit_and_mid_poll_loses_nothing_and_pays_once(engine_home
     assert not list(Path(home.videos_dir).rglob("*.partial*"))
 
 
+@pytest.mark.slow
 def test_cancel_stops_a_running_job_at_the_provider_and_releases_its_budget(home: Home) -> None:
     use_providers(home, {"sim": simulated(latency_s=30.0)}, ["sim"])
     assert run_cli(home.root, "generate", "A video nobody wants any more", "--duration", "5").returncode == 0
@@ -100,6 +104,7 @@ def test_cancel_stops_a_running_job_at_the_provider_and_releases_its_budget(home
     assert again.returncode == 1 and "already cancelled" in again.stderr
 
 
+@pytest.mark.slow
 def test_cancel_winds_up_a_job_whose_worker_was_killed(home: Home) -> None:
     use_providers(home, {"sim": simulated(latency_s=60.0)}, ["sim"])
     assert run_cli(home.root, "generate", "A video whose worker dies", "--duration", "5").returncode == 0
@@ -112,6 +117,7 @@ def test_cancel_winds_up_a_job_whose_worker_was_killed(home: Home) -> None:
     assert attempt_states(home) == ["cancelled"]
 
 
+@pytest.mark.slow
 def test_a_job_no_provider_can_run_yet_waits_and_runs_once_one_is_configured(home: Home) -> None:
     use_providers(home, {"runway": {"type": "runway"}}, ["runway"])  # enabled, but RUNWAY_API_KEY is not set
     assert run_cli(home.root, "generate", "A video waiting for its key", "--duration", "5").returncode == 0

@@ -21,6 +21,7 @@ from core.home import Home
 from tests.conftest import ROOT, edit_json, run_cli
 
 
+@pytest.mark.slow
 def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
     result = run_cli(home.root, "once", "--json")
     assert result.returncode == 0, result.stderr
@@ -55,6 +56,7 @@ def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
     assert f"job={videos[0]['job_id']} provider=local" in log
 
 
+@pytest.mark.slow
 def test_run_schedules_and_stops_cleanly_on_sigterm_without_losing_the_job(home: Home) -> None:
     edit_json(home.config_file, lambda d: d["trends"].update(top_n=1))
     daemon = subprocess.Popen(
@@ -93,6 +95,7 @@ def test_run_schedules_and_stops_cleanly_on_sigterm_without_losing_the_job(home:
     assert statuses == {"done": 2}
 
 
+@pytest.mark.slow
 def test_status_shows_each_jobs_topic_account_and_file(home: Home) -> None:
     made = run_cli(home.root, "generate", "Three stretches for desk workers", "--duration", "5", "--wait", "--json")
     assert made.returncode == 0, made.stderr

@@ -92,6 +92,7 @@ async def money(db: Database) -> dict[str, float]:
     return totals
 
 
+@pytest.mark.slow
 async def test_a_task_found_by_its_key_survives_a_second_crash_while_polling(setup) -> None:  # noqa: F811
     db, job, generator, tmp = setup
     paid = KeyedProvider("first", make_clip(tmp / "a.mp4"))
@@ -134,6 +135,7 @@ async def test_a_worker_whose_lease_ran_out_neither_creates_nor_settles(setup) -
     assert [(r.state, r.provider_task_id) for r in await db.fetch_all(select(attempts))] == [("polling", "task-1")]
 
 
+@pytest.mark.slow
 async def test_polls_that_fail_after_the_create_keep_polling_the_same_task(setup) -> None:  # noqa: F811
     db, job, generator, tmp = setup
     paid, backup = KeyedProvider("first", make_clip(tmp / "a.mp4")), KeyedProvider("second", make_clip(tmp / "b.mp4"))
@@ -145,6 +147,7 @@ async def test_polls_that_fail_after_the_create_keep_polling_the_same_task(setup
     assert await money(db) == {"reserve": 1.0, "release": -1.0, "charge": 1.0}
 
 
+@pytest.mark.slow
 async def test_a_refused_key_while_polling_keeps_the_task_and_pays_no_fallback(setup) -> None:  # noqa: F811
     db, job, generator, tmp = setup
     paid, backup = KeyedProvider("first", make_clip(tmp / "a.mp4")), KeyedProvider("second", make_clip(tmp / "b.mp4"))
@@ -163,6 +166,7 @@ async def test_a_refused_key_while_polling_keeps_the_task_and_pays_no_fallback(s
     assert await money(db) == {"reserve": 1.0, "release": -1.0, "charge": 1.0}
 
 
+@pytest.mark.slow
 async def test_a_task_that_cannot_be_polled_is_cancelled_and_counted_before_the_fallback(setup) -> None:  # noqa: F811
     db, job, generator, tmp = setup
     paid, backup = KeyedProvider("first", make_clip(tmp / "a.mp4")), KeyedProvider("second", make_clip(tmp / "b.mp4"))
@@ -199,6 +203,7 @@ async def test_a_claim_that_waited_on_a_lock_longer_than_its_lease_holds_a_live_
             await db.close()
 
 
+@pytest.mark.slow
 async def test_a_job_that_raises_fails_alone_and_the_queue_goes_on(home: Home, tmp_path: Path) -> None:
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")

@@ -144,6 +144,7 @@ def one_line(error: Exception) -> None:
     assert str(error) and "\n" not in str(error) and "Traceback" not in str(error)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(json_file=file_bytes(TREND_JSON), csv_file=file_bytes(sheet(TREND_FIELDS)))
 def test_any_trend_file_is_read_to_the_end_with_warnings_only(json_file: bytes, csv_file: bytes, trends_db: str,

@@ -85,6 +85,7 @@ async def ledger_kinds(db: Database) -> list[tuple[str, str, float]]:
     return [(r.provider, r.kind, r.amount_usd) for r in rows]
 
 
+@pytest.mark.slow
 async def test_fails_over_to_the_next_provider(setup) -> None:
     db, job, generator, tmp = setup
     first, second = ClipProvider("first", None, 0.5), ClipProvider("second", make_clip(tmp / "a.mp4"), 0.75)
@@ -169,6 +170,7 @@ class LookupDown(TimeoutOnCreate):
         raise ProviderError(f"{self.name}: HTTP 503", "temporary")
 
 
+@pytest.mark.slow
 async def test_an_ambiguous_create_whose_lookup_fails_counts_as_spent(setup) -> None:
     db, job, generator, tmp = setup
     first = LookupDown("first", make_clip(tmp / "a.mp4"), 0.5, can_look_up=True)
@@ -179,6 +181,7 @@ async def test_an_ambiguous_create_whose_lookup_fails_counts_as_spent(setup) -> 
     assert ("first", "charge", 0.5) in await ledger_kinds(db)
 
 
+@pytest.mark.slow
 async def test_an_ambiguous_create_is_found_by_its_key_not_sent_again(setup) -> None:
     db, job, generator, tmp = setup
     first = TimeoutOnCreate("first", make_clip(tmp / "a.mp4"), 0.5, can_look_up=True)
@@ -190,6 +193,7 @@ async def test_an_ambiguous_create_is_found_by_its_key_not_sent_again(setup) -> 
                                       ("first", "charge", 0.5)]
 
 
+@pytest.mark.slow
 async def test_an_ambiguous_create_that_cannot_be_looked_up_counts_as_spent(setup) -> None:
     db, job, generator, tmp = setup
     first = TimeoutOnCreate("first", make_clip(tmp / "a.mp4"), 0.5, can_look_up=False)
@@ -213,6 +217,7 @@ class FailsWith(ClipProvider):
         raise ProviderError(f"{self.name}: {self.error_class}", self.error_class)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("error_class", "calls"), [("unknown", 2), ("invalid_request", 1), ("auth", 1)])
 async def test_each_error_class_gets_its_retries_then_fails_over(setup, error_class: str, calls: int) -> None:
     db, job, generator, tmp = setup
@@ -224,6 +229,7 @@ async def test_each_error_class_gets_its_retries_then_fails_over(setup, error_cl
     assert [tuple(r) for r in rows] == [("first", error_class), ("second", None)]
 
 
+@pytest.mark.slow
 async def test_a_delivered_video_has_its_post_beside_it(home: Home) -> None:
     outcome, _ = await generate_and_wait(home, "Three stretches for desk workers", 5)
     assert outcome.status == "done" and outcome.path is not None
@@ -239,6 +245,7 @@ async def test_a_delivered_video_has_its_post_beside_it(home: Home) -> None:
     assert not list(outcome.path.parent.glob(".*"))  # no partial file left
 
 
+@pytest.mark.slow
 async def test_a_delivery_that_fails_at_its_last_step_leaves_no_file(home: Home,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     async def no_sheet(video: Path, duration_s: float) -> Path:

@@ -53,6 +53,7 @@ async def test_a_valid_answer_becomes_the_brief_and_is_never_paid_twice(home: Ho
     assert len(await db.fetch_all(select(llm_briefs))) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario, reason", [("malformed", "not a valid brief"), ("refusal", "the model refused"),
                                               ("rate_limit", "rate limited (429)"), ("slow", "timed out after 1 s")])
 async def test_every_failure_falls_back_to_the_template(home: Home, db: Database, caplog_loguru, scenario: str,

@@ -60,6 +60,7 @@ def test_check_reports_every_rule_and_exits_nonzero_on_failure(tmp_path: Path) -
     assert not rules["loudness"]["passed"]  # a bare sine at full scale is far louder than -14 LUFS
 
 
+@pytest.mark.slow
 async def test_check_passes_an_optimized_clip_as_plain_text(tmp_path: Path) -> None:
     ready = await optimize(make_clip(tmp_path / "clip.mp4", seconds=4), REELS, tmp_path / "ready.mp4")
     result = run_cli(tmp_path, "check", str(ready.path), "--platform", "tiktok")
@@ -69,6 +70,7 @@ async def test_check_passes_an_optimized_clip_as_plain_text(tmp_path: Path) -> N
     assert missing.returncode != 0 and missing.stderr.count("\n") == 1 and "no such file" in missing.stderr
 
 
+@pytest.mark.slow
 async def test_loud_audio_is_normalized_and_a_mute_clip_gets_music(tmp_path: Path) -> None:
     loud = make_clip(tmp_path / "loud.mp4", size="1080x1920", rate="30", seconds=4, extra=["-ar", "48000"])
     mute = make_clip(tmp_path / "mute.mp4", size="1080x1920", rate="30", seconds=4, audio=False)
@@ -80,6 +82,7 @@ async def test_loud_audio_is_normalized_and_a_mute_clip_gets_music(tmp_path: Pat
         assert not failures(await preflight(result.path, REELS))
 
 
+@pytest.mark.slow
 async def test_transcode_keeps_vmaf_above_95_and_compliant_video_is_copied(tmp_path: Path) -> None:
     # A provider clip at the right size but in 4:4:4 with open GOPs: the video must be re-encoded.
     source = encode(tmp_path / "provider.mp4", "testsrc2=s=1080x1920:r=30", 4,

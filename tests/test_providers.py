@@ -222,6 +222,7 @@ async def cli(home: Home, *args: str, env: dict[str, str]) -> tuple[int, str, st
     return process.returncode or 0, out.decode(), err.decode()
 
 
+@pytest.mark.slow
 async def test_a_5xx_provider_is_failed_over_and_status_shows_both_attempts(home: Home, clip: Path) -> None:
     broken, working = FakeRunway(clip, "server_error"), FakeRunway(clip, "success")
     configure(home, {"runway-eu": ("runway", await broken.start()), "runway-us": ("runway", await working.start())})
@@ -351,6 +352,7 @@ async def test_all_parts_are_found_again_by_the_key(clip: Path, tmp_path: Path) 
         await fake.stop()
 
 
+@pytest.mark.slow
 async def test_the_engine_makes_a_15_second_reel_from_two_parts(home: Home, clip: Path) -> None:
     fake = FakeRunway(clip, "success")
     outcome, charged = await through_the_engine(home, "runway", fake, 15)

@@ -62,6 +62,7 @@ def test_fallback_fonts_cover_every_script_in_the_brief() -> None:
     assert {"DejaVu Sans", "Symbola"} <= families and any("CJK" in f for f in families)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("template", ["kinetic", "list", "kenburns"])
 async def test_every_template_renders_a_reel_that_passes_preflight(tmp_path: Path, template: str) -> None:
     images = ""
@@ -105,6 +106,7 @@ async def test_a_reel_of_the_longest_allowed_duration_renders_and_passes_check(t
     assert probe_sync(output).duration_s == pytest.approx(90, abs=0.1)
 
 
+@pytest.mark.slow
 async def test_karaoke_lights_one_word_per_event_in_reading_order(tmp_path: Path) -> None:
     await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), "kinetic"), tmp_path / "work", tmp_path / "k.mp4")
     events = [line for line in (tmp_path / "work" / "captions.ass").read_text().splitlines()
@@ -128,6 +130,7 @@ def burnt_crcs(workdir: Path, duration_s: float, frames: list[int] | None) -> li
     return [line.split(",")[-1].strip() for line in out.splitlines() if line and not line.startswith("#")]
 
 
+@pytest.mark.slow
 async def test_captions_drawn_only_where_the_picture_changes_equal_drawing_every_frame(tmp_path: Path) -> None:
     workdir = tmp_path / "work"
     await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), "list"), workdir, tmp_path / "list.mp4")
@@ -147,6 +150,7 @@ def seconds(ass_time: str) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(rest)
 
 
+@pytest.mark.slow
 async def test_voiceover_times_the_captions_to_the_speech(tmp_path: Path) -> None:
     look = look_for(Home.at(tmp_path), "kinetic", voiceover=True)
     output = await render_reel(WORLD_BRIEF, look, tmp_path / "work", tmp_path / "voiced.mp4")
@@ -157,6 +161,7 @@ async def test_voiceover_times_the_captions_to_the_speech(tmp_path: Path) -> Non
     assert not failures(await preflight(output, REELS))
 
 
+@pytest.mark.slow
 async def test_without_espeak_the_reel_has_music_only_and_the_log_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog_loguru
 ) -> None:
@@ -168,6 +173,7 @@ async def test_without_espeak_the_reel_has_music_only_and_the_log_says_why(
     assert not list((tmp_path / "work").glob("voice-*.wav"))
 
 
+@pytest.mark.slow
 async def test_contact_sheet_is_a_small_grid_of_frames(tmp_path: Path) -> None:
     output = await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), "kinetic"), tmp_path / "w", tmp_path / "v.mp4")
     sheet = await contact_sheet(output, probe_sync(output).duration_s)

@@ -26,6 +26,7 @@ COST_PER_SECOND = 0.01  # $0.15 a video
 CAP_USD = JOBS * COST_PER_SECOND * fleet.DURATION_S  # exactly what 500 videos cost: paying twice for one would not fit
 
 
+@pytest.mark.slow
 def test_four_workers_one_killed_make_500_videos_exactly_once_within_the_providers_slots(tmp_path: Path) -> None:
     home = Home.at(tmp_path / "home")
     with fresh_database("postgresql", tmp_path) as url:
@@ -118,6 +119,7 @@ async def test_one_process_leads_until_its_session_ends(database: str) -> None:
         await second.close()
 
 
+@pytest.mark.slow
 def test_run_on_two_hosts_schedules_once_and_the_standby_takes_over_a_killed_leader(home: Home, tmp_path: Path) -> None:
     """On PostgreSQL (SQLite's lock file is shown to exclude above, and `run` leads on it in test_end_to_end)."""
     edit_json(home.video_config_file, lambda d: d["video_generation"].update(enabled=False))
@@ -154,15 +156,20 @@ def wait_for(home: Home, name: str, line: str, timeout: float = 60) -> None:
         time.sleep(0.1)
 
 
-RESTART = os.environ.get("TEST_POSTGRES_RESTART", "")  # a command that restarts the test server (.ci/run sets it)
+# A PostgreSQL server of its own for the restart (so that tests running beside it keep theirs), and a command that
+# restarts it; .ci/run sets both.
+RESTART_SERVER = os.environ.get("TEST_POSTGRES_RESTART_URL", "")
+RESTART = os.environ.get("TEST_POSTGRES_RESTART", "")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not RESTART, reason="set TEST_POSTGRES_RESTART to a command that restarts the PostgreSQL server")
+@pytest.mark.skipif(not (RESTART and RESTART_SERVER), reason="set TEST_POSTGRES_RESTART_URL to a PostgreSQL server "
+                    "and TEST_POSTGRES_RESTART to a command that restarts it")
 def test_a_database_restart_mid_run_loses_nothing_pays_once_and_stops_no_worker(tmp_path: Path) -> None:
     jobs, latency_s = 60, 0.5
     home = Home.at(tmp_path / "home")
-    with fresh_database("postgresql", tmp_path) as url:
+    url = fleet.create_database(RESTART_SERVER)
+    try:
         fleet.configure(home, url, per_worker=3, latency_s=latency_s, cost_per_second=COST_PER_SECOND,
                         daily_cap_usd=jobs * COST_PER_SECOND * fleet.DURATION_S, lease_s=3.0)
         fleet.seed(home, url, jobs)
@@ -174,6 +181,8 @@ def test_a_database_restart_mid_run_loses_nothing_pays_once_and_stops_no_worker(
         for worker in workers:
             assert worker.wait(timeout=max(deadline - time.monotonic(), 1)) == 0, output(home)
         statuses, ledger, attempts = asyncio.run(read(url))
+    finally:
+        fleet.drop_database(RESTART_SERVER, url)
 
     billed = fleet.submissions(home)
     per_job = Counter(record["job_id"] for record in billed)

@@ -19,6 +19,7 @@ def assert_one_clear_line(result, *expected: str) -> None:
         assert fragment in lines[0], lines[0]
 
 
+@pytest.mark.slow
 def test_init_writes_the_sample_home_and_never_overwrites(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "init")
     assert result.returncode == 0, result.stderr

@@ -43,6 +43,7 @@ def enable_sources(home: Home, feeds_url: str, llm_url: str | None = None) -> No
     edit_json(home.config_file, change)
 
 
+@pytest.mark.slow
 def test_with_every_network_source_down_the_cycle_still_makes_videos(home: Home) -> None:
     enable_sources(home, f"http://127.0.0.1:{closed_port()}")
     result = run_cli(home.root, "once", "--json")

@@ -130,6 +130,7 @@ async def test_instagram_without_a_session_says_what_to_set(home: Home, db: Data
     assert "INSTAGRAM_USERNAME and INSTAGRAM_PASSWORD" in (run.error or "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario, expected", [("server_error", "HTTP 500"), ("garbage", "not an RSS or Atom feed"),
                                                 ("slow", "timed out after 0.5 s"), ("throttled", "blocked")])
 async def test_one_failing_source_never_stops_the_others(home: Home, db: Database, scenario: str,

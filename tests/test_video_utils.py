@@ -15,6 +15,7 @@ from tests.conftest import make_clip
 REELS = platform_spec("instagram_reels")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "clip"),
     [

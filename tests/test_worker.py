@@ -1,6 +1,8 @@
 """The engine as a new user meets it: `generate`, `worker --drain` and `status` against simulated providers."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +44,7 @@ def generate_and_wait(home: Home, prompt: str) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_a_daily_cap_of_5_dollars_admits_exactly_five_1_dollar_jobs(home: Home) -> None:
     use_providers(home, {"sim": simulated()}, ["sim"], daily_usd=5.0)
     with ThreadPoolExecutor(4) as pool:  # users queueing at the same moment
@@ -63,6 +66,7 @@ def test_a_daily_cap_of_5_dollars_admits_exactly_five_1_dollar_jobs(home: Home) 
     assert "daily cap" in waiting["error"]
 
 
+@pytest.mark.slow
 def test_a_provider_failing_with_temporary_errors_is_retried_then_failed_over(home: Home) -> None:
     use_providers(home, {"flaky": simulated(failure_rate=1.0, failure_kind="temporary"), "backup": simulated()},
                   ["flaky", "backup"])
@@ -74,6 +78,7 @@ def test_a_provider_failing_with_temporary_errors_is_retried_then_failed_over(ho
     assert [s["job_id"] for s in submissions(home)] == [job["id"]]
 
 
+@pytest.mark.slow
 def test_a_content_violation_fails_the_job_and_is_not_sent_anywhere_else(home: Home) -> None:
     use_providers(home, {"strict": simulated(failure_rate=1.0, failure_kind="content_violation"),
                          "backup": simulated()}, ["strict", "backup"])
@@ -83,6 +88,7 @@ def test_a_content_violation_fails_the_job_and_is_not_sent_anywhere_else(home: H
     assert len(submissions(home)) == 1
 
 
+@pytest.mark.slow
 def test_billing_errors_disable_the_provider_and_rate_limits_pause_it(home: Home) -> None:
     use_providers(home, {"broke": simulated(failure_rate=1.0, failure_kind="billing"), "backup": simulated()},
                   ["broke", "backup"])
@@ -106,6 +112,7 @@ def test_billing_errors_disable_the_provider_and_rate_limits_pause_it(home: Home
     assert third["status"] == "done" and third["provider"] == "backup"
 
 
+@pytest.mark.slow
 def test_a_providers_max_concurrent_holds_across_parallel_workers(home: Home) -> None:
     slow = {**simulated(latency_s=1.0), "max_concurrent": 1}
     use_providers(home, {"solo": slow}, ["solo"])
@@ -120,6 +127,7 @@ def test_a_providers_max_concurrent_holds_across_parallel_workers(home: Home) ->
         "each task started after the one before had finished"
 
 
+@pytest.mark.slow
 def test_a_quality_tier_picks_its_provider_chain_its_params_and_scales_the_reservation(home: Home) -> None:
     use_providers(home, {"everyday": simulated(), "studio": simulated()}, ["everyday", "studio"])
     tiers = {"standard": {"multiplier": 1.0},  # the premium model of "studio" costs $0.12 a second, not $0.10
@@ -138,6 +146,7 @@ def test_a_quality_tier_picks_its_provider_chain_its_params_and_scales_the_reser
     assert premium["cost_usd"] == 1.2, "settled at what the provider reported, not the padded estimate"
 
 
+@pytest.mark.slow
 def test_failover_skips_a_provider_that_cannot_make_the_video(home: Home) -> None:
     use_providers(home, {"short": simulated(max_duration_s=5), "long": simulated()}, ["short", "long"])
     made = generate_and_wait(home, "A ten second video")
@@ -149,6 +158,7 @@ def test_failover_skips_a_provider_that_cannot_make_the_video(home: Home) -> Non
     assert [s["job_id"] for s in submissions(home)] == [made["id"]]
 
 
+@pytest.mark.slow
 async def test_jobs_waiting_for_budget_run_when_the_budget_day_rolls_over(home: Home, monkeypatch) -> None:
     use_providers(home, {"sim": simulated()}, ["sim"], daily_usd=3.0)
     settings = settings_for(home)
