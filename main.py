@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `main.py status | head`: the reader has what it wanted; nothing more to flush
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except (OSError, DBAPIError, sqlite3.Error) as exc:  # the machine's faults are one line; anything else is a bug: a traceback
+    except (OSError, DBAPIError, sqlite3.Error) as exc:  # the machine's faults are one line; a bug keeps its traceback
         problem = machine_fault(exc) or (f"the database is unavailable: {one_line(exc)}" if is_outage(exc) else None)
         if problem is None:
             raise

@@ -58,6 +58,7 @@ class JobOutcome:
     duration_s: float = 0.0
     cost_usd: float = 0.0
     error: str | None = None
+    machine_refused: bool = False  # put back in the queue because the machine refused its files (see put_back)
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ class VideoGenerator:
             job.id, queue.QUEUED, not_before=utcnow() + timedelta(seconds=wait_s), error=f"waiting: {fault}"))
         self._discard_files(job)
         logger.error(f"job {job.id}: the machine refused its files ({fault}); back in the queue for {wait_s:g} s")
-        return JobOutcome(job.id, queue.QUEUED, job.brief.topic, job.account, error=fault)
+        return JobOutcome(job.id, queue.QUEUED, job.brief.topic, job.account, error=fault, machine_refused=True)
 
     def _discard_files(self, job: Job) -> None:
         shutil.rmtree(self.work_dir / f"job-{job.id}", ignore_errors=True)

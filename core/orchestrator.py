@@ -59,8 +59,7 @@ class CycleResult:
     def failed(self) -> list[JobOutcome]:
         """Jobs that failed, that wait for a provider to be configured, or that the machine put back (a full disk):
         either way a person must look."""
-        return [o for o in self.outcomes if o.status in (queue.FAILED, queue.WAITING_PROVIDER)
-                or (o.status == queue.QUEUED and o.error)]
+        return [o for o in self.outcomes if o.status in (queue.FAILED, queue.WAITING_PROVIDER) or o.machine_refused]
 
 
 @dataclass(frozen=True)

@@ -105,10 +105,12 @@ class InstagramSource(SourceSettings):
     session_file: str = Field("data/instagram.session", description="instaloader session file, relative to --home")
     posts_per_hashtag: int = Field(9, ge=1, le=50)
     reels_per_profile: int = Field(6, ge=1, le=50)
-    max_wait_s: float = Field(60.0, ge=0, le=MAX_WAIT_S, description="longest pause instaloader's rate controller may take; "
-                                                      "a longer one ends the source for this cycle")
-    breaker_hours: float = Field(6.0, gt=0, le=168, description="after a block (login, checkpoint, 'please wait', 429) the "
-                                                        "source rests this long")
+    max_wait_s: float = Field(60.0, ge=0, le=MAX_WAIT_S,
+                              description="longest pause instaloader's rate controller may take; "
+                                          "a longer one ends the source for this cycle")
+    breaker_hours: float = Field(6.0, gt=0, le=168,
+                                 description="after a block (login, checkpoint, 'please wait', 429) the "
+                                             "source rests this long")
     polite_sleep: bool = Field(True, description="instaloader's random pause before each request")
     max_connection_attempts: int = Field(2, ge=1, le=5)
 
@@ -140,8 +142,9 @@ class TrendSettings(Strict):
     weights: ScoreWeights = ScoreWeights()
     allow_topics: list[str] = Field([], description="when set, only trends mentioning one of these words or phrases")
     block_topics: list[str] = Field([], description="trends mentioning any of these words or phrases are left out")
-    memory_days: float = Field(30.0, ge=0, le=3650, description="a topic that got a video this recently is not made again, "
-                                                       "even in other words from another source")
+    memory_days: float = Field(30.0, ge=0, le=3650,
+                               description="a topic that got a video this recently is not made again, "
+                                           "even in other words from another source")
     sources: TrendSources = TrendSources()
 
 
@@ -357,7 +360,8 @@ class RetryPolicy(Strict):
     """How the engine treats provider errors (the classes are in core/errors.py)."""
 
     max_retries: int = Field(2, ge=0, le=10, description="temporary errors: retries on the same provider")
-    backoff_base_s: float = Field(2.0, ge=0, le=MAX_WAIT_S, description="first retry waits up to this, doubling, full jitter")
+    backoff_base_s: float = Field(2.0, ge=0, le=MAX_WAIT_S,
+                                  description="first retry waits up to this, doubling, full jitter")
     backoff_max_s: float = Field(60.0, ge=0, le=MAX_WAIT_S)
     max_attempts_per_job: int = Field(6, ge=1, le=50, description="hard cap on provider attempts for one job")
     breaker_failures: int = Field(5, ge=1, le=1000, description="consecutive failures that cool a provider down")
@@ -390,8 +394,10 @@ class VideoGeneration(Strict):
     default_provider: str
     fallback_providers: list[str] = []
     max_concurrent_generations: int = Field(1, ge=1, le=256, description="jobs worked at once by one worker")
-    max_queue_size: int = Field(500, ge=1, le=1_000_000, description="an enqueue beyond this many waiting jobs is refused")
-    lease_s: float = Field(60.0, ge=1, le=MAX_WAIT_S, description="a worker that stops renewing for this long loses its jobs")
+    max_queue_size: int = Field(500, ge=1, le=1_000_000,
+                                description="an enqueue beyond this many waiting jobs is refused")
+    lease_s: float = Field(60.0, ge=1, le=MAX_WAIT_S,
+                           description="a worker that stops renewing for this long loses its jobs")
     account_limits: dict[str, AccountLimit] = Field({}, description="per account (persona) name")
     quality_tiers: dict[QualityName, QualityTier] = Field(DEFAULT_TIERS)
     budget: Budget = Budget()

@@ -105,7 +105,8 @@ def _make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError("DATABASE_URL", f"cannot make the database's folder {folder}: {exc.strerror or exc}") from None
+        raise ConfigError("DATABASE_URL",
+                          f"cannot make the database's folder {folder}: {exc.strerror or exc}") from None
 
 
 def _unusable(url: URL, exc: BaseException) -> DaemonError:
@@ -152,11 +153,10 @@ class Database(ABC):
                               f"{parsed.drivername}: use sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB")
         try:
             await db._ensure_schema()
-        except (DBAPIError, OSError) as exc:
+        except BaseException as exc:
             await db.close()
-            raise _unusable(parsed, exc) from None
-        except BaseException:
-            await db.close()
+            if isinstance(exc, (DBAPIError, OSError)):
+                raise _unusable(parsed, exc) from None
             raise
         return db
 

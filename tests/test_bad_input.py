@@ -110,7 +110,8 @@ def test_a_config_saved_with_a_byte_order_mark_is_read(home: Home) -> None:
     ("video", lambda d: d["video_generation"].update(max_queue_size=10 ** 30),
      "video_generation.max_queue_size: must be <= 1e+06"),
     ("app", lambda d: d["trends"].update(memory_days=1e308), "trends.memory_days: must be <= 3650"),
-    ("app", lambda d: d["schedule"].update(trend_interval_hours=1e308), "schedule.trend_interval_hours: must be <= 168"),
+    ("app", lambda d: d["schedule"].update(trend_interval_hours=1e308),
+     "schedule.trend_interval_hours: must be <= 168"),
 ])
 def test_numbers_out_of_any_sane_range_are_refused_by_name(home: Home, file: str, change: Any, where: str) -> None:
     edit_json(home.video_config_file if file == "video" else home.config_file, change)

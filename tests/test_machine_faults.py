@@ -16,7 +16,9 @@ import pytest
 from sqlalchemy import select, update
 
 from core import storage
+from content.video_generator import JobOutcome
 from core.home import Home
+from core.orchestrator import CycleResult
 from core.progress import NullProgress
 from core.schema import video_jobs
 from core.storage import Database
@@ -145,3 +147,9 @@ def test_a_database_locked_past_its_busy_timeout_is_one_line_and_nothing_is_queu
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: the database is unavailable") and "database is locked" in line, line
     assert json.loads(cli_in_process(home.root, "status", "--json").stdout)["jobs"] == []
+
+
+def test_a_cycle_fails_on_a_job_the_machine_put_back_not_on_one_a_rate_limit_deferred() -> None:
+    deferred = JobOutcome(1, "queued", "a topic", "mia_moves", error="runway: rate limited; back in 30 s")
+    refused = JobOutcome(2, "queued", "a topic", "mia_moves", error="No space left on device", machine_refused=True)
+    assert CycleResult([deferred, refused]).failed == [refused]

@@ -30,11 +30,13 @@ SUBMISSIONS = "simulated_submissions.jsonl"
 class SimulatedParams(BaseModel):
     model_config = STRICT
 
-    latency_s: float = Field(5.0, ge=0, le=MAX_WAIT_S, description="how long a task takes from submission to a finished video")
+    latency_s: float = Field(5.0, ge=0, le=MAX_WAIT_S,
+                             description="how long a task takes from submission to a finished video")
     failure_rate: float = Field(0.0, ge=0, le=1, description="share of submissions that fail")
     failure_kind: ErrorClass = "temporary"
     cost_per_second: float = Field(0.10, ge=0, le=100, description="USD per second of video, billed per accepted task")
-    max_duration_s: float | None = Field(None, gt=0, le=MAX_WAIT_S, description="the longest video it makes, like a real model")
+    max_duration_s: float | None = Field(None, gt=0, le=MAX_WAIT_S,
+                                         description="the longest video it makes, like a real model")
 
 
 class SimulatedProvider(VideoProvider):
