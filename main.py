@@ -15,17 +15,17 @@ from pathlib import Path
 from loguru import logger
 from sqlalchemy.exc import DBAPIError
 
-from content.platforms import PLATFORMS, platform_spec
-from content.preflight import failures, preflight
-from content.video_providers import build_providers, provider_params
+from content.media.platforms import PLATFORMS, platform_spec
+from content.media.preflight import failures, preflight
+from content.providers import build_providers, provider_params
 from core.errors import ConfigError, DaemonError, InputError, MediaError, machine_fault
 from core.home import PROJECT_ROOT, Home
 from core.logs import setup_logging
-from core.orchestrator import Orchestrator
+from core.daemon.daemon import Orchestrator
 from core.progress import progress_view
 from core.secrets import Secrets
 from core.settings import Settings, load_settings
-from core.status import budget_view, job_result, job_rows, print_status
+from core.engine.status import budget_view, job_result, job_rows, print_status
 from core.storage import Database, database_url, is_outage, one_line
 from trends.collector import latest_runs
 from trends.view import candidate_records, print_trends

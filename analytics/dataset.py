@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy import func, select
 
-from core.ledger import CHARGE
+from core.engine.ledger import CHARGE
 from core.schema import attempts, briefs, cost_ledger, engagement_metrics, video_jobs
 from core.storage import Database, as_utc
 

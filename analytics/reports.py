@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from analytics import charts
 from analytics.dataset import Dataset
 from analytics.video_analytics import cost_summary, performance_metrics, roi_analysis, winning_attempts
-from content.video_utils import contact_sheet_path
+from content.media.video_utils import contact_sheet_path
 from core.schema import prompt_outcomes, video_jobs
 from trends.collector import failed_runs
 

@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 
 from analytics.dataset import Dataset, Window, load
-from core.alerts import crossed_thresholds
-from core.ledger import Ledger
+from core.engine.alerts import crossed_thresholds
+from core.engine.ledger import Ledger
 from core.settings import AnalyticsSettings, Budget, ValueModel
-from core.status import budget_view
+from core.engine.status import budget_view
 from core.storage import Database, utcnow
 
 ENGAGEMENTS = ["likes", "comments", "saves", "shares"]

@@ -25,10 +25,10 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from content import video_generator  # noqa: E402
-from content.briefs import Brief  # noqa: E402
-from core import queue  # noqa: E402
-from content.video_providers import provider_params  # noqa: E402
+from core.engine import runner as video_generator  # noqa: E402
+from content.briefs.brief import Brief  # noqa: E402
+from core.engine import queue  # noqa: E402
+from content.providers import provider_params  # noqa: E402
 from core.home import Home  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from core.storage import Database, utcnow  # noqa: E402

@@ -25,14 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from content import backgrounds, captions  # noqa: E402
-from content.briefs import Brief  # noqa: E402
-from content.ffmpeg import run_ffmpeg  # noqa: E402
-from content.fonts import font_chain  # noqa: E402
-from content.look import Look  # noqa: E402
-from content.platforms import platform_spec  # noqa: E402
-from content.renderer import FPS, RenderOptions, render_reel  # noqa: E402
-from content.video_utils import encoder_args, optimize  # noqa: E402
+from content.media import backgrounds, captions  # noqa: E402
+from content.briefs.brief import Brief  # noqa: E402
+from content.media.ffmpeg import run_ffmpeg  # noqa: E402
+from content.media.fonts import font_chain  # noqa: E402
+from content.media.look import Look  # noqa: E402
+from content.media.platforms import platform_spec  # noqa: E402
+from content.media.renderer import FPS, RenderOptions, render_reel  # noqa: E402
+from content.media.video_utils import encoder_args, optimize  # noqa: E402
 from core.home import Home  # noqa: E402
 from core.settings import Account, ContentSettings  # noqa: E402
 
@@ -145,7 +145,7 @@ async def case_optimizer(workdir: Path, duration_s: float) -> dict[str, float]:
     started = time.perf_counter()
     await optimize(source, spec, workdir / "transcoded.mp4", force_transcode=True)
     transcode = time.perf_counter() - started
-    from content.quality import vmaf
+    from content.media.quality import vmaf
     score = await vmaf(workdir / "transcoded.mp4", source)
     return {"remux_s": remux, "transcode_s": transcode, "vmaf": score}
 

@@ -1,1 +1,1 @@
-"""Content: briefs from trends, video providers, the local renderer and platform tooling."""
+"""Content: what a Reel is made of: briefs (briefs/), the files (media/) and the video providers that make them (providers/)."""

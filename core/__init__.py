@@ -1,1 +1,1 @@
-"""Engine of the daemon: settings, storage, queue, budget, logging, orchestration."""
+"""The ground floor every room stands on: settings, storage, errors, the home folder, secrets, logging."""

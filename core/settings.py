@@ -18,7 +18,7 @@ from core.bounds import MAX_WAIT_S
 from core.errors import ConfigError
 from core.json_input import parse_json
 from core.home import Home
-from content.fonts import primary_font_path
+from content.media.fonts import primary_font_path
 from core.secrets import SECRET_NAME
 
 PlatformName = Literal["instagram_reels", "instagram_story", "instagram_feed", "tiktok", "youtube_shorts"]
@@ -379,7 +379,7 @@ PolicyAction = Literal["rewrite", "reject", "allow"]
 
 class PromptPolicy(Strict):
     """Checked before a paid provider sees a prompt, so we do not pay for its moderation's refusals
-    (content/prompt_policy.py). A term matches as a whole word or phrase, any case."""
+    (content/briefs/prompt_policy.py). A term matches as a whole word or phrase, any case."""
 
     banned_terms: list[str] = Field([], description="a prompt with one of these is never sent to a paid provider")
     real_people: list[str] = Field([], description="names of real people: replaced by 'a person' (or rejected)")

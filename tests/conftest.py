@@ -19,14 +19,14 @@ from loguru import logger
 from sqlalchemy import text
 
 from bench import fleet
-from content.briefs import Brief
-from content.ffmpeg import ffmpeg_exe
-from content.video_providers import build_providers, provider_params
-from core import queue
+from content.briefs.brief import Brief
+from content.media.ffmpeg import ffmpeg_exe
+from content.providers import build_providers, provider_params
+from core.engine import queue
 from core.home import Home
-from core.ledger import Attempt, Ledger, ProviderLimits
-from content.video_generator import JobOutcome
-from core.orchestrator import Orchestrator
+from core.engine.ledger import Attempt, Ledger, ProviderLimits
+from core.engine.runner import JobOutcome
+from core.daemon.daemon import Orchestrator
 from core.progress import NullProgress
 from core.secrets import Secrets
 from core.settings import Settings, load_settings

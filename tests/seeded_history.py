@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
-from content.video_utils import contact_sheet_path
+from content.media.video_utils import contact_sheet_path
 from core.schema import attempts, briefs, cost_ledger, engagement_metrics, trends, video_jobs
 from core.storage import Database
 

@@ -6,8 +6,8 @@ import asyncio
 from aiohttp import web
 from sqlalchemy import select
 
-from core import queue
-from core.ledger import BudgetExceeded, Ledger
+from core.engine import queue
+from core.engine.ledger import BudgetExceeded, Ledger
 from core.schema import budget_alerts
 from core.settings import Budget
 from tests.conftest import brief, open_attempt

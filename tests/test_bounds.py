@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from content.video_providers import TaskStatus
-from content.video_providers.http import retry_after
+from content.providers import TaskStatus
+from content.providers.http import retry_after
 from core.bounds import MAX_WAIT_S, as_number
 from core.errors import ProviderError
 from core.home import Home

@@ -11,7 +11,7 @@ import sys
 
 from sqlalchemy import select
 
-from core import queue
+from core.engine import queue
 from core.schema import cost_ledger
 from core.storage import Database, utcnow
 from tests.conftest import ROOT, brief
@@ -21,7 +21,7 @@ from trends.store import save_trends
 RESERVER = """
 import asyncio, random, sys
 sys.path.insert(0, {root!r})
-from core.ledger import BudgetExceeded, Ledger
+from core.engine.ledger import BudgetExceeded, Ledger
 from core.settings import Budget
 from core.storage import Database, utcnow
 from tests.conftest import open_attempt

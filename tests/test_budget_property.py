@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from core import queue
-from core.ledger import BudgetExceeded, Ledger
+from core.engine import queue
+from core.engine.ledger import BudgetExceeded, Ledger
 from core.schema import cost_ledger, metadata, schema_info, trends
 from core.settings import Budget
 from core.storage import Database, utcnow

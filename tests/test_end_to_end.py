@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from content.media import probe_sync
-from content.platforms import platform_spec
-from content.preflight import check_rules, failures
-from content.video_utils import contact_sheet_path
+from content.media.media import probe_sync
+from content.media.platforms import platform_spec
+from content.media.preflight import check_rules, failures
+from content.media.video_utils import contact_sheet_path
 from core.home import Home
 from tests.conftest import ROOT, edit_json, run_cli
 

@@ -10,9 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
-from core import queue
-from core.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
-from core.provider_health import ProviderHealth
+from core.engine import queue
+from core.engine.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
+from core.engine.provider_health import ProviderHealth
 from core.schema import SCHEMA_VERSION, attempts, cost_ledger, schema_info, trends, video_jobs
 from core.settings import Budget
 from core.storage import Database, PostgresDatabase, utcnow

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text, update
 
-from content.ffmpeg import ProgressCallback
-from content.video_providers import GenerationRequest, TaskStatus, VideoProvider
-from content.video_providers.base import NoParams
-from core import queue
+from content.media.ffmpeg import ProgressCallback
+from content.providers import GenerationRequest, TaskStatus, VideoProvider
+from content.providers.contract import NoParams
+from core.engine import queue
 from core.errors import ProviderError
 from core.home import Home
-from core.ledger import Ledger
+from core.engine.ledger import Ledger
 from core.progress import NullProgress
 from core.schema import attempts, cost_ledger, video_jobs
 from core.secrets import Secrets

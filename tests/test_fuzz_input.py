@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.engagement import import_metrics
-from content.video_providers import provider_params
+from content.providers import provider_params
 from core.errors import ConfigError, InputError
 from core.home import Home
 from core.settings import load_settings

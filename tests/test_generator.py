@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from content.briefs import BriefBuilder
-from content.ffmpeg import ProgressCallback
-from content.video_generator import VideoGenerator
-from content.video_providers import GenerationRequest, TaskStatus, VideoProvider
-from content.video_providers.base import NoParams
-from core import queue
+from content.briefs.brief import BriefBuilder
+from content.media.ffmpeg import ProgressCallback
+from core.engine.runner import VideoGenerator
+from content.providers import GenerationRequest, TaskStatus, VideoProvider
+from content.providers.contract import NoParams
+from core.engine import queue
 from core.errors import MediaError, ProviderError
 from core.home import Home
-from core.ledger import Ledger
+from core.engine.ledger import Ledger
 from core.schema import attempts, cost_ledger
 from core.secrets import Secrets
 from core.storage import Database
@@ -251,7 +251,7 @@ async def test_a_delivery_that_fails_at_its_last_step_leaves_no_file(home: Home,
     async def no_sheet(video: Path, duration_s: float) -> Path:
         raise MediaError("the disk is full")
 
-    monkeypatch.setattr("content.video_generator.contact_sheet", no_sheet)
+    monkeypatch.setattr("core.engine.runner.contact_sheet", no_sheet)
     outcome, _ = await generate_and_wait(home, "Three stretches for desk workers", 5)
     assert outcome.status == "failed" and "the disk is full" in (outcome.error or "")
     assert [path for path in home.videos_dir.rglob("*") if path.is_file()] == []

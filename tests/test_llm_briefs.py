@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from content.briefs import BriefBuilder
-from content.llm_briefs import BriefWriter
-from content.prompt_policy import PromptReview, fit_prompt
+from content.briefs.brief import BriefBuilder
+from content.briefs.llm import BriefWriter
+from content.briefs.prompt_policy import PromptReview, fit_prompt
 from core.home import Home
 from core.schema import llm_briefs, prompt_outcomes
 from core.secrets import Secrets

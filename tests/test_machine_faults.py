@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select, update
 
 from core import storage
-from content.video_generator import JobOutcome
+from core.engine.runner import JobOutcome
 from core.home import Home
-from core.orchestrator import CycleResult
+from core.daemon.daemon import CycleResult
 from core.progress import NullProgress
 from core.schema import video_jobs
 from core.storage import Database

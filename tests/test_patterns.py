@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from content.briefs import BriefBuilder
+from content.briefs.brief import BriefBuilder
 from core.home import Home
 from tests.conftest import edit_json, run_cli, settings_for
 from trends.file_source import read_trend_folder

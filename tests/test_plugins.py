@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from content.ffmpeg import ProgressCallback
-from content.video_providers import GenerationRequest, TaskStatus, VideoProvider, VideoProviderRegistry
+from content.media.ffmpeg import ProgressCallback
+from content.providers import GenerationRequest, TaskStatus, VideoProvider, VideoProviderRegistry
 from core.home import Home
 from tests.conftest import edit_json, generate_and_wait, make_clip, run_cli
 

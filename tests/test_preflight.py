@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from content.analysis import analyse
-from content.ffmpeg import ffmpeg_exe
-from content.gop import inspect_gops
-from content.media import probe_sync
-from content.platforms import platform_spec
-from content.preflight import failures, preflight
-from content.quality import vmaf
-from content.video_utils import optimize
+from content.media.analysis import analyse
+from content.media.ffmpeg import ffmpeg_exe
+from content.media.gop import inspect_gops
+from content.media.media import probe_sync
+from content.media.platforms import platform_spec
+from content.media.preflight import failures, preflight
+from content.media.quality import vmaf
+from content.media.video_utils import optimize
 from tests.conftest import make_clip, run_cli
 
 REELS = platform_spec("instagram_reels")

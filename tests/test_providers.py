@@ -15,12 +15,12 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from content.briefs import Brief
-from content.look import Look
-from content.media import probe
-from content.video_generator import JobOutcome
-from content.video_providers import GenerationRequest, VideoProvider, VideoProviderRegistry
-from content.video_providers.http import retry_after
+from content.briefs.brief import Brief
+from content.media.look import Look
+from content.media.media import probe
+from core.engine.runner import JobOutcome
+from content.providers import GenerationRequest, VideoProvider, VideoProviderRegistry
+from content.providers.http import retry_after
 from core.errors import ProviderError
 from core.home import Home
 from core.schema import cost_ledger
@@ -269,7 +269,7 @@ async def test_a_task_is_found_by_the_idempotency_key(kind: str, clip: Path, tmp
 
 
 def test_the_kling_token_is_made_again_before_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
-    from content.video_providers import kling
+    from content.providers import kling
     provider = build("kling", "http://127.0.0.1:9")
     now = 1_800_000_000.0
     monkeypatch.setattr(kling.time, "time", lambda: now)

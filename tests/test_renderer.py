@@ -8,19 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from content import caption_burn
-from content.analysis import analyse
-from content.ass import Event
-from content.briefs import Brief
-from content.captions import FRAME_H, FRAME_W, SAFE_BOTTOM, SAFE_LEFT, SAFE_RIGHT, SAFE_TOP, END_CARD_S
-from content.ffmpeg import ffmpeg_exe
-from content.fonts import font_chain
-from content.look import Look
-from content.media import probe_sync
-from content.platforms import platform_spec
-from content.preflight import describe_failures, failures, preflight
-from content.renderer import RenderOptions, render_reel
-from content.video_utils import contact_sheet
+from content.media import caption_burn
+from content.media.analysis import analyse
+from content.media.ass import Event
+from content.briefs.brief import Brief
+from content.media.captions import FRAME_H, FRAME_W, SAFE_BOTTOM, SAFE_LEFT, SAFE_RIGHT, SAFE_TOP, END_CARD_S
+from content.media.ffmpeg import ffmpeg_exe
+from content.media.fonts import font_chain
+from content.media.look import Look
+from content.media.media import probe_sync
+from content.media.platforms import platform_spec
+from content.media.preflight import describe_failures, failures, preflight
+from content.media.renderer import RenderOptions, render_reel
+from content.media.video_utils import contact_sheet
 from core.home import Home
 from core.settings import Account, ContentSettings, Style, Voiceover
 from tests.conftest import run_cli

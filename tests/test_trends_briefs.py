@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from content.ass import Event, TextLook
-from content.briefs import BriefBuilder
-from content.captions import reading_timeline
-from content.fonts import font_chain
-from content.layouts import numbered_list
-from content.look import Look
+from content.media.ass import Event, TextLook
+from content.briefs.brief import BriefBuilder
+from content.media.captions import reading_timeline
+from content.media.fonts import font_chain
+from content.media.layouts import numbered_list
+from content.media.look import Look
 from core.home import Home
 from tests.conftest import settings_for
 from trends.file_source import read_trend_folder

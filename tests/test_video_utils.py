@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from content.media import mp4_boxes, probe_sync
-from content.platforms import platform_spec
-from content.preflight import failures, preflight
-from content.video_utils import extract_thumbnail, optimize, transcode_reasons
+from content.media.media import mp4_boxes, probe_sync
+from content.media.platforms import platform_spec
+from content.media.preflight import failures, preflight
+from content.media.video_utils import extract_thumbnail, optimize, transcode_reasons
 from core.errors import MediaError
 from tests.conftest import make_clip
 

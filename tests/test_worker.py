@@ -10,8 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from content import video_generator
-from core import alerts, ledger, orchestrator, provider_health, queue, status
+from core.engine import runner as video_generator
+from core.daemon import daemon as orchestrator
+from core.engine import alerts, ledger, provider_health, queue, status
 from core.home import Home
 from core.progress import NullProgress
 from core.storage import Database, utcnow

@@ -1,0 +1,122 @@
+"""Trend → video brief, with jinja2 templates users can edit in `content/briefs/templates/`."""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.errors import ConfigError
+from core.settings import Account, ContentSettings
+from trends.models import SENTENCE_END, Trend
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+MAX_HASHTAGS = 8
+
+
+class Brief(BaseModel):
+    """Everything a provider or the local renderer needs to make one video."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    template: str
+    topic: str
+    hook: str = Field(min_length=1)
+    beats: list[str] = Field(min_length=3, max_length=6)
+    hashtags: list[str]
+    cta: str = Field(min_length=1)
+    visual_prompt: str = Field(min_length=1)
+    duration_s: float = Field(gt=0)
+    aspect_ratio: Literal["9:16"] = "9:16"
+    theme: str = ""
+    caption: str = ""  # the post's caption, when an LLM wrote one
+    scene_prompts: list[str] = []  # one visual prompt per scene, when an LLM wrote them
+    written_by: Literal["template", "llm"] = "template"
+
+
+class BriefBuilder:
+    """Renders one template per account; the template's lines become the brief's fields."""
+
+    def __init__(self, template_dir: Path = TEMPLATE_DIR) -> None:
+        self._env = Environment(
+            loader=FileSystemLoader(template_dir),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+
+    def build(self, trend: Trend, account: Account, content: ContentSettings,
+              related_hashtags: Sequence[str] = ()) -> Brief:
+        """The template's brief; `related_hashtags` (those that travel with the trend's, from the viral patterns)
+        fill the hashtag list after the trend's and the account's own."""
+        name = f"{account.brief_template}.j2"
+        seed = int(hashlib.sha256(f"{trend.dedup_key}:{account.name}".encode()).hexdigest(), 16)
+        try:
+            text = self._env.get_template(name).render(
+                topic=trend.topic,
+                details=_details(trend),
+                trend=trend,
+                account=account,
+                content=content,
+                pick=lambda options: options[seed % len(options)],
+            )
+        except TemplateNotFound:
+            raise ConfigError(f"content/briefs/templates/{name}", "brief template not found") from None
+        except TemplateError as exc:
+            raise ConfigError(f"content/briefs/templates/{name}", f"template error: {exc}") from None
+        fields = _parse_lines(text, name)
+        try:
+            return Brief(
+                account=account.name,
+                template=account.brief_template,
+                topic=trend.topic,
+                hook=fields["HOOK"][0],
+                beats=fields["BEAT"],
+                hashtags=merge_hashtags(trend.hashtags, account.hashtags, related_hashtags),
+                cta=fields["CTA"][0],
+                visual_prompt=fields["PROMPT"][0],
+                duration_s=content.default_duration_s,
+                aspect_ratio=content.aspect_ratio,
+                theme=trend.theme,
+            )
+        except (KeyError, IndexError, ValidationError) as exc:
+            problem = f"missing line {exc}" if isinstance(exc, KeyError) else _first_error(exc)
+            raise ConfigError(f"content/briefs/templates/{name}", f"bad brief: {problem}") from None
+
+
+def _details(trend: Trend) -> list[str]:
+    """The caption's sentences after the topic sentence, hashtags removed."""
+    sentences = SENTENCE_END.split(trend.caption.strip())[1:]
+    cleaned = (" ".join(word for word in s.split() if not word.startswith("#")) for s in sentences)
+    return [s for s in cleaned if s]
+
+
+def _parse_lines(text: str, name: str) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or key.strip() not in ("HOOK", "BEAT", "CTA", "PROMPT"):
+            raise ConfigError(f"content/briefs/templates/{name}", f"line {line!r} does not start with HOOK/BEAT/CTA/PROMPT:")
+        fields.setdefault(key.strip(), []).append(" ".join(value.split()))
+    return fields
+
+
+def merge_hashtags(first: Sequence[str], account_tags: Sequence[str], related: Sequence[str] = ()) -> list[str]:
+    """Up to five of `first` (the trend's, or the LLM's), the account's own, then related ones: at most eight."""
+    cleaned = (re.sub(r"\W+", "", tag.lower()) for tag in [*first[:5], *account_tags, *related])
+    return list(dict.fromkeys(tag for tag in cleaned if tag))[:MAX_HASHTAGS]
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        return f"{'.'.join(map(str, error['loc']))}: {error['msg'].lower()}"
+    return str(exc)

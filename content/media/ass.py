@@ -1,0 +1,111 @@
+"""Writing ASS subtitle scripts for libass: styles, karaoke events, per-run font choice, safe escaping."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from content.media.captions import FRAME_H, FRAME_W, Block, Word
+from content.media.fonts import FontChain
+
+
+@dataclass(frozen=True)
+class Event:
+    start_s: float
+    end_s: float
+    text: str
+    layer: int = 0
+
+
+@dataclass(frozen=True)
+class TextLook:
+    """Colours as #rrggbb; `boxed` draws an opaque box behind text (for busy photo backgrounds)."""
+
+    text: str
+    accent: str
+    outline: str = "#101010"
+    boxed: bool = False
+
+
+def script(events: Sequence[Event], family: str, look: TextLook) -> str:
+    border_style, outline, shadow = (3, 14, 0) if look.boxed else (1, 5, 3)
+    box = ass_colour(look.outline, alpha=0x40 if look.boxed else 0)
+    lines = [
+        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {FRAME_W}", f"PlayResY: {FRAME_H}",
+        "WrapStyle: 2", "ScaledBorderAndShadow: yes", "YCbCr Matrix: TV.709", "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
+        "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
+        "MarginR, MarginV, Encoding",
+        f"Style: Caption,{family},72,{ass_colour(look.text)},{ass_colour(look.accent)},{box},&H96000000,"
+        f"-1,0,0,0,100,100,0,0,{border_style},{outline},{shadow},5,0,0,0,1",
+        "", "[Events]", "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+    ]
+    lines += [
+        f"Dialogue: {e.layer},{_time(e.start_s)},{_time(e.end_s)},Caption,,0,0,0,,{e.text}"
+        for e in events if e.end_s > e.start_s
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def karaoke(
+    block: Block, chain: FontChain, look: TextLook, x: int, y: int, start_s: float, end_s: float,
+    *, align: int = 5,
+) -> list[Event]:
+    """One event per word, each drawing the whole block with that word in the accent colour.
+
+    Blocks cut in and out without fades: captions are drawn only on frames where the picture changes
+    (content/media/caption_burn.py), and an animated transition would be a picture per frame.
+
+    (x, y) is the anchor named by ASS alignment `align` (5: the block's centre; 4: its left edge, middle height).
+    """
+    words = [word for line in block.lines for word in line]
+    events = []
+    for index, word in enumerate(words):
+        begin = start_s if index == 0 else word.start_s
+        finish = end_s if index == len(words) - 1 else words[index + 1].start_s
+        tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}}}"
+        events.append(Event(begin, finish, tags + draw(block, chain, look.text, look.accent, highlight=word)))
+    return events
+
+
+def still(block: Block, chain: FontChain, colour: str, x: int, y: int, start_s: float, end_s: float,
+          *, align: int = 5, alpha: int = 0) -> Event:
+    """A block shown without highlighting (titles, hashtags, list items already read, dimmed by `alpha`)."""
+    tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}\1a&H{alpha:02X}&}}"
+    return Event(start_s, end_s, tags + draw(block, chain, colour, colour))
+
+
+def draw(block: Block, chain: FontChain, colour: str, accent: str, highlight: Word | None = None) -> str:
+    """The block's text with a font override per run and the highlighted word recoloured."""
+    rendered_lines = []
+    for line in block.lines:
+        parts = []
+        for position, word in enumerate(line):
+            fill = accent if word is highlight else colour
+            spacer = " " if word.space_before and position else ""
+            runs = "".join(rf"{{\fn{font.family}}}{_escape(text)}" for font, text in chain.runs(spacer + word.text))
+            parts.append(rf"{{\1c{ass_colour(fill)}&}}{runs}")
+        rendered_lines.append("".join(parts))
+    return r"\N".join(rendered_lines)
+
+
+def ass_colour(hex_colour: str, alpha: int = 0) -> str:
+    """Style-line form &HAABBGGRR; override tags append a closing '&'."""
+    r, g, b = hex_colour[1:3], hex_colour[3:5], hex_colour[5:7]
+    return f"&H{alpha:02X}{b}{g}{r}".upper()
+
+
+def centis(seconds: float) -> int:
+    """ASS times are whole centiseconds."""
+    return round(seconds * 100)
+
+
+def _time(seconds: float) -> str:
+    cs = centis(seconds)
+    return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
+
+
+def _escape(text: str) -> str:
+    """ASS treats braces as override blocks and backslashes as escapes; neither may reach it from a trend."""
+    return text.replace("\\", "/").replace("{", "(").replace("}", ")")
+

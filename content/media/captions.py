@@ -1,0 +1,148 @@
+"""When each word is on screen, and how a block of words wraps and sizes to fit inside the Reels safe area."""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from content.briefs.brief import Brief
+from content.media.fonts import FontChain
+
+FRAME_W, FRAME_H = 1080, 1920
+# Instagram's Reels UI covers the top ~14% of a 1080x1920 frame (account header, camera and close buttons), the bottom
+# ~35% (caption, audio label, comment bar) and a column on the right (like/comment/share/remix buttons, ~12% wide).
+# Sources: Meta's Reels safe-zone guidance as restated in issue 3 and ../shared/reference/trends_instagram.md §3.1
+# ("keep text between y 240 and 1680 for the grid crop; the bottom 35% is covered by the caption UI").
+SAFE_TOP = round(FRAME_H * 0.14)  # 269
+SAFE_BOTTOM = round(FRAME_H * (1 - 0.35))  # 1248
+SAFE_LEFT = round(FRAME_W * 0.06)  # 65
+SAFE_RIGHT = FRAME_W - round(FRAME_W * 0.12)  # 950: clear of the button column
+SAFE_WIDTH = SAFE_RIGHT - SAFE_LEFT
+SAFE_HEIGHT = SAFE_BOTTOM - SAFE_TOP
+# libass draws an outline and a shadow around each glyph; layout keeps that much clear of the safe area's edges.
+TEXT_MARGIN = 12
+
+LINE_SPACING = 1.16  # DejaVu Sans's own line height; taller fallback faces raise it per line
+READING_WPS = 2.8  # words per second a viewer reads comfortably on a phone (speech runs at ~2.5-3)
+END_CARD_S = 3.0
+MIN_HOOK_S, MAX_HOOK_S = 2.0, 4.0
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start_s: float
+    end_s: float
+    space_before: bool = True
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One caption: the hook, a beat, or the call to action, with its words timed for the karaoke highlight."""
+
+    role: str  # "hook" | "beat" | "cta"
+    start_s: float
+    end_s: float
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class Block:
+    """Words laid out in lines at one font size, and the height libass will give them."""
+
+    size: int
+    lines: tuple[tuple[Word, ...], ...]
+    height: float
+
+
+def tokens(text: str) -> list[tuple[str, bool]]:
+    """Words (and each CJK character, since those scripts break between characters) with 'space before' flags."""
+    result: list[tuple[str, bool]] = []
+    for word in text.split():
+        pending, space = "", True
+        for char in word:
+            if _breaks_anywhere(char):
+                if pending:
+                    result.append((pending, space))
+                    space = False
+                result.append((char, space))
+                pending, space = "", False
+            else:
+                pending += char
+        if pending:
+            result.append((pending, space))
+    return result
+
+
+def join_words(words: Sequence[Word]) -> str:
+    return "".join((" " if w.space_before and i else "") + w.text for i, w in enumerate(words))
+
+
+def time_words(text: str, start_s: float, end_s: float) -> tuple[Word, ...]:
+    """Spread the words of `text` over [start, end] in proportion to their length (a proxy for syllables)."""
+    parts = tokens(text)
+    weights = [len(word) + 2 for word, _ in parts]
+    total = sum(weights) or 1
+    words, cursor = [], start_s
+    for (word, space), weight in zip(parts, weights):
+        length = (end_s - start_s) * weight / total
+        words.append(Word(word, round(cursor, 3), round(cursor + length, 3), space))
+        cursor += length
+    return tuple(words)
+
+
+def reading_timeline(brief: Brief, duration_s: float) -> list[Segment]:
+    """Hook, beats and end card timed to reading speed inside `duration_s`."""
+    hook_s = min(max(len(tokens(brief.hook)) / READING_WPS, MIN_HOOK_S), MAX_HOOK_S)
+    beats_s = max(duration_s - hook_s - END_CARD_S, 1.0)
+    counts = [max(len(tokens(beat)), 3) for beat in brief.beats]
+    lengths = [beats_s * count / sum(counts) for count in counts]
+    return _timeline(brief, [hook_s, *lengths], duration_s)
+
+
+def speech_timeline(brief: Brief, spoken_s: Sequence[float], gap_s: float = 0.25) -> list[Segment]:
+    """Hook and beats each held for as long as the voiceover takes to say them, then the end card."""
+    lengths = [length + gap_s for length in spoken_s]
+    return _timeline(brief, lengths, sum(lengths) + END_CARD_S)
+
+
+def _timeline(brief: Brief, lengths: Sequence[float], duration_s: float) -> list[Segment]:
+    texts = [("hook", brief.hook)] + [("beat", beat) for beat in brief.beats]
+    segments, cursor = [], 0.0
+    for (role, text), length in zip(texts, lengths):
+        segments.append(Segment(role, cursor, cursor + length, time_words(text, cursor, cursor + length)))
+        cursor += length
+    segments.append(Segment("cta", cursor, duration_s, time_words(brief.cta, cursor, min(cursor + 1.5, duration_s))))
+    return segments
+
+
+def fit_block(
+    words: Sequence[Word], chain: FontChain, max_size: int, max_height: float,
+    width: float = SAFE_WIDTH - 2 * TEXT_MARGIN, min_size: int = 36,
+) -> Block:
+    """The largest size (down to `min_size`) at which the words wrap inside `width` x `max_height`."""
+    size = max_size
+    while True:
+        lines = wrap(words, chain, size, width)
+        height = sum(max(chain.line_height(join_words(line), size), size * LINE_SPACING) for line in lines)
+        block = Block(size, lines, height)
+        fits = block.height <= max_height and all(chain.width(join_words(line), size) <= width for line in block.lines)
+        if fits or size <= min_size:
+            return block
+        size -= 4
+
+
+def wrap(words: Sequence[Word], chain: FontChain, size: int, width: float) -> tuple[tuple[Word, ...], ...]:
+    lines: list[list[Word]] = []
+    for word in words:
+        if lines and chain.width(join_words([*lines[-1], word]), size) <= width:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    return tuple(tuple(line) for line in lines)
+
+
+def _breaks_anywhere(char: str) -> bool:
+    """Han, kana and Hangul (and their punctuation) can break between any two characters."""
+    name = unicodedata.name(char, "")
+    return name.startswith(("CJK ", "HIRAGANA", "KATAKANA", "HANGUL", "IDEOGRAPHIC", "FULLWIDTH"))

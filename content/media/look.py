@@ -1,0 +1,29 @@
+"""A persona's style with every path resolved against the daemon's home, as the local renderer needs it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from content.media.fonts import primary_font_path
+from core.home import Home
+from core.settings import Account, ContentSettings, Style
+
+
+@dataclass(frozen=True)
+class Look:
+    style: Style
+    font: Path
+    fonts_folder: Path
+    images_folder: Path | None
+    music_folder: Path
+
+    @classmethod
+    def of(cls, account: Account, content: ContentSettings, home: Home) -> "Look":
+        style = account.style
+        return cls(
+            style=style,
+            font=primary_font_path(style.font, home.root),
+            fonts_folder=home.resolve(content.fonts_folder),
+            images_folder=home.resolve(style.images_folder) if style.images_folder else None,
+            music_folder=home.resolve(content.music_folder),
+        )

@@ -1,0 +1,139 @@
+"""The local renderer: a brief and a persona's look become a finished Reel through ffmpeg filtergraphs (no Python
+frame loops).
+
+Steps: time the captions (to reading speed, or to the voiceover), lay them out with the persona's template, then
+encode the picture (backdrop → captions, content/media/caption_burn.py → x264) and the sound (mixed, measured, brought to
+-14 LUFS) side by side, and mux them.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from loguru import logger
+
+from content.media import ass, backgrounds, caption_burn
+from content.briefs.brief import Brief
+from content.media.captions import FRAME_H, FRAME_W, Segment, reading_timeline, speech_timeline
+from content.media.ffmpeg import ProgressCallback, run_ffmpeg
+from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
+from content.media.layouts import LAYOUTS
+from content.media.look import Look
+from content.media.platforms import platform_spec
+from content.media.soundtrack import build_soundtrack, find_tracks
+from content.media.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_args
+from content.media.voiceover import Clip, narrate
+
+FPS = 30
+SHAPES = {"kinetic": "radial", "list": "linear", "kenburns": "linear"}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    preset: str = "veryfast"
+    crf: int = 21
+
+
+async def render_reel(
+    brief: Brief,
+    look: Look,
+    workdir: Path,
+    output: Path,
+    options: RenderOptions = RenderOptions(),
+    on_progress: ProgressCallback | None = None,
+) -> Path:
+    """Render `brief` to `output` (1080x1920, 30 fps, H.264 High, AAC -14 LUFS, faststart); scratch in `workdir`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    style = look.style
+    seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
+    chain = font_chain(look.font, look.fonts_folder)
+    texts = [brief.hook, *brief.beats, brief.cta, " ".join(brief.hashtags)]
+    _warn_missing_glyphs(chain, texts)
+
+    clips = await narrate([brief.hook, *brief.beats], style.voiceover, workdir)
+    segments = speech_timeline(brief, [c.duration_s for c in clips]) if clips else reading_timeline(
+        brief, brief.duration_s)
+    duration = segments[-1].end_s
+
+    text_look = ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns")
+    events = LAYOUTS[style.template](segments, chain, text_look, brief.hashtags)
+    chain.link_used(workdir / "fonts", texts)
+    (workdir / "captions.ass").write_text(ass.script(events, chain.primary.family, text_look), encoding="utf-8")
+
+    voice = [(segment.start_s, clip) for segment, clip in zip(segments, clips or [])]
+    video, sound = workdir / "video.mp4", workdir / "sound.m4a"
+    try:  # the picture and the sound are encoded side by side, then muxed
+        async with asyncio.TaskGroup() as group:
+            group.create_task(_encode_picture(brief, look, segments, events, seed, video, options, on_progress))
+            group.create_task(_encode_sound(look, duration, seed, voice, sound))
+    except ExceptionGroup as errors:
+        raise errors.exceptions[0] from None
+    await run_ffmpeg(["-y", "-i", video.name, "-i", sound.name, "-map", "0:v", "-map", "1:a", "-c", "copy",
+                      "-t", f"{duration:.3f}", *CONTAINER_ARGS, str(output.resolve())], what="muxing", cwd=workdir)
+    return output
+
+
+async def _encode_picture(
+    brief: Brief, look: Look, segments: list[Segment], events: list[ass.Event], seed: int, video: Path,
+    options: RenderOptions, on_progress: ProgressCallback | None,
+) -> None:
+    """Backdrop → captions (drawn only where the picture changes) → x264, in one ffmpeg run."""
+    duration = segments[-1].end_s
+    backdrop = _backdrop(look, segments, video.parent, seed)
+    gate = None if backdrop.moves is None else caption_burn.write_gate(
+        video.parent, caption_burn.changed_frames(events, FPS, duration, backdrop.moves), FPS)
+    graph = ";".join(
+        [backgrounds.prepare_chain(i, still) for i, still in enumerate(backdrop.inputs)]
+        + [backdrop.graph, caption_burn.burn("captions.ass", "fonts", FPS, gate, "bg", "v")]
+    )
+    await run_ffmpeg(
+        ["-y", *[arg for still in backdrop.inputs for arg in still.args], "-filter_complex", graph, "-map", "[v]",
+         "-t", f"{duration:.3f}", "-r", str(FPS),
+         *video_encoder_args(platform_spec("instagram_reels"), fps=FPS, preset=options.preset, crf=options.crf),
+         video.name],
+        what=f"rendering '{brief.topic[:40]}'", duration_s=duration, on_progress=on_progress, cwd=video.parent,
+    )
+
+
+async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tuple[float, Clip]],
+                        sound: Path) -> None:
+    """Music (and narration) mixed, measured, then brought to -14 LUFS while encoding to AAC."""
+    tracks = find_tracks(look.music_folder, look.style.music_mood)
+    soundtrack = await build_soundtrack(sound.parent, duration_s, seed, look.style.music_mood, tracks, voice)
+    await run_ffmpeg(["-y", "-i", soundtrack.path.name, "-af", soundtrack.normalize, *AAC_ARGS, sound.name],
+                     what="encoding the soundtrack", cwd=sound.parent)
+
+
+def _backdrop(look: Look, segments: list[Segment], workdir: Path, seed: int) -> backgrounds.Backdrop:
+    style = look.style
+    colours = style.palette.background
+    if style.template != "kenburns":
+        return backgrounds.drifting_gradient(workdir / "backdrop.rgb", colours, seed, SHAPES[style.template],
+                                             segments[-1].end_s, FPS)
+    width, height = FRAME_W + backgrounds.PAN_PX // 3, FRAME_H + backgrounds.PAN_PX
+    images = backgrounds.find_images(look.images_folder) if look.images_folder else []
+    if look.images_folder and not images:
+        logger.warning(f"no images in {look.images_folder}: Ken Burns over generated backdrops")
+    lengths = [s.end_s - s.start_s for s in segments]
+    stills = []
+    for index in range(len(lengths)):
+        if images:
+            image = images[(seed + index) % len(images)]
+            link = workdir / f"image-{index}{image.suffix.lower()}"
+            link.unlink(missing_ok=True)
+            link.symlink_to(image.resolve())
+            stills.append(backgrounds.image_still(link, width, height))
+        else:
+            stills.append(backgrounds.gradient_still(
+                workdir / f"backdrop-{index}.rgb", backgrounds.rotated(colours, index), seed + index, "radial", (width, height)))
+    return backgrounds.ken_burns(stills, lengths, FPS)
+
+
+def _warn_missing_glyphs(chain: FontChain, texts: list[str]) -> None:
+    missing = chain.missing(" ".join(texts))
+    if missing:
+        shown = " ".join(f"{ch} (U+{ord(ch):04X})" for ch in missing[:8])
+        packages = ", ".join(package for _, package, _ in SYSTEM_FALLBACKS)
+        logger.warning(f"no installed font draws {shown}; left out of the captions (Debian fonts: {packages})")

@@ -1,0 +1,49 @@
+"""What a person needs to post a delivered video by hand, in two files beside it: `<video>.json` for scripts and
+`<video>.txt` to copy from (the post's caption and hashtags first, then what the video is and what it cost).
+
+Each file is written to a hidden partial name and renamed into place, so a reader never sees half of one.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from content.briefs.brief import Brief
+
+
+@dataclass(frozen=True)
+class Post:
+    caption: str
+    hashtags: list[str]
+    topic: str
+    account: str
+    provider: str
+    cost_usd: float
+
+
+def post_of(brief: Brief, provider: str, cost_usd: float) -> Post:
+    """The post for a video made from `brief`: the LLM's caption if it wrote one, else the brief's own lines."""
+    caption = brief.caption or "\n".join([brief.hook, *brief.beats, brief.cta])
+    return Post(caption, list(brief.hashtags), brief.topic, brief.account, provider, round(cost_usd, 6))
+
+
+def paths(video: Path) -> tuple[Path, Path]:
+    """The JSON and text sidecars of `video`."""
+    return video.with_suffix(".json"), video.with_suffix(".txt")
+
+
+def write(video: Path, post: Post) -> None:
+    """Both sidecars of `video`, each complete or absent."""
+    as_json, as_text = paths(video)
+    _replace(as_json, json.dumps({"video": video.name, **asdict(post)}, ensure_ascii=False, indent=2) + "\n")
+    tags = " ".join(f"#{tag}" for tag in post.hashtags)
+    _replace(as_text, f"{post.caption}\n\n{tags}\n\n---\ntopic: {post.topic}\naccount: {post.account}\n"
+                      f"provider: {post.provider}\ncost: ${post.cost_usd:.2f}\n")
+
+
+def _replace(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

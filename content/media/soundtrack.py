@@ -1,0 +1,123 @@
+"""The Reel's audio: a music bed (the user's track for the mood, or synthesized), narration ducking it, and
+two-pass EBU R128 loudness normalization to -14 LUFS integrated, true peak at most -1 dBTP.
+
+-14 LUFS is what Instagram, TikTok and YouTube normalize playback to (../shared/reference/trends_instagram.md §3);
+delivering at that level means the platform neither turns us down nor up.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from content.media.ffmpeg import run_ffmpeg
+from content.media.music import SAMPLE_RATE, write_music_bed
+from content.media.voiceover import Clip
+from core.errors import MediaError
+
+TARGET_LUFS = -14.0
+TARGET_TRUE_PEAK = -2.0  # 1 dB below the -1 dBTP ceiling: AAC encoding of peaky speech overshoots
+LIMITER = "alimiter=limit=0.79:attack=5:release=50:level=false"  # -2 dBFS, in case loudnorm's own limiter lets through
+TARGET_LRA = 11.0
+MUSIC_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac"}
+SILENCE_LUFS = -69.0  # ebur128 reports -70 LUFS for digital silence
+
+
+@dataclass(frozen=True)
+class Soundtrack:
+    """A mixed WAV and the second-pass loudnorm filter that brings it to target inside the render."""
+
+    path: Path
+    normalize: str
+
+
+def find_tracks(music_folder: Path, mood: str) -> list[Path]:
+    folder = music_folder / mood
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in MUSIC_SUFFIXES) if folder.is_dir() else []
+
+
+async def build_soundtrack(
+    workdir: Path, duration_s: float, seed: int, mood: str, tracks: Sequence[Path],
+    voice: Sequence[tuple[float, Clip]] = (),
+) -> Soundtrack:
+    """Mix music (and `voice` clips at their start times) to `duration_s` and measure its loudness in one pass."""
+    if tracks:
+        inputs = ["-stream_loop", "-1", "-i", str(random.Random(seed).choice(list(tracks)).resolve())]
+    else:
+        bed = await asyncio.to_thread(write_music_bed, workdir / "music.wav", duration_s, seed, mood)  # loop stays free
+        inputs = ["-i", bed.name]
+    fade_start = max(duration_s - 1.5, 0)
+    graph = [f"[0:a]aformat=sample_rates={SAMPLE_RATE}:channel_layouts=stereo,atrim=0:{duration_s:.3f},"
+             f"afade=t=out:st={fade_start:.3f}:d=1.5[music]"]
+    if voice:
+        for index, (start_s, clip) in enumerate(voice, start=1):
+            inputs += ["-i", str(clip.path.resolve())]
+            delay = round(start_s * 1000)
+            graph.append(f"[{index}:a]aformat=sample_rates={SAMPLE_RATE}:channel_layouts=stereo,"
+                         f"adelay={delay}|{delay}[v{index}]")
+        labels = "".join(f"[v{i}]" for i in range(1, len(voice) + 1))
+        graph += [
+            f"{labels}amix=inputs={len(voice)}:normalize=0:duration=longest,apad,atrim=0:{duration_s:.3f},"
+            f"asplit=2[voice][key]",
+            "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked]",
+            "[ducked][voice]amix=inputs=2:normalize=0:weights=0.6 1[mix]",
+        ]
+    else:
+        graph.append("[music]anull[mix]")
+    graph.append(f"[mix]asplit=2[out][measure];[measure]{loudness_meter()}[measured]")
+    output = workdir / "soundtrack.wav"
+    stderr = await run_ffmpeg(
+        ["-y", *inputs, "-filter_complex", ";".join(graph),
+         "-map", "[out]", "-t", f"{duration_s:.3f}", "-c:a", "pcm_s16le", output.name,
+         "-map", "[measured]", "-f", "null", "-"],
+        what="mixing the soundtrack", cwd=workdir,
+    )
+    return Soundtrack(output, normalizer(parse_loudness(stderr)))
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """EBU R128 measurement; `integrated_lufs` is None for silence (ebur128 reports its -70 LUFS floor)."""
+
+    integrated_lufs: float | None
+    true_peak_dbtp: float | None
+    range_lu: float
+    gate_lufs: float
+
+
+def loudness_meter() -> str:
+    """The measuring filter: ebur128 with true peak (4x oversampled); per-frame lines only at verbose level."""
+    return "ebur128=peak=true:framelog=verbose"
+
+
+def parse_loudness(stderr: str) -> Loudness:
+    summary = stderr[stderr.rfind("Summary:"):] if "Summary:" in stderr else ""
+    values = {key: _number(summary, key) for key in ("I:", "LRA:", "Peak:", "Threshold:")}
+    if values["I:"] is None:
+        raise MediaError("loudness measurement printed no result")
+    integrated = values["I:"] if values["I:"] > SILENCE_LUFS else None
+    peak = values["Peak:"]
+    return Loudness(integrated, peak if integrated is not None else None, values["LRA:"] or 0.0,
+                    values["Threshold:"] or 0.0)
+
+
+def normalizer(measured: Loudness) -> str:
+    """loudnorm with the measurement, so it applies one linear gain instead of riding the level."""
+    if measured.integrated_lufs is None:
+        return "anull"  # silence: nothing to normalize (preflight reports it)
+    return (
+        f"loudnorm=I={TARGET_LUFS:g}:TP={TARGET_TRUE_PEAK:g}:LRA={max(TARGET_LRA, measured.range_lu):g}:"
+        f"measured_I={measured.integrated_lufs:g}:measured_TP={measured.true_peak_dbtp:g}:"
+        f"measured_LRA={measured.range_lu:g}:measured_thresh={measured.gate_lufs:g}:linear=true,"
+        f"aresample={SAMPLE_RATE},{LIMITER}"
+    )
+
+
+def _number(summary: str, key: str) -> float | None:
+    match = re.search(re.escape(key) + r"\s*(-?[\d.]+|-inf)", summary)
+    if match is None:
+        return None
+    return float("-inf") if match.group(1) == "-inf" else float(match.group(1))

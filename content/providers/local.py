@@ -1,0 +1,55 @@
+"""Provider `local`: the offline ffmpeg renderer, free and always available.
+
+Its "task" is the render itself: `submit` renders and returns the file's path as the task id, so polling and
+downloading are immediate. A render cut short by a crash costs nothing, so the engine simply renders again.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from content.media.ffmpeg import ProgressCallback
+from content.media.renderer import RenderOptions, render_reel
+from content.providers.contract import GenerationRequest, TaskStatus, VideoProvider
+from core.errors import ProviderError
+from core.settings import STRICT
+
+X264Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"]
+
+
+class LocalParams(BaseModel):
+    model_config = STRICT
+
+    preset: X264Preset = "veryfast"
+    crf: int = Field(21, ge=14, le=23, description="23 is the quality floor: speed never comes from lower quality")
+
+
+class LocalProvider(VideoProvider):
+    type_name = "local"
+    reads_prompt = False  # it draws the brief's captions; no service sees the prompt
+    params_model = LocalParams
+    poll_interval_s = 0.0
+
+    def estimate_cost(self, request: GenerationRequest) -> float:
+        return 0.0
+
+    async def submit(self, request: GenerationRequest, idempotency_key: str,
+                     on_progress: ProgressCallback | None = None) -> str:
+        params = self.params
+        assert isinstance(params, LocalParams)
+        output = request.workdir / f"local-{idempotency_key}.mp4"
+        await render_reel(request.brief, request.look, request.workdir, output,
+                          RenderOptions(preset=params.preset, crf=params.crf), on_progress)
+        return str(output)
+
+    async def poll(self, task_id: str) -> TaskStatus:
+        if Path(task_id).is_file():
+            return TaskStatus("succeeded", 1.0, 0.0)
+        return TaskStatus("failed", error=ProviderError(f"the render {Path(task_id).name} is gone", "temporary"))
+
+    async def download(self, task_id: str, destination: Path) -> Path:
+        os.replace(task_id, destination)
+        return destination

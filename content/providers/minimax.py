@@ -1,0 +1,88 @@
+"""Provider `minimax`: MiniMax Hailuo, text to video.
+
+Protocol (reference/provider_apis.md §8, from MiniMax's API documentation): `Authorization: Bearer`;
+`POST /v1/video_generation` answers `{task_id, base_resp}`; `GET /v1/query/video_generation?task_id=` walks Preparing /
+Queueing / Processing to Success (`file_id`) or Fail; `GET /v1/files/retrieve?file_id=` hands out a temporary
+`download_url`. Errors come as HTTP 200 with `base_resp.status_code` (1008: no balance; 1026/1027: moderation).
+Hailuo's text to video is landscape only: set `letterbox_to_portrait` to let its clips be framed into a 9:16 Reel
+(over a blurred copy of themselves); otherwise failover passes it by for Reels.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from content.providers.contract import GenerationRequest, TaskStatus
+from content.providers.http import ClipSeconds, HttpParams, HttpProvider, Prices, member
+from core.errors import ErrorClass, ProviderError
+
+CODES: dict[int, ErrorClass] = {
+    1000: "temporary", 1001: "temporary", 1013: "temporary", 1024: "temporary", 1033: "temporary",
+    1002: "rate_limit", 1039: "rate_limit", 1041: "rate_limit", 2045: "rate_limit", 2056: "rate_limit",
+    1004: "auth", 2049: "auth", 1008: "billing", 1026: "content_violation", 1027: "content_violation",
+    2013: "invalid_request",
+}
+RUNNING = {"Preparing": 0.0, "Queueing": 0.05, "Processing": None}
+
+
+class MinimaxParams(HttpParams):
+    model: str = Field("MiniMax-Hailuo-2.3", description="the Hailuo model")
+    resolution: str = Field("768P", pattern="^(512P|720P|768P|1080P)$")
+    durations_s: list[ClipSeconds] = Field([6, 10], min_length=1, description="6 or 10 at 768P; 6 only at 1080P")
+    letterbox_to_portrait: bool = Field(False, description="accept landscape clips for 9:16 Reels (blurred bars)")
+    prices_usd_per_second: Prices = {"MiniMax-Hailuo-2.3": 0.047, "MiniMax-Hailuo-02": 0.047}
+    prices_note: str = "UNVERIFIED: third-party figure (about $0.28 for 6 s at 768P)"
+
+
+class MinimaxProvider(HttpProvider[MinimaxParams]):
+    type_name = "minimax"
+    max_prompt_chars = 2000
+    params_model = MinimaxParams
+    required_env = ("MINIMAX_API_KEY",)
+    default_base_url = "https://api.minimax.io"
+
+    @property
+    def aspect_ratios(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("16:9", "9:16") if self.settings.letterbox_to_portrait else ("16:9",)
+
+    def durations(self) -> tuple[int, ...]:
+        return tuple(self.settings.durations_s)
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secrets.get('MINIMAX_API_KEY')}"}
+
+    async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
+        body = {"model": self.settings.model, "prompt": self.prompt(request),
+                "duration": int(self.billed_seconds(request.brief.duration_s)), "resolution": self.settings.resolution}
+        answer = self._checked(await self.call("POST", "/v1/video_generation", json=body, create=True), create=True)
+        return self.created_id(answer, "task_id")
+
+    async def poll_one(self, task_id: str) -> TaskStatus:
+        status = (await self._query(task_id)).get("status")
+        if status in RUNNING:
+            return TaskStatus("running", RUNNING[status])
+        if status == "Success":
+            return TaskStatus("succeeded", 1.0)
+        if status == "Fail":
+            return TaskStatus("failed", error=ProviderError(f"{self.name}: task {task_id} failed", "unknown"))
+        raise self.unknown_state(task_id, status)
+
+    async def output_url(self, task_id: str) -> str:
+        file_id = (await self._query(task_id)).get("file_id")
+        answer = self._checked(await self.call("GET", "/v1/files/retrieve", params={"file_id": str(file_id)}))
+        return self.video_url(member(answer, "file", "download_url"), task_id)
+
+    async def _query(self, task_id: str) -> dict[str, Any]:
+        return self._checked(await self.call("GET", "/v1/query/video_generation", params={"task_id": task_id}))
+
+    def _checked(self, answer: Any, create: bool = False) -> dict[str, Any]:
+        """MiniMax answers HTTP 200 to most failures: the verdict is `base_resp.status_code`."""
+        if not isinstance(answer, dict):
+            raise ProviderError(f"{self.name}: an empty answer", "temporary", ambiguous=create)
+        base = answer.get("base_resp") or {}
+        code = base.get("status_code", 0)
+        if code:
+            kind = CODES.get(code, "unknown")
+            raise ProviderError(f"{self.name}: {base.get('status_msg') or 'error'} (code {code})", kind)
+        return answer

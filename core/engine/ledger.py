@@ -1,0 +1,238 @@
+"""Attempts and money: a reservation is written with its attempt before any provider call, then settled.
+
+The ledger is append-only. An attempt's reservation (+estimate) is later offset by a release (−estimate) and, when
+the provider charged, a charge (+actual); all three carry the reservation's budget day and month so a video paid
+just after midnight still counts against the day it was reserved in. Spend in a period = sum of its rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, bindparam, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.engine.alerts import BudgetAlerts
+from core.errors import DaemonError
+from core.engine.provider_health import locked_row
+from core.schema import attempts, budget_totals, cost_ledger
+from core.settings import Budget
+from core.storage import Database, Step, Write, as_utc, utcnow
+
+RESERVE, RELEASE, CHARGE = "reserve", "release", "charge"
+OPEN_STATES = ("reserved", "submitting", "submitted", "polling", "downloading", "optimizing")
+CENT = 1e-9  # float slack when comparing sums of dollar amounts
+SLOT_RECHECK_S = 0.25  # how soon a provider at its max_concurrent is asked again for a free slot
+
+
+class AttemptClosed(DaemonError):
+    """The attempt was settled already (by the worker that took the job over, or by a commit of ours whose answer
+    was lost): nothing was written again."""
+
+
+class BudgetExceeded(DaemonError):
+    """The estimate does not fit under a cap; nothing was reserved."""
+
+
+class ProviderBusy(DaemonError):
+    """The provider is at its `max_concurrent` or `requests_per_minute`; try again in `retry_after_s`."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ProviderLimits:
+    max_concurrent: int | None = None
+    requests_per_minute: int | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    job_id: int
+    provider: str
+    estimate_usd: float
+    budget_day: str
+    budget_month: str
+
+    @property
+    def key(self) -> str:
+        """The idempotency key sent with the create call, and used to find the task again after a crash."""
+        return f"job{self.job_id}-attempt{self.id}"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """An opened attempt, and the day's and month's committed + reserved spend including it (for the alerts)."""
+    attempt: Attempt
+    day_used_usd: float
+    month_used_usd: float
+
+
+class Ledger:
+    def __init__(self, db: Database, caps: Budget) -> None:
+        self.db = db
+        self.caps = caps
+        self.zone = ZoneInfo(caps.timezone)
+        self.alerts = BudgetAlerts(db, caps)
+
+    def periods(self, at: datetime) -> tuple[str, str]:
+        local = at.astimezone(self.zone)
+        return local.strftime("%Y-%m-%d"), local.strftime("%Y-%m")
+
+    async def reserve(self, conn: AsyncConnection, job_id: int, provider: str, provider_type: str,
+                      estimate_usd: float, limits: ProviderLimits = ProviderLimits()) -> Reservation:
+        """Check the provider's limits and every cap, and reserve the estimate, inside the caller's write
+        transaction (the claim's, so a job is never leased without its money set aside).
+
+        The estimate is added to the day's and month's totals first and the new totals checked against the caps
+        (one statement, which holds those rows locked until the transaction ends, so reservations from every process
+        take turns); over a cap, it is taken back before the transaction ends, so nobody ever sees it.
+        Raises ProviderBusy or BudgetExceeded, having changed nothing."""
+        now = utcnow()
+        day, month = self.periods(now)
+        periods = {"day": f"day:{day}", "month": f"month:{month}"}
+        await _check_limits(conn, provider, limits, now)
+        totals = dict((await conn.execute(_ADD_TO_TOTALS_RETURNING, {"net": estimate_usd, **periods})).all())
+        for period in set(periods.values()) - set(totals):  # the period's first reservation (maybe in two processes)
+            await conn.execute(_ENSURE_TOTAL, {"period": period})
+            totals[period] = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})
+                              ).scalar_one()
+        for label, used, cap in (
+            ("per-video", estimate_usd, self.caps.per_video_limit_usd),
+            ("daily", totals[periods["day"]], self.caps.daily_limit_usd),
+            ("monthly", totals[periods["month"]], self.caps.monthly_limit_usd),
+        ):
+            if used > cap + CENT:
+                await conn.execute(_ADD_TO_TOTALS, {"net": -estimate_usd, **periods})
+                raise BudgetExceeded(
+                    f"{provider}: ${estimate_usd:.2f} would exceed the {label} cap "
+                    f"(${used - estimate_usd:.2f} of ${cap:.2f} used)"
+                )
+        attempt_id = (await conn.execute(_INSERT_ATTEMPT, {
+            "job_id": job_id, "provider": provider, "provider_type": provider_type, "state": "reserved",
+            "estimated_cost_usd": estimate_usd, "started_at": now})).inserted_primary_key[0]
+        attempt = Attempt(int(attempt_id), job_id, provider, estimate_usd, day, month)
+        await conn.execute(*_ledger_row(attempt, RESERVE, estimate_usd, now))
+        return Reservation(attempt, totals[periods["day"]], totals[periods["month"]])
+
+    async def alert(self, reservation: Reservation) -> None:
+        """After the reservation's transaction: raise the budget alerts it crossed (each once per period)."""
+        attempt = reservation.attempt
+        if attempt.estimate_usd:
+            await self.alerts.check(attempt.budget_day, reservation.day_used_usd, attempt.budget_month,
+                                    reservation.month_used_usd)
+
+    async def advance(self, attempt: Attempt, state: str, guard: Step | None = None, **fields: object) -> None:
+        """Persist the open attempt's next state (and e.g. its provider task id) before acting on it, behind
+        `guard` (the job's lease)."""
+        async def step(conn: AsyncConnection) -> None:
+            if (await conn.execute(_UPDATE_OPEN, {"attempt_id": attempt.id, "state": state, **fields})).first() is None:
+                raise AttemptClosed(f"attempt {attempt.id} of job {attempt.job_id} was settled already")
+
+        await self.db.write(*_guarded(guard), step)
+
+    async def fail(self, attempt: Attempt, error_class: str, error: str, charged_usd: float = 0.0,
+                   guard: Step | None = None) -> None:
+        await self.close(attempt, "failed", charged_usd, guard, error_class=error_class, error=error)
+
+    async def unfinished(self, job_id: int) -> tuple[Attempt, str, str | None] | None:
+        """The job's attempt that a stop or crash left open (its state and task id), with its reservation."""
+        rows = await self.db.fetch_all(
+            select(attempts, cost_ledger.c.budget_day, cost_ledger.c.budget_month)
+            .join(cost_ledger, (cost_ledger.c.attempt_id == attempts.c.id) & (cost_ledger.c.kind == RESERVE))
+            .where(attempts.c.job_id == job_id, attempts.c.state.in_(OPEN_STATES))
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        attempt = Attempt(row.id, job_id, row.provider, row.estimated_cost_usd, row.budget_day, row.budget_month)
+        return attempt, row.state, row.provider_task_id
+
+    async def close(self, attempt: Attempt, state: str, charged_usd: float, guard: Step | None = None,
+                    **fields: str | None) -> None:
+        """End an attempt: release its reservation and record the charge (if any), committed together."""
+        await self.db.write(*_guarded(guard), self.settle(attempt, state, charged_usd, **fields))
+
+    def settle(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> Step:
+        """The step that ends an attempt, for the caller to commit with its own writes (the job's end): it closes
+        the attempt only if it is still open (else AttemptClosed undoes the transaction), so money is settled once."""
+
+        async def step(conn: AsyncConnection) -> None:
+            now = utcnow()
+            closed = await conn.execute(_UPDATE_OPEN, {"attempt_id": attempt.id, "state": state,
+                                                      "actual_cost_usd": charged_usd, "finished_at": now, **fields})
+            if closed.first() is None:
+                raise AttemptClosed(f"attempt {attempt.id} of job {attempt.job_id} was settled already")
+            entries = [(RELEASE, -attempt.estimate_usd)] + ([(CHARGE, charged_usd)] if charged_usd else [])
+            for statement, parameters in _ledger_writes(attempt, entries, now):
+                await conn.execute(statement, parameters)
+
+        return step
+
+    async def spent(self, day: str | None = None, month: str | None = None) -> float:
+        """Committed plus reserved USD in a budget day or month."""
+        period = f"day:{day}" if day else f"month:{month}"
+        rows = await self.db.fetch_all(select(budget_totals.c.amount_usd).where(budget_totals.c.period == period))
+        return float(rows[0][0]) if rows else 0.0
+
+
+async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLimits, now: datetime) -> None:
+    """Count the provider's tasks in flight and requests in the last minute, holding its row: a second process
+    counting at the same time waits, then sees this reservation's attempt."""
+    if limits == ProviderLimits():
+        return
+    await locked_row(conn, provider)
+    if limits.max_concurrent is not None:
+        in_flight = (await conn.execute(select(func.count()).select_from(attempts).where(
+            attempts.c.provider == provider, attempts.c.state.in_(OPEN_STATES)))).scalar() or 0
+        if in_flight >= limits.max_concurrent:
+            raise ProviderBusy(f"{provider}: {in_flight} tasks in flight (max_concurrent {limits.max_concurrent})",
+                               SLOT_RECHECK_S)
+    if limits.requests_per_minute is not None:
+        window = now - timedelta(minutes=1)
+        recent = list((await conn.execute(select(attempts.c.started_at).where(
+            attempts.c.provider == provider, attempts.c.started_at > window)
+            .order_by(attempts.c.started_at))).scalars())
+        if len(recent) >= limits.requests_per_minute:
+            wait = (as_utc(recent[-limits.requests_per_minute]) - window).total_seconds()
+            raise ProviderBusy(f"{provider}: {len(recent)} requests in the last minute "
+                               f"(requests_per_minute {limits.requests_per_minute})", max(wait, 0.1))
+
+
+def _guarded(guard: Step | None) -> list[Step]:
+    return [guard] if guard is not None else []
+
+
+def _ledger_writes(attempt: Attempt, entries: list[tuple[str, float]], now: datetime) -> list[Write]:
+    """Ledger rows (kind, amount), and their sum added to the day's and month's running totals (whose rows the
+    reservation made)."""
+    net = sum(amount for _, amount in entries)
+    totals = {"net": net, "day": f"day:{attempt.budget_day}", "month": f"month:{attempt.budget_month}"}
+    return [(_ADD_TO_TOTALS, totals), *(_ledger_row(attempt, kind, amount, now) for kind, amount in entries)]
+
+
+def _ledger_row(attempt: Attempt, kind: str, amount: float, now: datetime) -> Write:
+    return _INSERT_LEDGER, {"job_id": attempt.job_id, "attempt_id": attempt.id, "provider": attempt.provider,
+                            "kind": kind, "amount_usd": amount, "budget_day": attempt.budget_day,
+                            "budget_month": attempt.budget_month, "created_at": now}
+
+
+# Built once: a statement made per call costs more Python than SQLite takes to run it.
+_IN_PERIODS = (budget_totals.c.period == bindparam("day")) | (budget_totals.c.period == bindparam("month"))
+_ADD_TO_TOTALS = update(budget_totals).where(_IN_PERIODS).values(
+    amount_usd=budget_totals.c.amount_usd + bindparam("net", type_=Float))
+_ADD_TO_TOTALS_RETURNING = _ADD_TO_TOTALS.returning(budget_totals.c.period, budget_totals.c.amount_usd)
+_ADD_TO_TOTAL_RETURNING = (update(budget_totals).where(budget_totals.c.period == bindparam("one"))
+                           .values(amount_usd=budget_totals.c.amount_usd + bindparam("net", type_=Float))
+                           .returning(budget_totals.c.amount_usd))
+_ENSURE_TOTAL = text("INSERT INTO budget_totals (period, amount_usd) VALUES (:period, 0) "
+                     "ON CONFLICT (period) DO NOTHING")
+_INSERT_ATTEMPT = insert(attempts)
+_INSERT_LEDGER = insert(cost_ledger)
+# SET: the keys passed. Only an open attempt changes: a settled one is never reopened or settled twice.
+_UPDATE_OPEN = update(attempts).where(attempts.c.id == bindparam("attempt_id"), attempts.c.state.in_(OPEN_STATES)
+                                       ).returning(attempts.c.id)

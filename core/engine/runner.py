@@ -1,0 +1,656 @@
+"""One job through the providers: reserve → submit → poll → download → optimize → settle, with failover.
+
+Every attempt walks the state machine reserved → submitting → submitted → polling → downloading → optimizing →
+done (or failed), and each state is written before the step it names is taken. The error policy by class
+(core/errors.py): temporary errors retry on the same provider with backoff, then fail over; a rate limit pauses the
+provider and puts the job back in the queue; billing and auth errors disable the provider; a content violation fails
+the job; anything else fails over. A create whose outcome is unknown is looked up at the provider, never repeated
+blindly; if it cannot be looked up, its estimate counts as spent.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from loguru import logger
+from sqlalchemy import insert
+
+from content.media import sidecar
+from content.media.look import Look
+from content.media.platforms import platform_spec
+from content.briefs.prompt_policy import PromptReview
+from content.media.preflight import describe_failures, failures, preflight
+from content.providers import GenerationRequest, TaskStatus, VideoProvider
+from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize
+from core.engine import queue
+from core.errors import DaemonError, MediaError, ProviderError, machine_fault
+from core.home import Home
+from core.engine.ledger import Attempt, AttemptClosed, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits, Reservation
+from core.engine.provider_health import ProviderHealth
+from core.engine.queue import Job
+from core.settings import Settings
+from core.schema import prompt_outcomes
+from core.storage import Step, Write, one_line, utcnow
+
+StageCallback = Callable[[str, float], None]
+RECONCILE_AGAIN_S = 60.0  # a provider that cannot be asked about an interrupted create is asked again this late
+STORE_PROGRESS_EVERY_S = 1.0  # while polling, how often the provider's progress is written for `status`
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job_id: int
+    status: str
+    topic: str
+    account: str
+    provider: str | None = None
+    path: Path | None = None
+    thumbnail: Path | None = None
+    duration_s: float = 0.0
+    cost_usd: float = 0.0
+    error: str | None = None
+    machine_refused: bool = False  # put back in the queue because the machine refused its files (see put_back)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    video: Path
+    thumbnail: Path
+    duration_s: float
+    cost_usd: float
+    task_id: str
+    raw: Path  # the download, once made platform-ready
+
+
+class DeliveryFailed(DaemonError):
+    """The provider delivered (and charged) but the file cannot be made platform-ready."""
+
+
+class Cancelled(DaemonError):
+    """`cancel` asked for this job to stop."""
+
+
+class KeptTask(DaemonError):
+    """Polling a submitted task failed in a way that says nothing about the task (the key was refused, billing):
+    the attempt stays open with its task id, to be polled again once the provider is back, never paid again."""
+
+    def __init__(self, error: ProviderError, resume_at: datetime) -> None:
+        self.error = error
+        self.resume_at = resume_at
+        super().__init__(str(error))
+
+
+@dataclass
+class Plan:
+    """Where one job stands with its providers: those left to try, in failover order, and why others were passed."""
+    providers: list[VideoProvider]
+    blocked: dict[str, tuple[str, datetime]]  # paused or disabled providers: why, and until when
+    attempts_made: int
+    errors: list[str] = field(default_factory=list)
+    unready: list[str] = field(default_factory=list)  # enabled providers that cannot run yet: what each lacks
+    waits_for_budget: bool = False
+    resume_at: datetime | None = None  # when the first blocked provider comes back
+    busy: ProviderBusy | None = None  # the next provider is at its limits: wait for a slot rather than pay a fallback
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An attempt with its money reserved, not yet sent."""
+    provider: VideoProvider
+    reservation: Reservation
+
+
+@dataclass(frozen=True)
+class Start:
+    """What the claim's transaction decided for a fresh job: its plan and (budget and limits allowing) its first
+    attempt, reserved in the same transaction that leased the job."""
+    plan: Plan
+    opened: Opened | None
+
+
+class VideoGenerator:
+    def __init__(self, home: Home, settings: Settings, ledger: Ledger, providers: dict[str, VideoProvider]) -> None:
+        self.home = home
+        self.settings = settings
+        self.ledger = ledger
+        self.providers = providers
+        self.health = ProviderHealth(ledger.db)
+        self.prompts = PromptReview(settings.video.prompt_policy)
+        self.policy = settings.video.retry
+        self.cancel_requests: dict[int, str] = {}  # job id → reason, kept current by the worker's heartbeat
+        self.lost_leases: set[int] = set()  # jobs the heartbeat found taken back from this worker
+        self._looks: dict[str, Look] = {}
+        self._tuned: dict[str, VideoProvider] = {}
+        self._told_missing: set[str] = set()
+        self.work_dir = home.work_dir  # downloads land here, one file per attempt
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(p.close() for p in [*self.providers.values(), *self._tuned.values()]))
+
+    def ready_providers(self, quality: str = "standard", unready: list[str] | None = None) -> list[VideoProvider]:
+        """Enabled providers in failover order for a quality tier, minus those lacking a key (each skip is logged
+        with what to set, and added to `unready`)."""
+        ready = []
+        for name in self.settings.video.provider_order(quality):
+            provider = self._for_tier(name, quality)
+            missing = provider.missing_requirements()
+            if not missing:
+                ready.append(provider)
+                continue
+            if unready is not None:
+                unready.append(f"{name} needs {', '.join(missing)}")
+            if name not in self._told_missing:  # once per process, not once per job
+                self._told_missing.add(name)
+                logger.warning(f"provider {name} skipped: set {', '.join(missing)} in the environment or .env")
+        return ready
+
+    def _for_tier(self, name: str, quality: str) -> VideoProvider:
+        """The provider as a job of this quality tier uses it: with the tier's params (model, resolution) if it
+        sets any (made once per provider and tier)."""
+        if name not in self.settings.video.tier(quality).provider_params:
+            return self.providers[name]
+        key = f"{name}@{quality}"
+        if key not in self._tuned:
+            self._tuned[key] = self.providers[name].tuned(self.settings.video.params_for(name, quality))
+        return self._tuned[key]
+
+    async def first_attempt(self, conn: Any, job: Job) -> Start | None:
+        """Inside the claim's transaction: plan a fresh job and reserve its first attempt. A job with history
+        gets None: its interrupted attempt must be reconciled (with provider calls) before anything is reserved.
+
+        Raises ProviderBusy when its provider has no slot (or request) free: the claim is undone and the job waits
+        in the queue, untouched, for a worker to find a slot."""
+        if job.attempts_so_far or job.cancel_reason:
+            return None
+        start = await self._start(conn, job, self._request(job), set())
+        if start.opened is None and start.plan.busy is not None:
+            raise start.plan.busy
+        return start
+
+    async def run(self, job: Job, start: Start | None = None, on_stage: StageCallback | None = None) -> JobOutcome:
+        """Try each ready provider (once per job, beyond its own retries) until one yields a platform-ready video.
+
+        Every write is fenced by the job's lease: LeaseLost or AttemptClosed means another worker has the job now,
+        and this run stops without touching it."""
+        stage = on_stage or (lambda _stage, _fraction: None)
+        request = self._request(job)
+        errors: list[str] = []
+        if job.cancel_reason:
+            self.cancel_requests[job.id] = job.cancel_reason
+        if start is None:
+            if job.attempts_so_far:  # reconcile an interrupted attempt first: resume it where it was, or close it
+                try:
+                    unfinished = await self._unfinished(job)
+                except ProviderError as exc:
+                    return await self._end(job, queue.QUEUED, f"cannot reconcile its interrupted attempt yet: {exc}",
+                                           not_before=utcnow() + timedelta(seconds=RECONCILE_AGAIN_S))
+                if unfinished is not None:
+                    provider, attempt, task_id = unfinished
+                    outcome = await self._try(job, provider, request, attempt, task_id, stage, errors)
+                    if outcome is not None:
+                        return outcome
+            if job.id in self.cancel_requests:  # nothing (left) open: nothing to stop at a provider
+                return await self._end(job, queue.CANCELLED, f"cancelled: {self.cancel_requests[job.id]}")
+            start = await self._fenced(job, lambda conn: self._start_with_history(conn, job, request))
+        plan, opened = start.plan, start.opened
+        plan.errors[:0] = errors
+        while opened is not None:
+            await self.ledger.alert(opened.reservation)
+            outcome = await self._try(job, opened.provider, request, opened.reservation.attempt, None, stage,
+                                      plan.errors)
+            if outcome is not None:
+                return outcome
+            current = plan
+            opened = await self._fenced(job, lambda conn: self._open_next(conn, job, request, current))
+        return await self._give_up(job, plan)
+
+    async def _fenced(self, job: Job, work: Callable[[Any], Awaitable[T]]) -> T:
+        """`work(conn)` in a transaction that first checks this worker still holds the job's lease."""
+
+        async def fenced(conn: Any) -> T:
+            await job.lease.hold(conn)
+            return await work(conn)
+
+        return await self.ledger.db.retrying(fenced)
+
+    async def _start_with_history(self, conn: Any, job: Job, request: GenerationRequest) -> Start:
+        tried = await queue.tried_providers(conn, job.id) if job.attempts_so_far else set()
+        return await self._start(conn, job, request, tried)
+
+    async def fail_alone(self, job: Job, exc: Exception) -> JobOutcome:
+        """A bug or an unexpected error inside this one job: it ends failed with one line, its open attempt is
+        settled (a task the provider accepted is cancelled where it can be, and its estimate counts as spent: it
+        may be billed), its scratch files go, and the worker goes on to the next job."""
+        error = f"unexpected {type(exc).__name__}: {one_line(exc)}"
+        logger.opt(exception=exc).debug(f"job {job.id}: {error}")  # the traceback, for a bug report (debug log)
+        writes: list[Write | Step] = [job.lease.hold]
+        found = await self.ledger.unfinished(job.id)
+        if found is not None:
+            attempt, _state, task_id = found
+            if task_id is not None and attempt.provider in self.providers:
+                with contextlib.suppress(Exception):
+                    await self._for_tier(attempt.provider, job.quality).cancel(task_id)
+            charged = attempt.estimate_usd if task_id is not None else 0.0
+            writes.append(self.ledger.settle(attempt, "failed", charged, error_class="unknown", error=error))
+            (self.work_dir / f"{attempt.key}.mp4").unlink(missing_ok=True)
+        writes += [queue.finish_write(job.id, queue.FAILED, error=error),
+                   self._prompt_outcome(job, queue.FAILED, found[0].provider if found else None, "unknown")]
+        await self.ledger.db.write(*writes)
+        self._discard_files(job)
+        logger.error(f"job {job.id} failed: {error}")
+        return JobOutcome(job.id, queue.FAILED, job.brief.topic, job.account, error=error)
+
+    async def put_back(self, job: Job, fault: str) -> JobOutcome:
+        """The machine refused this job's files (a full disk, a folder it cannot write): not the job's fault, so
+        nothing is failed or charged. The job goes back to the queue for a later try, its open attempt left to be
+        resumed as after a crash (a paid task is polled and downloaded again, never made again)."""
+        wait_s = self.settings.video.retry.machine_fault_wait_s
+        await self.ledger.db.write(job.lease.hold, queue.finish_write(
+            job.id, queue.QUEUED, not_before=utcnow() + timedelta(seconds=wait_s), error=f"waiting: {fault}"))
+        self._discard_files(job)
+        logger.error(f"job {job.id}: the machine refused its files ({fault}); back in the queue for {wait_s:g} s")
+        return JobOutcome(job.id, queue.QUEUED, job.brief.topic, job.account, error=fault, machine_refused=True)
+
+    def _discard_files(self, job: Job) -> None:
+        shutil.rmtree(self.work_dir / f"job-{job.id}", ignore_errors=True)
+        for leftover in (self.home.videos_dir / job.account).glob(f"{job.id:06d}-*"):
+            leftover.unlink(missing_ok=True)
+
+    def _request(self, job: Job) -> GenerationRequest:
+        look = self._looks.get(job.account)
+        if look is None:
+            account = next(a for a in self.settings.app.accounts if a.name == job.account)
+            look = self._looks[job.account] = Look.of(account, self.settings.app.content, self.home)
+        verdict = self.prompts.review(job.brief.visual_prompt)
+        brief = job.brief
+        if verdict.outcome == "rewritten":  # a rejected prompt keeps its words: no paid provider will see it
+            brief = brief.model_copy(update={"visual_prompt": verdict.prompt})
+        return GenerationRequest(job.id, brief, look, self.work_dir / f"job-{job.id}", job.quality)
+
+    async def _start(self, conn: Any, job: Job, request: GenerationRequest, tried: set[str]) -> Start:
+        """The job's plan (providers it has not tried, minus those that cannot make it) and its next attempt."""
+        plan = Plan([], await self.health.unavailable(conn), job.attempts_so_far)
+        verdict = self.prompts.review(job.brief.visual_prompt)
+        for provider in self.ready_providers(job.quality, plan.unready):
+            unable = provider.cannot_make(request)
+            if unable is None and verdict.rejected and provider.reads_prompt:
+                unable = f"the prompt policy keeps the prompt from it ({', '.join(verdict.notes)})"
+            if unable:
+                plan.errors.append(f"{provider.name}: {unable}")
+            elif provider.name not in tried:
+                plan.providers.append(provider)
+        if not plan.providers and not tried and not plan.errors and not plan.unready:
+            plan.unready.append("no provider is enabled in video_config.json")
+        return Start(plan, await self._open_next(conn, job, request, plan))
+
+    async def _open_next(self, conn: Any, job: Job, request: GenerationRequest, plan: Plan) -> Opened | None:
+        """Reserve an attempt at the plan's next usable provider, in the caller's transaction; None when none is
+        left (or the next one is busy)."""
+        multiplier = self.settings.video.tier(job.quality).multiplier
+        while plan.providers:
+            provider = plan.providers.pop(0)
+            if provider.name in plan.blocked:
+                reason, until = plan.blocked[provider.name]
+                plan.errors.append(f"{provider.name}: {reason}")
+                plan.resume_at = min(plan.resume_at or until, until)
+                continue
+            if plan.attempts_made >= self.policy.max_attempts_per_job:
+                plan.errors.append(f"{self.policy.max_attempts_per_job} attempts made (the cap per job)")
+                break
+            config = self.settings.video.providers[provider.name]
+            try:
+                reservation = await self.ledger.reserve(
+                    conn, job.id, provider.name, provider.type_name,
+                    round(provider.estimate_cost(request) * multiplier, 6),
+                    ProviderLimits(config.max_concurrent, config.requests_per_minute))
+            except ProviderBusy as exc:
+                plan.busy = exc
+                return None
+            except BudgetExceeded as exc:
+                logger.bind(job_id=job.id, provider=provider.name).warning(str(exc))
+                plan.errors.append(str(exc))
+                plan.waits_for_budget = True
+                continue
+            plan.attempts_made += 1
+            return Opened(provider, reservation)
+        return None
+
+    async def _give_up(self, job: Job, plan: Plan) -> JobOutcome:
+        """No provider (left) can take the job now: wait for a slot, a budget period or a provider, or fail."""
+        if plan.busy is not None:
+            return await self._end(job, queue.QUEUED, str(plan.busy),
+                                   not_before=utcnow() + timedelta(seconds=plan.busy.retry_after_s))
+        error = "; ".join(plan.errors) or "every ready provider has been tried"
+        if plan.waits_for_budget:
+            return await self._end(job, queue.WAITING_BUDGET, error)
+        if plan.resume_at is not None:
+            return await self._end(job, queue.QUEUED, error, not_before=plan.resume_at)
+        if plan.unready:  # a provider that could take it once configured: wait for the config, not fail the trend
+            return await self._end(job, queue.WAITING_PROVIDER, "; ".join([*plan.errors, *plan.unready]) + " (it "
+                                   "runs once a provider is ready: set the key and restart, or `enable` one)")
+        return await self._end(job, queue.FAILED, error)
+
+    async def _try(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
+                   task_id: str | None, stage: StageCallback, errors: list[str]) -> JobOutcome | None:
+        """Run one attempt and apply the error policy: the job's outcome, or None to fail over."""
+        with logger.contextualize(job_id=job.id, provider=provider.name):
+            try:
+                delivered = await self._attempt(job, provider, request, attempt, task_id, stage)
+            except DeliveryFailed as exc:  # paid for: never pay a second provider for this job
+                return await self._end(job, queue.FAILED, f"{provider.name}: {exc}", provider.name)
+            except Cancelled as exc:
+                return await self._end(job, queue.CANCELLED, f"cancelled: {exc}", provider.name)
+            except KeptTask as kept:  # the task lives on at the provider: wait with it, pay nobody else
+                return await self._end(job, queue.QUEUED, f"{provider.name}: {kept} (its task is kept, polled "
+                                       f"again when the provider is back)", not_before=kept.resume_at)
+            except ProviderError as exc:
+                if exc.error_class == "content_violation":  # never resent unchanged, anywhere
+                    return await self._end(job, queue.FAILED, f"{provider.name} rejected the prompt: {exc}",
+                                           provider.name, error_class=exc.error_class)
+                if exc.error_class == "rate_limit":  # back to the queue, no penalty: other providers may take it
+                    return await self._end(job, queue.QUEUED, f"{provider.name}: {exc}")
+                errors.append(f"{provider.name}: {exc}")
+                return None
+            await self.ledger.db.write(  # the attempt and the job end together, while the lease holds
+                job.lease.hold,
+                self.ledger.settle(attempt, "done", delivered.cost_usd, provider_task_id=delivered.task_id),
+                queue.finish_write(job.id, queue.DONE, output_path=str(delivered.video),
+                                   thumbnail_path=str(delivered.thumbnail), error=None, not_before=None),
+                self._prompt_outcome(job, queue.DONE, provider.name))
+            await self.health.succeeded(provider.name)
+            delivered.raw.unlink(missing_ok=True)
+            shutil.rmtree(request.workdir, ignore_errors=True)  # a local render's scratch
+            logger.info(f"done: {self.home.display(delivered.video)} ({delivered.duration_s:.1f} s, "
+                        f"${delivered.cost_usd:.2f})")
+            return JobOutcome(job.id, queue.DONE, job.brief.topic, job.account, provider.name, delivered.video,
+                              delivered.thumbnail, delivered.duration_s, delivered.cost_usd)
+
+    async def _unfinished(self, job: Job) -> tuple[VideoProvider, Attempt, str | None] | None:
+        """The job's interrupted attempt, reconciled: resume it (with its task id), or close it and return None.
+
+        Submitted work is polled again, never resubmitted. A create that may have happened is looked up by its
+        idempotency key, and a task found that way is stored at once, before anything else can happen; if the
+        provider cannot tell, a paid estimate counts as spent (a free one is just retried)."""
+        found = await self.ledger.unfinished(job.id)
+        if found is None:
+            return None
+        attempt, state, task_id = found
+        guard = job.lease.hold
+        if attempt.provider not in self.providers:
+            await self.ledger.close(attempt, "cancelled", 0.0, guard, error="its provider is no longer configured")
+            return None
+        provider = self._for_tier(attempt.provider, job.quality)
+        if state == "submitting" and task_id is None:
+            try:
+                task_id = await provider.find_task(attempt.key)
+            except ProviderError as exc:
+                if not exc.ambiguous:  # the lookup itself failed: the attempt stays open, the job tries again later
+                    raise
+                await self.ledger.fail(attempt, "unknown", f"interrupted during a create call: {exc}",
+                                       attempt.estimate_usd, guard)
+                return None
+            if task_id is None and attempt.estimate_usd and not provider.can_find_tasks:
+                await self.ledger.fail(attempt, "unknown", "interrupted during a create call that cannot be looked "
+                                       "up: its estimate counts as spent", attempt.estimate_usd, guard)
+                return None
+            if task_id is not None:  # a second crash now must find the task stored, not an attempt to close
+                await self.ledger.advance(attempt, "submitted", guard, provider_task_id=task_id)
+        if task_id is None:  # nothing was (or could have been) sent: release and try afresh
+            await self.ledger.close(attempt, "cancelled", 0.0, guard, error=f"interrupted while {state}")
+            return None
+        logger.info(f"job {job.id}: resuming {provider.name} task {task_id} (was {state})")
+        return provider, attempt, task_id
+
+    async def _attempt(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
+                       task_id: str | None, stage: StageCallback) -> Delivered:
+        """One provider, to the end: returns the delivery or raises the ProviderError that ended it (settled).
+        With `task_id`, the task was already submitted: it is polled, not created again.
+
+        Once the task has succeeded it is paid for: a download or a file that then fails is charged and ends the
+        job (DeliveryFailed), rather than paying a second provider for the same video."""
+        guard = job.lease.hold
+        try:
+            await self._checkpoint(job, provider, attempt, task_id)
+            since = None  # when the task was created, if this process created it
+            if task_id is None:
+                task_id, since = await self._submit(job, provider, request, attempt, stage)
+            status = await self._wait(job, provider, attempt, task_id, stage, since)
+            await self._checkpoint(job, provider, attempt, task_id)
+        except ProviderError as exc:
+            await self._settle_failure(job, provider, attempt, exc)
+            raise
+        cost = status.cost_usd if status.cost_usd is not None else attempt.estimate_usd
+        try:
+            await self.ledger.advance(attempt, "downloading", guard)
+            stage(f"{provider.name}: downloading", 1.0)
+            raw = await provider.download(task_id, self.work_dir / f"{attempt.key}.mp4")
+            await self.ledger.advance(attempt, "optimizing", guard)
+            post = sidecar.post_of(job.brief, provider.name, cost)
+            video, thumbnail, duration = await self._deliver(job, raw, stage, post)
+        except (queue.LeaseLost, AttemptClosed):
+            raise
+        except DaemonError as exc:
+            if machine_fault(exc):  # not the video's fault: the attempt stays open, to resume once there is room
+                raise
+            kind = exc.error_class if isinstance(exc, ProviderError) else type(exc).__name__
+            await self.ledger.fail(attempt, kind, str(exc), cost, guard)
+            raise DeliveryFailed(str(exc)) from exc
+        return Delivered(video, thumbnail, duration, cost, task_id, raw)
+
+    async def _submit(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
+                      stage: StageCallback) -> tuple[str, float]:
+        """The create call: retried only after a definite temporary failure; an ambiguous one is looked up.
+        Returns the task id and when the call went out (the task's clock starts there). The call goes out only
+        after "submitting" was written under the lease, so a worker that lost its lease never creates a task."""
+        retries = 0
+        while True:
+            await self.ledger.advance(attempt, "submitting", job.lease.hold)
+            stage(f"{provider.name}: submitting", 0.0)
+            sent = time.monotonic()
+            try:
+                task_id = await provider.submit(request, attempt.key, lambda f: stage(f"{provider.name}: rendering", f))
+            except ProviderError as exc:
+                if exc.ambiguous:
+                    task_id = await self._reconcile(provider, attempt, exc)
+                elif self._should_retry(exc, retries):
+                    retries += 1
+                    await self._backoff(provider, exc, retries)
+                    continue
+                else:
+                    raise
+            await self.ledger.advance(attempt, "submitted", job.lease.hold, provider_task_id=task_id)
+            return task_id, sent
+
+    async def _reconcile(self, provider: VideoProvider, attempt: Attempt, exc: ProviderError) -> str:
+        """A create that may or may not have happened: find it, or treat it as a failed, charged attempt."""
+        try:
+            task_id = await provider.find_task(attempt.key)
+        except ProviderError as lookup:  # cannot tell what was made: count it as spent, never send it again
+            raise ProviderError(f"{exc}; looking the task up failed too ({lookup})", "unknown",
+                                ambiguous=True) from None
+        if task_id is not None:
+            logger.warning(f"create call ended ambiguously ({exc}); found the task {task_id} at {provider.name}")
+            return task_id
+        if provider.can_find_tasks:
+            raise ProviderError(f"{exc} (no task was created)", "temporary")
+        raise ProviderError(f"{exc}: the task cannot be looked up, so its estimate counts as spent", "unknown",
+                            ambiguous=True)
+
+    async def _wait(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str,
+                    stage: StageCallback, since: float | None) -> TaskStatus:
+        """Poll until the task ends. The task exists and may be billed, so a failing poll never abandons it: errors
+        that say nothing about the task (timeouts, 5xx, 429) are polled through with backoff until the task's
+        deadline (`retry.task_deadline_s` from its creation), then the task is cancelled where the API allows and
+        its estimate counts as spent; a refused key or billing keeps the task for later (KeptTask).
+
+        The next poll comes when the provider's own progress says the task will be done (timed from when it was
+        created, `since`, and from when each poll was asked), never later than its `poll_interval_s` and never
+        sooner than the provider's own hint: a finished video is not left waiting for a fixed tick."""
+        await self.ledger.advance(attempt, "polling", job.lease.hold)
+        failures = 0
+        started = since if since is not None else time.monotonic()
+        deadline = started + self.policy.task_deadline_s
+        shown, next_store = 0.0, time.monotonic() + STORE_PROGRESS_EVERY_S
+        while True:
+            await self._checkpoint(job, provider, attempt, task_id)
+            asked = time.monotonic()
+            try:
+                status = await provider.poll(task_id)
+            except ProviderError as exc:
+                failures += 1
+                await self._poll_failed(provider, task_id, exc, failures, deadline)
+                continue
+            failures = 0
+            if status.state == "succeeded":
+                return status
+            if status.state == "failed":
+                raise status.error or ProviderError(f"{provider.name}: task {task_id} failed", "unknown")
+            if time.monotonic() >= deadline:
+                raise await self._abandon(provider, task_id, f"not finished {self.policy.task_deadline_s:g} s after "
+                                                             f"it was created")
+            stage(f"{provider.name}: generating", status.progress or 0.0)
+            now = time.monotonic()
+            if now >= next_store and status.progress is not None and status.progress - shown >= 0.05:
+                shown, next_store = status.progress, now + STORE_PROGRESS_EVERY_S  # `status` needs no more
+                await self.ledger.advance(attempt, "polling", job.lease.hold, progress=round(shown, 3))
+            due = asked + _next_poll_in(provider.poll_interval_s, asked - started, status.progress)
+            await asyncio.sleep(max(due - time.monotonic(), status.poll_after_s or 0.0, 0.0))
+
+    async def _poll_failed(self, provider: VideoProvider, task_id: str, exc: ProviderError, failures: int,
+                           deadline: float) -> None:
+        """A poll that raised: wait to poll again, or end the attempt (KeptTask, or the abandoned task's error)."""
+        if exc.error_class == "content_violation":
+            raise exc
+        if exc.error_class in ("auth", "billing"):
+            await self.health.disable(provider.name, self.policy.disable_hours, str(exc))
+            raise KeptTask(exc, utcnow() + timedelta(hours=self.policy.disable_hours))
+        if exc.error_class not in ("temporary", "unknown", "rate_limit") or time.monotonic() >= deadline:
+            raise await self._abandon(provider, task_id, f"polling failed ({exc})")
+        ceiling = min(self.policy.backoff_max_s, self.policy.backoff_base_s * 2 ** (failures - 1))
+        delay = min(max(random.uniform(0, ceiling), exc.retry_after_s or 0.0), max(deadline - time.monotonic(), 0))
+        logger.warning(f"{provider.name}: polling task {task_id} failed ({exc.error_class}: {exc}); asking again in "
+                       f"{delay:.1f} s")
+        await asyncio.sleep(delay)
+
+    async def _abandon(self, provider: VideoProvider, task_id: str, why: str) -> ProviderError:
+        """Give a submitted task up: cancel it where the API allows. The error it returns counts the estimate as
+        spent (the provider may still bill the task), so no cap is overshot by the fallback that follows."""
+        cancelled = False
+        with contextlib.suppress(ProviderError):
+            cancelled = await provider.cancel(task_id)
+        note = "cancelled at the provider" if cancelled else "the provider cannot cancel it"
+        return ProviderError(f"{provider.name}: task {task_id} given up: {why}; {note}, its estimate counts as spent",
+                             "unknown", ambiguous=True)
+
+    async def _checkpoint(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str | None) -> None:
+        """Between steps: stop if the lease was lost (the heartbeat found another worker holds the job); if
+        `cancel` asked, stop the provider's task (where it can), release, and raise Cancelled."""
+        if job.id in self.lost_leases:
+            raise queue.LeaseLost(f"job {job.id}: another worker took it over")
+        reason = self.cancel_requests.get(job.id)
+        if reason is None:
+            return
+        stopped = task_id is not None and await provider.cancel(task_id)
+        note = f" (task {task_id} cancelled at {provider.name})" if stopped else ""
+        await self.ledger.close(attempt, "cancelled", 0.0, job.lease.hold, error=f"cancelled: {reason}{note}")
+        logger.warning(f"job {job.id} cancelled: {reason}{note}")
+        raise Cancelled(reason)
+
+    def _should_retry(self, exc: ProviderError, retries: int) -> bool:
+        limit = {"temporary": self.policy.max_retries, "unknown": 1}.get(exc.error_class, 0)
+        return retries < limit
+
+    async def _backoff(self, provider: VideoProvider, exc: ProviderError, retries: int) -> None:
+        """Exponential backoff with full jitter: a random wait up to base * 2^(n-1), capped."""
+        ceiling = min(self.policy.backoff_max_s, self.policy.backoff_base_s * 2 ** (retries - 1))
+        delay = random.uniform(0, ceiling)
+        logger.warning(f"{provider.name}: {exc.error_class} error ({exc}); retry {retries} in {delay:.1f} s")
+        await asyncio.sleep(delay)
+
+    async def _settle_failure(self, job: Job, provider: VideoProvider, attempt: Attempt,
+                              exc: ProviderError) -> None:
+        """Release (or, for an unreconcilable create or an abandoned task, charge) the reservation and apply the
+        class's policy."""
+        charged = attempt.estimate_usd if exc.ambiguous else 0.0
+        await self.ledger.fail(attempt, exc.error_class, str(exc), charged, job.lease.hold)
+        logger.error(f"attempt failed ({exc.error_class}): {exc}")
+        if exc.error_class == "rate_limit":
+            await self.health.pause(provider.name, exc.retry_after_s or 60.0, str(exc))
+        elif exc.error_class in ("billing", "auth"):
+            await self.health.disable(provider.name, self.policy.disable_hours, str(exc))
+        elif exc.error_class != "content_violation":
+            await self.health.failed(provider.name, self.policy.breaker_failures, self.policy.breaker_cooldown_s)
+
+    async def _deliver(self, job: Job, raw: Path, stage: StageCallback, post: sidecar.Post) -> tuple[Path, Path, float]:
+        """Optimize into `data/videos/<account>/`, pass every preflight rule, add the cover, contact sheet and
+        sidecars (content/media/sidecar.py); if any of them fails, nothing of the delivery is left behind."""
+        spec = platform_spec(job.platform)
+        folder = self.home.videos_dir / job.account
+        folder.mkdir(parents=True, exist_ok=True)
+        video = folder / f"{job.id:06d}-{_slug(job.brief.topic)}.mp4"
+        info = await optimize(raw, spec, video, on_progress=lambda f: stage("optimizing", f))
+        stage("preflight", 1.0)
+        problems = failures(await preflight(video, spec))
+        if problems:
+            video.unlink(missing_ok=True)
+            raise MediaError(f"{video.name} fails {spec.name} preflight: {describe_failures(problems)}")
+        stage("cover", 1.0)
+        try:
+            thumbnail = await extract_thumbnail(video, at_s=min(1.0, info.duration_s / 3))
+            await contact_sheet(video, info.duration_s)
+            sidecar.write(video, post)
+        except BaseException:
+            discard_delivery(video)
+            raise
+        return video, thumbnail, info.duration_s
+
+    async def _end(self, job: Job, status: str, error: str, provider: str | None = None,
+                   not_before: datetime | None = None, error_class: str | None = None) -> JobOutcome:
+        """Record where the job now stands; a job that ends here (failed, cancelled) also records how its prompt
+        fared, in the same transaction."""
+        writes: list[Write | Step] = [job.lease.hold, queue.finish_write(job.id, status, error=error,
+                                                                          not_before=not_before)]
+        if status in (queue.FAILED, queue.CANCELLED):
+            writes.append(self._prompt_outcome(job, status, provider, error_class))
+        await self.ledger.db.write(*writes)
+        log = {queue.FAILED: logger.error, queue.QUEUED: logger.info}.get(status, logger.warning)
+        log(f"job {job.id} {status.replace('_', ' ')}: {error}")
+        return JobOutcome(job.id, status, job.brief.topic, job.account, provider, error=error)
+
+
+    def _prompt_outcome(self, job: Job, outcome: str, provider: str | None, error_class: str | None = None) -> Write:
+        """A row of prompt analytics: the job's theme and prompt, the policy's verdict, and how the job ended."""
+        verdict = self.prompts.review(job.brief.visual_prompt)
+        return insert(prompt_outcomes), {
+            "job_id": job.id, "account": job.account, "theme": job.brief.theme, "prompt": verdict.prompt,
+            "verdict": verdict.outcome, "policy_notes": "; ".join(verdict.notes) or None, "outcome": outcome,
+            "error_class": error_class, "provider": provider, "created_at": utcnow()}
+
+
+def discard_delivery(video: Path) -> None:
+    """Remove a delivered video with everything written beside it: cover, contact sheet, sidecars."""
+    for path in (video, video.with_suffix(".jpg"), contact_sheet_path(video), *sidecar.paths(video)):
+        path.unlink(missing_ok=True)
+
+
+def _next_poll_in(interval_s: float, elapsed_s: float, progress: float | None) -> float:
+    """Seconds to the next poll: when the progress so far says the task will be done, within [interval/10, interval]."""
+    if not progress:
+        return interval_s
+    remaining = elapsed_s * (1 - progress) / progress
+    return min(interval_s, max(remaining, interval_s / 10))
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    slug = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+    return "-".join(part for part in slug.split("-") if part)[:limit].strip("-") or "video"
