@@ -9,7 +9,7 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from PIL import Image
@@ -18,13 +18,11 @@ from sqlalchemy import func, select
 
 from analytics import charts
 from analytics.dataset import Dataset
-from analytics.video_analytics import cost_summary, performance_metrics, roi_analysis, winning_attempts
+from analytics.video_analytics import (VideoAnalytics, cost_summary, performance_metrics, roi_analysis,
+                                       winning_attempts)
 from content.media.video_utils import contact_sheet_path
 from core.schema import prompt_outcomes, video_jobs
 from trends.collector import failed_runs
-
-if TYPE_CHECKING:
-    from analytics.video_analytics import VideoAnalytics
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 FIGURE_SECTIONS = ("cost", "performance", "roi", "budget")
@@ -32,7 +30,7 @@ CSV_COLUMNS = ["section", "figure", "key", "value"]
 COVER_WIDTH, SHEET_WIDTH = 270, 720  # pixels of the inlined covers and contact sheets
 
 
-async def build_report(analytics: "VideoAnalytics", days: int) -> dict[str, Any]:
+async def build_report(analytics: VideoAnalytics, days: int) -> dict[str, Any]:
     """Every figure of the last `days` budget days, plus the window's videos, failures, trend-source failures and
     prompt outcomes."""
     data = await analytics.dataset(days)
@@ -48,7 +46,7 @@ async def build_report(analytics: "VideoAnalytics", days: int) -> dict[str, Any]
         "performance": performance_metrics(data),
         "roi": roi_analysis(data, analytics.settings.value_model),
         "budget": {"daily_limit_usd": budget.daily_limit_usd, "monthly_limit_usd": budget.monthly_limit_usd,
-                   "alerts": await analytics.check_budget_alerts()},
+                   "alerts": await analytics.budget_alerts()},
         "queue": {"queued": int(queue.get("queued", 0)), "waiting_budget": int(queue.get("waiting_budget", 0))},
         "videos": _videos(data, analytics.settings.gallery_size),
         "failures": [{"job_id": int(j.id), "topic": j.topic, "error": j.error}
@@ -59,7 +57,7 @@ async def build_report(analytics: "VideoAnalytics", days: int) -> dict[str, Any]
     }
 
 
-async def write_report(analytics: "VideoAnalytics", reports_dir: Path, days: int,
+async def write_report(analytics: VideoAnalytics, reports_dir: Path, days: int,
                        formats: tuple[str, ...] = ("html", "csv", "json")) -> Path:
     """Build and save the report in `formats`; returns the path of the first."""
     report = await build_report(analytics, days)

@@ -1,7 +1,7 @@
 """The figures users set budgets and pick providers by: cost, performance and ROI over the last N budget days.
 
     analytics = VideoAnalytics(db, budget=settings.video.budget, analytics=settings.app.analytics)
-    summary = await analytics.get_cost_summary(days=30)
+    summary = cost_summary(await analytics.dataset(days=30), settings.video.budget)
 
 Money is rounded to the cent only when a figure is handed out, so every total is the ledger's own sum. Rates named
 `*_rate` are percentages (0–100); `avg_engagement` is a fraction of views, as Instagram reports it.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -27,11 +26,10 @@ ENGAGEMENTS = ["likes", "comments", "saves", "shares"]
 
 class VideoAnalytics:
     def __init__(self, db: Database, budget: Budget | None = None, analytics: AnalyticsSettings | None = None,
-                 reports_dir: Path | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.budget = budget or Budget()
         self.settings = analytics or AnalyticsSettings()
-        self.reports_dir = reports_dir
         self.clock = clock
 
     def window(self, days: int) -> Window:
@@ -42,37 +40,15 @@ class VideoAnalytics:
     async def dataset(self, days: int) -> Dataset:
         return await load(self.db, self.window(days))
 
-    async def get_cost_summary(self, days: int = 30) -> dict[str, Any]:
-        return cost_summary(await self.dataset(days), self.budget)
-
-    async def get_performance_metrics(self, days: int = 30) -> dict[str, Any]:
-        return performance_metrics(await self.dataset(days))
-
-    async def get_roi_analysis(self, days: int = 30) -> dict[str, Any]:
-        return roi_analysis(await self.dataset(days), self.settings.value_model)
-
-    async def check_budget_alerts(self, daily_limit: float | None = None, monthly_limit: float | None = None,
-                                  current_daily: float | None = None,
-                                  current_monthly: float | None = None) -> list[dict[str, Any]]:
-        """The alerts due now: the highest threshold each cap has crossed. Limits default to the configured caps and
-        amounts to today's and this month's spend plus what is reserved for running attempts."""
-        if current_daily is None or current_monthly is None:
-            view = await budget_view(Ledger(self.db, self.budget))
-            used = {name: v["spent_usd"] + v["reserved_usd"] for name, v in view.items()}
-            current_daily = used["daily"] if current_daily is None else current_daily
-            current_monthly = used["monthly"] if current_monthly is None else current_monthly
+    async def budget_alerts(self) -> list[dict[str, Any]]:
+        """The alerts due now: the highest threshold each cap has crossed by today's and this month's spend plus what
+        is reserved for running attempts."""
+        view = await budget_view(Ledger(self.db, self.budget))
+        used = {name: v["spent_usd"] + v["reserved_usd"] for name, v in view.items()}
         return budget_alerts(self.budget.alert_thresholds_pct, [
-            ("daily", self.budget.daily_limit_usd if daily_limit is None else daily_limit, current_daily),
-            ("monthly", self.budget.monthly_limit_usd if monthly_limit is None else monthly_limit, current_monthly),
+            ("daily", self.budget.daily_limit_usd, used["daily"]),
+            ("monthly", self.budget.monthly_limit_usd, used["monthly"]),
         ])
-
-    async def generate_cost_report(self, days: int = 30, formats: tuple[str, ...] = ("html", "csv", "json")) -> Path:
-        """Write the report for the last `days` days; returns the path of the first of `formats` written."""
-        from analytics.reports import write_report  # matplotlib and jinja2: loaded when a report is written
-
-        if self.reports_dir is None:
-            raise ValueError("VideoAnalytics needs reports_dir to write a report")
-        return await write_report(self, self.reports_dir, days, formats)
 
 
 # ---- the figures, from a dataset -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from loguru import logger
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bench import fleet
 from content.briefs.brief import Brief
@@ -26,6 +26,7 @@ from core.engine import queue
 from core.home import Home
 from core.engine.ledger import Attempt, Ledger, ProviderLimits
 from core.engine.runner import JobOutcome
+from core.schema import budget_totals
 from core.daemon.daemon import Orchestrator
 from core.progress import NullProgress
 from core.secrets import Secrets
@@ -198,6 +199,13 @@ def engine_home(home: Home, database: str) -> Home:
     if database.startswith("postgresql"):
         home.env_file.write_text(f"DATABASE_URL={database}\n")
     return home
+
+
+async def spent(db: Database, day: str | None = None, month: str | None = None) -> float:
+    """Committed plus reserved USD in a budget day or month, as the ledger's running totals hold it."""
+    period = f"day:{day}" if day else f"month:{month}"
+    rows = await db.fetch_all(select(budget_totals.c.amount_usd).where(budget_totals.c.period == period))
+    return float(rows[0][0]) if rows else 0.0
 
 
 def query(home: Home, sql: str) -> list[Any]:

@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,8 +23,10 @@ import pytest
 from PIL import Image
 
 from analytics.engagement import read_rows
-from analytics.reports import FIGURE_SECTIONS
-from analytics.video_analytics import VideoAnalytics
+from analytics.dataset import Dataset
+from analytics.reports import FIGURE_SECTIONS, write_report
+from analytics.video_analytics import (VideoAnalytics, budget_alerts, cost_summary, performance_metrics,
+                                       roi_analysis)
 from core.errors import InputError
 from core.home import Home
 from core.settings import AnalyticsSettings, Budget, ValueModel
@@ -46,7 +49,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
         db = await Database.open(f"sqlite:///{folder / 'daemon.db'}")
         try:
             await write_history(db, RECORDS, folder / "videos", with_media=6)
-            await analytics(db, folder / "reports").generate_cost_report(90)
+            await write_report(analytics(db), folder / "reports", 90)
         finally:
             await db.close()
 
@@ -54,14 +57,16 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def analytics(db: Database, reports: Path | None = None) -> VideoAnalytics:
-    return VideoAnalytics(db, BUDGET, AnalyticsSettings(gallery_size=6), reports, clock=lambda: NOW)
+def analytics(db: Database) -> VideoAnalytics:
+    return VideoAnalytics(db, BUDGET, AnalyticsSettings(gallery_size=6), clock=lambda: NOW)
 
 
-async def figures(seeded: Path, method: str, days: int) -> dict[str, Any]:
+async def figures(seeded: Path, figure: Callable[[VideoAnalytics, Dataset], dict[str, Any]], days: int
+                  ) -> dict[str, Any]:
     db = await Database.open(f"sqlite:///{seeded / 'daemon.db'}")
     try:
-        return await getattr(analytics(db), method)(days)
+        reader = analytics(db)
+        return figure(reader, await reader.dataset(days))
     finally:
         await db.close()
 
@@ -104,7 +109,7 @@ def test_the_seed_is_big_and_varied() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("days", [1, 30, 90])
 async def test_cost_summary_matches_the_records_to_the_cent(seeded: Path, days: int) -> None:
-    summary, expected = await figures(seeded, "get_cost_summary", days), Expected(days)
+    summary, expected = await figures(seeded, lambda a, data: cost_summary(data, a.budget), days), Expected(days)
     assert summary["total_cost_usd"] == pytest.approx(expected.spend(), abs=CENT)
     assert summary["total_videos"] == len(expected.made)
     seconds = sum(r.duration_s for r in expected.made)
@@ -126,7 +131,7 @@ async def test_cost_summary_matches_the_records_to_the_cent(seeded: Path, days: 
 
 
 async def test_performance_metrics_match_the_records(seeded: Path) -> None:
-    metrics, expected = await figures(seeded, "get_performance_metrics", 30), Expected(30)
+    metrics, expected = await figures(seeded, lambda _, data: performance_metrics(data), 30), Expected(30)
     ended, made = expected.ended, expected.made
     assert metrics["jobs_ended"] == len(ended) and metrics["videos_made"] == len(made)
     assert metrics["success_rate"] == pytest.approx(100 * len(made) / len(ended), abs=0.05)
@@ -158,7 +163,7 @@ async def test_performance_metrics_match_the_records(seeded: Path) -> None:
 
 
 async def test_roi_values_engagement_with_the_model(seeded: Path) -> None:
-    roi, expected = await figures(seeded, "get_roi_analysis", 30), Expected(30)
+    roi, expected = await figures(seeded, lambda a, data: roi_analysis(data, a.settings.value_model), 30), Expected(30)
     total_value = sum(value(r) for r in expected.made)
     assert roi["videos"] == len(expected.made)
     assert roi["videos_with_metrics"] == sum(bool(r.engagement) for r in expected.made) > 0
@@ -181,19 +186,14 @@ async def test_roi_values_engagement_with_the_model(seeded: Path) -> None:
     assert video["value_usd"] == pytest.approx(value(record), abs=CENT)
 
 
-async def test_budget_alerts_at_75_and_90_percent(seeded: Path) -> None:
-    db = await Database.open(f"sqlite:///{seeded / 'daemon.db'}")
-    try:
-        alerts = await analytics(db).check_budget_alerts(daily_limit=10.0, monthly_limit=200.0, current_daily=7.5,
-                                                         current_monthly=150.0)
-        assert [(a["type"], a["level"], a["threshold_pct"]) for a in alerts] == [
-            ("daily", "warning", 75), ("monthly", "warning", 75)]
-        alerts = await analytics(db).check_budget_alerts(daily_limit=10.0, monthly_limit=200.0, current_daily=9.5,
-                                                         current_monthly=10.0)
-        assert [(a["type"], a["level"]) for a in alerts] == [("daily", "critical")]
-        assert "$9.50 of $10.00" in alerts[0]["message"]
-    finally:
-        await db.close()
+def test_budget_alerts_at_75_and_90_percent() -> None:
+    thresholds = BUDGET.alert_thresholds_pct
+    alerts = budget_alerts(thresholds, [("daily", 10.0, 7.5), ("monthly", 200.0, 150.0)])
+    assert [(a["type"], a["level"], a["threshold_pct"]) for a in alerts] == [
+        ("daily", "warning", 75), ("monthly", "warning", 75)]
+    alerts = budget_alerts(thresholds, [("daily", 10.0, 9.5), ("monthly", 200.0, 10.0)])
+    assert [(a["type"], a["level"]) for a in alerts] == [("daily", "critical")]
+    assert "$9.50 of $10.00" in alerts[0]["message"]
 
 
 # ---- the report: three formats, one set of figures ----------------------------------------------------------------

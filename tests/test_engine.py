@@ -16,7 +16,7 @@ from core.engine.provider_health import ProviderHealth
 from core.schema import SCHEMA_VERSION, attempts, cost_ledger, schema_info, trends, video_jobs
 from core.settings import Budget
 from core.storage import Database, PostgresDatabase, utcnow
-from tests.conftest import brief, claim, open_attempt
+from tests.conftest import brief, claim, open_attempt, spent
 
 
 async def test_claims_by_priority_then_fifo(db: Database) -> None:
@@ -89,7 +89,7 @@ async def test_caps_hold_under_concurrent_reservations(db: Database) -> None:
     granted = [a for a in await asyncio.gather(*(try_reserve(j) for j in job_ids)) if a]
     assert len(granted) == 6  # 6 × $1.50 = $9 ≤ $10 < 7 × $1.50
     day, _ = ledger.periods(utcnow())
-    assert await ledger.spent(day=day) == pytest.approx(9.0)
+    assert await spent(ledger.db, day=day) == pytest.approx(9.0)
     with pytest.raises(BudgetExceeded, match="per-video cap"):
         await open_attempt(ledger, job_ids[0], "paid", "sim", 2.5)
 
@@ -101,10 +101,10 @@ async def test_settling_releases_the_reservation_and_charges_the_actual(db: Data
     with pytest.raises(BudgetExceeded, match="daily cap"):
         await open_attempt(ledger, job, "paid", "sim", 2.0)
     await ledger.close(first, "done", 1.25, provider_task_id="task-1")
-    assert await ledger.spent(month=first.budget_month) == pytest.approx(1.25)
+    assert await spent(ledger.db, month=first.budget_month) == pytest.approx(1.25)
     failed = await open_attempt(ledger, job, "paid", "sim", 3.0)
     await ledger.fail(failed, "ProviderError", "boom")
-    assert await ledger.spent(day=failed.budget_day) == pytest.approx(1.25)
+    assert await spent(ledger.db, day=failed.budget_day) == pytest.approx(1.25)
     kinds = [row.kind for row in await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id))]
     assert kinds == ["reserve", "release", "charge", "reserve", "release"]
 
@@ -131,7 +131,7 @@ async def test_provider_limits_are_checked_with_the_reservation(db: Database) ->
         await open_attempt(ledger, jobs[0], "metered", "sim", 1.0, two_a_minute)
     assert 55 < busy.value.retry_after_s <= 60
     day, _ = ledger.periods(utcnow())
-    assert await ledger.spent(day=day) == pytest.approx(2.0), "a refused attempt reserved nothing"
+    assert await spent(ledger.db, day=day) == pytest.approx(2.0), "a refused attempt reserved nothing"
 
 
 async def test_an_account_at_its_limit_waits_while_others_run(db: Database) -> None:

@@ -16,7 +16,7 @@ from core.engine import alerts, ledger, provider_health, queue, status
 from core.home import Home
 from core.progress import NullProgress
 from core.storage import Database, utcnow
-from tests.conftest import edit_json, run_cli, orchestrator_for, settings_for
+from tests.conftest import edit_json, run_cli, orchestrator_for, settings_for, spent
 
 
 def use_providers(home: Home, providers: dict[str, Any], order: list[str], daily_usd: float = 10.0) -> None:
@@ -179,6 +179,6 @@ async def test_jobs_waiting_for_budget_run_when_the_budget_day_rolls_over(home: 
         later = await work.work(drain=True, progress=NullProgress())
         assert [o.status for o in later] == ["done", "done"]
         day = work.generator.ledger.periods(tomorrow)[0]
-        assert await work.generator.ledger.spent(day=day) == 2.0
+        assert await spent(db, day=day) == 2.0
     finally:
         await db.close()

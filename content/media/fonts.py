@@ -6,8 +6,6 @@ characters no installed font can draw instead of rendering tofu boxes.
 """
 from __future__ import annotations
 
-import importlib.util
-
 import os
 import unicodedata
 from collections.abc import Iterable
@@ -17,17 +15,8 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-# Found without importing matplotlib (a third of a second at every start): its wheel keeps them in mpl-data/.
-_MATPLOTLIB = importlib.util.find_spec("matplotlib")
-assert _MATPLOTLIB is not None and _MATPLOTLIB.origin is not None, "matplotlib (requirements.txt) is not installed"
-BUNDLED_DIR = Path(_MATPLOTLIB.origin).parent / "mpl-data" / "fonts" / "ttf"
-# Always present (matplotlib's wheel ships them): Latin with accents, Greek, Cyrillic, Arabic, Hebrew, some emoji.
-BUNDLED_FAMILIES = {
-    "DejaVu Sans": "DejaVuSans-Bold.ttf",
-    "DejaVu Serif": "DejaVuSerif-Bold.ttf",
-    "DejaVu Sans Mono": "DejaVuSansMono-Bold.ttf",
-}
-DEFAULT_FAMILY = "DejaVu Sans"
+from core.font_files import BUNDLED_DIR, BUNDLED_FAMILIES, DEFAULT_FAMILY
+
 # Fallbacks tried in order after the persona's font and DejaVu Sans, when present. Debian package → what it adds.
 # Colour emoji fonts (fonts-noto-color-emoji) are bitmap fonts libass cannot draw, so emoji come from Symbola.
 SYSTEM_FALLBACKS: tuple[tuple[str, str, str], ...] = (
@@ -67,18 +56,6 @@ def load_font(path: Path, index: int = 0) -> Font:
 
 def font_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in {".ttf", ".otf", ".ttc"}) if folder.is_dir() else []
-
-
-def primary_font_path(name: str, home_root: Path) -> Path:
-    """A bundled family name, or a font file path relative to the daemon's home; ValueError names the choices."""
-    if name in BUNDLED_FAMILIES:
-        return BUNDLED_DIR / BUNDLED_FAMILIES[name]
-    path = Path(name) if Path(name).is_absolute() else home_root / name
-    if path.suffix.lower() not in {".ttf", ".otf", ".ttc"}:
-        raise ValueError(f"{name!r} is neither a bundled family ({', '.join(BUNDLED_FAMILIES)}) nor a .ttf/.otf/.ttc file")
-    if not path.is_file():
-        raise ValueError(f"font file {name!r} not found")
-    return path
 
 
 class FontChain:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from content.media.fonts import primary_font_path
+from core.font_files import primary_font_path
 from core.home import Home
 from core.settings import Account, ContentSettings, Style
 

@@ -383,11 +383,13 @@ class Orchestrator:
     def analytics(self) -> "VideoAnalytics":
         from analytics.video_analytics import VideoAnalytics  # pandas: loaded when figures are asked for, not at start
 
-        return VideoAnalytics(self.db, self.settings.video.budget, self.settings.app.analytics, self.home.reports_dir)
+        return VideoAnalytics(self.db, self.settings.video.budget, self.settings.app.analytics)
 
     async def write_report(self, days: int = 1, formats: tuple[str, ...] = ("html", "csv", "json")) -> Path:
         """The analytics report of the last `days` budget days; returns the path of the first format written."""
-        path = await self.analytics().generate_cost_report(days, formats)
+        from analytics.reports import write_report  # matplotlib and jinja2: loaded when a report is written
+
+        path = await write_report(self.analytics(), self.home.reports_dir, days, formats)
         logger.info(f"report written: {self.home.display(path)}")
         return path
 

@@ -173,12 +173,6 @@ class Ledger:
 
         return step
 
-    async def spent(self, day: str | None = None, month: str | None = None) -> float:
-        """Committed plus reserved USD in a budget day or month."""
-        period = f"day:{day}" if day else f"month:{month}"
-        rows = await self.db.fetch_all(select(budget_totals.c.amount_usd).where(budget_totals.c.period == period))
-        return float(rows[0][0]) if rows else 0.0
-
 
 async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLimits, now: datetime) -> None:
     """Count the provider's tasks in flight and requests in the last minute, holding its row: a second process
