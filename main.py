@@ -21,7 +21,7 @@ from content.providers import build_providers, provider_params
 from core.errors import ConfigError, DaemonError, InputError, MediaError, machine_fault
 from core.home import PROJECT_ROOT, Home
 from core.logs import setup_logging
-from core.daemon.daemon import Orchestrator
+from core.daemon.daemon import Daemon
 from core.progress import progress_view
 from core.secrets import Secrets
 from core.settings import Settings, load_settings
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(home, provider_params())
         if args.command == "config":
             return asyncio.run(check_config(home, settings, secrets))
-        return asyncio.run(with_orchestrator(home, settings, secrets, lambda o: COMMANDS[args.command](o, args)))
+        return asyncio.run(with_daemon(home, settings, secrets, lambda o: COMMANDS[args.command](o, args)))
     except DaemonError as exc:
         print(f"error: {secrets.redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
@@ -116,25 +116,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-async def with_orchestrator(
-    home: Home, settings: Settings, secrets: Secrets, command: Callable[[Orchestrator], Awaitable[int]]
+async def with_daemon(
+    home: Home, settings: Settings, secrets: Secrets, command: Callable[[Daemon], Awaitable[int]]
 ) -> int:
     db = await Database.open(database_url(home, secrets))
     try:
-        orchestrator = Orchestrator.create(home, settings, db, build_providers(settings.video, secrets, home.data_dir),
+        daemon = Daemon(home, settings, db, build_providers(settings.video, secrets, home.data_dir),
                                            secrets)
         try:
-            return await command(orchestrator)
+            return await command(daemon)
         finally:
-            await orchestrator.close()
+            await daemon.close()
     finally:
         await db.close()
 
 
-async def run_once(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+async def run_once(daemon: Daemon, args: argparse.Namespace) -> int:
     progress = progress_view(enabled=not args.json)
     try:
-        result = await orchestrator.run_cycle(progress)
+        result = await daemon.run_cycle(progress)
     finally:
         progress.close()
     videos = [
@@ -156,27 +156,27 @@ async def run_once(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
-async def run_daemon(orchestrator: Orchestrator, _args: argparse.Namespace) -> int:
-    await orchestrator.run_forever()
+async def run_daemon(daemon: Daemon, _args: argparse.Namespace) -> int:
+    await daemon.run_forever()
     return 0
 
 
-async def generate_video(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+async def generate_video(daemon: Daemon, args: argparse.Namespace) -> int:
     if args.aspect != "9:16":
         raise InputError(f"--aspect {args.aspect}: no provider type in this version makes it yet (local and "
                          f"simulated make 9:16)")
     if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise InputError(f"--timeout {args.timeout:g}: give a number of seconds above 0")
-    job_id = await orchestrator.enqueue_prompt(args.prompt, args.account, args.priority, args.quality, args.duration)
+    job_id = await daemon.planner.enqueue_prompt(args.prompt, args.account, args.priority, args.quality, args.duration)
     if not args.wait:
         print(json.dumps({"id": job_id, "status": "queued"}) if args.json else f"queued job {job_id}")
         return 0
     progress = progress_view(enabled=not args.json)
     try:
-        outcome = await orchestrator.run_job(job_id, progress, args.timeout)
+        outcome = await daemon.worker.run_job(job_id, progress, args.timeout)
     finally:
         progress.close()
-    result = await job_result(orchestrator.db, outcome)
+    result = await job_result(daemon.db, outcome)
     if args.json:
         print(json.dumps(result))
     elif outcome.status == "done":
@@ -186,10 +186,10 @@ async def generate_video(orchestrator: Orchestrator, args: argparse.Namespace) -
     return 0 if outcome.status == "done" else 1
 
 
-async def run_worker(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+async def run_worker(daemon: Daemon, args: argparse.Namespace) -> int:
     progress = progress_view(enabled=True)
     try:
-        outcomes = await orchestrator.work(args.drain, progress)
+        outcomes = await daemon.worker.work(args.drain, progress)
     finally:
         progress.close()
     done = sum(o.status == "done" for o in outcomes)
@@ -197,24 +197,24 @@ async def run_worker(orchestrator: Orchestrator, args: argparse.Namespace) -> in
     return 0
 
 
-async def cancel_job(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
-    result = await orchestrator.cancel(args.job_id, args.reason)
+async def cancel_job(daemon: Daemon, args: argparse.Namespace) -> int:
+    result = await daemon.worker.cancel(args.job_id, args.reason)
     print(f"job {args.job_id} cancelled" if result == "cancelled"
           else f"job {args.job_id} is running: its worker stops it, and releases its budget, at the next step")
     return 0
 
 
-async def enable_provider(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
-    if args.provider not in orchestrator.settings.video.providers:
+async def enable_provider(daemon: Daemon, args: argparse.Namespace) -> int:
+    if args.provider not in daemon.settings.video.providers:
         raise ConfigError("config/video_config.json", f"no provider named {args.provider!r}", "video_generation.providers")
-    woken = await orchestrator.enable(args.provider)
+    woken = await daemon.worker.enable(args.provider)
     print(f"provider {args.provider} enabled: its pause, disable and failure count are cleared; {woken} waiting "
           f"job(s) looked at again")
     return 0
 
 
-async def show_status(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
-    ledger = orchestrator.generator.ledger
+async def show_status(daemon: Daemon, args: argparse.Namespace) -> int:
+    ledger = daemon.ledger
     jobs, budget = await job_rows(ledger), await budget_view(ledger)
     if args.json:
         print(json.dumps({"jobs": jobs, "budget": budget}))
@@ -223,11 +223,11 @@ async def show_status(orchestrator: Orchestrator, args: argparse.Namespace) -> i
     return 0
 
 
-async def show_trends(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+async def show_trends(daemon: Daemon, args: argparse.Namespace) -> int:
     if args.refresh:
-        await orchestrator.collect_trends(refresh=True)
-    records = candidate_records(await orchestrator.candidates())
-    runs = await latest_runs(orchestrator.db)
+        await daemon.planner.collect_trends(refresh=True)
+    records = candidate_records(await daemon.planner.candidates())
+    runs = await latest_runs(daemon.db)
     if args.json:
         print(json.dumps({"trends": records, "sources": runs}, ensure_ascii=False))
     else:
@@ -235,24 +235,24 @@ async def show_trends(orchestrator: Orchestrator, args: argparse.Namespace) -> i
     return 0
 
 
-async def write_analytics_report(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+async def write_analytics_report(daemon: Daemon, args: argparse.Namespace) -> int:
     from analytics.reports import build_report, save_report  # pandas and matplotlib: loaded for this command only
     from analytics.view import print_summary
 
     if args.days < 1:
         raise InputError(f"--days {args.days}: give 1 or more")
-    report = await build_report(orchestrator.analytics(), args.days)
-    paths = await save_report(report, orchestrator.home.reports_dir, (args.format,) if args.format else
+    report = await build_report(daemon.analytics(), args.days)
+    paths = await save_report(report, daemon.home.reports_dir, (args.format,) if args.format else
                               ("html", "csv", "json"))
     print_summary(report)
     print(f"report: {paths[0]}")
     return 0
 
 
-async def import_engagement(orchestrator: Orchestrator, args: argparse.Namespace) -> int:
+async def import_engagement(daemon: Daemon, args: argparse.Namespace) -> int:
     from analytics.engagement import import_metrics
 
-    result = await import_metrics(orchestrator.db, args.file)
+    result = await import_metrics(daemon.db, args.file)
     print(f"{args.file}: imported metrics for {result.imported} video(s)")
     if result.unmatched:
         print(f"skipped {len(result.unmatched)} row(s) that name no video made here: "
@@ -260,7 +260,7 @@ async def import_engagement(orchestrator: Orchestrator, args: argparse.Namespace
     return 0
 
 
-COMMANDS: dict[str, Callable[[Orchestrator, argparse.Namespace], Awaitable[int]]] = {
+COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {
     "once": run_once,
     "run": run_daemon,
     "generate": generate_video,

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.engine import runner as video_generator  # noqa: E402
+from core.engine import runner  # noqa: E402
 from content.briefs.brief import Brief  # noqa: E402
 from core.engine import queue  # noqa: E402
 from content.providers import provider_params  # noqa: E402
@@ -147,7 +147,7 @@ def peak_concurrency(records: list[dict[str, Any]], latency_s: float) -> int:
     return peak
 
 
-async def stub_delivery(self: video_generator.VideoGenerator, job: queue.Job, raw: Path,
+async def stub_delivery(self: runner.JobRunner, job: queue.Job, raw: Path,
                         stage: Any, post: Any) -> tuple[Path, Path, float]:
     """The download, moved into place as the video (and its own cover): no media work."""
     video = self.home.videos_dir / f"{job.id:06d}.mp4"
@@ -156,7 +156,7 @@ async def stub_delivery(self: video_generator.VideoGenerator, job: queue.Job, ra
 
 
 def stub_media() -> None:
-    video_generator.VideoGenerator._deliver = stub_delivery  # type: ignore[method-assign]
+    runner.JobRunner._deliver = stub_delivery  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from bench import fleet  # noqa: E402
 from content.providers import build_providers, provider_params  # noqa: E402
 from core.home import Home  # noqa: E402
 from core.logs import setup_logging  # noqa: E402
-from core.daemon.daemon import Orchestrator  # noqa: E402
+from core.daemon.daemon import Daemon  # noqa: E402
 from core.progress import NullProgress  # noqa: E402
 from core.secrets import Secrets  # noqa: E402
 from core.settings import load_settings  # noqa: E402
@@ -43,11 +43,11 @@ async def run(jobs: int, concurrency: int, latency_s: float) -> dict[str, float]
         db = await Database.open(url)
         providers = build_providers(settings.video, Secrets({}), home.data_dir)
         await fleet.enqueue_jobs(db, settings.app.accounts[0].name, settings.app.platform, jobs)
-        orchestrator = Orchestrator.create(home, settings, db, providers, Secrets({}))
+        daemon = Daemon(home, settings, db, providers, Secrets({}))
         fleet.stub_media()
         cpu_before = time.process_time()
         started = time.perf_counter()
-        outcomes = await orchestrator.process_queue(NullProgress())
+        outcomes = await daemon.worker.process_queue(NullProgress())
         makespan = time.perf_counter() - started
         cpu = time.process_time() - cpu_before
         await db.close()

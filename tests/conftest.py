@@ -27,7 +27,7 @@ from core.home import Home
 from core.engine.ledger import Attempt, Ledger, ProviderLimits
 from core.engine.runner import JobOutcome
 from core.schema import budget_totals
-from core.daemon.daemon import Orchestrator
+from core.daemon.daemon import Daemon
 from core.progress import NullProgress
 from core.secrets import Secrets
 from core.settings import Settings, load_settings
@@ -95,10 +95,10 @@ def settings_for(home: Home) -> Settings:
     return load_settings(home, provider_params())
 
 
-def orchestrator_for(home: Home, settings: Settings, db: Database, secrets: Secrets | None = None) -> Orchestrator:
-    """The daemon's orchestrator over `home`'s configured providers (no keys unless `secrets`)."""
+def daemon_for(home: Home, settings: Settings, db: Database, secrets: Secrets | None = None) -> Daemon:
+    """The daemon over `home`'s configured providers (no keys unless `secrets`)."""
     secrets = secrets or Secrets({})
-    return Orchestrator.create(home, settings, db, build_providers(settings.video, secrets, home.data_dir), secrets)
+    return Daemon(home, settings, db, build_providers(settings.video, secrets, home.data_dir), secrets)
 
 
 async def generate_and_wait(home: Home, prompt: str, seconds: float, secrets: Secrets | None = None,
@@ -107,13 +107,13 @@ async def generate_and_wait(home: Home, prompt: str, seconds: float, secrets: Se
     rows of `then` (a select) read afterwards from the same database."""
     settings = settings_for(home)
     db = await Database.open(database_url(home, Secrets.load(home.env_file)))
-    orchestrator = orchestrator_for(home, settings, db, secrets)
+    daemon = daemon_for(home, settings, db, secrets)
     try:
-        job_id = await orchestrator.enqueue_prompt(prompt, None, 0, "standard", seconds)
-        outcome = await orchestrator.run_job(job_id, NullProgress())
+        job_id = await daemon.planner.enqueue_prompt(prompt, None, 0, "standard", seconds)
+        outcome = await daemon.worker.run_job(job_id, NullProgress())
         rows = await db.fetch_all(then) if then is not None else []
     finally:
-        await orchestrator.close()
+        await daemon.close()
         await db.close()
     return outcome, rows
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from core.errors import ConfigError, InputError
 from core.home import Home
 from core.storage import Database
-from tests.conftest import POSTGRES_URL, CliResult, edit_json, orchestrator_for, query, run_cli, settings_for
+from tests.conftest import POSTGRES_URL, CliResult, edit_json, daemon_for, query, run_cli, settings_for
 
 
 def one_error_line(result: Any, code: int) -> str:
@@ -56,16 +56,16 @@ def test_a_command_given_what_cannot_work_says_so_in_one_line_and_queues_nothing
 
 async def test_a_prompt_is_queued_with_its_whitespace_tidied(home: Home) -> None:
     db = await Database.open(f"sqlite:///{home.database_file}")
-    orchestrator = orchestrator_for(home, settings_for(home), db)
+    daemon = daemon_for(home, settings_for(home), db)
     try:
         with pytest.raises(InputError):
-            await orchestrator.enqueue_prompt("\n\n", None, 0, "standard", None)
-        job_id = await orchestrator.enqueue_prompt("  morning   runs\tin winter ", None, 0, "standard", 30)
+            await daemon.planner.enqueue_prompt("\n\n", None, 0, "standard", None)
+        job_id = await daemon.planner.enqueue_prompt("  morning   runs\tin winter ", None, 0, "standard", 30)
         rows = await db.fetch_all(text(f"SELECT t.caption FROM video_jobs j JOIN trends t ON t.dedup_key = j.trend_key "
                                        f"WHERE j.id = {job_id}"))
         assert rows[0][0] == "morning runs in winter"
     finally:
-        await orchestrator.close()
+        await daemon.close()
         await db.close()
 
 

@@ -18,7 +18,7 @@ from core.progress import NullProgress
 from core.schema import provider_state
 from core.secrets import Secrets
 from core.storage import Database, as_utc, database_url, utcnow
-from tests.conftest import orchestrator_for, settings_for
+from tests.conftest import daemon_for, settings_for
 from tests.fakes.runway import FakeRunway
 from tests.fakes.sora import FakeSora
 from tests.test_providers import build, clip, configure, keys, request_for  # noqa: F401  (clip: a fixture)
@@ -70,15 +70,15 @@ async def test_a_retry_after_of_inf_pauses_the_provider_for_the_bound_and_the_jo
     limited.answer_headers = {"Retry-After": "inf"}
     configure(home, {"limited": ("runway", await limited.start()), "working": ("runway", await working.start())})
     db = await Database.open(database_url(home, Secrets({})))
-    orchestrator = orchestrator_for(home, settings_for(home), db, Secrets(keys("runway")))
+    daemon = daemon_for(home, settings_for(home), db, Secrets(keys("runway")))
     try:
-        job_id = await orchestrator.enqueue_prompt("Morning light over a quiet harbour", None, 0, "standard", 5)
+        job_id = await daemon.planner.enqueue_prompt("Morning light over a quiet harbour", None, 0, "standard", 5)
         before = utcnow()
-        outcome = await orchestrator.run_job(job_id, NullProgress())  # waits through the pause, on to the fallback
+        outcome = await daemon.worker.run_job(job_id, NullProgress())  # waits through the pause, on to the fallback
         after = utcnow()
         paused = await db.fetch_all(select(provider_state.c.paused_until).where(provider_state.c.provider == "limited"))
     finally:
-        await orchestrator.close()
+        await daemon.close()
         await db.close()
         await limited.stop()
         await working.stop()

@@ -22,7 +22,7 @@ from core.schema import attempts, cost_ledger, video_jobs
 from core.secrets import Secrets
 from core.settings import Budget
 from core.storage import Database, utcnow
-from tests.conftest import brief, claim, fresh_database, make_clip, orchestrator_for, settings_for
+from tests.conftest import brief, claim, fresh_database, make_clip, daemon_for, settings_for
 from tests.test_generator import setup  # noqa: F401  (the fixture: one queued job, claimed, and a generator)
 from trends.models import Trend
 from trends.store import save_trends
@@ -207,10 +207,10 @@ async def test_a_claim_that_waited_on_a_lock_longer_than_its_lease_holds_a_live_
 async def test_a_job_that_raises_fails_alone_and_the_queue_goes_on(home: Home, tmp_path: Path) -> None:
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
-    orchestrator = orchestrator_for(home, settings, db)
+    daemon = daemon_for(home, settings, db)
     try:
-        first = await orchestrator.enqueue_prompt("A video whose render hits a bug", None, 5, "standard", 5)
-        second = await orchestrator.enqueue_prompt("A video that renders fine", None, 0, "standard", 5)
+        first = await daemon.planner.enqueue_prompt("A video whose render hits a bug", None, 5, "standard", 5)
+        second = await daemon.planner.enqueue_prompt("A video that renders fine", None, 0, "standard", 5)
 
         class Buggy(KeyedProvider):
             async def poll(self, task_id: str) -> TaskStatus:
@@ -220,8 +220,8 @@ async def test_a_job_that_raises_fails_alone_and_the_queue_goes_on(home: Home, t
 
         name = settings.video.default_provider
         buggy = Buggy(name, make_clip(tmp_path / "a.mp4", size="1080x1920", rate="30", seconds=5))
-        orchestrator.generator.providers[name] = buggy
-        outcomes = await orchestrator.process_queue(NullProgress())
+        daemon.runner.providers[name] = buggy
+        outcomes = await daemon.worker.process_queue(NullProgress())
         assert [(o.job_id, o.status) for o in outcomes] == [(first, "failed"), (second, "done")]
         assert outcomes[0].error == "unexpected RuntimeError: select expression too long"
         assert buggy.cancelled == ["task-1"]
@@ -232,6 +232,6 @@ async def test_a_job_that_raises_fails_alone_and_the_queue_goes_on(home: Home, t
         assert open_money == [], "the failed job's reservation was released"
         assert not list((home.work_dir).glob(f"job-{first}*"))
     finally:
-        await orchestrator.close()
+        await daemon.close()
         await db.close()
 

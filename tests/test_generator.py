@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from content.briefs.brief import BriefBuilder
 from content.media.ffmpeg import ProgressCallback
-from core.engine.runner import VideoGenerator
+from core.engine.runner import JobRunner
 from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from content.providers.contract import NoParams
 from core.engine import queue
@@ -72,9 +72,9 @@ async def setup(home: Home, tmp_path: Path):
     await queue.enqueue(db, trend_id, trend.dedup_key, brief, "instagram_reels")
     job = await claim(db, "test-worker", 60)
 
-    def generator(first: ClipProvider, second: ClipProvider) -> VideoGenerator:
+    def generator(first: ClipProvider, second: ClipProvider) -> JobRunner:
         ledger = Ledger(db, settings.video.budget)
-        return VideoGenerator(home, settings, ledger, {"first": first, "second": second})
+        return JobRunner(home, settings, ledger, {"first": first, "second": second})
 
     yield db, job, generator, tmp_path
     await db.close()

@@ -23,7 +23,7 @@ from core.progress import NullProgress
 from core.schema import video_jobs
 from core.storage import Database
 from main import init_home
-from tests.conftest import CliResult, edit_json, make_clip, orchestrator_for, run_cli, settings_for
+from tests.conftest import CliResult, edit_json, make_clip, daemon_for, run_cli, settings_for
 from tests.test_engine_faults import KeyedProvider, money
 
 
@@ -61,9 +61,9 @@ async def test_a_full_disk_while_delivering_puts_the_job_back_and_it_is_not_boug
         home: Home, tmp_path: Path) -> None:
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
-    orchestrator = orchestrator_for(home, settings, db)
+    daemon = daemon_for(home, settings, db)
     try:
-        job_id = await orchestrator.enqueue_prompt("A video delivered onto a full disk", None, 0, "standard", 5)
+        job_id = await daemon.planner.enqueue_prompt("A video delivered onto a full disk", None, 0, "standard", 5)
 
         class FullDisk(KeyedProvider):
             full = True
@@ -75,8 +75,8 @@ async def test_a_full_disk_while_delivering_puts_the_job_back_and_it_is_not_boug
 
         name = settings.video.default_provider
         provider = FullDisk(name, make_clip(tmp_path / "a.mp4", size="1080x1920", rate="30", seconds=5))
-        orchestrator.generator.providers[name] = provider
-        [outcome] = await orchestrator.process_queue(NullProgress())
+        daemon.runner.providers[name] = provider
+        [outcome] = await daemon.worker.process_queue(NullProgress())
         assert outcome.status == "queued" and (outcome.error or "").endswith(": No space left on device")
         [row] = await db.fetch_all(select(video_jobs.c.status, video_jobs.c.not_before, video_jobs.c.error))
         assert row.status == "queued" and row.not_before is not None and row.error.startswith("waiting: ")
@@ -84,12 +84,12 @@ async def test_a_full_disk_while_delivering_puts_the_job_back_and_it_is_not_boug
 
         provider.full = False  # the operator freed space; the wait is over
         await db.write((update(video_jobs).values(not_before=None), {}))
-        [outcome] = await orchestrator.process_queue(NullProgress())
+        [outcome] = await daemon.worker.process_queue(NullProgress())
         assert (outcome.job_id, outcome.status) == (job_id, "done")
         assert len(provider.created) == 1, "the paid task was downloaded again, never made again"
         assert await money(db) == {"reserve": 1.0, "release": -1.0, "charge": 1.0}, "charged once"
     finally:
-        await orchestrator.close()
+        await daemon.close()
         await db.close()
 
 

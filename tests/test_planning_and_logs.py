@@ -8,7 +8,7 @@ from core.logs import setup_logging
 from core.schema import briefs, video_jobs
 from core.secrets import Secrets
 from core.storage import Database
-from tests.conftest import edit_json, orchestrator_for, settings_for
+from tests.conftest import edit_json, daemon_for, settings_for
 
 
 async def test_batches_never_reuse_a_trend_and_match_niches(home: Home) -> None:
@@ -16,11 +16,11 @@ async def test_batches_never_reuse_a_trend_and_match_niches(home: Home) -> None:
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
     try:
-        orchestrator = orchestrator_for(home, settings, db)
-        assert (await orchestrator.collect_trends()).new >= 30
-        assert (await orchestrator.collect_trends()).new == 0  # same files: nothing new
-        first = await orchestrator.plan_batch()
-        second = await orchestrator.plan_batch()
+        daemon = daemon_for(home, settings, db)
+        assert (await daemon.planner.collect_trends()).new >= 30
+        assert (await daemon.planner.collect_trends()).new == 0  # same files: nothing new
+        first = await daemon.planner.plan_batch()
+        second = await daemon.planner.plan_batch()
         assert len(first) == len(second) == 3
         rows = await db.fetch_all(select(video_jobs.c.trend_key, briefs.c.content)
                                   .join(briefs, briefs.c.id == video_jobs.c.brief_id))

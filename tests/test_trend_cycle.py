@@ -14,7 +14,7 @@ from core.home import Home
 from core.schema import briefs, video_jobs
 from core.secrets import Secrets
 from core.storage import Database
-from tests.conftest import edit_json, orchestrator_for, run_cli, settings_for
+from tests.conftest import edit_json, daemon_for, run_cli, settings_for
 from tests.fakes.feeds import FeedServer
 from tests.fakes.instagram import FakeInstagram, route_instaloader, session_cookies
 from tests.fakes.openai_compat import KEY, FakeChatApi
@@ -67,14 +67,14 @@ async def test_with_the_fakes_up_sources_merge_and_the_llm_writes_the_briefs(hom
     (home.data_dir / "instagram.session").write_bytes(pickle.dumps(session_cookies()))
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
-    orchestrator = orchestrator_for(home, settings, db, Secrets({"OPENAI_API_KEY": KEY}))
+    daemon = daemon_for(home, settings, db, Secrets({"OPENAI_API_KEY": KEY}))
     try:
-        collection = await orchestrator.collect_trends()
-        candidates = await orchestrator.candidates()
-        planned = await orchestrator.plan_batch()
+        collection = await daemon.planner.collect_trends()
+        candidates = await daemon.planner.candidates()
+        planned = await daemon.planner.plan_batch()
         rows = await db.fetch_all(select(briefs.c.content).join(video_jobs, video_jobs.c.brief_id == briefs.c.id))
     finally:
-        await orchestrator.close()
+        await daemon.close()
         await db.close()
         for server in (feeds, instagram, llm):
             await server.stop()

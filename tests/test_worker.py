@@ -10,13 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from core.engine import runner as video_generator
-from core.daemon import daemon as orchestrator
-from core.engine import alerts, ledger, provider_health, queue, status
+from core.daemon import daemon, planning
+from core.engine import alerts, ledger, provider_health, queue, runner, status, worker
 from core.home import Home
 from core.progress import NullProgress
 from core.storage import Database, utcnow
-from tests.conftest import edit_json, run_cli, orchestrator_for, settings_for, spent
+from tests.conftest import edit_json, run_cli, daemon_for, settings_for, spent
 
 
 def use_providers(home: Home, providers: dict[str, Any], order: list[str], daily_usd: float = 10.0) -> None:
@@ -165,20 +164,20 @@ async def test_jobs_waiting_for_budget_run_when_the_budget_day_rolls_over(home: 
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
     try:
-        work = orchestrator_for(home, settings, db)
+        work = daemon_for(home, settings, db)
         for number in range(5):
-            await work.enqueue_prompt(f"Budget day video {number}", None, 0, "standard", 10)
-        first = await work.work(drain=True, progress=NullProgress())
+            await work.planner.enqueue_prompt(f"Budget day video {number}", None, 0, "standard", 10)
+        first = await work.worker.work(drain=True, progress=NullProgress())
         assert [o.status for o in first].count("done") == 3
-        again = await work.work(drain=True, progress=NullProgress())  # same day: they look again, and wait again
+        again = await work.worker.work(drain=True, progress=NullProgress())  # same day: they look again, and wait again
         assert {o.status for o in again} == {"waiting_budget"} and len(submissions(home)) == 3
 
         tomorrow = utcnow() + timedelta(days=1)
-        for module in (alerts, ledger, orchestrator, provider_health, queue, status, video_generator):
+        for module in (alerts, ledger, daemon, planning, provider_health, queue, runner, status, worker):
             monkeypatch.setattr(module, "utcnow", lambda: tomorrow)
-        later = await work.work(drain=True, progress=NullProgress())
+        later = await work.worker.work(drain=True, progress=NullProgress())
         assert [o.status for o in later] == ["done", "done"]
-        day = work.generator.ledger.periods(tomorrow)[0]
+        day = work.ledger.periods(tomorrow)[0]
         assert await spent(db, day=day) == 2.0
     finally:
         await db.close()

@@ -117,7 +117,7 @@ class Start:
     opened: Opened | None
 
 
-class VideoGenerator:
+class JobRunner:
     def __init__(self, home: Home, settings: Settings, ledger: Ledger, providers: dict[str, VideoProvider]) -> None:
         self.home = home
         self.settings = settings

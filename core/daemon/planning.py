@@ -1,0 +1,158 @@
+"""Planning, trends → briefs → jobs: collect the trends, find the viral patterns, and turn the best unused trends
+(or a prompt the user typed) into briefs and queued jobs."""
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from content.briefs.brief import Brief, BriefBuilder
+from content.briefs.llm import BriefWriter
+from content.media.platforms import platform_spec
+from core.engine import queue
+from core.errors import ConfigError, DaemonError, InputError
+from core.home import Home
+from core.secrets import Secrets
+from core.settings import REEL_SECONDS, Account, Settings
+from core.storage import Database, utcnow
+from trends.collector import Collector, SourceRun, build_sources
+from trends.models import Trend
+from trends.selection import Candidate, select
+from trends.store import collected_since, recently_used, save_trends, trend_row_id, unused_trends
+
+MIN_PROMPT_CHARS, MAX_PROMPT_CHARS = 3, 500  # a topic in a few words; a trend's caption is held to the same floor
+MAX_PRIORITY = 1000
+
+
+@dataclass(frozen=True)
+class Collection:
+    found: int  # trends after merging across sources
+    new: int  # of which not stored before
+    runs: list[SourceRun]
+
+
+class Planner:
+    def __init__(self, home: Home, settings: Settings, db: Database, secrets: Secrets) -> None:
+        self.home = home
+        self.settings = settings
+        self.db = db
+        self.briefs = BriefBuilder()
+        self.writer = BriefWriter(settings.app.briefs.llm, secrets, db)
+        self.collector = Collector(build_sources(settings.app.trends.sources, home, secrets), db,
+                                   home.trend_cache_dir)
+        self.patterns: dict[str, Any] = {}  # the viral patterns of the last collection (trends/patterns.py)
+
+    async def close(self) -> None:
+        await asyncio.gather(self.collector.close(), self.writer.close())
+
+    async def collect_trends(self, refresh: bool = False) -> Collection:
+        """Every enabled source (cached unless `refresh`), merged and stored; then the viral patterns."""
+        found, runs = await self.collector.collect(refresh)
+        new = await save_trends(self.db, found)
+        logger.info(f"trends: {len(found)} collected, {new} new"
+                    + "".join(f"; {run.source} failed" for run in runs if not run.ok))
+        await self.update_patterns()
+        return Collection(len(found), new, runs)
+
+    async def update_patterns(self) -> Path:
+        """Viral patterns over the posts collected in the last `memory_days` (at least a week)."""
+        from trends.patterns import analyse, posts_frame, write_patterns  # pandas: loaded when a cycle runs
+
+        now = utcnow()
+        window = timedelta(days=max(self.settings.app.trends.memory_days, 7))
+        posts = await collected_since(self.db, now - window)
+        self.patterns = await asyncio.to_thread(
+            lambda: analyse(posts_frame(posts, self.settings.app.schedule.timezone)))
+        path = await asyncio.to_thread(write_patterns, self.patterns, self.home.trend_reports_dir, now)
+        logger.info(f"viral patterns of {self.patterns['posts']} posts: {self.home.display(path)}")
+        return path
+
+    async def candidates(self) -> list[Candidate]:
+        """Stored, unused trends best first, each with its persona or why it is passed over."""
+        settings = self.settings.app
+        now = utcnow()
+        recent = await recently_used(self.db, now - timedelta(days=settings.trends.memory_days))
+        return select(await unused_trends(self.db), recent, settings.accounts, settings.trends, now)
+
+    async def plan_batch(self) -> list[int]:
+        """Turn the best unused trends into briefs and jobs, each for a persona that takes it."""
+        settings = self.settings.app
+        planned: list[int] = []
+        for candidate in await self.candidates():
+            if len(planned) >= settings.trends.top_n:
+                break
+            if candidate.account is None:
+                continue
+            trend, account = candidate.trend, candidate.account
+            brief = await self._brief(trend, account)
+            try:
+                job_id = await queue.enqueue(self.db, candidate.trend_id, trend.dedup_key, brief, settings.platform,
+                                             max_queue_size=self.settings.video.max_queue_size)
+            except queue.QueueFull as exc:
+                logger.warning(f"planning stopped: {exc}")
+                break
+            if job_id is not None:
+                planned.append(job_id)
+                logger.info(f"planned job {job_id} for {account.name} ({brief.written_by} brief): {trend.topic}")
+        return planned
+
+    async def _brief(self, trend: Trend, account: Account) -> Brief:
+        """The template's brief, with the hashtags that travel strongly with the trend's in its theme; rewritten by the
+        LLM if set."""
+        content = self.settings.app.content
+        related: list[str] = []
+        if self.patterns:  # set by a collection, which loaded pandas already
+            from trends.patterns import related_hashtags
+
+            related = related_hashtags(self.patterns, trend.hashtags, trend.theme)
+        draft = self.briefs.build(trend, account, content, related)
+        return await self.writer.improve(draft, trend, account, content.prompt_style, related)
+
+    async def enqueue_prompt(self, prompt: str, account_name: str | None, priority: int, quality: str,
+                             duration_s: float | None) -> int:
+        """A job from a prompt typed by the user (`generate`), through the same brief and queue as a trend. Input
+        that cannot make a video is refused before anything is stored."""
+        settings = self.settings.app
+        prompt = _checked_prompt(prompt)
+        _check_number("--priority", priority, 0, MAX_PRIORITY)
+        if duration_s is not None:
+            spec = platform_spec(settings.platform)
+            _check_number("--duration", duration_s, max(REEL_SECONDS[0], spec.min_duration_s),
+                          min(REEL_SECONDS[1], spec.max_duration_s))
+        accounts = {a.name: a for a in settings.accounts}
+        if account_name is not None and account_name not in accounts:
+            raise ConfigError("--account", f"no account named {account_name!r} (accounts: {', '.join(accounts)})")
+        account = accounts[account_name] if account_name else settings.accounts[0]
+        trend = Trend(caption=prompt, theme=account.niches[0] if account.niches else "general", timestamp=utcnow(),
+                      source="cli")
+        await save_trends(self.db, [trend])
+        trend_id = await trend_row_id(self.db, trend.dedup_key)
+        brief = await self._brief(trend, account)
+        if duration_s is not None:
+            brief = brief.model_copy(update={"duration_s": duration_s})
+        job_id = await queue.enqueue(self.db, trend_id, trend.dedup_key, brief, settings.platform, priority, quality,
+                                     self.settings.video.max_queue_size)
+        if job_id is None:
+            raise DaemonError(f"a video job for {trend.topic!r} already exists: never twice for one topic")
+        logger.info(f"queued job {job_id} for {account.name}: {trend.topic}")
+        return job_id
+
+
+def _checked_prompt(prompt: str) -> str:
+    """The prompt with its runs of whitespace made single spaces, if it can name a video's topic."""
+    words = " ".join(prompt.split())
+    if len(words) < MIN_PROMPT_CHARS:
+        raise InputError(f"prompt {prompt!r}: say what the video is about in at least {MIN_PROMPT_CHARS} characters")
+    if len(words) > MAX_PROMPT_CHARS:
+        raise InputError(f"prompt: {len(words)} characters; a topic fits in {MAX_PROMPT_CHARS}")
+    return words
+
+
+def _check_number(option: str, value: float, low: float, high: float) -> None:
+    if not (math.isfinite(value) and low <= value <= high):
+        raise InputError(f"{option} {value:g}: give a number from {low:g} to {high:g}")
