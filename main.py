@@ -25,6 +25,7 @@ from core.daemon.daemon import Daemon
 from core.progress import progress_view
 from core.secrets import Secrets
 from core.settings import Settings, load_settings
+from core.engine.states import JobStatus
 from core.engine.status import budget_view, job_result, job_rows, print_status
 from core.storage import Database, database_url, is_outage, one_line
 from trends.collector import latest_runs
@@ -140,17 +141,17 @@ async def run_once(daemon: Daemon, args: argparse.Namespace) -> int:
     videos = [
         {"job_id": o.job_id, "trend": o.topic, "path": str(o.path), "thumbnail": str(o.thumbnail),
          "duration_s": round(o.duration_s, 3), "cost_usd": o.cost_usd, "provider": o.provider}
-        for o in result.outcomes if o.status == "done"
+        for o in result.outcomes if o.status == JobStatus.DONE
     ]
     if args.json:
         failed = [{"job_id": o.job_id, "trend": o.topic, "status": o.status, "error": o.error}
-                  for o in result.outcomes if o.status != "done"]
+                  for o in result.outcomes if o.status != JobStatus.DONE]
         print(json.dumps({"videos": videos, "failed": failed, "report": str(result.report)}))
     else:
         for video in videos:
             print(f"{video['path']}  ({video['duration_s']:.1f} s, {video['provider']}, ${video['cost_usd']:.2f})")
         for outcome in result.outcomes:
-            if outcome.status != "done":
+            if outcome.status != JobStatus.DONE:
                 print(f"job {outcome.job_id} {outcome.status}: {outcome.error}", file=sys.stderr)
         print(f"report: {result.report}")
     return 1 if result.failed else 0
@@ -169,7 +170,7 @@ async def generate_video(daemon: Daemon, args: argparse.Namespace) -> int:
         raise InputError(f"--timeout {args.timeout:g}: give a number of seconds above 0")
     job_id = await daemon.planner.enqueue_prompt(args.prompt, args.account, args.priority, args.quality, args.duration)
     if not args.wait:
-        print(json.dumps({"id": job_id, "status": "queued"}) if args.json else f"queued job {job_id}")
+        print(json.dumps({"id": job_id, "status": JobStatus.QUEUED}) if args.json else f"queued job {job_id}")
         return 0
     progress = progress_view(enabled=not args.json)
     try:
@@ -179,11 +180,11 @@ async def generate_video(daemon: Daemon, args: argparse.Namespace) -> int:
     result = await job_result(daemon.db, outcome)
     if args.json:
         print(json.dumps(result))
-    elif outcome.status == "done":
+    elif outcome.status == JobStatus.DONE:
         print(f"{outcome.path}  ({outcome.duration_s:.1f} s, {outcome.provider}, ${outcome.cost_usd:.2f})")
     else:
         print(f"job {job_id} {outcome.status}: {outcome.error}", file=sys.stderr)
-    return 0 if outcome.status == "done" else 1
+    return 0 if outcome.status == JobStatus.DONE else 1
 
 
 async def run_worker(daemon: Daemon, args: argparse.Namespace) -> int:
@@ -192,7 +193,7 @@ async def run_worker(daemon: Daemon, args: argparse.Namespace) -> int:
         outcomes = await daemon.worker.work(args.drain, progress)
     finally:
         progress.close()
-    done = sum(o.status == "done" for o in outcomes)
+    done = sum(o.status == JobStatus.DONE for o in outcomes)
     print(f"worker stopped: {done} done, {len(outcomes) - done} not done")
     return 0
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy import func, select
 
-from core.engine.ledger import CHARGE
+from core.engine.states import LedgerKind
 from core.schema import attempts, briefs, cost_ledger, engagement_metrics, video_jobs
 from core.storage import Database, as_utc
 
@@ -59,7 +59,7 @@ async def load(db: Database, window: Window) -> Dataset:
                video_jobs.c.account, briefs.c.content)
         .join(video_jobs, video_jobs.c.id == cost_ledger.c.job_id)
         .join(briefs, briefs.c.id == video_jobs.c.brief_id)
-        .where(cost_ledger.c.kind == CHARGE, cost_ledger.c.budget_day >= window.day_keys[0],
+        .where(cost_ledger.c.kind == LedgerKind.CHARGE, cost_ledger.c.budget_day >= window.day_keys[0],
                cost_ledger.c.budget_day <= window.day_keys[-1]))
     charges = pd.DataFrame(
         [(r.job_id, r.provider, r.amount_usd, r.budget_day, r.account, _theme(r.content)) for r in charge_rows],

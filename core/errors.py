@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
-from typing import Literal, get_args
+from enum import StrEnum
 
 from core.bounds import wait_s
 
@@ -67,23 +67,37 @@ class MediaError(DaemonError):
     """A video cannot be made to fit its platform (too long, too short, too large, unreadable)."""
 
 
-ErrorClass = Literal["temporary", "rate_limit", "billing", "auth", "content_violation", "invalid_request", "unknown"]
-ERROR_CLASSES: tuple[str, ...] = get_args(ErrorClass)
+class ErrorClass(StrEnum):
+    """What kind of failure a provider error is; every adapter maps its API's errors onto these, and the engine's
+    policy (core/engine/policy.py) acts on them. Stored in `attempts.error_class`."""
+
+    TEMPORARY = "temporary"
+    """A timeout, a 5xx, a dropped connection: the same call may work in a moment."""
+    RATE_LIMIT = "rate_limit"
+    """Too many requests (429, a provider's own code): wait for its Retry-After."""
+    BILLING = "billing"
+    """Out of credit, or the plan does not allow it: nothing works until the account is topped up."""
+    AUTH = "auth"
+    """The key is missing, wrong or revoked."""
+    CONTENT_VIOLATION = "content_violation"
+    """The provider's moderation refused the prompt or the output."""
+    INVALID_REQUEST = "invalid_request"
+    """The provider rejected the request as malformed (a bug, or a parameter it does not take)."""
+    UNKNOWN = "unknown"
+    """Anything else, including a create call whose outcome is unknown."""
 
 
 class ProviderError(DaemonError):
     """A video provider could not produce a video for one attempt, classified for the engine's policy.
 
-    `error_class` is one of ERROR_CLASSES (every adapter maps its API's errors onto them); `retry_after_s` carries a
+    `error_class` is an ErrorClass, or its value (every adapter maps its API's errors onto them); `retry_after_s` carries a
     rate limit's Retry-After, bounded here for every adapter (to [0, core.bounds.MAX_WAIT_S]); `ambiguous` marks a
     create call whose outcome is unknown (a timeout), which must be reconciled, never blindly repeated.
     """
 
-    def __init__(self, message: str, error_class: str = "unknown", *, retry_after_s: float | None = None,
+    def __init__(self, message: str, error_class: str = ErrorClass.UNKNOWN, *, retry_after_s: float | None = None,
                  ambiguous: bool = False) -> None:
-        if error_class not in ERROR_CLASSES:
-            raise ValueError(f"unknown error class {error_class!r}")
-        self.error_class = error_class
+        self.error_class = ErrorClass(error_class)  # ValueError for a class that is not one
         self.retry_after_s = wait_s(retry_after_s)
         self.ambiguous = ambiguous
         super().__init__(message)

@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from core.engine import queue
 from core.engine.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLimits
+from core.engine.policy import POLICY
 from core.engine.provider_health import ProviderHealth
+from core.errors import ErrorClass, ProviderError
 from core.schema import SCHEMA_VERSION, attempts, cost_ledger, schema_info, trends, video_jobs
 from core.settings import Budget
 from core.storage import Database, PostgresDatabase, utcnow
@@ -273,3 +275,10 @@ async def test_a_transaction_aborted_to_break_a_deadlock_is_run_again(db: Databa
     assert sorted(runs.values()) == ([1, 2] if postgres else [1, 1]), "on PostgreSQL, one was aborted and rerun"
     totals = dict(tuple(row) for row in await db.fetch_all(text("SELECT period, amount_usd FROM budget_totals")))
     assert totals == {"a": 2.0, "b": 2.0}
+
+
+def test_the_error_policy_answers_every_error_class() -> None:
+    assert set(POLICY) == set(ErrorClass)
+    assert ProviderError("x", "rate_limit").error_class is ErrorClass.RATE_LIMIT
+    with pytest.raises(ValueError):
+        ProviderError("x", "rate-limited")

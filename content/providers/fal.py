@@ -15,7 +15,7 @@ from pydantic import Field
 
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import ClipSeconds, HttpParams, HttpProvider, Prices, member
-from core.errors import ProviderError
+from core.errors import ErrorClass, ProviderError
 
 
 class FalParams(HttpParams):
@@ -66,9 +66,9 @@ class FalProvider(HttpProvider[FalParams]):
         error = super().http_error(status, body, headers)
         text = str(error).lower()
         if "content_policy" in _detail_types(body) or "content policy" in text:
-            return ProviderError(str(error), "content_violation")
+            return ProviderError(str(error), ErrorClass.CONTENT_VIOLATION)
         if status in (402, 403) and ("balance" in text or "locked" in text):
-            return ProviderError(str(error), "billing")
+            return ProviderError(str(error), ErrorClass.BILLING)
         return error
 
     def error_detail(self, body: Any) -> str:
@@ -81,7 +81,7 @@ class FalProvider(HttpProvider[FalParams]):
         return f"/{app}/requests/{request_id}"
 
     def _failure(self, message: str, error_type: Any) -> ProviderError:
-        kind = "content_violation" if "content_policy" in str(error_type) else "unknown"
+        kind = ErrorClass.CONTENT_VIOLATION if "content_policy" in str(error_type) else ErrorClass.UNKNOWN
         return ProviderError(f"{self.name}: {message}" + (f" ({error_type})" if error_type else ""), kind)
 
     async def output_url(self, request_id: str) -> str:

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import HttpParams, HttpProvider, Prices
-from core.errors import ProviderError
+from core.errors import ErrorClass, ProviderError
 
 
 class HeygenParams(HttpParams):
@@ -64,7 +64,7 @@ class HeygenProvider(HttpProvider[HeygenParams]):
         error = super().http_error(status, body, headers)
         code = str(((body or {}).get("error") or {}).get("code", "")) if isinstance(body, dict) else ""
         if "credit" in code.lower() or "quota" in code.lower() or "payment" in code.lower():
-            return ProviderError(str(error), "billing")
+            return ProviderError(str(error), ErrorClass.BILLING)
         return error
 
     async def _status(self, task_id: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.providers.contract import GenerationRequest, TaskStatus, VideoProvider
 from core.bounds import MAX_WAIT_S, wait_s
-from core.errors import ProviderError
+from core.errors import ErrorClass, ProviderError
 from core.settings import STRICT
 
 DOWNLOAD_TRIES = 4  # a cut download resumes (or restarts) this many times before it counts as a temporary error
@@ -58,7 +58,7 @@ class ExpiredUrl(ProviderError):
     """An output URL that no longer works: the task is fetched again for a fresh one."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, "temporary")
+        super().__init__(message, ErrorClass.TEMPORARY)
 
 
 P = TypeVar("P", bound=HttpParams)
@@ -168,7 +168,7 @@ class HttpProvider(VideoProvider, Generic[P]):
             found = [await self.find_one(_part_key(idempotency_key, index, count)) for index in range(count)]
             if None in found:
                 raise ProviderError(f"{self.name}: only {count - found.count(None)} of the video's {count} parts "
-                                    f"were made", "unknown", ambiguous=True)
+                                    f"were made", ErrorClass.UNKNOWN, ambiguous=True)
             return PARTS + "|".join(part for part in found if part is not None)
         return None
 
@@ -176,7 +176,7 @@ class HttpProvider(VideoProvider, Generic[P]):
         prices = self.settings.prices_usd_per_second
         if self.settings.model not in prices:
             raise ProviderError(f"{self.name}: no price for model {self.settings.model!r} in prices_usd_per_second",
-                                "invalid_request")
+                                ErrorClass.INVALID_REQUEST)
         return prices[self.settings.model]
 
     def durations(self) -> tuple[int, ...]:
@@ -266,12 +266,12 @@ class HttpProvider(VideoProvider, Generic[P]):
                 try:
                     return self.secrets.redact_answer(json.loads(body)), response.headers
                 except ValueError:
-                    raise ProviderError(f"{self.name}: the answer to {method} {path} is not JSON", "temporary",
+                    raise ProviderError(f"{self.name}: the answer to {method} {path} is not JSON", ErrorClass.TEMPORARY,
                                         ambiguous=create) from None
         except aiohttp.ClientConnectorError as exc:  # never reached the server: nothing was sent
-            raise ProviderError(f"{self.name}: cannot connect ({type(exc).__name__})", "temporary") from None
+            raise ProviderError(f"{self.name}: cannot connect ({type(exc).__name__})", ErrorClass.TEMPORARY) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise ProviderError(f"{self.name}: {method} {path} failed midway ({type(exc).__name__})", "temporary",
+            raise ProviderError(f"{self.name}: {method} {path} failed midway ({type(exc).__name__})", ErrorClass.TEMPORARY,
                                 ambiguous=create) from None
 
     def error_body(self, body: bytes) -> Any:
@@ -285,7 +285,7 @@ class HttpProvider(VideoProvider, Generic[P]):
         """The new task's id at `path` in a create answer. Without one the task may exist all the same: ambiguous."""
         value = member(answer, *path)
         if not isinstance(value, str) or not value:
-            raise ProviderError(f"{self.name}: the create answer has no {'.'.join(path)}", "temporary", ambiguous=True)
+            raise ProviderError(f"{self.name}: the create answer has no {'.'.join(path)}", ErrorClass.TEMPORARY, ambiguous=True)
         return value
 
     async def fetch_object(self, path: str, *inside: str, **kwargs: Any) -> dict[str, Any]:
@@ -293,13 +293,13 @@ class HttpProvider(VideoProvider, Generic[P]):
         value = member(await self.call("GET", path, **kwargs), *inside)
         if not isinstance(value, dict):
             raise ProviderError(f"{self.name}: GET {path} answered without {'.'.join(inside) or 'an object'}",
-                                "temporary")
+                                ErrorClass.TEMPORARY)
         return value
 
     def video_url(self, value: Any, task_id: str) -> str:
         """A finished task's video link, or the error of a task that finished without one."""
         if not isinstance(value, str) or not value:
-            raise ProviderError(f"{self.name}: task {task_id} finished without a video URL", "unknown")
+            raise ProviderError(f"{self.name}: task {task_id} finished without a video URL", ErrorClass.UNKNOWN)
         return value
 
     def task_failed(self, message: str) -> TaskStatus:
@@ -307,27 +307,27 @@ class HttpProvider(VideoProvider, Generic[P]):
         flagged, NSFW...) makes it a content violation, anything else is unknown."""
         moderated = any(word in message.lower() for word in MODERATION_WORDS)
         return TaskStatus("failed", error=ProviderError(f"{self.name}: {message}",
-                                                        "content_violation" if moderated else "unknown"))
+                                                        ErrorClass.CONTENT_VIOLATION if moderated else ErrorClass.UNKNOWN))
 
     def unknown_state(self, task_id: str, state: Any) -> ProviderError:
         return ProviderError(f"{self.name}: task {task_id} is in a state this adapter does not know: {state!r}",
-                             "unknown")
+                             ErrorClass.UNKNOWN)
 
     def http_error(self, status: int, body: Any, headers: Any) -> ProviderError:
         """An HTTP error answer in the engine's classes; adapters refine it with their own error codes."""
         detail = self.error_detail(body)
         message = f"{self.name}: HTTP {status}" + (f": {detail}" if detail else "")
         if status == 429:
-            return ProviderError(message, "rate_limit", retry_after_s=retry_after(headers))
+            return ProviderError(message, ErrorClass.RATE_LIMIT, retry_after_s=retry_after(headers))
         if status in (401, 403):
-            return ProviderError(message, "auth")
+            return ProviderError(message, ErrorClass.AUTH)
         if status == 402:
-            return ProviderError(message, "billing")
+            return ProviderError(message, ErrorClass.BILLING)
         if status in (408, 409) or status >= 500:
-            return ProviderError(message, "temporary", retry_after_s=retry_after(headers))
+            return ProviderError(message, ErrorClass.TEMPORARY, retry_after_s=retry_after(headers))
         if 400 <= status < 500:
-            return ProviderError(message, "invalid_request")
-        return ProviderError(message, "unknown")
+            return ProviderError(message, ErrorClass.INVALID_REQUEST)
+        return ProviderError(message, ErrorClass.UNKNOWN)
 
     def error_detail(self, body: Any) -> str:
         """The human-readable part of an error body (adapters know their envelope)."""
@@ -366,7 +366,7 @@ class HttpProvider(VideoProvider, Generic[P]):
                 if attempt == DOWNLOAD_TRIES:
                     partial.unlink(missing_ok=True)
                     raise ProviderError(f"{self.name}: the download kept breaking off ({type(exc).__name__})",
-                                        "temporary") from None
+                                        ErrorClass.TEMPORARY) from None
         raise AssertionError("unreachable")
 
 

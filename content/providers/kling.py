@@ -25,12 +25,12 @@ RENEW_BEFORE_S = 300
 PATH = "/v1/videos/text2video"
 # Kling's service codes (its error table), by class.
 CODES: dict[int, ErrorClass] = {
-    1000: "auth", 1001: "auth", 1002: "auth", 1003: "auth", 1004: "auth", 1103: "auth",
-    1100: "billing", 1101: "billing", 1102: "billing",
-    1200: "invalid_request", 1201: "invalid_request", 1202: "invalid_request", 1203: "invalid_request",
-    1300: "content_violation", 1301: "content_violation",
-    1302: "rate_limit", 1303: "rate_limit", 1304: "auth",
-    5000: "temporary", 5001: "temporary", 5002: "temporary",
+    1000: ErrorClass.AUTH, 1001: ErrorClass.AUTH, 1002: ErrorClass.AUTH, 1003: ErrorClass.AUTH, 1004: ErrorClass.AUTH, 1103: ErrorClass.AUTH,
+    1100: ErrorClass.BILLING, 1101: ErrorClass.BILLING, 1102: ErrorClass.BILLING,
+    1200: ErrorClass.INVALID_REQUEST, 1201: ErrorClass.INVALID_REQUEST, 1202: ErrorClass.INVALID_REQUEST, 1203: ErrorClass.INVALID_REQUEST,
+    1300: ErrorClass.CONTENT_VIOLATION, 1301: ErrorClass.CONTENT_VIOLATION,
+    1302: ErrorClass.RATE_LIMIT, 1303: ErrorClass.RATE_LIMIT, 1304: ErrorClass.AUTH,
+    5000: ErrorClass.TEMPORARY, 5001: ErrorClass.TEMPORARY, 5002: ErrorClass.TEMPORARY,
 }
 
 
@@ -92,7 +92,7 @@ class KlingProvider(HttpProvider[KlingParams]):
         try:
             task = await self._task(idempotency_key)
         except ProviderError as exc:
-            if exc.error_class == "invalid_request":  # no task under that external id
+            if exc.error_class == ErrorClass.INVALID_REQUEST:  # no task under that external id
                 return None
             raise
         return str(task["task_id"]) if task.get("task_id") else None

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from content.media.ffmpeg import ProgressCallback
 from content.media.renderer import RenderOptions, render_reel
 from content.providers.contract import GenerationRequest, TaskStatus, VideoProvider
-from core.errors import ProviderError
+from core.errors import ErrorClass, ProviderError
 from core.settings import STRICT
 
 X264Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"]
@@ -48,7 +48,7 @@ class LocalProvider(VideoProvider):
     async def poll(self, task_id: str) -> TaskStatus:
         if Path(task_id).is_file():
             return TaskStatus("succeeded", 1.0, 0.0)
-        return TaskStatus("failed", error=ProviderError(f"the render {Path(task_id).name} is gone", "temporary"))
+        return TaskStatus("failed", error=ProviderError(f"the render {Path(task_id).name} is gone", ErrorClass.TEMPORARY))
 
     async def download(self, task_id: str, destination: Path) -> Path:
         os.replace(task_id, destination)

@@ -18,10 +18,10 @@ from content.providers.http import ClipSeconds, HttpParams, HttpProvider, Prices
 from core.errors import ErrorClass, ProviderError
 
 CODES: dict[int, ErrorClass] = {
-    1000: "temporary", 1001: "temporary", 1013: "temporary", 1024: "temporary", 1033: "temporary",
-    1002: "rate_limit", 1039: "rate_limit", 1041: "rate_limit", 2045: "rate_limit", 2056: "rate_limit",
-    1004: "auth", 2049: "auth", 1008: "billing", 1026: "content_violation", 1027: "content_violation",
-    2013: "invalid_request",
+    1000: ErrorClass.TEMPORARY, 1001: ErrorClass.TEMPORARY, 1013: ErrorClass.TEMPORARY, 1024: ErrorClass.TEMPORARY, 1033: ErrorClass.TEMPORARY,
+    1002: ErrorClass.RATE_LIMIT, 1039: ErrorClass.RATE_LIMIT, 1041: ErrorClass.RATE_LIMIT, 2045: ErrorClass.RATE_LIMIT, 2056: ErrorClass.RATE_LIMIT,
+    1004: ErrorClass.AUTH, 2049: ErrorClass.AUTH, 1008: ErrorClass.BILLING, 1026: ErrorClass.CONTENT_VIOLATION, 1027: ErrorClass.CONTENT_VIOLATION,
+    2013: ErrorClass.INVALID_REQUEST,
 }
 RUNNING = {"Preparing": 0.0, "Queueing": 0.05, "Processing": None}
 
@@ -65,7 +65,7 @@ class MinimaxProvider(HttpProvider[MinimaxParams]):
         if status == "Success":
             return TaskStatus("succeeded", 1.0)
         if status == "Fail":
-            return TaskStatus("failed", error=ProviderError(f"{self.name}: task {task_id} failed", "unknown"))
+            return TaskStatus("failed", error=ProviderError(f"{self.name}: task {task_id} failed", ErrorClass.UNKNOWN))
         raise self.unknown_state(task_id, status)
 
     async def output_url(self, task_id: str) -> str:
@@ -79,10 +79,10 @@ class MinimaxProvider(HttpProvider[MinimaxParams]):
     def _checked(self, answer: Any, create: bool = False) -> dict[str, Any]:
         """MiniMax answers HTTP 200 to most failures: the verdict is `base_resp.status_code`."""
         if not isinstance(answer, dict):
-            raise ProviderError(f"{self.name}: an empty answer", "temporary", ambiguous=create)
+            raise ProviderError(f"{self.name}: an empty answer", ErrorClass.TEMPORARY, ambiguous=create)
         base = answer.get("base_resp") or {}
         code = base.get("status_code", 0)
         if code:
-            kind = CODES.get(code, "unknown")
+            kind = CODES.get(code, ErrorClass.UNKNOWN)
             raise ProviderError(f"{self.name}: {base.get('status_msg') or 'error'} (code {code})", kind)
         return answer

@@ -16,7 +16,7 @@ from pydantic import Field
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import HttpParams, HttpProvider, Prices, member
 from core.bounds import as_number
-from core.errors import ProviderError
+from core.errors import ErrorClass, ProviderError
 
 API_VERSION = "2024-11-06"
 
@@ -83,7 +83,7 @@ class RunwayProvider(HttpProvider[RunwayParams]):
         if status == "SUCCEEDED":
             return TaskStatus("succeeded", 1.0)
         if status == "CANCELLED":
-            return TaskStatus("failed", error=ProviderError(f"{self.name}: task {task_id} was cancelled", "unknown"))
+            return TaskStatus("failed", error=ProviderError(f"{self.name}: task {task_id} was cancelled", ErrorClass.UNKNOWN))
         if status == "FAILED":
             return TaskStatus("failed", error=_task_failure(self.name, task))
         raise self.unknown_state(task_id, status)
@@ -95,7 +95,7 @@ class RunwayProvider(HttpProvider[RunwayParams]):
     def http_error(self, status: int, body: Any, headers: Any) -> ProviderError:
         error = super().http_error(status, body, headers)
         if status == 400 and "enough credits" in str(error):
-            return ProviderError(str(error), "billing")
+            return ProviderError(str(error), ErrorClass.BILLING)
         return error
 
     async def output_url(self, task_id: str) -> str:
@@ -108,7 +108,7 @@ def _task_failure(provider: str, task: dict[str, Any]) -> ProviderError:
     code = str(task.get("failureCode") or "")
     message = f"{provider}: {task.get('failure') or 'the task failed'}" + (f" ({code})" if code else "")
     if code.startswith("SAFETY.") or code.startswith("INPUT_PREPROCESSING.SAFETY"):
-        return ProviderError(message, "content_violation")
+        return ProviderError(message, ErrorClass.CONTENT_VIOLATION)
     if code == "INPUT_PREPROCESSING.INTERNAL":
-        return ProviderError(message, "temporary")
-    return ProviderError(message, "unknown")
+        return ProviderError(message, ErrorClass.TEMPORARY)
+    return ProviderError(message, ErrorClass.UNKNOWN)

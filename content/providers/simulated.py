@@ -33,7 +33,7 @@ class SimulatedParams(BaseModel):
     latency_s: float = Field(5.0, ge=0, le=MAX_WAIT_S,
                              description="how long a task takes from submission to a finished video")
     failure_rate: float = Field(0.0, ge=0, le=1, description="share of submissions that fail")
-    failure_kind: ErrorClass = "temporary"
+    failure_kind: ErrorClass = ErrorClass.TEMPORARY
     cost_per_second: float = Field(0.10, ge=0, le=100, description="USD per second of video, billed per accepted task")
     max_duration_s: float | None = Field(None, gt=0, le=MAX_WAIT_S,
                                          description="the longest video it makes, like a real model")
@@ -70,9 +70,9 @@ class SimulatedProvider(VideoProvider):
                      on_progress: ProgressCallback | None = None) -> str:
         fails = random.Random(idempotency_key).random() < self.settings.failure_rate
         kind = self.settings.failure_kind
-        if fails and kind != "content_violation":  # rejected at create: nothing accepted, nothing billed
+        if fails and kind != ErrorClass.CONTENT_VIOLATION:  # rejected at create: nothing accepted, nothing billed
             raise ProviderError(f"{self.name}: simulated {kind} error", kind,
-                                retry_after_s=1.0 if kind == "rate_limit" else None)
+                                retry_after_s=1.0 if kind == ErrorClass.RATE_LIMIT else None)
         await self._placeholder(request)
         fate = "cv" if fails else "ok"
         task_id = f"sim-{time.time_ns() // 1_000_000}-{fate}-{round(request.brief.duration_s * 10)}-{idempotency_key}"
@@ -89,13 +89,13 @@ class SimulatedProvider(VideoProvider):
             return TaskStatus("running", progress=elapsed / self.settings.latency_s if self.settings.latency_s else 1)
         if fate == "cv":
             return TaskStatus("failed", error=ProviderError(
-                f"{self.name}: the prompt was rejected by (simulated) moderation", "content_violation"))
+                f"{self.name}: the prompt was rejected by (simulated) moderation", ErrorClass.CONTENT_VIOLATION))
         return TaskStatus("succeeded", 1.0, cost_usd=round(self.settings.cost_per_second * deciseconds / 10, 6))
 
     async def download(self, task_id: str, destination: Path) -> Path:
         placeholder = self._placeholder_path(_parse(task_id)[2] / 10)
         if not placeholder.is_file():
-            raise ProviderError(f"{self.name}: the simulated video is gone; ask again", "temporary")
+            raise ProviderError(f"{self.name}: the simulated video is gone; ask again", ErrorClass.TEMPORARY)
         destination.unlink(missing_ok=True)  # a download interrupted by a crash is made again
         try:
             os.link(placeholder, destination)  # the same bytes for every task: no need to write them again
@@ -139,4 +139,4 @@ def _parse(task_id: str) -> tuple[int, str, int]:
         _, created_ms, fate, deciseconds, _key = task_id.split("-", 4)
         return int(created_ms), fate, int(deciseconds)
     except ValueError:
-        raise ProviderError(f"task {task_id} is unknown to the simulated provider", "invalid_request") from None
+        raise ProviderError(f"task {task_id} is unknown to the simulated provider", ErrorClass.INVALID_REQUEST) from None

@@ -16,7 +16,7 @@ from pydantic import Field
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import HttpParams, HttpProvider, Prices, header_number
 from core.bounds import as_number
-from core.errors import ProviderError
+from core.errors import ErrorClass, ProviderError
 
 DURATIONS = (4, 8, 12)
 
@@ -81,15 +81,15 @@ class SoraProvider(HttpProvider[SoraParams]):
         code = str(error.get("code") or "")
         message = f"{self.name}: {error.get('message') or 'the video failed'}" + (f" ({code})" if code else "")
         if code == "insufficient_quota":
-            return ProviderError(message, "billing")
+            return ProviderError(message, ErrorClass.BILLING)
         if "moderation" in code or "content_policy" in code:
-            return ProviderError(message, "content_violation")
-        return fallback or ProviderError(message, "unknown")
+            return ProviderError(message, ErrorClass.CONTENT_VIOLATION)
+        return fallback or ProviderError(message, ErrorClass.UNKNOWN)
 
     async def _video(self, task_id: str) -> tuple[dict[str, Any], float | None]:
         """The Video object, and OpenAI's `openai-poll-after-ms` hint in seconds."""
         video, headers = await self.call_with_headers("GET", f"/videos/{task_id}")
         if not isinstance(video, dict):
-            raise ProviderError(f"{self.name}: GET /videos/{task_id} answered without an object", "temporary")
+            raise ProviderError(f"{self.name}: GET /videos/{task_id} answered without an object", ErrorClass.TEMPORARY)
         hint = header_number(headers, "openai-poll-after-ms")
         return video, hint / 1000 if hint is not None else None

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import HttpParams, HttpProvider, Prices, member
-from core.errors import ProviderError
+from core.errors import ErrorClass, ProviderError
 
 DURATIONS = (4, 6, 8)
 
@@ -62,7 +62,7 @@ class VeoProvider(HttpProvider[VeoParams]):
         answer = member(operation, "response", "generateVideoResponse") or {}
         if not answer.get("generatedSamples"):
             reasons = "; ".join(answer.get("raiMediaFilteredReasons") or []) or "no video came back"
-            kind = "content_violation" if answer.get("raiMediaFilteredCount") else "unknown"
+            kind = ErrorClass.CONTENT_VIOLATION if answer.get("raiMediaFilteredCount") else ErrorClass.UNKNOWN
             return TaskStatus("failed", error=ProviderError(f"{self.name}: {reasons}", kind))
         return TaskStatus("succeeded", 1.0)
 
@@ -81,16 +81,16 @@ class VeoProvider(HttpProvider[VeoParams]):
         text = f"{self.name}: {code} {status}: {message}"[:400]
         lowered = message.lower()
         if "api key not valid" in lowered or status in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
-            return ProviderError(text, "auth")
+            return ProviderError(text, ErrorClass.AUTH)
         if "billing" in lowered or "credit" in lowered:
-            return ProviderError(text, "billing")
+            return ProviderError(text, ErrorClass.BILLING)
         if status == "RESOURCE_EXHAUSTED" or code == 429:
-            return ProviderError(text, "rate_limit", retry_after_s=_retry_delay(error))
+            return ProviderError(text, ErrorClass.RATE_LIMIT, retry_after_s=_retry_delay(error))
         if status in ("UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED") or (isinstance(code, int) and code >= 500):
-            return ProviderError(text, "temporary")
+            return ProviderError(text, ErrorClass.TEMPORARY)
         if status in ("INVALID_ARGUMENT", "FAILED_PRECONDITION", "NOT_FOUND") or code in (400, 404):
-            return ProviderError(text, "invalid_request")
-        return ProviderError(text, "unknown")
+            return ProviderError(text, ErrorClass.INVALID_REQUEST)
+        return ProviderError(text, ErrorClass.UNKNOWN)
 
 
 def _retry_delay(error: dict[str, Any]) -> float | None:

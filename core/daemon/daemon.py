@@ -19,6 +19,7 @@ from core.daemon.planning import Planner
 from core.engine import queue
 from core.engine.ledger import Ledger
 from core.engine.runner import JobOutcome, JobRunner
+from core.engine.states import JobStatus
 from core.engine.worker import Worker, stop_on_signals, unless_stopped
 from core.home import Home
 from core.leader import Leadership
@@ -42,7 +43,7 @@ class CycleResult:
     def failed(self) -> list[JobOutcome]:
         """Jobs that failed, that wait for a provider to be configured, or that the machine put back (a full disk):
         either way a person must look."""
-        return [o for o in self.outcomes if o.status in (queue.FAILED, queue.WAITING_PROVIDER) or o.machine_refused]
+        return [o for o in self.outcomes if o.status in (JobStatus.FAILED, JobStatus.WAITING_PROVIDER) or o.machine_refused]
 
 
 class Daemon:
@@ -67,7 +68,7 @@ class Daemon:
             if self.settings.video.enabled:
                 await self.planner.plan_batch()
                 # Jobs parked at a cap get another look: a new day or month, or a raised cap, may admit them.
-                await queue.requeue(self.db, (queue.WAITING_BUDGET,))
+                await queue.requeue(self.db, (JobStatus.WAITING_BUDGET,))
                 result.outcomes = await self.worker.process_queue(progress or NullProgress())
             else:
                 logger.info("video generation is disabled in video_config.json: trends collected, nothing rendered")

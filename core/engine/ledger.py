@@ -14,14 +14,13 @@ from sqlalchemy import Float, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.engine.alerts import BudgetAlerts
-from core.errors import DaemonError
+from core.errors import DaemonError, ErrorClass
 from core.engine.provider_health import locked_row
+from core.engine.states import OPEN_STATES, AttemptState, LedgerKind
 from core.schema import attempts, budget_totals, cost_ledger
 from core.settings import Budget
 from core.storage import Database, Step, Write, as_utc, utcnow
 
-RESERVE, RELEASE, CHARGE = "reserve", "release", "charge"
-OPEN_STATES = ("reserved", "submitting", "submitted", "polling", "downloading", "optimizing")
 CENT = 1e-9  # float slack when comparing sums of dollar amounts
 SLOT_RECHECK_S = 0.25  # how soon a provider at its max_concurrent is asked again for a free slot
 
@@ -113,10 +112,10 @@ class Ledger:
                     f"(${used - estimate_usd:.2f} of ${cap:.2f} used)"
                 )
         attempt_id = (await conn.execute(_INSERT_ATTEMPT, {
-            "job_id": job_id, "provider": provider, "provider_type": provider_type, "state": "reserved",
+            "job_id": job_id, "provider": provider, "provider_type": provider_type, "state": AttemptState.RESERVED,
             "estimated_cost_usd": estimate_usd, "started_at": now})).inserted_primary_key[0]
         attempt = Attempt(int(attempt_id), job_id, provider, estimate_usd, day, month)
-        await conn.execute(*_ledger_row(attempt, RESERVE, estimate_usd, now))
+        await conn.execute(*_ledger_row(attempt, LedgerKind.RESERVE, estimate_usd, now))
         return Reservation(attempt, totals[periods["day"]], totals[periods["month"]])
 
     async def alert(self, reservation: Reservation) -> None:
@@ -126,7 +125,7 @@ class Ledger:
             await self.alerts.check(attempt.budget_day, reservation.day_used_usd, attempt.budget_month,
                                     reservation.month_used_usd)
 
-    async def advance(self, attempt: Attempt, state: str, guard: Step | None = None, **fields: object) -> None:
+    async def advance(self, attempt: Attempt, state: AttemptState, guard: Step | None = None, **fields: object) -> None:
         """Persist the open attempt's next state (and e.g. its provider task id) before acting on it, behind
         `guard` (the job's lease)."""
         async def step(conn: AsyncConnection) -> None:
@@ -135,15 +134,15 @@ class Ledger:
 
         await self.db.write(*_guarded(guard), step)
 
-    async def fail(self, attempt: Attempt, error_class: str, error: str, charged_usd: float = 0.0,
+    async def fail(self, attempt: Attempt, error_class: ErrorClass, error: str, charged_usd: float = 0.0,
                    guard: Step | None = None) -> None:
-        await self.close(attempt, "failed", charged_usd, guard, error_class=error_class, error=error)
+        await self.close(attempt, AttemptState.FAILED, charged_usd, guard, error_class=error_class, error=error)
 
     async def unfinished(self, job_id: int) -> tuple[Attempt, str, str | None] | None:
         """The job's attempt that a stop or crash left open (its state and task id), with its reservation."""
         rows = await self.db.fetch_all(
             select(attempts, cost_ledger.c.budget_day, cost_ledger.c.budget_month)
-            .join(cost_ledger, (cost_ledger.c.attempt_id == attempts.c.id) & (cost_ledger.c.kind == RESERVE))
+            .join(cost_ledger, (cost_ledger.c.attempt_id == attempts.c.id) & (cost_ledger.c.kind == LedgerKind.RESERVE))
             .where(attempts.c.job_id == job_id, attempts.c.state.in_(OPEN_STATES))
         )
         if not rows:
@@ -152,12 +151,12 @@ class Ledger:
         attempt = Attempt(row.id, job_id, row.provider, row.estimated_cost_usd, row.budget_day, row.budget_month)
         return attempt, row.state, row.provider_task_id
 
-    async def close(self, attempt: Attempt, state: str, charged_usd: float, guard: Step | None = None,
+    async def close(self, attempt: Attempt, state: AttemptState, charged_usd: float, guard: Step | None = None,
                     **fields: str | None) -> None:
         """End an attempt: release its reservation and record the charge (if any), committed together."""
         await self.db.write(*_guarded(guard), self.settle(attempt, state, charged_usd, **fields))
 
-    def settle(self, attempt: Attempt, state: str, charged_usd: float, **fields: str | None) -> Step:
+    def settle(self, attempt: Attempt, state: AttemptState, charged_usd: float, **fields: str | None) -> Step:
         """The step that ends an attempt, for the caller to commit with its own writes (the job's end): it closes
         the attempt only if it is still open (else AttemptClosed undoes the transaction), so money is settled once."""
 
@@ -167,7 +166,7 @@ class Ledger:
                                                       "actual_cost_usd": charged_usd, "finished_at": now, **fields})
             if closed.first() is None:
                 raise AttemptClosed(f"attempt {attempt.id} of job {attempt.job_id} was settled already")
-            entries = [(RELEASE, -attempt.estimate_usd)] + ([(CHARGE, charged_usd)] if charged_usd else [])
+            entries = [(LedgerKind.RELEASE, -attempt.estimate_usd)] + ([(LedgerKind.CHARGE, charged_usd)] if charged_usd else [])
             for statement, parameters in _ledger_writes(attempt, entries, now):
                 await conn.execute(statement, parameters)
 
@@ -201,7 +200,7 @@ def _guarded(guard: Step | None) -> list[Step]:
     return [guard] if guard is not None else []
 
 
-def _ledger_writes(attempt: Attempt, entries: list[tuple[str, float]], now: datetime) -> list[Write]:
+def _ledger_writes(attempt: Attempt, entries: list[tuple[LedgerKind, float]], now: datetime) -> list[Write]:
     """Ledger rows (kind, amount), and their sum added to the day's and month's running totals (whose rows the
     reservation made)."""
     net = sum(amount for _, amount in entries)
@@ -209,7 +208,7 @@ def _ledger_writes(attempt: Attempt, entries: list[tuple[str, float]], now: date
     return [(_ADD_TO_TOTALS, totals), *(_ledger_row(attempt, kind, amount, now) for kind, amount in entries)]
 
 
-def _ledger_row(attempt: Attempt, kind: str, amount: float, now: datetime) -> Write:
+def _ledger_row(attempt: Attempt, kind: LedgerKind, amount: float, now: datetime) -> Write:
     return _INSERT_LEDGER, {"job_id": attempt.job_id, "attempt_id": attempt.id, "provider": attempt.provider,
                             "kind": kind, "amount_usd": amount, "budget_day": attempt.budget_day,
                             "budget_month": attempt.budget_month, "created_at": now}

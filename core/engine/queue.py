@@ -13,15 +13,12 @@ from sqlalchemy import Float, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from content.briefs.brief import Brief
-from core.errors import DaemonError
-from core.engine.ledger import OPEN_STATES, ProviderBusy
+from core.errors import DaemonError, ErrorClass
+from core.engine.ledger import ProviderBusy
+from core.engine.states import OPEN_STATES, PENDING, AttemptState, JobStatus
 from core.schema import attempts, briefs, video_jobs
 from core.storage import Database, Write, as_utc, is_outage, server_now, utcnow
 
-QUEUED, RUNNING, DONE, FAILED, WAITING_BUDGET = "queued", "running", "done", "failed", "waiting_budget"
-CANCELLED = "cancelled"
-WAITING_PROVIDER = "waiting_provider"  # no configured provider can take it yet (a key unset, all disabled)
-PENDING = (QUEUED, WAITING_BUDGET, WAITING_PROVIDER)
 T = TypeVar("T")
 
 
@@ -107,7 +104,7 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
                     trend_key=trend_key,
                     account=brief.account,
                     priority=priority,
-                    status=QUEUED,
+                    status=JobStatus.QUEUED,
                     platform=platform,
                     aspect_ratio=brief.aspect_ratio,
                     duration_s=brief.duration_s,
@@ -163,8 +160,8 @@ async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | Non
 
 async def fail_unclaimable(db: Database, problem: UnclaimableJob) -> None:
     """End a job that cannot even be claimed, so that it stops blocking the queue."""
-    await db.write((update(video_jobs).where(video_jobs.c.id == problem.job_id, video_jobs.c.status == QUEUED)
-                    .values(status=FAILED, error=str(problem), updated_at=utcnow()), {}))
+    await db.write((update(video_jobs).where(video_jobs.c.id == problem.job_id, video_jobs.c.status == JobStatus.QUEUED)
+                    .values(status=JobStatus.FAILED, error=str(problem), updated_at=utcnow()), {}))
     logger.error(str(problem))
 
 
@@ -196,14 +193,14 @@ async def cancel(db: Database, job_id: int, reason: str) -> str:
             raise DaemonError(f"no job {job_id}")
         now = utcnow()
         if row.status in PENDING and not row.open_attempts:
-            await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": CANCELLED, "error": f"cancelled: {reason}",
+            await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": JobStatus.CANCELLED, "error": f"cancelled: {reason}",
                                              "updated_at": now})
             return "cancelled"
-        if row.status == RUNNING and not _dead_here(row.lease_owner) and not _expired(row.lease_expires_at, now):
+        if row.status == JobStatus.RUNNING and not _dead_here(row.lease_owner) and not _expired(row.lease_expires_at, now):
             await conn.execute(_UPDATE_JOB, {"job_id": job_id, "cancel_reason": reason})
             return "requested"
-        if row.status in (*PENDING, RUNNING):
-            await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": QUEUED, "cancel_reason": reason,
+        if row.status in (*PENDING, JobStatus.RUNNING):
+            await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": JobStatus.QUEUED, "cancel_reason": reason,
                                              "lease_owner": None, "lease_expires_at": None, "not_before": None,
                                              "updated_at": now})
             return "reconcile"
@@ -247,7 +244,7 @@ async def requeue(db: Database, statuses: tuple[str, ...], job_id: int | None = 
     if job_id is not None:
         statement = statement.where(video_jobs.c.id == job_id)
     async with db.transaction() as conn:
-        result = await conn.execute(statement.values(status=QUEUED, not_before=None, updated_at=utcnow()))
+        result = await conn.execute(statement.values(status=JobStatus.QUEUED, not_before=None, updated_at=utcnow()))
         return int(result.rowcount or 0)
 
 
@@ -272,15 +269,15 @@ async def job_state(db: Database, job_id: int) -> JobState:
 async def tried_providers(conn: Any, job_id: int) -> set[str]:
     """Providers this job has already had its one try at (rate-limited or interrupted attempts do not count)."""
     rows = await conn.execute(
-        select(attempts.c.provider).where(attempts.c.job_id == job_id, attempts.c.state != "cancelled")
-        .where(or_(attempts.c.error_class.is_(None), attempts.c.error_class != "rate_limit"))
+        select(attempts.c.provider).where(attempts.c.job_id == job_id, attempts.c.state != AttemptState.CANCELLED)
+        .where(or_(attempts.c.error_class.is_(None), attempts.c.error_class != ErrorClass.RATE_LIMIT))
     )
     return {row.provider for row in rows}
 
 
 async def next_deferred(db: Database, job_id: int | None = None) -> datetime | None:
     """When the soonest deferred queued job (or job `job_id`) becomes runnable (None when none is deferred)."""
-    query = select(func.min(video_jobs.c.not_before)).where(video_jobs.c.status == QUEUED)
+    query = select(func.min(video_jobs.c.not_before)).where(video_jobs.c.status == JobStatus.QUEUED)
     rows = await db.fetch_all(query if job_id is None else query.where(video_jobs.c.id == job_id))
     return as_utc(rows[0][0]) if rows and rows[0][0] is not None else None
 
@@ -295,7 +292,7 @@ def _job(row: Any, owner: str) -> Job:
         id=row.id,
         account=row.account,
         priority=row.priority,
-        status=RUNNING,
+        status=JobStatus.RUNNING,
         platform=row.platform,
         brief=Brief.model_validate(row.content),
         quality=row.quality,
@@ -311,19 +308,19 @@ _RUNNABLE = (
            video_jobs.c.cancel_reason, briefs.c.content, select(func.count()).where(attempts.c.job_id == video_jobs.c.id)
            .scalar_subquery().label("attempts_so_far"))
     .join(briefs, briefs.c.id == video_jobs.c.brief_id)
-    .where(video_jobs.c.status == QUEUED,
+    .where(video_jobs.c.status == JobStatus.QUEUED,
            or_(video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= bindparam("now")))
     .order_by(video_jobs.c.priority.desc(), video_jobs.c.id)
     .limit(1)
     .with_for_update(of=video_jobs, skip_locked=True)
 )
 _RUNNING_PER_ACCOUNT = (select(video_jobs.c.account, func.count())
-                        .where(video_jobs.c.status == RUNNING, video_jobs.c.lease_expires_at >= server_now())
+                        .where(video_jobs.c.status == JobStatus.RUNNING, video_jobs.c.lease_expires_at >= server_now())
                         .group_by(video_jobs.c.account))
 _LEASE = update(video_jobs).where(video_jobs.c.id == bindparam("job_id")).values(
-    status=RUNNING, lease_owner=bindparam("owner"), lease_expires_at=server_now(bindparam("lease_s", type_=Float)),
+    status=JobStatus.RUNNING, lease_owner=bindparam("owner"), lease_expires_at=server_now(bindparam("lease_s", type_=Float)),
     updated_at=bindparam("now"))
-_HELD = (video_jobs.c.lease_owner == bindparam("owner"), video_jobs.c.status == RUNNING,
+_HELD = (video_jobs.c.lease_owner == bindparam("owner"), video_jobs.c.status == JobStatus.RUNNING,
          video_jobs.c.lease_expires_at > server_now())
 _HOLD = update(video_jobs).where(video_jobs.c.id == bindparam("job_id"), *_HELD).values(
     updated_at=bindparam("now")).returning(video_jobs.c.id)
@@ -331,9 +328,9 @@ _RENEW = update(video_jobs).where(*_HELD).values(
     lease_expires_at=server_now(bindparam("lease_s", type_=Float))).returning(video_jobs.c.id)
 _REQUEUE_EXPIRED = (
     update(video_jobs)
-    .where(video_jobs.c.status == RUNNING, or_(video_jobs.c.lease_expires_at.is_(None),  # none: from before leases
+    .where(video_jobs.c.status == JobStatus.RUNNING, or_(video_jobs.c.lease_expires_at.is_(None),  # none: from before leases
                                                video_jobs.c.lease_expires_at < server_now()))
-    .values(status=QUEUED, lease_owner=None, lease_expires_at=None, updated_at=bindparam("now"))
+    .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, updated_at=bindparam("now"))
     .returning(video_jobs.c.id)
 )
 _CANCEL_LOOKUP = select(
@@ -341,6 +338,6 @@ _CANCEL_LOOKUP = select(
     select(func.count()).where(attempts.c.job_id == video_jobs.c.id, attempts.c.state.in_(OPEN_STATES))
     .scalar_subquery().label("open_attempts")).where(video_jobs.c.id == bindparam("job_id"))
 _CANCEL_REQUESTS = select(video_jobs.c.id, video_jobs.c.cancel_reason).where(
-    video_jobs.c.status == RUNNING, video_jobs.c.lease_owner == bindparam("owner"),
+    video_jobs.c.status == JobStatus.RUNNING, video_jobs.c.lease_owner == bindparam("owner"),
     video_jobs.c.cancel_reason.is_not(None))
 _UPDATE_JOB = update(video_jobs).where(video_jobs.c.id == bindparam("job_id"))  # SET: the keys passed

@@ -1,11 +1,10 @@
-"""One job through the providers: reserve → submit → poll → download → optimize → settle, with failover.
+"""The job runner: one claimed job through the providers — reserve → submit → poll → download → optimize → settle —
+with failover.
 
-Every attempt walks the state machine reserved → submitting → submitted → polling → downloading → optimizing →
-done (or failed), and each state is written before the step it names is taken. The error policy by class
-(core/errors.py): temporary errors retry on the same provider with backoff, then fail over; a rate limit pauses the
-provider and puts the job back in the queue; billing and auth errors disable the provider; a content violation fails
-the job; anything else fails over. A create whose outcome is unknown is looked up at the provider, never repeated
-blindly; if it cannot be looked up, its estimate counts as spent.
+Every attempt walks its state machine (core/engine/states.py, AttemptState), and each state is written before the
+step it names is taken. What each class of provider error does is one table, core/engine/policy.py. A create whose
+outcome is unknown is looked up at the provider, never repeated blindly; if it cannot be looked up, its estimate
+counts as spent.
 """
 from __future__ import annotations
 
@@ -31,11 +30,13 @@ from content.media.preflight import describe_failures, failures, preflight
 from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize
 from core.engine import queue
-from core.errors import DaemonError, MediaError, ProviderError, machine_fault
+from core.errors import DaemonError, ErrorClass, MediaError, ProviderError, machine_fault
 from core.home import Home
 from core.engine.ledger import Attempt, AttemptClosed, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits, Reservation
+from core.engine.policy import POLICY, OnJob, OnProvider, WhilePolling
 from core.engine.provider_health import ProviderHealth
 from core.engine.queue import Job
+from core.engine.states import AttemptState, JobStatus
 from core.settings import Settings
 from core.schema import prompt_outcomes
 from core.storage import Step, Write, one_line, utcnow
@@ -192,7 +193,7 @@ class JobRunner:
                 try:
                     unfinished = await self._unfinished(job)
                 except ProviderError as exc:
-                    return await self._end(job, queue.QUEUED, f"cannot reconcile its interrupted attempt yet: {exc}",
+                    return await self._end(job, JobStatus.QUEUED, f"cannot reconcile its interrupted attempt yet: {exc}",
                                            not_before=utcnow() + timedelta(seconds=RECONCILE_AGAIN_S))
                 if unfinished is not None:
                     provider, attempt, task_id = unfinished
@@ -200,7 +201,7 @@ class JobRunner:
                     if outcome is not None:
                         return outcome
             if job.id in self.cancel_requests:  # nothing (left) open: nothing to stop at a provider
-                return await self._end(job, queue.CANCELLED, f"cancelled: {self.cancel_requests[job.id]}")
+                return await self._end(job, JobStatus.CANCELLED, f"cancelled: {self.cancel_requests[job.id]}")
             start = await self._fenced(job, lambda conn: self._start_with_history(conn, job, request))
         plan, opened = start.plan, start.opened
         plan.errors[:0] = errors
@@ -241,14 +242,14 @@ class JobRunner:
                 with contextlib.suppress(Exception):
                     await self._for_tier(attempt.provider, job.quality).cancel(task_id)
             charged = attempt.estimate_usd if task_id is not None else 0.0
-            writes.append(self.ledger.settle(attempt, "failed", charged, error_class="unknown", error=error))
+            writes.append(self.ledger.settle(attempt, AttemptState.FAILED, charged, error_class=ErrorClass.UNKNOWN, error=error))
             (self.work_dir / f"{attempt.key}.mp4").unlink(missing_ok=True)
-        writes += [queue.finish_write(job.id, queue.FAILED, error=error),
-                   self._prompt_outcome(job, queue.FAILED, found[0].provider if found else None, "unknown")]
+        writes += [queue.finish_write(job.id, JobStatus.FAILED, error=error),
+                   self._prompt_outcome(job, JobStatus.FAILED, found[0].provider if found else None, ErrorClass.UNKNOWN)]
         await self.ledger.db.write(*writes)
         self._discard_files(job)
         logger.error(f"job {job.id} failed: {error}")
-        return JobOutcome(job.id, queue.FAILED, job.brief.topic, job.account, error=error)
+        return JobOutcome(job.id, JobStatus.FAILED, job.brief.topic, job.account, error=error)
 
     async def put_back(self, job: Job, fault: str) -> JobOutcome:
         """The machine refused this job's files (a full disk, a folder it cannot write): not the job's fault, so
@@ -256,10 +257,10 @@ class JobRunner:
         resumed as after a crash (a paid task is polled and downloaded again, never made again)."""
         wait_s = self.settings.video.retry.machine_fault_wait_s
         await self.ledger.db.write(job.lease.hold, queue.finish_write(
-            job.id, queue.QUEUED, not_before=utcnow() + timedelta(seconds=wait_s), error=f"waiting: {fault}"))
+            job.id, JobStatus.QUEUED, not_before=utcnow() + timedelta(seconds=wait_s), error=f"waiting: {fault}"))
         self._discard_files(job)
         logger.error(f"job {job.id}: the machine refused its files ({fault}); back in the queue for {wait_s:g} s")
-        return JobOutcome(job.id, queue.QUEUED, job.brief.topic, job.account, error=fault, machine_refused=True)
+        return JobOutcome(job.id, JobStatus.QUEUED, job.brief.topic, job.account, error=fault, machine_refused=True)
 
     def _discard_files(self, job: Job) -> None:
         shutil.rmtree(self.work_dir / f"job-{job.id}", ignore_errors=True)
@@ -328,17 +329,17 @@ class JobRunner:
     async def _give_up(self, job: Job, plan: Plan) -> JobOutcome:
         """No provider (left) can take the job now: wait for a slot, a budget period or a provider, or fail."""
         if plan.busy is not None:
-            return await self._end(job, queue.QUEUED, str(plan.busy),
+            return await self._end(job, JobStatus.QUEUED, str(plan.busy),
                                    not_before=utcnow() + timedelta(seconds=plan.busy.retry_after_s))
         error = "; ".join(plan.errors) or "every ready provider has been tried"
         if plan.waits_for_budget:
-            return await self._end(job, queue.WAITING_BUDGET, error)
+            return await self._end(job, JobStatus.WAITING_BUDGET, error)
         if plan.resume_at is not None:
-            return await self._end(job, queue.QUEUED, error, not_before=plan.resume_at)
+            return await self._end(job, JobStatus.QUEUED, error, not_before=plan.resume_at)
         if plan.unready:  # a provider that could take it once configured: wait for the config, not fail the trend
-            return await self._end(job, queue.WAITING_PROVIDER, "; ".join([*plan.errors, *plan.unready]) + " (it "
+            return await self._end(job, JobStatus.WAITING_PROVIDER, "; ".join([*plan.errors, *plan.unready]) + " (it "
                                    "runs once a provider is ready: set the key and restart, or `enable` one)")
-        return await self._end(job, queue.FAILED, error)
+        return await self._end(job, JobStatus.FAILED, error)
 
     async def _try(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
                    task_id: str | None, stage: StageCallback, errors: list[str]) -> JobOutcome | None:
@@ -347,32 +348,33 @@ class JobRunner:
             try:
                 delivered = await self._attempt(job, provider, request, attempt, task_id, stage)
             except DeliveryFailed as exc:  # paid for: never pay a second provider for this job
-                return await self._end(job, queue.FAILED, f"{provider.name}: {exc}", provider.name)
+                return await self._end(job, JobStatus.FAILED, f"{provider.name}: {exc}", provider.name)
             except Cancelled as exc:
-                return await self._end(job, queue.CANCELLED, f"cancelled: {exc}", provider.name)
+                return await self._end(job, JobStatus.CANCELLED, f"cancelled: {exc}", provider.name)
             except KeptTask as kept:  # the task lives on at the provider: wait with it, pay nobody else
-                return await self._end(job, queue.QUEUED, f"{provider.name}: {kept} (its task is kept, polled "
+                return await self._end(job, JobStatus.QUEUED, f"{provider.name}: {kept} (its task is kept, polled "
                                        f"again when the provider is back)", not_before=kept.resume_at)
             except ProviderError as exc:
-                if exc.error_class == "content_violation":  # never resent unchanged, anywhere
-                    return await self._end(job, queue.FAILED, f"{provider.name} rejected the prompt: {exc}",
+                on_job = POLICY[exc.error_class].on_job
+                if on_job is OnJob.FAIL:  # never resent unchanged, anywhere
+                    return await self._end(job, JobStatus.FAILED, f"{provider.name} rejected the prompt: {exc}",
                                            provider.name, error_class=exc.error_class)
-                if exc.error_class == "rate_limit":  # back to the queue, no penalty: other providers may take it
-                    return await self._end(job, queue.QUEUED, f"{provider.name}: {exc}")
+                if on_job is OnJob.REQUEUE:  # no penalty: other providers may take it
+                    return await self._end(job, JobStatus.QUEUED, f"{provider.name}: {exc}")
                 errors.append(f"{provider.name}: {exc}")
                 return None
             await self.ledger.db.write(  # the attempt and the job end together, while the lease holds
                 job.lease.hold,
-                self.ledger.settle(attempt, "done", delivered.cost_usd, provider_task_id=delivered.task_id),
-                queue.finish_write(job.id, queue.DONE, output_path=str(delivered.video),
+                self.ledger.settle(attempt, AttemptState.DONE, delivered.cost_usd, provider_task_id=delivered.task_id),
+                queue.finish_write(job.id, JobStatus.DONE, output_path=str(delivered.video),
                                    thumbnail_path=str(delivered.thumbnail), error=None, not_before=None),
-                self._prompt_outcome(job, queue.DONE, provider.name))
+                self._prompt_outcome(job, JobStatus.DONE, provider.name))
             await self.health.succeeded(provider.name)
             delivered.raw.unlink(missing_ok=True)
             shutil.rmtree(request.workdir, ignore_errors=True)  # a local render's scratch
             logger.info(f"done: {self.home.display(delivered.video)} ({delivered.duration_s:.1f} s, "
                         f"${delivered.cost_usd:.2f})")
-            return JobOutcome(job.id, queue.DONE, job.brief.topic, job.account, provider.name, delivered.video,
+            return JobOutcome(job.id, JobStatus.DONE, job.brief.topic, job.account, provider.name, delivered.video,
                               delivered.thumbnail, delivered.duration_s, delivered.cost_usd)
 
     async def _unfinished(self, job: Job) -> tuple[VideoProvider, Attempt, str | None] | None:
@@ -387,26 +389,26 @@ class JobRunner:
         attempt, state, task_id = found
         guard = job.lease.hold
         if attempt.provider not in self.providers:
-            await self.ledger.close(attempt, "cancelled", 0.0, guard, error="its provider is no longer configured")
+            await self.ledger.close(attempt, AttemptState.CANCELLED, 0.0, guard, error="its provider is no longer configured")
             return None
         provider = self._for_tier(attempt.provider, job.quality)
-        if state == "submitting" and task_id is None:
+        if state == AttemptState.SUBMITTING and task_id is None:
             try:
                 task_id = await provider.find_task(attempt.key)
             except ProviderError as exc:
                 if not exc.ambiguous:  # the lookup itself failed: the attempt stays open, the job tries again later
                     raise
-                await self.ledger.fail(attempt, "unknown", f"interrupted during a create call: {exc}",
+                await self.ledger.fail(attempt, ErrorClass.UNKNOWN, f"interrupted during a create call: {exc}",
                                        attempt.estimate_usd, guard)
                 return None
             if task_id is None and attempt.estimate_usd and not provider.can_find_tasks:
-                await self.ledger.fail(attempt, "unknown", "interrupted during a create call that cannot be looked "
+                await self.ledger.fail(attempt, ErrorClass.UNKNOWN, "interrupted during a create call that cannot be looked "
                                        "up: its estimate counts as spent", attempt.estimate_usd, guard)
                 return None
             if task_id is not None:  # a second crash now must find the task stored, not an attempt to close
-                await self.ledger.advance(attempt, "submitted", guard, provider_task_id=task_id)
+                await self.ledger.advance(attempt, AttemptState.SUBMITTED, guard, provider_task_id=task_id)
         if task_id is None:  # nothing was (or could have been) sent: release and try afresh
-            await self.ledger.close(attempt, "cancelled", 0.0, guard, error=f"interrupted while {state}")
+            await self.ledger.close(attempt, AttemptState.CANCELLED, 0.0, guard, error=f"interrupted while {state}")
             return None
         logger.info(f"job {job.id}: resuming {provider.name} task {task_id} (was {state})")
         return provider, attempt, task_id
@@ -431,10 +433,10 @@ class JobRunner:
             raise
         cost = status.cost_usd if status.cost_usd is not None else attempt.estimate_usd
         try:
-            await self.ledger.advance(attempt, "downloading", guard)
+            await self.ledger.advance(attempt, AttemptState.DOWNLOADING, guard)
             stage(f"{provider.name}: downloading", 1.0)
             raw = await provider.download(task_id, self.work_dir / f"{attempt.key}.mp4")
-            await self.ledger.advance(attempt, "optimizing", guard)
+            await self.ledger.advance(attempt, AttemptState.OPTIMIZING, guard)
             post = sidecar.post_of(job.brief, provider.name, cost)
             video, thumbnail, duration = await self._deliver(job, raw, stage, post)
         except (queue.LeaseLost, AttemptClosed):
@@ -454,7 +456,7 @@ class JobRunner:
         after "submitting" was written under the lease, so a worker that lost its lease never creates a task."""
         retries = 0
         while True:
-            await self.ledger.advance(attempt, "submitting", job.lease.hold)
+            await self.ledger.advance(attempt, AttemptState.SUBMITTING, job.lease.hold)
             stage(f"{provider.name}: submitting", 0.0)
             sent = time.monotonic()
             try:
@@ -468,7 +470,7 @@ class JobRunner:
                     continue
                 else:
                     raise
-            await self.ledger.advance(attempt, "submitted", job.lease.hold, provider_task_id=task_id)
+            await self.ledger.advance(attempt, AttemptState.SUBMITTED, job.lease.hold, provider_task_id=task_id)
             return task_id, sent
 
     async def _reconcile(self, provider: VideoProvider, attempt: Attempt, exc: ProviderError) -> str:
@@ -476,14 +478,14 @@ class JobRunner:
         try:
             task_id = await provider.find_task(attempt.key)
         except ProviderError as lookup:  # cannot tell what was made: count it as spent, never send it again
-            raise ProviderError(f"{exc}; looking the task up failed too ({lookup})", "unknown",
+            raise ProviderError(f"{exc}; looking the task up failed too ({lookup})", ErrorClass.UNKNOWN,
                                 ambiguous=True) from None
         if task_id is not None:
             logger.warning(f"create call ended ambiguously ({exc}); found the task {task_id} at {provider.name}")
             return task_id
         if provider.can_find_tasks:
-            raise ProviderError(f"{exc} (no task was created)", "temporary")
-        raise ProviderError(f"{exc}: the task cannot be looked up, so its estimate counts as spent", "unknown",
+            raise ProviderError(f"{exc} (no task was created)", ErrorClass.TEMPORARY)
+        raise ProviderError(f"{exc}: the task cannot be looked up, so its estimate counts as spent", ErrorClass.UNKNOWN,
                             ambiguous=True)
 
     async def _wait(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str,
@@ -496,7 +498,7 @@ class JobRunner:
         The next poll comes when the provider's own progress says the task will be done (timed from when it was
         created, `since`, and from when each poll was asked), never later than its `poll_interval_s` and never
         sooner than the provider's own hint: a finished video is not left waiting for a fixed tick."""
-        await self.ledger.advance(attempt, "polling", job.lease.hold)
+        await self.ledger.advance(attempt, AttemptState.POLLING, job.lease.hold)
         failures = 0
         started = since if since is not None else time.monotonic()
         deadline = started + self.policy.task_deadline_s
@@ -514,7 +516,7 @@ class JobRunner:
             if status.state == "succeeded":
                 return status
             if status.state == "failed":
-                raise status.error or ProviderError(f"{provider.name}: task {task_id} failed", "unknown")
+                raise status.error or ProviderError(f"{provider.name}: task {task_id} failed", ErrorClass.UNKNOWN)
             if time.monotonic() >= deadline:
                 raise await self._abandon(provider, task_id, f"not finished {self.policy.task_deadline_s:g} s after "
                                                              f"it was created")
@@ -522,19 +524,20 @@ class JobRunner:
             now = time.monotonic()
             if now >= next_store and status.progress is not None and status.progress - shown >= 0.05:
                 shown, next_store = status.progress, now + STORE_PROGRESS_EVERY_S  # `status` needs no more
-                await self.ledger.advance(attempt, "polling", job.lease.hold, progress=round(shown, 3))
+                await self.ledger.advance(attempt, AttemptState.POLLING, job.lease.hold, progress=round(shown, 3))
             due = asked + _next_poll_in(provider.poll_interval_s, asked - started, status.progress)
             await asyncio.sleep(max(due - time.monotonic(), status.poll_after_s or 0.0, 0.0))
 
     async def _poll_failed(self, provider: VideoProvider, task_id: str, exc: ProviderError, failures: int,
                            deadline: float) -> None:
         """A poll that raised: wait to poll again, or end the attempt (KeptTask, or the abandoned task's error)."""
-        if exc.error_class == "content_violation":
+        effect = POLICY[exc.error_class].while_polling
+        if effect is WhilePolling.END_ATTEMPT:
             raise exc
-        if exc.error_class in ("auth", "billing"):
+        if effect is WhilePolling.KEEP_TASK:
             await self.health.disable(provider.name, self.policy.disable_hours, str(exc))
             raise KeptTask(exc, utcnow() + timedelta(hours=self.policy.disable_hours))
-        if exc.error_class not in ("temporary", "unknown", "rate_limit") or time.monotonic() >= deadline:
+        if effect is WhilePolling.GIVE_UP or time.monotonic() >= deadline:
             raise await self._abandon(provider, task_id, f"polling failed ({exc})")
         ceiling = min(self.policy.backoff_max_s, self.policy.backoff_base_s * 2 ** (failures - 1))
         delay = min(max(random.uniform(0, ceiling), exc.retry_after_s or 0.0), max(deadline - time.monotonic(), 0))
@@ -550,7 +553,7 @@ class JobRunner:
             cancelled = await provider.cancel(task_id)
         note = "cancelled at the provider" if cancelled else "the provider cannot cancel it"
         return ProviderError(f"{provider.name}: task {task_id} given up: {why}; {note}, its estimate counts as spent",
-                             "unknown", ambiguous=True)
+                             ErrorClass.UNKNOWN, ambiguous=True)
 
     async def _checkpoint(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str | None) -> None:
         """Between steps: stop if the lease was lost (the heartbeat found another worker holds the job); if
@@ -562,13 +565,13 @@ class JobRunner:
             return
         stopped = task_id is not None and await provider.cancel(task_id)
         note = f" (task {task_id} cancelled at {provider.name})" if stopped else ""
-        await self.ledger.close(attempt, "cancelled", 0.0, job.lease.hold, error=f"cancelled: {reason}{note}")
+        await self.ledger.close(attempt, AttemptState.CANCELLED, 0.0, job.lease.hold, error=f"cancelled: {reason}{note}")
         logger.warning(f"job {job.id} cancelled: {reason}{note}")
         raise Cancelled(reason)
 
     def _should_retry(self, exc: ProviderError, retries: int) -> bool:
-        limit = {"temporary": self.policy.max_retries, "unknown": 1}.get(exc.error_class, 0)
-        return retries < limit
+        limit = POLICY[exc.error_class].retries
+        return retries < (self.policy.max_retries if limit is None else limit)
 
     async def _backoff(self, provider: VideoProvider, exc: ProviderError, retries: int) -> None:
         """Exponential backoff with full jitter: a random wait up to base * 2^(n-1), capped."""
@@ -584,11 +587,12 @@ class JobRunner:
         charged = attempt.estimate_usd if exc.ambiguous else 0.0
         await self.ledger.fail(attempt, exc.error_class, str(exc), charged, job.lease.hold)
         logger.error(f"attempt failed ({exc.error_class}): {exc}")
-        if exc.error_class == "rate_limit":
+        effect = POLICY[exc.error_class].on_provider
+        if effect is OnProvider.PAUSE:
             await self.health.pause(provider.name, exc.retry_after_s or 60.0, str(exc))
-        elif exc.error_class in ("billing", "auth"):
+        elif effect is OnProvider.DISABLE:
             await self.health.disable(provider.name, self.policy.disable_hours, str(exc))
-        elif exc.error_class != "content_violation":
+        elif effect is OnProvider.COUNT_FAILURE:
             await self.health.failed(provider.name, self.policy.breaker_failures, self.policy.breaker_cooldown_s)
 
     async def _deliver(self, job: Job, raw: Path, stage: StageCallback, post: sidecar.Post) -> tuple[Path, Path, float]:
@@ -620,10 +624,10 @@ class JobRunner:
         fared, in the same transaction."""
         writes: list[Write | Step] = [job.lease.hold, queue.finish_write(job.id, status, error=error,
                                                                           not_before=not_before)]
-        if status in (queue.FAILED, queue.CANCELLED):
+        if status in (JobStatus.FAILED, JobStatus.CANCELLED):
             writes.append(self._prompt_outcome(job, status, provider, error_class))
         await self.ledger.db.write(*writes)
-        log = {queue.FAILED: logger.error, queue.QUEUED: logger.info}.get(status, logger.warning)
+        log = {JobStatus.FAILED: logger.error, JobStatus.QUEUED: logger.info}.get(status, logger.warning)
         log(f"job {job.id} {status.replace('_', ' ')}: {error}")
         return JobOutcome(job.id, status, job.brief.topic, job.account, provider, error=error)
 

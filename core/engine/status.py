@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from core.engine import queue
-from core.engine.ledger import CHARGE, OPEN_STATES, Ledger
+from core.engine.ledger import Ledger
+from core.engine.states import OPEN_STATES, AttemptState, JobStatus, LedgerKind
 from core.schema import attempts, briefs, cost_ledger, trends, video_jobs
 from core.storage import Database, as_utc, utcnow
 
@@ -32,13 +32,13 @@ async def job_rows(ledger: Ledger, limit: int = 50) -> list[dict[str, Any]]:
     latest = {job_id: rows[-1] for job_id, rows in tries.items()}
     charged = dict(await db.fetch_all(
         select(cost_ledger.c.job_id, func.sum(cost_ledger.c.amount_usd))
-        .where(cost_ledger.c.job_id.in_(ids), cost_ledger.c.kind == CHARGE).group_by(cost_ledger.c.job_id)))
+        .where(cost_ledger.c.job_id.in_(ids), cost_ledger.c.kind == LedgerKind.CHARGE).group_by(cost_ledger.c.job_id)))
     typical = await _median_durations(db)
     rows = []
     for job in jobs:
         attempt = latest.get(job.id)
-        running = job.status == queue.RUNNING and attempt is not None and attempt.state in OPEN_STATES
-        progress, eta = _progress(attempt, typical) if running else (1.0 if job.status == queue.DONE else None, None)
+        running = job.status == JobStatus.RUNNING and attempt is not None and attempt.state in OPEN_STATES
+        progress, eta = _progress(attempt, typical) if running else (1.0 if job.status == JobStatus.DONE else None, None)
         rows.append({
             "id": job.id,
             "topic": job.topic,
@@ -70,7 +70,7 @@ def _progress(attempt: Any, typical: dict[str, float]) -> tuple[float | None, fl
 async def _median_durations(db: Database, recent: int = 20) -> dict[str, float]:
     """Each provider's median attempt duration over its last `recent` successful attempts."""
     rows = await db.fetch_all(select(attempts.c.provider, attempts.c.started_at, attempts.c.finished_at)
-                              .where(attempts.c.state == "done").order_by(attempts.c.id.desc()).limit(500))
+                              .where(attempts.c.state == AttemptState.DONE).order_by(attempts.c.id.desc()).limit(500))
     durations: dict[str, list[float]] = {}
     for row in rows:
         spans = durations.setdefault(row.provider, [])
@@ -88,8 +88,8 @@ async def budget_view(ledger: Ledger) -> dict[str, dict[str, float]]:
         sums = dict(await ledger.db.fetch_all(
             select(cost_ledger.c.kind, func.sum(cost_ledger.c.amount_usd)).where(column == key)
             .group_by(cost_ledger.c.kind)))
-        spent = float(sums.get(CHARGE, 0.0))
-        reserved = float(sums.get("reserve", 0.0)) + float(sums.get("release", 0.0))
+        spent = float(sums.get(LedgerKind.CHARGE, 0.0))
+        reserved = float(sums.get(LedgerKind.RESERVE, 0.0)) + float(sums.get(LedgerKind.RELEASE, 0.0))
         view[name] = {"limit_usd": limit, "spent_usd": round(spent, 6), "reserved_usd": round(reserved, 6)}
     return view
 

@@ -18,6 +18,7 @@ from loguru import logger
 
 from core.engine import queue
 from core.engine.ledger import AttemptClosed, ProviderBusy
+from core.engine.states import PENDING, JobStatus
 from core.engine.runner import JobOutcome, JobRunner, Start
 from core.errors import machine_fault
 from core.progress import NullProgress, ProgressView
@@ -49,14 +50,14 @@ class Worker:
         if result == "reconcile":  # None: a worker claimed it first, and sees the request when it does
             claimed = await self._claim(job_id)
             outcome = await self._run(*claimed, NullProgress()) if claimed is not None else None
-            result = "cancelled" if outcome is not None and outcome.status == queue.CANCELLED else "requested"
+            result = "cancelled" if outcome is not None and outcome.status == JobStatus.CANCELLED else "requested"
         logger.info(f"job {job_id}: {'cancelled' if result == 'cancelled' else 'cancellation requested'} ({reason})")
         return result
 
     async def enable(self, provider: str) -> int:
         """Put a provider back in use, and give every job that waits for a provider another look now."""
         await self.runner.health.enable(provider)
-        return await queue.requeue(self.db, (queue.WAITING_PROVIDER, queue.QUEUED))  # QUEUED: deferred ones too
+        return await queue.requeue(self.db, (JobStatus.WAITING_PROVIDER, JobStatus.QUEUED))  # QUEUED: deferred ones too
 
     async def run_job(self, job_id: int, progress: ProgressView, timeout_s: float | None = None) -> JobOutcome:
         """Run one queued job in this process to its end (`generate --wait`), waiting through what makes it wait —
@@ -70,10 +71,10 @@ class Worker:
                 claimed = await self._claim(job_id, deadline)
                 if claimed is not None:
                     outcome = await self._run(*claimed, progress)
-                    if outcome is None or outcome.status not in queue.PENDING:
+                    if outcome is None or outcome.status not in PENDING:
                         return outcome or await self._outcome_of(job_id)
                 waiting = await self._outcome_of(job_id)
-                if waiting.status not in queue.PENDING or waiting.status == queue.WAITING_PROVIDER:
+                if waiting.status not in PENDING or waiting.status == JobStatus.WAITING_PROVIDER:
                     return waiting
                 pause = await self._until_runnable(job_id, waiting.status)
                 if deadline is not None and loop.time() + pause > deadline:
@@ -84,8 +85,8 @@ class Worker:
     async def _until_runnable(self, job_id: int, status: str) -> float:
         """Seconds until a waiting job is worth claiming again: its deferral's end, or (waiting for budget, which a
         finished or released reservation frees) a short while, after which it is put back in the queue."""
-        if status == queue.WAITING_BUDGET:
-            await queue.requeue(self.db, (queue.WAITING_BUDGET,), job_id)
+        if status == JobStatus.WAITING_BUDGET:
+            await queue.requeue(self.db, (JobStatus.WAITING_BUDGET,), job_id)
             return BUDGET_RECHECK_S
         due = await queue.next_deferred(self.db, job_id)
         return max((due - utcnow()).total_seconds(), 0.1) if due is not None else 0.1
@@ -102,12 +103,12 @@ class Worker:
         period = None
         stop = asyncio.Event() if drain else stop_on_signals()
         self.db.wait_out_outages = True  # a database restart is waited out, never the end of the worker
-        await queue.requeue(self.db, (queue.WAITING_PROVIDER,))  # this start's config may have the provider now
+        await queue.requeue(self.db, (JobStatus.WAITING_PROVIDER,))  # this start's config may have the provider now
         while not stop.is_set():
             current = self.runner.ledger.periods(utcnow())
             if current != period:
                 period = current
-                await queue.requeue(self.db, (queue.WAITING_BUDGET,))
+                await queue.requeue(self.db, (JobStatus.WAITING_BUDGET,))
             await unless_stopped(stop, self.process_queue(progress, outcomes))
             if drain and await self._drained():
                 break
@@ -118,7 +119,7 @@ class Worker:
     async def _drained(self) -> bool:
         """Nothing running anywhere (a dead worker's job comes back when its lease runs out) and nothing deferred
         for less than a minute (a provider's rate or concurrency slot)."""
-        if (await queue.count_by_status(self.db)).get(queue.RUNNING):
+        if (await queue.count_by_status(self.db)).get(JobStatus.RUNNING):
             return False
         due = await queue.next_deferred(self.db)
         return due is None or due > utcnow() + timedelta(minutes=1)
@@ -172,7 +173,7 @@ class Worker:
             outcome = await self.runner.run(job, start, functools.partial(progress.update, job.id))
         except asyncio.CancelledError:
             with contextlib.suppress(queue.LeaseLost):
-                await asyncio.shield(self.db.write(job.lease.hold, queue.finish_write(job.id, queue.QUEUED)))
+                await asyncio.shield(self.db.write(job.lease.hold, queue.finish_write(job.id, JobStatus.QUEUED)))
             raise
         except (queue.LeaseLost, AttemptClosed) as lost:
             logger.warning(f"job {job.id}: stopped acting on it ({lost}); whoever holds it now goes on")
