@@ -1,35 +1,14 @@
-"""Command line: `python main.py [--home DIR] COMMAND ...`; `--help` lists the commands, README.md explains them."""
+"""Command line: `python main.py [--home DIR] COMMAND ...`; `--help` lists the commands, README.md explains them.
+
+Only the parser loads here: the daemon (core/daemon/cli.py) is imported once the arguments are read, so `--help`
+and a mistyped option answer at once."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import math
-import os
-import shutil
-import sqlite3
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from loguru import logger
-from sqlalchemy.exc import DBAPIError
-
-from content.media.platforms import PLATFORMS, platform_spec
-from content.media.preflight import failures, preflight
-from content.providers import build_providers, provider_params
-from core.errors import ConfigError, DaemonError, InputError, MediaError, machine_fault
-from core.home import PROJECT_ROOT, Home
-from core.logs import setup_logging
-from core.daemon.daemon import Daemon
-from core.progress import progress_view
-from core.secrets import Secrets
-from core.settings import Settings, load_settings
-from core.engine.states import JobStatus
-from core.engine.status import budget_view, job_result, job_rows, print_status
-from core.storage import Database, database_url, is_outage, one_line
-from trends.collector import latest_runs
-from trends.view import candidate_records, print_trends
+from content.media.platforms import PLATFORMS
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -62,7 +41,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cancel = commands.add_parser("cancel", help="cancel a queued or running job (a running one stops at its next step)")
     cancel.add_argument("job_id", type=int)
     cancel.add_argument("--reason", default="cancelled by the operator", help="recorded with the job")
-    enable = commands.add_parser("enable", help="put a provider disabled by billing/auth errors (or paused) back in use")
+    enable = commands.add_parser("enable", help="put a provider disabled by billing/auth errors (or paused) back in "
+                                                "use")
     enable.add_argument("provider", help="the provider's name in video_config.json")
     trends = commands.add_parser("trends", help="the current trends, ranked, with their scores and sources")
     trends.add_argument("--refresh", action="store_true", help="collect from every source now (caches skipped)")
@@ -87,261 +67,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    home = Home.at(args.home)
-    secrets = Secrets.load(home.env_file)
-    try:
-        if args.command == "init":
-            return init_home(home)
-        if args.command == "check":
-            return asyncio.run(check_video(args.video, args.platform, args.json))
-        quiet = getattr(args, "json", False)
-        setup_logging(home, secrets, verbose=args.verbose, quiet=quiet)
-        settings = load_settings(home, provider_params())
-        if args.command == "config":
-            return asyncio.run(check_config(home, settings, secrets))
-        return asyncio.run(with_daemon(home, settings, secrets, lambda o: COMMANDS[args.command](o, args)))
-    except DaemonError as exc:
-        print(f"error: {secrets.redact(str(exc))}", file=sys.stderr)
-        return exc.exit_code
-    except BrokenPipeError:  # `main.py status | head`: the reader has what it wanted; nothing more to flush
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except (OSError, DBAPIError, sqlite3.Error) as exc:  # the machine's faults are one line; a bug keeps its traceback
-        problem = machine_fault(exc) or (f"the database is unavailable: {one_line(exc)}" if is_outage(exc) else None)
-        if problem is None:
-            raise
-        print(f"error: {secrets.redact(problem)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    from core.daemon.cli import run
 
-
-async def with_daemon(
-    home: Home, settings: Settings, secrets: Secrets, command: Callable[[Daemon], Awaitable[int]]
-) -> int:
-    db = await Database.open(database_url(home, secrets))
-    try:
-        daemon = Daemon(home, settings, db, build_providers(settings.video, secrets, home.data_dir),
-                                           secrets)
-        try:
-            return await command(daemon)
-        finally:
-            await daemon.close()
-    finally:
-        await db.close()
-
-
-async def run_once(daemon: Daemon, args: argparse.Namespace) -> int:
-    progress = progress_view(enabled=not args.json)
-    try:
-        result = await daemon.run_cycle(progress)
-    finally:
-        progress.close()
-    videos = [
-        {"job_id": o.job_id, "trend": o.topic, "path": str(o.path), "thumbnail": str(o.thumbnail),
-         "duration_s": round(o.duration_s, 3), "cost_usd": o.cost_usd, "provider": o.provider}
-        for o in result.outcomes if o.status == JobStatus.DONE
-    ]
-    if args.json:
-        failed = [{"job_id": o.job_id, "trend": o.topic, "status": o.status, "error": o.error}
-                  for o in result.outcomes if o.status != JobStatus.DONE]
-        print(json.dumps({"videos": videos, "failed": failed, "report": str(result.report)}))
-    else:
-        for video in videos:
-            print(f"{video['path']}  ({video['duration_s']:.1f} s, {video['provider']}, ${video['cost_usd']:.2f})")
-        for outcome in result.outcomes:
-            if outcome.status != JobStatus.DONE:
-                print(f"job {outcome.job_id} {outcome.status}: {outcome.error}", file=sys.stderr)
-        print(f"report: {result.report}")
-    return 1 if result.failed else 0
-
-
-async def run_daemon(daemon: Daemon, _args: argparse.Namespace) -> int:
-    await daemon.run_forever()
-    return 0
-
-
-async def generate_video(daemon: Daemon, args: argparse.Namespace) -> int:
-    if args.aspect != "9:16":
-        raise InputError(f"--aspect {args.aspect}: no provider type in this version makes it yet (local and "
-                         f"simulated make 9:16)")
-    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
-        raise InputError(f"--timeout {args.timeout:g}: give a number of seconds above 0")
-    job_id = await daemon.planner.enqueue_prompt(args.prompt, args.account, args.priority, args.quality, args.duration)
-    if not args.wait:
-        print(json.dumps({"id": job_id, "status": JobStatus.QUEUED}) if args.json else f"queued job {job_id}")
-        return 0
-    progress = progress_view(enabled=not args.json)
-    try:
-        outcome = await daemon.worker.run_job(job_id, progress, args.timeout)
-    finally:
-        progress.close()
-    result = await job_result(daemon.db, outcome)
-    if args.json:
-        print(json.dumps(result))
-    elif outcome.status == JobStatus.DONE:
-        print(f"{outcome.path}  ({outcome.duration_s:.1f} s, {outcome.provider}, ${outcome.cost_usd:.2f})")
-    else:
-        print(f"job {job_id} {outcome.status}: {outcome.error}", file=sys.stderr)
-    return 0 if outcome.status == JobStatus.DONE else 1
-
-
-async def run_worker(daemon: Daemon, args: argparse.Namespace) -> int:
-    progress = progress_view(enabled=True)
-    try:
-        outcomes = await daemon.worker.work(args.drain, progress)
-    finally:
-        progress.close()
-    done = sum(o.status == JobStatus.DONE for o in outcomes)
-    print(f"worker stopped: {done} done, {len(outcomes) - done} not done")
-    return 0
-
-
-async def cancel_job(daemon: Daemon, args: argparse.Namespace) -> int:
-    result = await daemon.worker.cancel(args.job_id, args.reason)
-    print(f"job {args.job_id} cancelled" if result == "cancelled"
-          else f"job {args.job_id} is running: its worker stops it, and releases its budget, at the next step")
-    return 0
-
-
-async def enable_provider(daemon: Daemon, args: argparse.Namespace) -> int:
-    if args.provider not in daemon.settings.video.providers:
-        raise ConfigError("config/video_config.json", f"no provider named {args.provider!r}", "video_generation.providers")
-    woken = await daemon.worker.enable(args.provider)
-    print(f"provider {args.provider} enabled: its pause, disable and failure count are cleared; {woken} waiting "
-          f"job(s) looked at again")
-    return 0
-
-
-async def show_status(daemon: Daemon, args: argparse.Namespace) -> int:
-    ledger = daemon.ledger
-    jobs, budget = await job_rows(ledger), await budget_view(ledger)
-    if args.json:
-        print(json.dumps({"jobs": jobs, "budget": budget}))
-    else:
-        print_status(jobs, budget)
-    return 0
-
-
-async def show_trends(daemon: Daemon, args: argparse.Namespace) -> int:
-    if args.refresh:
-        await daemon.planner.collect_trends(refresh=True)
-    records = candidate_records(await daemon.planner.candidates())
-    runs = await latest_runs(daemon.db)
-    if args.json:
-        print(json.dumps({"trends": records, "sources": runs}, ensure_ascii=False))
-    else:
-        print_trends(records, runs)
-    return 0
-
-
-async def write_analytics_report(daemon: Daemon, args: argparse.Namespace) -> int:
-    from analytics.reports import build_report, save_report  # pandas and matplotlib: loaded for this command only
-    from analytics.view import print_summary
-
-    if args.days < 1:
-        raise InputError(f"--days {args.days}: give 1 or more")
-    report = await build_report(daemon.analytics(), args.days)
-    paths = await save_report(report, daemon.home.reports_dir, (args.format,) if args.format else
-                              ("html", "csv", "json"))
-    print_summary(report)
-    print(f"report: {paths[0]}")
-    return 0
-
-
-async def import_engagement(daemon: Daemon, args: argparse.Namespace) -> int:
-    from analytics.engagement import import_metrics
-
-    result = await import_metrics(daemon.db, args.file)
-    print(f"{args.file}: imported metrics for {result.imported} video(s)")
-    if result.unmatched:
-        print(f"skipped {len(result.unmatched)} row(s) that name no video made here: "
-              f"{'; '.join(result.unmatched[:10])}{' …' if len(result.unmatched) > 10 else ''}")
-    return 0
-
-
-COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {
-    "once": run_once,
-    "run": run_daemon,
-    "generate": generate_video,
-    "worker": run_worker,
-    "status": show_status,
-    "trends": show_trends,
-    "report": write_analytics_report,
-    "metrics": import_engagement,
-    "cancel": cancel_job,
-    "enable": enable_provider,
-}
-
-
-async def check_video(path: Path, platform: str, as_json: bool) -> int:
-    """Exit 0 when every rule passes, 1 when any fails; a missing or unreadable file is bad input (exit 2)."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        results = await preflight(path, platform_spec(platform))
-    except MediaError as exc:
-        raise InputError(str(exc)) from None
-    passed = not failures(results)
-    if as_json:
-        rules = [{"rule": r.rule, "passed": r.passed, "measured": r.measured, "expected": r.expected} for r in results]
-        print(json.dumps({"video": str(path), "platform": platform, "passed": passed, "rules": rules}))
-    else:
-        width = max(len(r.rule) for r in results)
-        for r in results:
-            print(f"{'PASS' if r.passed else 'FAIL'}  {r.rule:<{width}}  {r.measured}  (needs {r.expected})")
-        print(f"{path.name}: {'ready for' if passed else 'NOT ready for'} {platform}")
-    return 0 if passed else 1
-
-
-async def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
-    """Print what the daemon will use; secrets appear only as set/missing, URLs with their password masked. Exit 2
-    when the database cannot be opened or no enabled provider can make a video."""
-    effective = {"config.json": settings.app.model_dump(mode="json"),
-                 "video_config.json": {"video_generation": settings.video.model_dump(mode="json")}}
-    print(secrets.redact(json.dumps(effective, indent=2)))  # a webhook's or a proxy's URL may carry a password
-    print(f"\nhome: {home.root}")
-    url = database_url(home, secrets)
-    await (await Database.open(url)).close()  # an unusable DATABASE_URL is one line and exit 2 (1: unreachable)
-    print(f"database: {secrets.redact(url)} (opened)")
-    print("providers (in failover order):")
-    providers = build_providers(settings.video, secrets, home.data_dir)
-    order = settings.video.provider_order()
-    ready = [name for name in order if not providers[name].missing_requirements()]
-    for name in order + [n for n in providers if n not in order]:
-        provider = providers[name]
-        missing = provider.missing_requirements()
-        states = (["disabled"] if name not in order else []) + ([f"missing {', '.join(missing)}"] if missing else [])
-        state = "; ".join(states) or "ready"
-        warning = f" — DEPRECATED: {provider.deprecated}" if provider.deprecated else ""
-        print(f"  {name} (type {provider.type_name}): {state}{warning}")
-    if not ready:
-        print(f"config NOT OK: no enabled provider is ready ({', '.join(order) or 'none enabled'}): jobs would wait "
-              "for one; set its key in the environment or .env, or enable another")
-        return 2
-    logger.debug("config check passed")
-    print("config OK")
-    return 0
-
-
-def init_home(home: Home) -> int:
-    """Copy the shipped sample config and trends into a new home; existing files are left alone."""
-    written = []
-    for relative in ("config/config.json", "config/video_config.json", "data/trends"):
-        source, target = PROJECT_ROOT / relative, home.root / relative
-        if source.resolve() == target.resolve() or target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target)
-        else:
-            shutil.copy2(source, target)
-        written.append(relative)
-    for folder in (home.logs_dir, home.data_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    print(f"{home.root}: wrote {', '.join(written) if written else 'nothing (files already there)'}")
-    return 0
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -1,1 +1,2 @@
-"""Content: what a Reel is made of: briefs (briefs/), the files (media/) and the video providers that make them (providers/)."""
+"""Content: what a Reel is made of: briefs (briefs/), its files (media/) and the video providers that make them
+(providers/)."""

@@ -90,9 +90,9 @@ class ErrorClass(StrEnum):
 class ProviderError(DaemonError):
     """A video provider could not produce a video for one attempt, classified for the engine's policy.
 
-    `error_class` is an ErrorClass, or its value (every adapter maps its API's errors onto them); `retry_after_s` carries a
-    rate limit's Retry-After, bounded here for every adapter (to [0, core.bounds.MAX_WAIT_S]); `ambiguous` marks a
-    create call whose outcome is unknown (a timeout), which must be reconciled, never blindly repeated.
+    `error_class` is an ErrorClass or its value (every adapter maps its API's errors onto them); `retry_after_s`
+    carries a rate limit's Retry-After, bounded here for every adapter (to [0, core.bounds.MAX_WAIT_S]); `ambiguous`
+    marks a create call whose outcome is unknown (a timeout), which must be reconciled, never blindly repeated.
     """
 
     def __init__(self, message: str, error_class: str = ErrorClass.UNKNOWN, *, retry_after_s: float | None = None,

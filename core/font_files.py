@@ -24,7 +24,8 @@ def primary_font_path(name: str, home_root: Path) -> Path:
         return BUNDLED_DIR / BUNDLED_FAMILIES[name]
     path = Path(name) if Path(name).is_absolute() else home_root / name
     if path.suffix.lower() not in {".ttf", ".otf", ".ttc"}:
-        raise ValueError(f"{name!r} is neither a bundled family ({', '.join(BUNDLED_FAMILIES)}) nor a .ttf/.otf/.ttc file")
+        families = ", ".join(BUNDLED_FAMILIES)
+        raise ValueError(f"{name!r} is neither a bundled family ({families}) nor a .ttf/.otf/.ttc file")
     if not path.is_file():
         raise ValueError(f"font file {name!r} not found")
     return path

@@ -1,7 +1,7 @@
 """The database: SQLite (WAL) by default, PostgreSQL (asyncpg) through DATABASE_URL to scale out; schema made on open.
 
-Both kinds are used through the same calls: `transaction()` yields something with AsyncConnection's `execute`,
-`exec_driver_sql` and `run_sync`, `fetch_all` reads, `lock` serializes a critical section across every process, and
+Both kinds are used through the same calls: `transaction()` yields a Transaction (AsyncConnection's `execute`,
+`exec_driver_sql` and `run_sync`), `fetch_all` reads, `lock` serializes a critical section across every process, and
 `leadership` elects the one scheduler."""
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (ColumnElement, Connection, DateTime, Engine, Float, create_engine, event, func, insert, literal,
                         select, update)
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from loguru import logger
@@ -32,8 +33,21 @@ from core.schema import MIGRATIONS, SCHEMA_VERSION, metadata, schema_info
 from core.secrets import Secrets
 
 
-Write = tuple[Any, dict[str, Any]]  # a statement and its parameters
-Step = Callable[[Any], Awaitable[None]]  # work inside a transaction that reads before it writes (a fence, a guard)
+
+
+class Transaction(Protocol):
+    """A connection inside an open transaction, as the daemon uses it: an AsyncConnection on PostgreSQL, the one
+    writer connection on SQLite. Everything written through it commits together, or not at all."""
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
+
+    async def exec_driver_sql(self, statement: str) -> CursorResult[Any]: ...
+
+    async def run_sync(self, function: Callable[[Connection], T]) -> T: ...
+
+
+Write = tuple[Executable, dict[str, Any]]  # a statement and its parameters
+Step = Callable[[Transaction], Awaitable[None]]  # work inside a transaction that reads before it writes (a fence)
 T = TypeVar("T")
 RETRIES = 5  # a transaction the server aborted to break a deadlock is run again, up to this many times
 ABORTED_TO_RETRY = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
@@ -43,6 +57,13 @@ OUTAGE_BACKOFF_MAX_S = 10.0  # the longest wait between two tries to reach a dat
 CONNECT_TIMEOUT_S = 15.0  # a PostgreSQL server that has not answered by then is unreachable
 SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a write waits for another process's write lock before it is an outage
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite, so text compares as time
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT made."""
+    key = result.inserted_primary_key
+    assert key is not None, "not an INSERT"
+    return int(key[0])
 
 
 def utcnow() -> datetime:
@@ -145,9 +166,9 @@ class Database(ABC):
             _sqlite_serialized_writes(engine)
             db = SQLiteDatabase(engine, Path(parsed.database or "memory"))
         elif parsed.get_backend_name() in ("postgresql", "postgres"):  # whichever driver it names, asyncpg drives it
-            engine = create_async_engine(parsed.set(drivername="postgresql+asyncpg"), pool_pre_ping=True,
-                                         pool_size=10, max_overflow=10, connect_args={"timeout": CONNECT_TIMEOUT_S})
-            db = PostgresDatabase(engine)
+            db = PostgresDatabase(create_async_engine(
+                parsed.set(drivername="postgresql+asyncpg"), pool_pre_ping=True, pool_size=10, max_overflow=10,
+                connect_args={"timeout": CONNECT_TIMEOUT_S}))
         else:
             raise ConfigError("DATABASE_URL",
                               f"{parsed.drivername}: use sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB")
@@ -164,7 +185,7 @@ class Database(ABC):
         await self.engine.dispose()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         async with self.engine.begin() as conn:
             yield conn
 
@@ -179,7 +200,7 @@ class Database(ABC):
         """Commit `writes` together, in one transaction of their own: statements with their parameters, and steps
         (which may read, and raise to undo the whole transaction)."""
 
-        async def apply(conn: Any) -> None:
+        async def apply(conn: Transaction) -> None:
             for write in writes:
                 if callable(write):
                     await write(conn)
@@ -188,7 +209,7 @@ class Database(ABC):
 
         await self.retrying(apply)
 
-    async def retrying(self, work: Callable[[Any], Awaitable[T]]) -> T:
+    async def retrying(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         """`work(conn)` in one transaction. When two transactions wait on each other's locks, PostgreSQL aborts one
         of them; that one is run again from the start (nothing of it was kept), after a short random wait. With
         `wait_out_outages`, a lost connection is waited out too, and the work run again once the server is back;
@@ -230,7 +251,7 @@ class Database(ABC):
             return result
 
     @abstractmethod
-    async def lock(self, conn: Any, name: str) -> None:
+    async def lock(self, conn: Transaction, name: str) -> None:
         """Hold the lock `name` until the transaction of `conn` ends: for checks (a count, then a write) that no
         other process may interleave with."""
 
@@ -260,7 +281,7 @@ class PostgresDatabase(Database):
     """Many processes on many hosts. Claims skip rows other workers hold (FOR UPDATE SKIP LOCKED); shared limits
     (budget totals, a provider's slots, an account's) are checked under locks they wait for."""
 
-    async def lock(self, conn: Any, name: str) -> None:
+    async def lock(self, conn: Transaction, name: str) -> None:
         await conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(name, 0))))
 
     def leadership(self, name: str) -> Leadership:
@@ -279,7 +300,7 @@ class SQLiteDatabase(Database):
         self._write_lock = asyncio.Lock()
         self._writer: Connection | None = None
 
-    async def lock(self, conn: Any, name: str) -> None:
+    async def lock(self, conn: Transaction, name: str) -> None:
         """Nothing to take: writers already take turns (BEGIN IMMEDIATE), so no other process interleaves."""
 
     def leadership(self, name: str) -> Leadership:
@@ -292,7 +313,7 @@ class SQLiteDatabase(Database):
         self.sync_engine.dispose()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         """On the one connection this process writes through (kept open: a pool checkout per write cost more than
         most of the writes)."""
         async with self._write_lock:
@@ -312,14 +333,14 @@ class _AwaitableConnection:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         return self._conn.execute(statement, parameters)
 
-    async def exec_driver_sql(self, statement: str) -> Any:
+    async def exec_driver_sql(self, statement: str) -> CursorResult[Any]:
         return self._conn.exec_driver_sql(statement)
 
-    async def run_sync(self, function: Any, *args: Any) -> Any:
-        return function(self._conn, *args)
+    async def run_sync(self, function: Callable[[Connection], T]) -> T:
+        return function(self._conn)
 
 
 def _sqlite_serialized_writes(engine: Engine) -> None:

@@ -32,7 +32,8 @@ from core.progress import NullProgress
 from core.secrets import Secrets
 from core.settings import Settings, load_settings
 from core.storage import Database, database_url, utcnow
-from main import init_home, main
+from core.daemon.cli import init_home
+from main import main
 from trends.models import Trend
 from trends.store import save_trends
 

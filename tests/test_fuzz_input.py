@@ -24,7 +24,7 @@ from core.errors import ConfigError, InputError
 from core.home import Home
 from core.settings import load_settings
 from core.storage import Database
-from main import init_home
+from core.daemon.cli import init_home
 from tests.seeded_history import history, write_history
 from trends.file_source import read_trend_folder
 from trends.merge import merge

@@ -22,7 +22,7 @@ from core.daemon.daemon import CycleResult
 from core.progress import NullProgress
 from core.schema import video_jobs
 from core.storage import Database
-from main import init_home
+from core.daemon.cli import init_home
 from tests.conftest import CliResult, edit_json, make_clip, daemon_for, run_cli, settings_for
 from tests.test_engine_faults import KeyedProvider, money
 

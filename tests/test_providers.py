@@ -77,7 +77,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def build(kind: str, url: str) -> VideoProvider:
     adapter = ADAPTERS[kind]
-    cls = VideoProviderRegistry.types()[kind]
+    cls = VideoProviderRegistry.get(kind)
     params = cls.params_model.model_validate({**adapter.params, "base_url": url, "poll_interval_s": 0.01})
     return cls(kind, params, Secrets(keys(kind)))
 
@@ -254,7 +254,7 @@ def test_retry_after_reads_seconds_milliseconds_and_dates(headers: dict[str, str
     assert retry_after(headers) == seconds
 
 
-@pytest.mark.parametrize("kind", [kind for kind in ADAPTERS if VideoProviderRegistry.types()[kind].can_find_tasks])
+@pytest.mark.parametrize("kind", [kind for kind in ADAPTERS if VideoProviderRegistry.get(kind).can_find_tasks])
 async def test_a_task_is_found_by_the_idempotency_key(kind: str, clip: Path, tmp_path: Path) -> None:
     """What reconciles a create whose answer was lost: the task made with our key, and none for another key."""
     fake = ADAPTERS[kind].fake(clip, "success")
@@ -284,7 +284,7 @@ def test_the_kling_token_is_made_again_before_it_expires(monkeypatch: pytest.Mon
 
 
 def test_a_landscape_only_model_is_passed_by_for_reels_unless_letterboxing_is_allowed(tmp_path: Path) -> None:
-    minimax = VideoProviderRegistry.types()["minimax"]
+    minimax = VideoProviderRegistry.get("minimax")
     landscape = minimax("hailuo", minimax.params_model(), Secrets({}))
     assert landscape.cannot_make(request_for(tmp_path)) == "cannot make 9:16 (only 16:9)"
     assert build("minimax", "http://127.0.0.1:9").cannot_make(request_for(tmp_path)) is None
@@ -402,7 +402,7 @@ async def test_the_providers_poll_hints_reach_the_engine(kind: str, hint: float,
     """Runway asks for no more than a poll every 5 s; OpenAI says when in `openai-poll-after-ms`."""
     fake = ADAPTERS[kind].fake(clip, "slow")
     url = await fake.start()
-    cls = VideoProviderRegistry.types()[kind]
+    cls = VideoProviderRegistry.get(kind)
     provider = cls(kind, cls.params_model.model_validate({"base_url": url}), Secrets(keys(kind)))
     try:
         task_id = await provider.submit(request_for(tmp_path), "job1-attempt1")

@@ -104,7 +104,8 @@ def _parse_lines(text: str, name: str) -> dict[str, list[str]]:
             continue
         key, sep, value = line.partition(":")
         if not sep or key.strip() not in ("HOOK", "BEAT", "CTA", "PROMPT"):
-            raise ConfigError(f"content/briefs/templates/{name}", f"line {line!r} does not start with HOOK/BEAT/CTA/PROMPT:")
+            raise ConfigError(f"content/briefs/templates/{name}",
+                              f"line {line!r} does not start with HOOK/BEAT/CTA/PROMPT:")
         fields.setdefault(key.strip(), []).append(" ".join(value.split()))
     return fields
 

@@ -1,1 +1,2 @@
-"""Files: rendering, captions, sound, ffmpeg, optimizing and preflight: everything that makes and checks a video file."""
+"""Files: rendering, captions, sound, ffmpeg, optimizing and preflight: everything that makes and checks a video
+file."""

@@ -271,7 +271,8 @@ class HttpProvider(VideoProvider, Generic[P]):
         except aiohttp.ClientConnectorError as exc:  # never reached the server: nothing was sent
             raise ProviderError(f"{self.name}: cannot connect ({type(exc).__name__})", ErrorClass.TEMPORARY) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise ProviderError(f"{self.name}: {method} {path} failed midway ({type(exc).__name__})", ErrorClass.TEMPORARY,
+            raise ProviderError(f"{self.name}: {method} {path} failed midway ({type(exc).__name__})",
+                                ErrorClass.TEMPORARY,
                                 ambiguous=create) from None
 
     def error_body(self, body: bytes) -> Any:
@@ -285,7 +286,8 @@ class HttpProvider(VideoProvider, Generic[P]):
         """The new task's id at `path` in a create answer. Without one the task may exist all the same: ambiguous."""
         value = member(answer, *path)
         if not isinstance(value, str) or not value:
-            raise ProviderError(f"{self.name}: the create answer has no {'.'.join(path)}", ErrorClass.TEMPORARY, ambiguous=True)
+            raise ProviderError(f"{self.name}: the create answer has no {'.'.join(path)}", ErrorClass.TEMPORARY,
+                                ambiguous=True)
         return value
 
     async def fetch_object(self, path: str, *inside: str, **kwargs: Any) -> dict[str, Any]:
@@ -306,8 +308,8 @@ class HttpProvider(VideoProvider, Generic[P]):
         """A task the provider reports failed, by its message: moderation wording (each API's own: risk control,
         flagged, NSFW...) makes it a content violation, anything else is unknown."""
         moderated = any(word in message.lower() for word in MODERATION_WORDS)
-        return TaskStatus("failed", error=ProviderError(f"{self.name}: {message}",
-                                                        ErrorClass.CONTENT_VIOLATION if moderated else ErrorClass.UNKNOWN))
+        kind = ErrorClass.CONTENT_VIOLATION if moderated else ErrorClass.UNKNOWN
+        return TaskStatus("failed", error=ProviderError(f"{self.name}: {message}", kind))
 
     def unknown_state(self, task_id: str, state: Any) -> ProviderError:
         return ProviderError(f"{self.name}: task {task_id} is in a state this adapter does not know: {state!r}",

@@ -25,12 +25,12 @@ RENEW_BEFORE_S = 300
 PATH = "/v1/videos/text2video"
 # Kling's service codes (its error table), by class.
 CODES: dict[int, ErrorClass] = {
-    1000: ErrorClass.AUTH, 1001: ErrorClass.AUTH, 1002: ErrorClass.AUTH, 1003: ErrorClass.AUTH, 1004: ErrorClass.AUTH, 1103: ErrorClass.AUTH,
-    1100: ErrorClass.BILLING, 1101: ErrorClass.BILLING, 1102: ErrorClass.BILLING,
-    1200: ErrorClass.INVALID_REQUEST, 1201: ErrorClass.INVALID_REQUEST, 1202: ErrorClass.INVALID_REQUEST, 1203: ErrorClass.INVALID_REQUEST,
-    1300: ErrorClass.CONTENT_VIOLATION, 1301: ErrorClass.CONTENT_VIOLATION,
-    1302: ErrorClass.RATE_LIMIT, 1303: ErrorClass.RATE_LIMIT, 1304: ErrorClass.AUTH,
-    5000: ErrorClass.TEMPORARY, 5001: ErrorClass.TEMPORARY, 5002: ErrorClass.TEMPORARY,
+    **dict.fromkeys((1000, 1001, 1002, 1003, 1004, 1103, 1304), ErrorClass.AUTH),
+    **dict.fromkeys((1100, 1101, 1102), ErrorClass.BILLING),
+    **dict.fromkeys((1200, 1201, 1202, 1203), ErrorClass.INVALID_REQUEST),
+    **dict.fromkeys((1300, 1301), ErrorClass.CONTENT_VIOLATION),
+    **dict.fromkeys((1302, 1303), ErrorClass.RATE_LIMIT),
+    **dict.fromkeys((5000, 5001, 5002), ErrorClass.TEMPORARY),
 }
 
 

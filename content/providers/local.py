@@ -48,7 +48,8 @@ class LocalProvider(VideoProvider):
     async def poll(self, task_id: str) -> TaskStatus:
         if Path(task_id).is_file():
             return TaskStatus("succeeded", 1.0, 0.0)
-        return TaskStatus("failed", error=ProviderError(f"the render {Path(task_id).name} is gone", ErrorClass.TEMPORARY))
+        gone = ProviderError(f"the render {Path(task_id).name} is gone", ErrorClass.TEMPORARY)
+        return TaskStatus("failed", error=gone)
 
     async def download(self, task_id: str, destination: Path) -> Path:
         os.replace(task_id, destination)

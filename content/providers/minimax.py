@@ -18,10 +18,12 @@ from content.providers.http import ClipSeconds, HttpParams, HttpProvider, Prices
 from core.errors import ErrorClass, ProviderError
 
 CODES: dict[int, ErrorClass] = {
-    1000: ErrorClass.TEMPORARY, 1001: ErrorClass.TEMPORARY, 1013: ErrorClass.TEMPORARY, 1024: ErrorClass.TEMPORARY, 1033: ErrorClass.TEMPORARY,
-    1002: ErrorClass.RATE_LIMIT, 1039: ErrorClass.RATE_LIMIT, 1041: ErrorClass.RATE_LIMIT, 2045: ErrorClass.RATE_LIMIT, 2056: ErrorClass.RATE_LIMIT,
-    1004: ErrorClass.AUTH, 2049: ErrorClass.AUTH, 1008: ErrorClass.BILLING, 1026: ErrorClass.CONTENT_VIOLATION, 1027: ErrorClass.CONTENT_VIOLATION,
-    2013: ErrorClass.INVALID_REQUEST,
+    **dict.fromkeys((1000, 1001, 1013, 1024, 1033), ErrorClass.TEMPORARY),
+    **dict.fromkeys((1002, 1039, 1041, 2045, 2056), ErrorClass.RATE_LIMIT),
+    **dict.fromkeys((1004, 2049), ErrorClass.AUTH),
+    **dict.fromkeys((1008,), ErrorClass.BILLING),
+    **dict.fromkeys((1026, 1027), ErrorClass.CONTENT_VIOLATION),
+    **dict.fromkeys((2013,), ErrorClass.INVALID_REQUEST),
 }
 RUNNING = {"Preparing": 0.0, "Queueing": 0.05, "Processing": None}
 

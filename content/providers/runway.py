@@ -83,7 +83,8 @@ class RunwayProvider(HttpProvider[RunwayParams]):
         if status == "SUCCEEDED":
             return TaskStatus("succeeded", 1.0)
         if status == "CANCELLED":
-            return TaskStatus("failed", error=ProviderError(f"{self.name}: task {task_id} was cancelled", ErrorClass.UNKNOWN))
+            cancelled = ProviderError(f"{self.name}: task {task_id} was cancelled", ErrorClass.UNKNOWN)
+            return TaskStatus("failed", error=cancelled)
         if status == "FAILED":
             return TaskStatus("failed", error=_task_failure(self.name, task))
         raise self.unknown_state(task_id, status)

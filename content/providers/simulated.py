@@ -139,4 +139,5 @@ def _parse(task_id: str) -> tuple[int, str, int]:
         _, created_ms, fate, deciseconds, _key = task_id.split("-", 4)
         return int(created_ms), fate, int(deciseconds)
     except ValueError:
-        raise ProviderError(f"task {task_id} is unknown to the simulated provider", ErrorClass.INVALID_REQUEST) from None
+        raise ProviderError(f"task {task_id} is unknown to the simulated provider",
+                            ErrorClass.INVALID_REQUEST) from None

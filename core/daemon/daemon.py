@@ -43,7 +43,8 @@ class CycleResult:
     def failed(self) -> list[JobOutcome]:
         """Jobs that failed, that wait for a provider to be configured, or that the machine put back (a full disk):
         either way a person must look."""
-        return [o for o in self.outcomes if o.status in (JobStatus.FAILED, JobStatus.WAITING_PROVIDER) or o.machine_refused]
+        looked_at = (JobStatus.FAILED, JobStatus.WAITING_PROVIDER)
+        return [o for o in self.outcomes if o.status in looked_at or o.machine_refused]
 
 
 class Daemon:

@@ -11,15 +11,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, bindparam, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.engine.alerts import BudgetAlerts
-from core.errors import DaemonError, ErrorClass
+from core.errors import DaemonError
 from core.engine.provider_health import locked_row
 from core.engine.states import OPEN_STATES, AttemptState, LedgerKind
 from core.schema import attempts, budget_totals, cost_ledger
 from core.settings import Budget
-from core.storage import Database, Step, Write, as_utc, utcnow
+from core.storage import Database, Step, Transaction, Write, as_utc, inserted_id, utcnow
 
 CENT = 1e-9  # float slack when comparing sums of dollar amounts
 SLOT_RECHECK_S = 0.25  # how soon a provider at its max_concurrent is asked again for a free slot
@@ -82,7 +81,7 @@ class Ledger:
         local = at.astimezone(self.zone)
         return local.strftime("%Y-%m-%d"), local.strftime("%Y-%m")
 
-    async def reserve(self, conn: AsyncConnection, job_id: int, provider: str, provider_type: str,
+    async def reserve(self, conn: Transaction, job_id: int, provider: str, provider_type: str,
                       estimate_usd: float, limits: ProviderLimits = ProviderLimits()) -> Reservation:
         """Check the provider's limits and every cap, and reserve the estimate, inside the caller's write
         transaction (the claim's, so a job is never leased without its money set aside).
@@ -95,7 +94,8 @@ class Ledger:
         day, month = self.periods(now)
         periods = {"day": f"day:{day}", "month": f"month:{month}"}
         await _check_limits(conn, provider, limits, now)
-        totals = dict((await conn.execute(_ADD_TO_TOTALS_RETURNING, {"net": estimate_usd, **periods})).all())
+        totals: dict[str, float] = {row.period: row.amount_usd for row in await conn.execute(
+            _ADD_TO_TOTALS_RETURNING, {"net": estimate_usd, **periods})}
         for period in set(periods.values()) - set(totals):  # the period's first reservation (maybe in two processes)
             await conn.execute(_ENSURE_TOTAL, {"period": period})
             totals[period] = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})
@@ -111,10 +111,10 @@ class Ledger:
                     f"{provider}: ${estimate_usd:.2f} would exceed the {label} cap "
                     f"(${used - estimate_usd:.2f} of ${cap:.2f} used)"
                 )
-        attempt_id = (await conn.execute(_INSERT_ATTEMPT, {
+        attempt_id = inserted_id(await conn.execute(_INSERT_ATTEMPT, {
             "job_id": job_id, "provider": provider, "provider_type": provider_type, "state": AttemptState.RESERVED,
-            "estimated_cost_usd": estimate_usd, "started_at": now})).inserted_primary_key[0]
-        attempt = Attempt(int(attempt_id), job_id, provider, estimate_usd, day, month)
+            "estimated_cost_usd": estimate_usd, "started_at": now}))
+        attempt = Attempt(attempt_id, job_id, provider, estimate_usd, day, month)
         await conn.execute(*_ledger_row(attempt, LedgerKind.RESERVE, estimate_usd, now))
         return Reservation(attempt, totals[periods["day"]], totals[periods["month"]])
 
@@ -128,14 +128,16 @@ class Ledger:
     async def advance(self, attempt: Attempt, state: AttemptState, guard: Step | None = None, **fields: object) -> None:
         """Persist the open attempt's next state (and e.g. its provider task id) before acting on it, behind
         `guard` (the job's lease)."""
-        async def step(conn: AsyncConnection) -> None:
+        async def step(conn: Transaction) -> None:
             if (await conn.execute(_UPDATE_OPEN, {"attempt_id": attempt.id, "state": state, **fields})).first() is None:
                 raise AttemptClosed(f"attempt {attempt.id} of job {attempt.job_id} was settled already")
 
         await self.db.write(*_guarded(guard), step)
 
-    async def fail(self, attempt: Attempt, error_class: ErrorClass, error: str, charged_usd: float = 0.0,
+    async def fail(self, attempt: Attempt, error_class: str, error: str, charged_usd: float = 0.0,
                    guard: Step | None = None) -> None:
+        """End the attempt failed; `error_class` is an ErrorClass, or the name of the error that failed a paid
+        delivery (a MediaError)."""
         await self.close(attempt, AttemptState.FAILED, charged_usd, guard, error_class=error_class, error=error)
 
     async def unfinished(self, job_id: int) -> tuple[Attempt, str, str | None] | None:
@@ -160,20 +162,22 @@ class Ledger:
         """The step that ends an attempt, for the caller to commit with its own writes (the job's end): it closes
         the attempt only if it is still open (else AttemptClosed undoes the transaction), so money is settled once."""
 
-        async def step(conn: AsyncConnection) -> None:
+        async def step(conn: Transaction) -> None:
             now = utcnow()
             closed = await conn.execute(_UPDATE_OPEN, {"attempt_id": attempt.id, "state": state,
                                                       "actual_cost_usd": charged_usd, "finished_at": now, **fields})
             if closed.first() is None:
                 raise AttemptClosed(f"attempt {attempt.id} of job {attempt.job_id} was settled already")
-            entries = [(LedgerKind.RELEASE, -attempt.estimate_usd)] + ([(LedgerKind.CHARGE, charged_usd)] if charged_usd else [])
+            entries = [(LedgerKind.RELEASE, -attempt.estimate_usd)]
+            if charged_usd:
+                entries.append((LedgerKind.CHARGE, charged_usd))
             for statement, parameters in _ledger_writes(attempt, entries, now):
                 await conn.execute(statement, parameters)
 
         return step
 
 
-async def _check_limits(conn: AsyncConnection, provider: str, limits: ProviderLimits, now: datetime) -> None:
+async def _check_limits(conn: Transaction, provider: str, limits: ProviderLimits, now: datetime) -> None:
     """Count the provider's tasks in flight and requests in the last minute, holding its row: a second process
     counting at the same time waits, then sees this reservation's attempt."""
     if limits == ProviderLimits():

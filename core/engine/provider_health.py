@@ -6,11 +6,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import bindparam, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Row, bindparam, select, text, update
 
 from core.schema import provider_state
-from core.storage import Database, as_utc, utcnow
+from core.storage import Database, Transaction, as_utc, utcnow
 
 
 class ProviderHealth:
@@ -18,7 +17,7 @@ class ProviderHealth:
         self.db = db
         self._failing: set[str] = set()  # providers this process counted failures for: a success must reset them
 
-    async def unavailable(self, conn: Any) -> dict[str, tuple[str, datetime]]:
+    async def unavailable(self, conn: Transaction) -> dict[str, tuple[str, datetime]]:
         """Every provider that is paused or disabled now: why, and until when (one read for all of them)."""
         now, blocked = utcnow(), {}
         for row in (await conn.execute(_ALL)).all():
@@ -71,14 +70,14 @@ class ProviderHealth:
             await _set(conn, provider, consecutive_failures=0)
 
 
-async def locked_row(conn: AsyncConnection, provider: str):  # type: ignore[no-untyped-def]
+async def locked_row(conn: Transaction, provider: str) -> Row[Any]:
     """The provider's row (made on first use), locked until the transaction ends: every process that changes a
     provider's state, or counts its slots and requests to take one, does it holding this lock."""
     await conn.execute(_ENSURE_ROW, {"provider": provider})
     return (await conn.execute(_LOCK_ROW, {"provider": provider})).one()
 
 
-async def _set(conn: AsyncConnection, provider: str, **values: datetime | str | int | None) -> None:
+async def _set(conn: Transaction, provider: str, **values: datetime | str | int | None) -> None:
     await conn.execute(update(provider_state).where(provider_state.c.provider == provider).values(**values))
 
 

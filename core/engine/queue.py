@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from loguru import logger
-from sqlalchemy import Float, bindparam, func, insert, or_, select, update
+from sqlalchemy import Float, Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from content.briefs.brief import Brief
@@ -17,7 +17,7 @@ from core.errors import DaemonError, ErrorClass
 from core.engine.ledger import ProviderBusy
 from core.engine.states import OPEN_STATES, PENDING, AttemptState, JobStatus
 from core.schema import attempts, briefs, video_jobs
-from core.storage import Database, Write, as_utc, is_outage, server_now, utcnow
+from core.storage import Database, Transaction, Write, as_utc, inserted_id, is_outage, server_now, utcnow
 
 T = TypeVar("T")
 
@@ -47,7 +47,7 @@ class Lease:
     job_id: int
     owner: str
 
-    async def hold(self, conn: Any) -> None:
+    async def hold(self, conn: Transaction) -> None:
         """Raise LeaseLost unless the lease still holds (by the database's clock); the job's row stays locked until
         the transaction ends, so no reaper takes the job back in between."""
         held = (await conn.execute(_HOLD, {"job_id": self.job_id, "owner": self.owner, "now": utcnow()})).first()
@@ -87,17 +87,9 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
                 if (pending or 0) >= max_queue_size:
                     raise QueueFull(f"the queue is full ({pending} of max_queue_size {max_queue_size} jobs "
                                     f"waiting): nothing added")
-            brief_id = (
-                await conn.execute(
-                    insert(briefs).values(
-                        trend_id=trend_id,
-                        account=brief.account,
-                        template=brief.template,
-                        content=brief.model_dump(mode="json"),
-                        created_at=now,
-                    )
-                )
-            ).inserted_primary_key[0]
+            brief_id = inserted_id(await conn.execute(insert(briefs).values(
+                trend_id=trend_id, account=brief.account, template=brief.template,
+                content=brief.model_dump(mode="json"), created_at=now)))
             result = await conn.execute(
                 insert(video_jobs).values(
                     brief_id=brief_id,
@@ -113,7 +105,7 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
                     updated_at=now,
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return inserted_id(result)
     except IntegrityError:
         taken = await db.fetch_all(select(video_jobs.c.id).where(video_jobs.c.trend_key == trend_key))
         if taken:
@@ -123,7 +115,7 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
 
 async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | None = None,
                      account_limits: dict[str, int] | None = None,
-                     then: Callable[[Any, Job], Awaitable[T]] | None = None) -> tuple[Job, T | None] | None:
+                     then: Callable[[Transaction, Job], Awaitable[T]] | None = None) -> tuple[Job, T | None] | None:
     """Atomically lease the best queued job (or job `job_id`) to `owner`, and run `then(conn, job)` in the same write
     transaction (the generator reserves the job's first attempt there); returns the job and what `then` returned.
 
@@ -134,11 +126,11 @@ async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | Non
     that already ran out. A dead worker's jobs come back through `reap_expired`."""
     query = _RUNNABLE if job_id is None else _RUNNABLE.where(video_jobs.c.id == job_id)
 
-    async def claim(conn: Any) -> tuple[Job, T | None] | None:
+    async def claim(conn: Transaction) -> tuple[Job, T | None] | None:
         now, runnable = utcnow(), query
         if account_limits:
             await db.lock(conn, "account_limits")  # count the running jobs, then take one: no other claim between
-            running = dict((await conn.execute(_RUNNING_PER_ACCOUNT)).all())
+            running: dict[str, int] = {row[0]: row[1] for row in await conn.execute(_RUNNING_PER_ACCOUNT)}
             full = [name for name, limit in account_limits.items() if running.get(name, 0) >= limit]
             if full:
                 runnable = runnable.where(video_jobs.c.account.not_in(full))
@@ -193,10 +185,11 @@ async def cancel(db: Database, job_id: int, reason: str) -> str:
             raise DaemonError(f"no job {job_id}")
         now = utcnow()
         if row.status in PENDING and not row.open_attempts:
-            await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": JobStatus.CANCELLED, "error": f"cancelled: {reason}",
-                                             "updated_at": now})
+            await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": JobStatus.CANCELLED,
+                                             "error": f"cancelled: {reason}", "updated_at": now})
             return "cancelled"
-        if row.status == JobStatus.RUNNING and not _dead_here(row.lease_owner) and not _expired(row.lease_expires_at, now):
+        alive = not _dead_here(row.lease_owner) and not _expired(row.lease_expires_at, now)
+        if row.status == JobStatus.RUNNING and alive:
             await conn.execute(_UPDATE_JOB, {"job_id": job_id, "cancel_reason": reason})
             return "requested"
         if row.status in (*PENDING, JobStatus.RUNNING):
@@ -232,7 +225,7 @@ async def cancel_requests(db: Database, owner: str) -> dict[int, str]:
     return {row.id: row.cancel_reason for row in rows}
 
 
-def finish_write(job_id: int, status: str, **fields: Any) -> Write:
+def finish_write(job_id: int, status: JobStatus, **fields: Any) -> Write:
     """The job's end (or its return to the queue), for the caller to commit with its attempt's settlement."""
     return _UPDATE_JOB, {"job_id": job_id, "status": status, "updated_at": utcnow(), **fields}
 
@@ -266,7 +259,7 @@ async def job_state(db: Database, job_id: int) -> JobState:
     return JobState(row.status, row.error, row.account, row.content.get("topic", ""))
 
 
-async def tried_providers(conn: Any, job_id: int) -> set[str]:
+async def tried_providers(conn: Transaction, job_id: int) -> set[str]:
     """Providers this job has already had its one try at (rate-limited or interrupted attempts do not count)."""
     rows = await conn.execute(
         select(attempts.c.provider).where(attempts.c.job_id == job_id, attempts.c.state != AttemptState.CANCELLED)
@@ -287,7 +280,7 @@ async def count_by_status(db: Database) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def _job(row: Any, owner: str) -> Job:
+def _job(row: Row[Any], owner: str) -> Job:
     return Job(
         id=row.id,
         account=row.account,
@@ -305,8 +298,8 @@ def _job(row: Any, owner: str) -> Job:
 # Built once: a statement made per call costs more Python than SQLite takes to run it.
 _RUNNABLE = (
     select(video_jobs.c.id, video_jobs.c.account, video_jobs.c.priority, video_jobs.c.platform, video_jobs.c.quality,
-           video_jobs.c.cancel_reason, briefs.c.content, select(func.count()).where(attempts.c.job_id == video_jobs.c.id)
-           .scalar_subquery().label("attempts_so_far"))
+           video_jobs.c.cancel_reason, briefs.c.content,
+           select(func.count()).where(attempts.c.job_id == video_jobs.c.id).scalar_subquery().label("attempts_so_far"))
     .join(briefs, briefs.c.id == video_jobs.c.brief_id)
     .where(video_jobs.c.status == JobStatus.QUEUED,
            or_(video_jobs.c.not_before.is_(None), video_jobs.c.not_before <= bindparam("now")))
@@ -318,8 +311,8 @@ _RUNNING_PER_ACCOUNT = (select(video_jobs.c.account, func.count())
                         .where(video_jobs.c.status == JobStatus.RUNNING, video_jobs.c.lease_expires_at >= server_now())
                         .group_by(video_jobs.c.account))
 _LEASE = update(video_jobs).where(video_jobs.c.id == bindparam("job_id")).values(
-    status=JobStatus.RUNNING, lease_owner=bindparam("owner"), lease_expires_at=server_now(bindparam("lease_s", type_=Float)),
-    updated_at=bindparam("now"))
+    status=JobStatus.RUNNING, lease_owner=bindparam("owner"),
+    lease_expires_at=server_now(bindparam("lease_s", type_=Float)), updated_at=bindparam("now"))
 _HELD = (video_jobs.c.lease_owner == bindparam("owner"), video_jobs.c.status == JobStatus.RUNNING,
          video_jobs.c.lease_expires_at > server_now())
 _HOLD = update(video_jobs).where(video_jobs.c.id == bindparam("job_id"), *_HELD).values(
@@ -328,8 +321,9 @@ _RENEW = update(video_jobs).where(*_HELD).values(
     lease_expires_at=server_now(bindparam("lease_s", type_=Float))).returning(video_jobs.c.id)
 _REQUEUE_EXPIRED = (
     update(video_jobs)
-    .where(video_jobs.c.status == JobStatus.RUNNING, or_(video_jobs.c.lease_expires_at.is_(None),  # none: from before leases
-                                               video_jobs.c.lease_expires_at < server_now()))
+    .where(video_jobs.c.status == JobStatus.RUNNING,
+           or_(video_jobs.c.lease_expires_at.is_(None),  # none: from before leases
+               video_jobs.c.lease_expires_at < server_now()))
     .values(status=JobStatus.QUEUED, lease_owner=None, lease_expires_at=None, updated_at=bindparam("now"))
     .returning(video_jobs.c.id)
 )

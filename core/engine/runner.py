@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from loguru import logger
 from sqlalchemy import insert
@@ -39,7 +39,7 @@ from core.engine.queue import Job
 from core.engine.states import AttemptState, JobStatus
 from core.settings import Settings
 from core.schema import prompt_outcomes
-from core.storage import Step, Write, one_line, utcnow
+from core.storage import Step, Transaction, Write, one_line, utcnow
 
 StageCallback = Callable[[str, float], None]
 RECONCILE_AGAIN_S = 60.0  # a provider that cannot be asked about an interrupted create is asked again this late
@@ -165,7 +165,7 @@ class JobRunner:
             self._tuned[key] = self.providers[name].tuned(self.settings.video.params_for(name, quality))
         return self._tuned[key]
 
-    async def first_attempt(self, conn: Any, job: Job) -> Start | None:
+    async def first_attempt(self, conn: Transaction, job: Job) -> Start | None:
         """Inside the claim's transaction: plan a fresh job and reserve its first attempt. A job with history
         gets None: its interrupted attempt must be reconciled (with provider calls) before anything is reserved.
 
@@ -193,7 +193,8 @@ class JobRunner:
                 try:
                     unfinished = await self._unfinished(job)
                 except ProviderError as exc:
-                    return await self._end(job, JobStatus.QUEUED, f"cannot reconcile its interrupted attempt yet: {exc}",
+                    return await self._end(job, JobStatus.QUEUED,
+                                           f"cannot reconcile its interrupted attempt yet: {exc}",
                                            not_before=utcnow() + timedelta(seconds=RECONCILE_AGAIN_S))
                 if unfinished is not None:
                     provider, attempt, task_id = unfinished
@@ -215,16 +216,16 @@ class JobRunner:
             opened = await self._fenced(job, lambda conn: self._open_next(conn, job, request, current))
         return await self._give_up(job, plan)
 
-    async def _fenced(self, job: Job, work: Callable[[Any], Awaitable[T]]) -> T:
+    async def _fenced(self, job: Job, work: Callable[[Transaction], Awaitable[T]]) -> T:
         """`work(conn)` in a transaction that first checks this worker still holds the job's lease."""
 
-        async def fenced(conn: Any) -> T:
+        async def fenced(conn: Transaction) -> T:
             await job.lease.hold(conn)
             return await work(conn)
 
         return await self.ledger.db.retrying(fenced)
 
-    async def _start_with_history(self, conn: Any, job: Job, request: GenerationRequest) -> Start:
+    async def _start_with_history(self, conn: Transaction, job: Job, request: GenerationRequest) -> Start:
         tried = await queue.tried_providers(conn, job.id) if job.attempts_so_far else set()
         return await self._start(conn, job, request, tried)
 
@@ -242,10 +243,12 @@ class JobRunner:
                 with contextlib.suppress(Exception):
                     await self._for_tier(attempt.provider, job.quality).cancel(task_id)
             charged = attempt.estimate_usd if task_id is not None else 0.0
-            writes.append(self.ledger.settle(attempt, AttemptState.FAILED, charged, error_class=ErrorClass.UNKNOWN, error=error))
+            writes.append(self.ledger.settle(attempt, AttemptState.FAILED, charged, error_class=ErrorClass.UNKNOWN,
+                                             error=error))
             (self.work_dir / f"{attempt.key}.mp4").unlink(missing_ok=True)
         writes += [queue.finish_write(job.id, JobStatus.FAILED, error=error),
-                   self._prompt_outcome(job, JobStatus.FAILED, found[0].provider if found else None, ErrorClass.UNKNOWN)]
+                   self._prompt_outcome(job, JobStatus.FAILED, found[0].provider if found else None,
+                                        ErrorClass.UNKNOWN)]
         await self.ledger.db.write(*writes)
         self._discard_files(job)
         logger.error(f"job {job.id} failed: {error}")
@@ -278,7 +281,7 @@ class JobRunner:
             brief = brief.model_copy(update={"visual_prompt": verdict.prompt})
         return GenerationRequest(job.id, brief, look, self.work_dir / f"job-{job.id}", job.quality)
 
-    async def _start(self, conn: Any, job: Job, request: GenerationRequest, tried: set[str]) -> Start:
+    async def _start(self, conn: Transaction, job: Job, request: GenerationRequest, tried: set[str]) -> Start:
         """The job's plan (providers it has not tried, minus those that cannot make it) and its next attempt."""
         plan = Plan([], await self.health.unavailable(conn), job.attempts_so_far)
         verdict = self.prompts.review(job.brief.visual_prompt)
@@ -294,7 +297,7 @@ class JobRunner:
             plan.unready.append("no provider is enabled in video_config.json")
         return Start(plan, await self._open_next(conn, job, request, plan))
 
-    async def _open_next(self, conn: Any, job: Job, request: GenerationRequest, plan: Plan) -> Opened | None:
+    async def _open_next(self, conn: Transaction, job: Job, request: GenerationRequest, plan: Plan) -> Opened | None:
         """Reserve an attempt at the plan's next usable provider, in the caller's transaction; None when none is
         left (or the next one is busy)."""
         multiplier = self.settings.video.tier(job.quality).multiplier
@@ -389,7 +392,8 @@ class JobRunner:
         attempt, state, task_id = found
         guard = job.lease.hold
         if attempt.provider not in self.providers:
-            await self.ledger.close(attempt, AttemptState.CANCELLED, 0.0, guard, error="its provider is no longer configured")
+            await self.ledger.close(attempt, AttemptState.CANCELLED, 0.0, guard,
+                                    error="its provider is no longer configured")
             return None
         provider = self._for_tier(attempt.provider, job.quality)
         if state == AttemptState.SUBMITTING and task_id is None:
@@ -402,8 +406,8 @@ class JobRunner:
                                        attempt.estimate_usd, guard)
                 return None
             if task_id is None and attempt.estimate_usd and not provider.can_find_tasks:
-                await self.ledger.fail(attempt, ErrorClass.UNKNOWN, "interrupted during a create call that cannot be looked "
-                                       "up: its estimate counts as spent", attempt.estimate_usd, guard)
+                await self.ledger.fail(attempt, ErrorClass.UNKNOWN, "interrupted during a create call that cannot be "
+                                       "looked up: its estimate counts as spent", attempt.estimate_usd, guard)
                 return None
             if task_id is not None:  # a second crash now must find the task stored, not an attempt to close
                 await self.ledger.advance(attempt, AttemptState.SUBMITTED, guard, provider_task_id=task_id)
@@ -565,7 +569,8 @@ class JobRunner:
             return
         stopped = task_id is not None and await provider.cancel(task_id)
         note = f" (task {task_id} cancelled at {provider.name})" if stopped else ""
-        await self.ledger.close(attempt, AttemptState.CANCELLED, 0.0, job.lease.hold, error=f"cancelled: {reason}{note}")
+        await self.ledger.close(attempt, AttemptState.CANCELLED, 0.0, job.lease.hold,
+                                error=f"cancelled: {reason}{note}")
         logger.warning(f"job {job.id} cancelled: {reason}{note}")
         raise Cancelled(reason)
 
@@ -618,8 +623,8 @@ class JobRunner:
             raise
         return video, thumbnail, info.duration_s
 
-    async def _end(self, job: Job, status: str, error: str, provider: str | None = None,
-                   not_before: datetime | None = None, error_class: str | None = None) -> JobOutcome:
+    async def _end(self, job: Job, status: JobStatus, error: str, provider: str | None = None,
+                   not_before: datetime | None = None, error_class: ErrorClass | None = None) -> JobOutcome:
         """Record where the job now stands; a job that ends here (failed, cancelled) also records how its prompt
         fared, in the same transaction."""
         writes: list[Write | Step] = [job.lease.hold, queue.finish_write(job.id, status, error=error,
@@ -627,12 +632,13 @@ class JobRunner:
         if status in (JobStatus.FAILED, JobStatus.CANCELLED):
             writes.append(self._prompt_outcome(job, status, provider, error_class))
         await self.ledger.db.write(*writes)
-        log = {JobStatus.FAILED: logger.error, JobStatus.QUEUED: logger.info}.get(status, logger.warning)
-        log(f"job {job.id} {status.replace('_', ' ')}: {error}")
+        level = {JobStatus.FAILED: "ERROR", JobStatus.QUEUED: "INFO"}.get(status, "WARNING")
+        logger.log(level, f"job {job.id} {status.replace('_', ' ')}: {error}")
         return JobOutcome(job.id, status, job.brief.topic, job.account, provider, error=error)
 
 
-    def _prompt_outcome(self, job: Job, outcome: str, provider: str | None, error_class: str | None = None) -> Write:
+    def _prompt_outcome(self, job: Job, outcome: JobStatus, provider: str | None,
+                        error_class: ErrorClass | None = None) -> Write:
         """A row of prompt analytics: the job's theme and prompt, the policy's verdict, and how the job ended."""
         verdict = self.prompts.review(job.brief.visual_prompt)
         return insert(prompt_outcomes), {

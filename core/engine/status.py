@@ -38,14 +38,15 @@ async def job_rows(ledger: Ledger, limit: int = 50) -> list[dict[str, Any]]:
     for job in jobs:
         attempt = latest.get(job.id)
         running = job.status == JobStatus.RUNNING and attempt is not None and attempt.state in OPEN_STATES
-        progress, eta = _progress(attempt, typical) if running else (1.0 if job.status == JobStatus.DONE else None, None)
+        ended = (1.0 if job.status == JobStatus.DONE else None, None)
+        progress, eta = _progress(attempt, typical) if running else ended
         rows.append({
             "id": job.id,
             "topic": job.topic,
             "account": job.account,
             "file": job.output_path,
             "status": job.status,
-            "stage": attempt.state if running else job.status,
+            "stage": attempt.state if running and attempt is not None else job.status,
             "provider": attempt.provider if attempt is not None else None,
             "progress": progress,
             "eta_s": eta,
