@@ -19,7 +19,7 @@ from content.media.platforms import platform_spec
 from content.media.preflight import failures, preflight
 from content.providers import build_providers, provider_params
 from core.daemon.daemon import Daemon
-from core.engine.states import JobStatus
+from core.engine.states import Cancellation, JobStatus
 from core.engine.status import budget_view, job_result, job_rows, print_status
 from core.errors import ConfigError, DaemonError, InputError, MediaError, machine_fault
 from core.home import PROJECT_ROOT, Home
@@ -147,7 +147,7 @@ async def run_worker(daemon: Daemon, args: argparse.Namespace) -> int:
 
 async def cancel_job(daemon: Daemon, args: argparse.Namespace) -> int:
     result = await daemon.worker.cancel(args.job_id, args.reason)
-    print(f"job {args.job_id} cancelled" if result == "cancelled"
+    print(f"job {args.job_id} cancelled" if result == Cancellation.CANCELLED
           else f"job {args.job_id} is running: its worker stops it, and releases its budget, at the next step")
     return 0
 

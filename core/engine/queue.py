@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from content.briefs.brief import Brief
 from core.errors import DaemonError, ErrorClass
 from core.engine.ledger import ProviderBusy
-from core.engine.states import OPEN_STATES, PENDING, AttemptState, JobStatus
+from core.engine.states import OPEN_STATES, PENDING, AttemptState, Cancellation, JobStatus
 from core.schema import attempts, briefs, video_jobs
 from core.storage import Database, Transaction, Write, as_utc, inserted_id, is_outage, server_now, utcnow
 
@@ -130,7 +130,7 @@ async def claim_next(db: Database, owner: str, lease_s: float, job_id: int | Non
         now, runnable = utcnow(), query
         if account_limits:
             await db.lock(conn, "account_limits")  # count the running jobs, then take one: no other claim between
-            running: dict[str, int] = {row[0]: row[1] for row in await conn.execute(_RUNNING_PER_ACCOUNT)}
+            running: dict[str, int] = {row.account: row.running for row in await conn.execute(_RUNNING_PER_ACCOUNT)}
             full = [name for name, limit in account_limits.items() if running.get(name, 0) >= limit]
             if full:
                 runnable = runnable.where(video_jobs.c.account.not_in(full))
@@ -174,11 +174,11 @@ async def renew_leases(db: Database, owner: str, lease_s: float) -> set[int]:
         return set((await conn.execute(_RENEW, {"owner": owner, "lease_s": lease_s})).scalars())
 
 
-async def cancel(db: Database, job_id: int, reason: str) -> str:
-    """Cancel a job. A waiting job with nothing open is cancelled now ("cancelled"); a running job's worker is asked
-    to stop it at its next step ("requested"). A job with an attempt to wind up (a provider task to cancel, money to
-    release) and no live worker — it waits in the queue after a crash, or its worker is dead — is handed back to the
-    queue marked, for the caller to claim and wind up now ("reconcile")."""
+async def cancel(db: Database, job_id: int, reason: str) -> Cancellation:
+    """Cancel a job. A waiting job with nothing open is cancelled now; a running job's worker is asked to stop it at
+    its next step. A job with an attempt to wind up (a provider task to cancel, money to release) and no live worker —
+    it waits in the queue after a crash, or its worker is dead — is handed back to the queue marked, for the caller to
+    claim and wind up now."""
     async with db.transaction() as conn:
         row = (await conn.execute(_CANCEL_LOOKUP, {"job_id": job_id})).first()
         if row is None:
@@ -187,16 +187,16 @@ async def cancel(db: Database, job_id: int, reason: str) -> str:
         if row.status in PENDING and not row.open_attempts:
             await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": JobStatus.CANCELLED,
                                              "error": f"cancelled: {reason}", "updated_at": now})
-            return "cancelled"
+            return Cancellation.CANCELLED
         alive = not _dead_here(row.lease_owner) and not _expired(row.lease_expires_at, now)
         if row.status == JobStatus.RUNNING and alive:
             await conn.execute(_UPDATE_JOB, {"job_id": job_id, "cancel_reason": reason})
-            return "requested"
+            return Cancellation.REQUESTED
         if row.status in (*PENDING, JobStatus.RUNNING):
             await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": JobStatus.QUEUED, "cancel_reason": reason,
                                              "lease_owner": None, "lease_expires_at": None, "not_before": None,
                                              "updated_at": now})
-            return "reconcile"
+            return Cancellation.RECONCILE
         raise DaemonError(f"job {job_id} is already {row.status}: nothing to cancel")
 
 
@@ -307,7 +307,7 @@ _RUNNABLE = (
     .limit(1)
     .with_for_update(of=video_jobs, skip_locked=True)
 )
-_RUNNING_PER_ACCOUNT = (select(video_jobs.c.account, func.count())
+_RUNNING_PER_ACCOUNT = (select(video_jobs.c.account, func.count().label("running"))
                         .where(video_jobs.c.status == JobStatus.RUNNING, video_jobs.c.lease_expires_at >= server_now())
                         .group_by(video_jobs.c.account))
 _LEASE = update(video_jobs).where(video_jobs.c.id == bindparam("job_id")).values(

@@ -35,6 +35,18 @@ class JobStatus(StrEnum):
 PENDING = (JobStatus.QUEUED, JobStatus.WAITING_BUDGET, JobStatus.WAITING_PROVIDER)  # counted against max_queue_size
 
 
+class Cancellation(StrEnum):
+    """What `cancel` did."""
+
+    CANCELLED = "cancelled"
+    """The job waited with nothing open: it is cancelled now."""
+    REQUESTED = "requested"
+    """Its worker is alive: it stops the job at its next step, winding up the open attempt."""
+    RECONCILE = "reconcile"
+    """It has an attempt to wind up and no live worker: handed back to the queue, marked, for the caller to claim and
+    wind up now."""
+
+
 class AttemptState(StrEnum):
     """One provider's try at a job. Each state is written before the step it names is taken, so a crash leaves the
     attempt in the state that says what may have happened at the provider."""

@@ -18,7 +18,7 @@ from loguru import logger
 
 from core.engine import queue
 from core.engine.ledger import AttemptClosed, ProviderBusy
-from core.engine.states import PENDING, JobStatus
+from core.engine.states import PENDING, Cancellation, JobStatus
 from core.engine.runner import JobOutcome, JobRunner, Start
 from core.errors import machine_fault
 from core.progress import NullProgress, ProgressView
@@ -43,15 +43,17 @@ class Worker:
         self._running: set[int] = set()  # jobs this process works on now (the heartbeat renews their leases)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
-    async def cancel(self, job_id: int, reason: str) -> str:
+    async def cancel(self, job_id: int, reason: str) -> Cancellation:
         """Cancel a job (see queue.cancel). A job with an attempt to wind up and no live worker is claimed here and
         wound up now: its provider task cancelled where the API allows, its reservation released."""
         result = await queue.cancel(self.db, job_id, reason)
-        if result == "reconcile":  # None: a worker claimed it first, and sees the request when it does
+        if result == Cancellation.RECONCILE:  # None: a worker claimed it first, and sees the request when it does
             claimed = await self._claim(job_id)
             outcome = await self._run(*claimed, NullProgress()) if claimed is not None else None
-            result = "cancelled" if outcome is not None and outcome.status == JobStatus.CANCELLED else "requested"
-        logger.info(f"job {job_id}: {'cancelled' if result == 'cancelled' else 'cancellation requested'} ({reason})")
+            ended = outcome is not None and outcome.status == JobStatus.CANCELLED
+            result = Cancellation.CANCELLED if ended else Cancellation.REQUESTED
+        done = "cancelled" if result == Cancellation.CANCELLED else "cancellation requested"
+        logger.info(f"job {job_id}: {done} ({reason})")
         return result
 
     async def enable(self, provider: str) -> int:
