@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-STYLE = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-         "axes.titlesize": 10, "axes.titleweight": "bold"}
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+STYLE: dict[RcKeyType, Any] = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
+                               "axes.spines.right": False, "axes.titlesize": 10, "axes.titleweight": "bold"}
 BAR, CAP, GOOD, BAD = "#3b6fd8", "#b3261e", "#2e7d32", "#c62828"
 
 

@@ -6,12 +6,14 @@ failed or cancelled) since the window's first midnight, with all their attempts.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from core.engine.states import LedgerKind
 from core.schema import attempts, briefs, cost_ledger, engagement_metrics, video_jobs
@@ -87,7 +89,7 @@ async def load(db: Database, window: Window) -> Dataset:
     return Dataset(window, charges, jobs, attempt_frame, await _latest_engagement(db, ended))
 
 
-async def _latest_engagement(db: Database, ended: object) -> pd.DataFrame:
+async def _latest_engagement(db: Database, ended: Select[Any]) -> pd.DataFrame:
     latest = (select(engagement_metrics.c.job_id, func.max(engagement_metrics.c.captured_at).label("captured_at"))
               .where(engagement_metrics.c.job_id.in_(ended)).group_by(engagement_metrics.c.job_id).subquery())
     rows = await db.fetch_all(
@@ -95,6 +97,12 @@ async def _latest_engagement(db: Database, ended: object) -> pd.DataFrame:
                                         & (latest.c.captured_at == engagement_metrics.c.captured_at)))
     columns = ["job_id", "views", "reach", "likes", "comments", "saves", "shares", "follows"]
     return pd.DataFrame([[getattr(r, c) for c in columns] for r in rows], columns=columns)
+
+
+def rows(frame: pd.DataFrame) -> Iterator[Any]:
+    """`frame.itertuples()`: its rows as named tuples, one attribute per column. Typed Any: pandas-stubs gives every
+    field the union of all scalars, which no `int()` or `float()` accepts."""
+    return frame.itertuples()
 
 
 def _theme(content: dict[str, object]) -> str:

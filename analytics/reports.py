@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 
 from analytics import charts
-from analytics.dataset import Dataset
+from analytics.dataset import Dataset, rows
 from analytics.video_analytics import (VideoAnalytics, cost_summary, performance_metrics, roi_analysis,
                                        winning_attempts)
 from content.media.video_utils import contact_sheet_path
@@ -50,7 +50,7 @@ async def build_report(analytics: VideoAnalytics, days: int) -> dict[str, Any]:
         "queue": {"queued": int(queue.get("queued", 0)), "waiting_budget": int(queue.get("waiting_budget", 0))},
         "videos": _videos(data, analytics.settings.gallery_size),
         "failures": [{"job_id": int(j.id), "topic": j.topic, "error": j.error}
-                     for j in data.jobs[data.jobs["status"] == "failed"].itertuples()],
+                     for j in rows(data.jobs[data.jobs["status"] == "failed"])],
         "trend_source_failures": await failed_runs(db, window.start),
         "prompts_by_theme": _prompt_table(await db.fetch_all(
             select(prompt_outcomes).where(prompt_outcomes.c.created_at >= window.start))),
@@ -140,7 +140,7 @@ def _videos(data: Dataset, limit: int) -> list[dict[str, Any]]:
              "cost_usd": round(float(cost.get(j.id, 0.0)), 2), "duration_s": float(j.duration_s),
              "path": j.output_path, "thumbnail": j.thumbnail_path,
              "contact_sheet": _existing(contact_sheet_path(Path(j.output_path))) if j.output_path else None}
-            for j in made.itertuples()]
+            for j in rows(made)]
 
 
 def _prompt_table(rows: list[Any]) -> list[dict[str, Any]]:
@@ -156,7 +156,7 @@ def _prompt_table(rows: list[Any]) -> list[dict[str, Any]]:
         rejected=("verdict", lambda v: int((v == "rejected").sum())),
         done=("outcome", lambda v: int((v == "done").sum())), failed=("outcome", lambda v: int((v == "failed").sum())),
         refused_by_provider=("refused", "sum"))
-    return [{"theme": theme, **{k: int(v) for k, v in row.items()}} for theme, row in table.iterrows()]
+    return [{"theme": theme, **{str(k): int(v) for k, v in row.items()}} for theme, row in table.iterrows()]
 
 
 def _data_uri(path: str | None, width: int) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.dataset import Dataset, Window, load
+from analytics.dataset import Dataset, Window, load, rows
 from core.engine.alerts import crossed_thresholds
 from core.engine.ledger import Ledger
 from core.settings import AnalyticsSettings, Budget, ValueModel
@@ -148,7 +148,7 @@ def roi_analysis(data: Dataset, model: ValueModel) -> dict[str, Any]:
              "views": int(v.views), "likes": int(v.likes), "comments": int(v.comments), "saves": int(v.saves),
              "shares": int(v.shares), "follows": int(v.follows), "cost_usd": _usd(v.cost),
              "value_usd": _usd(v.value), "roi_percentage": _roi(v.value, v.cost)}
-            for v in videos.sort_values("job_id").itertuples()
+            for v in rows(videos.sort_values("job_id"))
         ],
     }
 

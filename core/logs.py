@@ -4,13 +4,16 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
 from core.home import Home
 from core.progress import print_to_terminal
 from core.secrets import Secrets
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 LINE_FORMAT = (
     "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | job={extra[job_id]} provider={extra[provider]} | {message}"
@@ -21,7 +24,7 @@ def setup_logging(home: Home, secrets: Secrets, *, verbose: bool = False, quiet:
     """Configure sinks once per process; `quiet` keeps stderr to warnings (for `--json` output). Every line is
     redacted by `secrets` as it is written, so tokens registered later (a renewed JWT) are masked too."""
 
-    def scrub(record: dict[str, Any]) -> None:
+    def scrub(record: Record) -> None:
         record["message"] = secrets.redact(record["message"])
 
     home.logs_dir.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -333,6 +333,10 @@ def _no_secret_keys(params: dict[str, Any]) -> dict[str, Any]:
 QualityName = Literal["standard", "hd", "premium"]
 
 
+def _is_quality_name(name: str) -> TypeGuard[QualityName]:
+    return name in get_args(QualityName)
+
+
 class QualityTier(Strict):
     """A quality tier: which providers may make it (in order; empty: the default order), what it asks of each (its
     model, resolution: any of the provider's `params`, overridden for this tier) and how its price scales."""
@@ -349,7 +353,8 @@ class QualityTier(Strict):
         return overrides
 
 
-DEFAULT_TIERS = {"standard": QualityTier(), "hd": QualityTier(multiplier=1.5), "premium": QualityTier(multiplier=2.5)}
+DEFAULT_TIERS: dict[QualityName, QualityTier] = {"standard": QualityTier(), "hd": QualityTier(multiplier=1.5),
+                                                 "premium": QualityTier(multiplier=2.5)}
 
 
 class AccountLimit(Strict):
@@ -426,7 +431,9 @@ class VideoGeneration(Strict):
         return {**self.providers[provider].params, **self.tier(quality).provider_params.get(provider, {})}
 
     def tier(self, quality: str) -> QualityTier:
-        return self.quality_tiers.get(quality, DEFAULT_TIERS.get(quality, QualityTier()))  # type: ignore[arg-type]
+        if _is_quality_name(quality):
+            return self.quality_tiers.get(quality, DEFAULT_TIERS.get(quality, QualityTier()))
+        return QualityTier()  # neither the file nor the defaults can name another tier
 
     def provider_order(self, quality: str = "standard") -> list[str]:
         """Enabled providers in the order to try them: the quality tier's chain if it has one, else the default,
@@ -461,7 +468,8 @@ def load_settings(home: Home, provider_params: Mapping[str, type[BaseModel]]) ->
     context = {"provider_types": provider_params, "home_root": home.root}
     app = _load_model(home, home.config_file, AppConfig, context)
     video = _load_model(home, home.video_config_file, VideoConfig, context).video_generation
-    checks = [(("providers", name, "params"), name, entry.params) for name, entry in video.providers.items()]
+    checks: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+        (("providers", name, "params"), name, entry.params) for name, entry in video.providers.items()]
     checks += [(("quality_tiers", tier, "provider_params", name), name, video.params_for(name, tier))
                for tier, entry in video.quality_tiers.items() for name in entry.provider_params]
     for where, name, params in checks:

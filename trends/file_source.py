@@ -94,9 +94,10 @@ def _trend(path: Path, where: str, record: dict[str, Any]) -> Trend | None:
         error = exc.errors()[0]
         problem = f"{'.'.join(str(part) for part in error['loc']) or 'record'}: {error['msg'].lower()}"
     else:
-        problem = _unfit(trend)
-        if problem is None:
+        unfit = _unfit(trend)
+        if unfit is None:
             return trend
+        problem = unfit
     logger.warning(f"{path}: {where}: {problem}, skipped")
     return None
 

@@ -89,7 +89,7 @@ class InstagramPosts(TrendSource):
         loader = self._loader(stop)
         try:
             self._log_in(loader)
-            found: list[Trend] = []
+            found: list[Trend | None] = []
             for tag in self.settings.hashtags:
                 found += self._guarded(f"#{tag}", lambda: [
                     self._trend(post, self.settings.theme or tag)

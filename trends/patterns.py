@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -45,12 +45,13 @@ def analyse(posts: pd.DataFrame) -> dict[str, Any]:
         return {"posts": 0, "top_hashtags": [], "travels_with": {}, "hashtag_themes": {}, "caption_length": [],
                 "posting_hours": [], "video_share": None}
     tags = posts[["hashtags", "engagement"]].explode("hashtags").dropna(subset=["hashtags"])
-    top = (tags.groupby("hashtags")["engagement"].agg(posts="size", mean_engagement="mean")
+    top = (_frame(tags.groupby("hashtags")["engagement"].agg(posts="size", mean_engagement="mean"))
            .sort_values(["posts", "mean_engagement"], ascending=False).head(TOP))
-    lengths = (posts.assign(bucket=pd.cut(posts["caption_chars"], CAPTION_BINS, labels=CAPTION_LABELS, right=False))
-               .groupby("bucket", observed=True)["engagement"].agg(posts="size", mean_engagement="mean",
-                                                                    median_engagement="median"))
-    hours = (posts.groupby("hour")["engagement"].agg(posts="size", mean_engagement="mean")
+    lengths = _frame(posts.assign(bucket=pd.cut(posts["caption_chars"], CAPTION_BINS, labels=CAPTION_LABELS,
+                                                right=False))
+                     .groupby("bucket", observed=True)["engagement"].agg(posts="size", mean_engagement="mean",
+                                                                          median_engagement="median"))
+    hours = (_frame(posts.groupby("hour")["engagement"].agg(posts="size", mean_engagement="mean"))
              .sort_values("mean_engagement", ascending=False))
     known = posts["is_video"].dropna()
     return {
@@ -104,7 +105,7 @@ def _cooccurrence(hashtag_lists: pd.Series) -> dict[str, list[tuple[str, int]]]:
         return {}
     counts = pairs.value_counts().rename("count").reset_index()
     counts = counts.sort_values(["tag", "count", "companion"], ascending=[True, False, True])
-    return {tag: [(str(c), int(n)) for c, n in zip(group["companion"].head(COMPANIONS), group["count"])]
+    return {str(tag): [(str(c), int(n)) for c, n in zip(group["companion"].head(COMPANIONS), group["count"])]
             for tag, group in counts.groupby("tag", sort=True)}
 
 
@@ -112,9 +113,16 @@ def _themes(posts: pd.DataFrame) -> dict[str, dict[str, int]]:
     """For each hashtag, how many of its posts each theme has."""
     counts = posts[["hashtags", "theme"]].explode("hashtags").dropna(subset=["hashtags"]).value_counts()
     themes: dict[str, dict[str, int]] = {}
-    for (tag, theme), count in sorted(counts.items()):
+    for key, count in sorted(counts.items()):
+        tag, theme = cast(tuple[str, str], key)  # the (hashtag, theme) pair: a MultiIndex's key
         themes.setdefault(str(tag), {})[str(theme)] = int(count)
     return themes
+
+
+def _frame(aggregated: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    """A grouped series' named aggregation (`.agg(posts="size", ...)`): pandas returns a frame, one column per name,
+    where pandas-stubs says a Series."""
+    return cast(pd.DataFrame, aggregated)
 
 
 def _records(frame: pd.DataFrame, index_name: str) -> list[dict[str, Any]]:

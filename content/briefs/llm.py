@@ -100,25 +100,32 @@ class BriefWriter:
         try:
             response = await client.chat.completions.create(**request)
         except openai.APITimeoutError:
-            return _fallback(topic, f"timed out after {self.settings.timeout_s:g} s")
+            _fallback(topic, f"timed out after {self.settings.timeout_s:g} s")
+            return None
         except openai.RateLimitError:
-            return _fallback(topic, "rate limited (429)")
+            _fallback(topic, "rate limited (429)")
+            return None
         except openai.APIStatusError as exc:
-            return _fallback(topic, f"HTTP {exc.status_code}: {_api_message(exc)}")
+            _fallback(topic, f"HTTP {exc.status_code}: {_api_message(exc)}")
+            return None
         except openai.APIError as exc:
-            return _fallback(topic, f"{type(exc).__name__}: {exc}")
+            _fallback(topic, f"{type(exc).__name__}: {exc}")
+            return None
         choice = response.choices[0] if response.choices else None
         if choice is None:
-            return _fallback(topic, "the answer had no choices")
+            _fallback(topic, "the answer had no choices")
+            return None
         refusal = getattr(choice.message, "refusal", None)
         if refusal or choice.finish_reason == "content_filter":
-            return _fallback(topic, f"the model refused: {refusal or 'content filter'}")
+            _fallback(topic, f"the model refused: {refusal or 'content filter'}")
+            return None
         try:
             return LlmBrief.model_validate_json(FENCE.sub("", (choice.message.content or "").strip()))
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(part) for part in error["loc"]) or "answer"
-            return _fallback(topic, f"the answer is not a valid brief ({where}: {error['msg'].lower()})")
+            _fallback(topic, f"the answer is not a valid brief ({where}: {error['msg'].lower()})")
+            return None
 
     def _open_client(self, openai: Any) -> Any:
         if self._client is None:
