@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy import Select, func, select
 
-from core.engine.states import LedgerKind
+from core.engine.states import JobStatus, LedgerKind
 from core.schema import attempts, briefs, cost_ledger, engagement_metrics, video_jobs
 from core.storage import Database, as_utc
 
-ENDED = ("done", "failed", "cancelled")
+ENDED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from core.bounds import MAX_COUNT
+from core.engine.states import JobStatus
 from core.errors import InputError
 from core.json_input import parse_json
 from core.schema import briefs, engagement_metrics, video_jobs
@@ -197,7 +198,7 @@ async def _video_index(db: Database) -> _VideoIndex:
     """Made videos by id, file name and post caption."""
     rows = await db.fetch_all(select(video_jobs.c.id, video_jobs.c.output_path, briefs.c.content)
                               .join(briefs, briefs.c.id == video_jobs.c.brief_id)
-                              .where(video_jobs.c.status == "done"))
+                              .where(video_jobs.c.status == JobStatus.DONE))
     return _VideoIndex(
         ids={row.id for row in rows},
         by_file={Path(row.output_path).name: row.id for row in rows if row.output_path},

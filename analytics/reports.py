@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from PIL import Image
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from PIL import Image
 from sqlalchemy import func, select
 
 from analytics import charts
 from analytics.dataset import Dataset, rows
-from analytics.video_analytics import (VideoAnalytics, cost_summary, performance_metrics, roi_analysis,
-                                       winning_attempts)
+from analytics.video_analytics import VideoAnalytics, cost_summary, performance_metrics, roi_analysis, winning_attempts
 from content.media.video_utils import contact_sheet_path
+from core.engine.states import JobStatus
+from core.errors import ErrorClass
 from core.schema import prompt_outcomes, video_jobs
 from trends.collector import failed_runs
 
@@ -36,7 +37,7 @@ async def build_report(analytics: VideoAnalytics, days: int) -> dict[str, Any]:
     data = await analytics.dataset(days)
     window, db = data.window, analytics.db
     queue = dict(await db.fetch_all(select(video_jobs.c.status, func.count()).where(
-        video_jobs.c.status.in_(["queued", "waiting_budget"])).group_by(video_jobs.c.status)))
+        video_jobs.c.status.in_([JobStatus.QUEUED, JobStatus.WAITING_BUDGET])).group_by(video_jobs.c.status)))
     budget = analytics.budget
     return {
         "generated_at": window.end.isoformat(timespec="seconds"),
@@ -47,10 +48,10 @@ async def build_report(analytics: VideoAnalytics, days: int) -> dict[str, Any]:
         "roi": roi_analysis(data, analytics.settings.value_model),
         "budget": {"daily_limit_usd": budget.daily_limit_usd, "monthly_limit_usd": budget.monthly_limit_usd,
                    "alerts": await analytics.budget_alerts()},
-        "queue": {"queued": int(queue.get("queued", 0)), "waiting_budget": int(queue.get("waiting_budget", 0))},
+        "queue": {status: int(queue.get(status, 0)) for status in (JobStatus.QUEUED, JobStatus.WAITING_BUDGET)},
         "videos": _videos(data, analytics.settings.gallery_size),
         "failures": [{"job_id": int(j.id), "topic": j.topic, "error": j.error}
-                     for j in rows(data.jobs[data.jobs["status"] == "failed"])],
+                     for j in rows(data.jobs[data.jobs["status"] == JobStatus.FAILED])],
         "trend_source_failures": await failed_runs(db, window.start),
         "prompts_by_theme": _prompt_table(await db.fetch_all(
             select(prompt_outcomes).where(prompt_outcomes.c.created_at >= window.start))),
@@ -132,7 +133,7 @@ def _write_html(report: dict[str, Any], path: Path) -> None:
 
 def _videos(data: Dataset, limit: int) -> list[dict[str, Any]]:
     """The latest `limit` videos made in the window, newest first, with their covers and contact sheets."""
-    made = data.jobs[data.jobs["status"] == "done"].sort_values("ended_at", ascending=False).head(limit)
+    made = data.jobs[data.jobs["status"] == JobStatus.DONE].sort_values("ended_at", ascending=False).head(limit)
     wins = winning_attempts(data.attempts)
     provider = dict(zip(wins["job_id"], wins["provider"]))
     cost = data.charges.groupby("job_id")["amount"].sum()
@@ -150,11 +151,12 @@ def _prompt_table(rows: list[Any]) -> list[dict[str, Any]]:
         return []
     frame = pd.DataFrame({"theme": [r.theme or "-" for r in rows], "verdict": [r.verdict for r in rows],
                           "outcome": [r.outcome for r in rows],
-                          "refused": [r.error_class == "content_violation" for r in rows]})
+                          "refused": [r.error_class == ErrorClass.CONTENT_VIOLATION for r in rows]})
     table = frame.groupby("theme").agg(
         jobs=("theme", "size"), rewritten=("verdict", lambda v: int((v == "rewritten").sum())),
         rejected=("verdict", lambda v: int((v == "rejected").sum())),
-        done=("outcome", lambda v: int((v == "done").sum())), failed=("outcome", lambda v: int((v == "failed").sum())),
+        done=("outcome", lambda v: int((v == JobStatus.DONE).sum())),
+        failed=("outcome", lambda v: int((v == JobStatus.FAILED).sum())),
         refused_by_provider=("refused", "sum"))
     return [{"theme": theme, **{str(k): int(v) for k, v in row.items()}} for theme, row in table.iterrows()]
 

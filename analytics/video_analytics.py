@@ -17,8 +17,9 @@ import pandas as pd
 from analytics.dataset import Dataset, Window, load, rows
 from core.engine.alerts import crossed_thresholds
 from core.engine.ledger import Ledger
-from core.settings import AnalyticsSettings, Budget, ValueModel
+from core.engine.states import AttemptState, JobStatus
 from core.engine.status import budget_view
+from core.settings import AnalyticsSettings, Budget, ValueModel
 from core.storage import Database, utcnow
 
 ENGAGEMENTS = ["likes", "comments", "saves", "shares"]
@@ -91,13 +92,14 @@ def performance_metrics(data: Dataset) -> dict[str, Any]:
     charges = data.charges.groupby("provider")["amount"].sum()
     seconds_made = made.merge(wins, left_on="id", right_on="job_id").groupby("provider")["duration_s"].sum()
     per_provider = []
-    for provider, group in tries[tries["state"].isin(["done", "failed", "cancelled"])].groupby("provider"):
-        succeeded = group[group["state"] == "done"]
+    settled = tries[tries["state"].isin([AttemptState.DONE, AttemptState.FAILED, AttemptState.CANCELLED])]
+    for provider, group in settled.groupby("provider"):
+        succeeded = group[group["state"] == AttemptState.DONE]
         spans = (succeeded["finished_at"] - succeeded["started_at"]).dt.total_seconds()
         cost, made_s = float(charges.get(provider, 0.0)), float(seconds_made.get(provider, 0.0))
         per_provider.append({
             "provider": provider, "attempts": len(group), "succeeded": len(succeeded),
-            "failed": int((group["state"] == "failed").sum()),
+            "failed": int((group["state"] == AttemptState.FAILED).sum()),
             "success_rate": _pct(len(succeeded), len(group)),
             "p50_s": _quantile(spans, 0.5), "p95_s": _quantile(spans, 0.95),
             "cost_usd": _usd(cost), "video_seconds": round(made_s, 1),
@@ -108,8 +110,8 @@ def performance_metrics(data: Dataset) -> dict[str, Any]:
         "days": data.window.days,
         "jobs_ended": ended,
         "videos_made": len(made),
-        "jobs_failed": int((jobs["status"] == "failed").sum()),
-        "jobs_cancelled": int((jobs["status"] == "cancelled").sum()),
+        "jobs_failed": int((jobs["status"] == JobStatus.FAILED).sum()),
+        "jobs_cancelled": int((jobs["status"] == JobStatus.CANCELLED).sum()),
         "success_rate": _pct(len(made), ended),
         "generation_p50_s": _quantile(job_seconds, 0.5),
         "generation_p95_s": _quantile(job_seconds, 0.95),
@@ -175,12 +177,13 @@ def budget_alerts(thresholds: list[int], caps: list[tuple[str, float, float]]) -
 
 
 def _made(jobs: pd.DataFrame) -> pd.DataFrame:
-    return jobs[jobs["status"] == "done"]
+    return jobs[jobs["status"] == JobStatus.DONE]
 
 
 def winning_attempts(tries: pd.DataFrame) -> pd.DataFrame:
     """Each made video's successful attempt (the last one, should a job have two)."""
-    return tries[tries["state"] == "done"].drop_duplicates("job_id", keep="last")[["job_id", "provider", "finished_at"]]
+    done = tries[tries["state"] == AttemptState.DONE]
+    return done.drop_duplicates("job_id", keep="last")[["job_id", "provider", "finished_at"]]
 
 
 def _roi_groups(charges: pd.DataFrame, videos: pd.DataFrame, key: str) -> list[dict[str, Any]]:

@@ -15,8 +15,8 @@ import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
@@ -25,10 +25,12 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.engine import runner  # noqa: E402
 from content.briefs.brief import Brief  # noqa: E402
-from core.engine import queue  # noqa: E402
 from content.providers import provider_params  # noqa: E402
+from core.engine import (
+    queue,  # noqa: E402
+    runner,  # noqa: E402
+)
 from core.home import Home  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from core.storage import Database, utcnow  # noqa: E402

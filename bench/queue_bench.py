@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import fleet  # noqa: E402
 from content.providers import build_providers, provider_params  # noqa: E402
+from core.daemon.daemon import Daemon  # noqa: E402
 from core.home import Home  # noqa: E402
 from core.logs import setup_logging  # noqa: E402
-from core.daemon.daemon import Daemon  # noqa: E402
 from core.progress import NullProgress  # noqa: E402
 from core.secrets import Secrets  # noqa: E402
 from core.settings import load_settings  # noqa: E402

@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from content.media import backgrounds, captions  # noqa: E402
 from content.briefs.brief import Brief  # noqa: E402
+from content.media import backgrounds, captions  # noqa: E402
 from content.media.ffmpeg import run_ffmpeg  # noqa: E402
 from content.media.fonts import font_chain  # noqa: E402
 from content.media.look import Look  # noqa: E402

@@ -7,7 +7,6 @@ from typing import Protocol
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-
 # One console for log lines and progress bars on a terminal, so log lines scroll above the bars instead of through them.
 TERMINAL = Console(stderr=True)
 

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from core.bounds import MAX_WAIT_S
 from core.errors import ConfigError
-from core.json_input import parse_json
-from core.home import Home
 from core.font_files import primary_font_path
+from core.home import Home
+from core.json_input import parse_json
 from core.secrets import SECRET_NAME
 
 PlatformName = Literal["instagram_reels", "instagram_story", "instagram_feed", "tiktok", "youtube_shorts"]

@@ -15,8 +15,21 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import (ColumnElement, Connection, DateTime, Engine, Float, create_engine, event, func, insert, literal,
-                        select, update)
+from loguru import logger
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    create_engine,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.engine import URL, CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -24,15 +37,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-from loguru import logger
 
 from core.errors import ConfigError, DaemonError, SchemaError
 from core.home import Home
 from core.leader import FileLeadership, Leadership, PostgresLeadership
 from core.schema import MIGRATIONS, SCHEMA_VERSION, metadata, schema_info
 from core.secrets import Secrets
-
-
 
 
 class Transaction(Protocol):
@@ -46,7 +56,7 @@ class Transaction(Protocol):
     async def run_sync(self, function: Callable[[Connection], T]) -> T: ...
 
 
-Write = tuple[Executable, dict[str, Any]]  # a statement and its parameters
+Write = tuple[Executable, dict[str, Any] | list[dict[str, Any]]]  # a statement, its parameters (of many rows)
 Step = Callable[[Transaction], Awaitable[None]]  # work inside a transaction that reads before it writes (a fence)
 T = TypeVar("T")
 RETRIES = 5  # a transaction the server aborted to break a deadlock is run again, up to this many times

@@ -22,17 +22,17 @@ from bench import fleet
 from content.briefs.brief import Brief
 from content.media.ffmpeg import ffmpeg_exe
 from content.providers import build_providers, provider_params
+from core.daemon.cli import init_home
+from core.daemon.daemon import Daemon
 from core.engine import queue
-from core.home import Home
 from core.engine.ledger import Attempt, Ledger, ProviderLimits
 from core.engine.runner import JobOutcome
-from core.schema import budget_totals
-from core.daemon.daemon import Daemon
+from core.home import Home
 from core.progress import NullProgress
+from core.schema import budget_totals
 from core.secrets import Secrets
 from core.settings import Settings, load_settings
 from core.storage import Database, database_url, utcnow
-from core.daemon.cli import init_home
 from main import main
 from trends.models import Trend
 from trends.store import save_trends

@@ -22,11 +22,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analytics.engagement import read_rows
 from analytics.dataset import Dataset
+from analytics.engagement import read_rows
 from analytics.reports import FIGURE_SECTIONS, write_report
-from analytics.video_analytics import (VideoAnalytics, budget_alerts, cost_summary, performance_metrics,
-                                       roi_analysis)
+from analytics.video_analytics import VideoAnalytics, budget_alerts, cost_summary, performance_metrics, roi_analysis
 from core.errors import InputError
 from core.home import Home
 from core.settings import AnalyticsSettings, Budget, ValueModel

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from core.errors import ConfigError, InputError
 from core.home import Home
 from core.storage import Database
-from tests.conftest import POSTGRES_URL, CliResult, edit_json, daemon_for, query, run_cli, settings_for
+from tests.conftest import POSTGRES_URL, CliResult, daemon_for, edit_json, query, run_cli, settings_for
 
 
 def one_error_line(result: Any, code: int) -> str:

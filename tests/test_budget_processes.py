@@ -3,12 +3,11 @@ the ledger ever exceeds the cap (SQLite serializes the writers with BEGIN IMMEDI
 on the budget rows' locks)."""
 from __future__ import annotations
 
-import pytest
-
 import asyncio
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import select
 
 from core.engine import queue

@@ -2,10 +2,9 @@
 releases, committed + reserved never exceeds a cap at any moment (replayed from the append-only ledger)."""
 from __future__ import annotations
 
-import pytest
-
 import asyncio
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select

@@ -2,8 +2,6 @@
 nothing is paid twice and the ledger balances (on SQLite and on PostgreSQL)."""
 from __future__ import annotations
 
-import pytest
-
 import json
 import os
 import signal
@@ -11,6 +9,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from core.home import Home
 from tests.conftest import ROOT, edit_json, query, run_cli

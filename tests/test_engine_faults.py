@@ -14,15 +14,15 @@ from content.media.ffmpeg import ProgressCallback
 from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from content.providers.contract import NoParams
 from core.engine import queue
+from core.engine.ledger import Ledger
 from core.errors import ProviderError
 from core.home import Home
-from core.engine.ledger import Ledger
 from core.progress import NullProgress
 from core.schema import attempts, cost_ledger, video_jobs
 from core.secrets import Secrets
 from core.settings import Budget
 from core.storage import Database, utcnow
-from tests.conftest import brief, claim, fresh_database, make_clip, daemon_for, settings_for
+from tests.conftest import brief, claim, daemon_for, fresh_database, make_clip, settings_for
 from tests.test_generator import setup  # noqa: F401  (the fixture: one queued job, claimed, and a generator)
 from trends.models import Trend
 from trends.store import save_trends

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from analytics.engagement import import_metrics
 from content.providers import provider_params
+from core.daemon.cli import init_home
 from core.errors import ConfigError, InputError
 from core.home import Home
 from core.settings import load_settings
 from core.storage import Database
-from core.daemon.cli import init_home
 from tests.seeded_history import history, write_history
 from trends.file_source import read_trend_folder
 from trends.merge import merge

@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from content.briefs.brief import BriefBuilder
 from content.media.ffmpeg import ProgressCallback
-from core.engine.runner import JobRunner
 from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from content.providers.contract import NoParams
 from core.engine import queue
+from core.engine.ledger import Ledger
+from core.engine.runner import JobRunner
 from core.errors import MediaError, ProviderError
 from core.home import Home
-from core.engine.ledger import Ledger
 from core.schema import attempts, cost_ledger
 from core.secrets import Secrets
 from core.storage import Database

@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import select, update
 
 from core import storage
+from core.daemon.cli import init_home
+from core.daemon.daemon import CycleResult
 from core.engine.runner import JobOutcome
 from core.home import Home
-from core.daemon.daemon import CycleResult
 from core.progress import NullProgress
 from core.schema import video_jobs
 from core.storage import Database
-from core.daemon.cli import init_home
-from tests.conftest import CliResult, edit_json, make_clip, daemon_for, run_cli, settings_for
+from tests.conftest import CliResult, daemon_for, edit_json, make_clip, run_cli, settings_for
 from tests.test_engine_faults import KeyedProvider, money
 
 

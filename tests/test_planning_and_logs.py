@@ -8,7 +8,7 @@ from core.logs import setup_logging
 from core.schema import briefs, video_jobs
 from core.secrets import Secrets
 from core.storage import Database
-from tests.conftest import edit_json, daemon_for, settings_for
+from tests.conftest import daemon_for, edit_json, settings_for
 
 
 async def test_batches_never_reuse_a_trend_and_match_niches(home: Home) -> None:

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from content.briefs.brief import Brief
 from content.media.look import Look
 from content.media.media import probe
-from core.engine.runner import JobOutcome
 from content.providers import GenerationRequest, VideoProvider, VideoProviderRegistry
 from content.providers.http import retry_after
+from core.engine.runner import JobOutcome
 from core.errors import ProviderError
 from core.home import Home
 from core.schema import cost_ledger

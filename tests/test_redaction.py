@@ -11,8 +11,13 @@ from core.home import Home
 from core.secrets import Secrets
 from tests.conftest import edit_json, run_cli
 from tests.fakes.base import FakeApi
-from tests.test_providers import ADAPTERS, cli, configure, keys
-from tests.test_providers import clip  # noqa: F401  (the fakes' video, a fixture)
+from tests.test_providers import (
+    ADAPTERS,
+    cli,
+    clip,  # noqa: F401  (the fakes' video, a fixture)
+    configure,
+    keys,
+)
 
 WEBHOOK_PASSWORD = "hook-pass-9876"
 WEBHOOK_URL = f"https://alerts:{WEBHOOK_PASSWORD}@127.0.0.1:9/hook"

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from content.briefs.brief import Brief
 from content.media import caption_burn
 from content.media.analysis import analyse
 from content.media.ass import Event
-from content.briefs.brief import Brief
-from content.media.captions import FRAME_H, FRAME_W, SAFE_BOTTOM, SAFE_LEFT, SAFE_RIGHT, SAFE_TOP, END_CARD_S
+from content.media.captions import END_CARD_S, FRAME_H, FRAME_W, SAFE_BOTTOM, SAFE_LEFT, SAFE_RIGHT, SAFE_TOP
 from content.media.ffmpeg import ffmpeg_exe
 from content.media.fonts import font_chain
 from content.media.look import Look

@@ -14,7 +14,7 @@ from core.home import Home
 from core.schema import briefs, video_jobs
 from core.secrets import Secrets
 from core.storage import Database
-from tests.conftest import edit_json, daemon_for, run_cli, settings_for
+from tests.conftest import daemon_for, edit_json, run_cli, settings_for
 from tests.fakes.feeds import FeedServer
 from tests.fakes.instagram import FakeInstagram, route_instaloader, session_cookies
 from tests.fakes.openai_compat import KEY, FakeChatApi

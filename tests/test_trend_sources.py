@@ -19,6 +19,8 @@ from core.schema import trend_source_runs
 from core.secrets import Secrets
 from core.settings import Feed, GoogleTrendsSource, InstagramSource, RssSource, ScoreWeights
 from core.storage import Database
+from tests.fakes.feeds import FeedServer
+from tests.fakes.instagram import FakeInstagram, route_instaloader, session_cookies
 from trends.collector import Collector
 from trends.file_source import MAX_TRENDS, read_trend_folder
 from trends.google_trends import GoogleTrendsRss
@@ -28,8 +30,6 @@ from trends.models import Trend
 from trends.rss_source import RssFeeds
 from trends.scoring import factors, rank
 from trends.store import save_trends
-from tests.fakes.feeds import FeedServer
-from tests.fakes.instagram import FakeInstagram, route_instaloader, session_cookies
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 

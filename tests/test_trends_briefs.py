@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from content.media.ass import Event, TextLook
 from content.briefs.brief import BriefBuilder
+from content.media.ass import Event, TextLook
 from content.media.captions import reading_timeline
 from content.media.fonts import font_chain
 from content.media.layouts import numbered_list

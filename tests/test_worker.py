@@ -1,8 +1,6 @@
 """The engine as a new user meets it: `generate`, `worker --drain` and `status` against simulated providers."""
 from __future__ import annotations
 
-import pytest
-
 import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -10,12 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from core.daemon import daemon, planning
 from core.engine import alerts, ledger, provider_health, queue, runner, status, worker
 from core.home import Home
 from core.progress import NullProgress
 from core.storage import Database, utcnow
-from tests.conftest import edit_json, run_cli, daemon_for, settings_for, spent
+from tests.conftest import daemon_for, edit_json, run_cli, settings_for, spent
 
 
 def use_providers(home: Home, providers: dict[str, Any], order: list[str], daily_usd: float = 10.0) -> None:

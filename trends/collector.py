@@ -71,12 +71,7 @@ class Collector:
         runs = [run for _, run in results]
         if runs:
             now = utcnow()
-            rows = [{**asdict(run), "ran_at": now} for run in runs]
-
-            async def record(conn: Any) -> None:  # one executemany: a Write holds a single row's parameters
-                await conn.execute(insert(trend_source_runs), rows)
-
-            await self.db.write(record)
+            await self.db.write((insert(trend_source_runs), [{**asdict(run), "ran_at": now} for run in runs]))
         return merge(trend for found, _ in results for trend in found), runs
 
     async def close(self) -> None:

@@ -6,8 +6,18 @@ from collections.abc import Callable, Sequence
 
 from content.media.ass import Event, TextLook, karaoke, still
 from content.media.captions import (
-    SAFE_BOTTOM, SAFE_HEIGHT, SAFE_LEFT, SAFE_RIGHT, SAFE_TOP, SAFE_WIDTH, TEXT_MARGIN, Block, Segment, Word,
-    fit_block, time_words,
+    SAFE_BOTTOM,
+    SAFE_HEIGHT,
+    SAFE_LEFT,
+    SAFE_RIGHT,
+    SAFE_TOP,
+    SAFE_WIDTH,
+    TEXT_MARGIN,
+    Block,
+    Segment,
+    Word,
+    fit_block,
+    time_words,
 )
 from content.media.fonts import FontChain
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from loguru import logger
 
-from content.media import ass, backgrounds, caption_burn
 from content.briefs.brief import Brief
+from content.media import ass, backgrounds, caption_burn
 from content.media.captions import FRAME_H, FRAME_W, Segment, reading_timeline, speech_timeline
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain

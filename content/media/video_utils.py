@@ -15,7 +15,12 @@ from content.media.media import MediaInfo, probe
 from content.media.platforms import PLATFORMS, PlatformSpec, platform_spec
 from content.media.preflight import MAX_TRUE_PEAK_DBTP, check_rules, describe_failures, failures
 from content.media.soundtrack import (
-    TARGET_LUFS, Loudness, build_soundtrack, loudness_meter, normalizer, parse_loudness,
+    TARGET_LUFS,
+    Loudness,
+    build_soundtrack,
+    loudness_meter,
+    normalizer,
+    parse_loudness,
 )
 from core.errors import MediaError
 

@@ -15,9 +15,9 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel
 
 from content.briefs.brief import Brief
+from content.briefs.prompt_policy import fit_prompt
 from content.media.ffmpeg import ProgressCallback
 from content.media.look import Look
-from content.briefs.prompt_policy import fit_prompt
 from core.bounds import bounded, charge_usd, wait_s
 from core.errors import ProviderError
 from core.secrets import Secrets

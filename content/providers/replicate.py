@@ -16,7 +16,6 @@ from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import ClipSeconds, HttpParams, HttpProvider, Prices, member
 
 
-
 class ReplicateParams(HttpParams):
     model: str = Field("google/veo-3.1-fast", description="owner/name of an official model")
     durations_s: list[ClipSeconds] = Field([4, 6, 8], min_length=1, description="the lengths the model makes")

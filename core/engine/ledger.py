@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Float, bindparam, func, insert, select, text, update
 
 from core.engine.alerts import BudgetAlerts
-from core.errors import DaemonError
 from core.engine.provider_health import locked_row
 from core.engine.states import OPEN_STATES, AttemptState, LedgerKind
+from core.errors import DaemonError
 from core.schema import attempts, budget_totals, cost_ledger
 from core.settings import Budget
 from core.storage import Database, Step, Transaction, Write, as_utc, inserted_id, utcnow

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from loguru import logger
@@ -13,9 +13,9 @@ from sqlalchemy import Float, Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from content.briefs.brief import Brief
-from core.errors import DaemonError, ErrorClass
 from core.engine.ledger import ProviderBusy
 from core.engine.states import OPEN_STATES, PENDING, AttemptState, Cancellation, JobStatus
+from core.errors import DaemonError, ErrorClass
 from core.schema import attempts, briefs, video_jobs
 from core.storage import Database, Transaction, Write, as_utc, inserted_id, is_outage, server_now, utcnow
 

@@ -22,23 +22,23 @@ from typing import TypeVar
 from loguru import logger
 from sqlalchemy import insert
 
+from content.briefs.prompt_policy import PromptReview
 from content.media import sidecar
 from content.media.look import Look
 from content.media.platforms import platform_spec
-from content.briefs.prompt_policy import PromptReview
 from content.media.preflight import describe_failures, failures, preflight
-from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize
+from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from core.engine import queue
-from core.errors import DaemonError, ErrorClass, MediaError, ProviderError, machine_fault
-from core.home import Home
 from core.engine.ledger import Attempt, AttemptClosed, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits, Reservation
 from core.engine.policy import POLICY, OnJob, OnProvider, WhilePolling
 from core.engine.provider_health import ProviderHealth
 from core.engine.queue import Job
 from core.engine.states import AttemptState, JobStatus
-from core.settings import Settings
+from core.errors import DaemonError, ErrorClass, MediaError, ProviderError, machine_fault
+from core.home import Home
 from core.schema import prompt_outcomes
+from core.settings import Settings
 from core.storage import Step, Transaction, Write, one_line, utcnow
 
 StageCallback = Callable[[str, float], None]

@@ -18,8 +18,8 @@ from loguru import logger
 
 from core.engine import queue
 from core.engine.ledger import AttemptClosed, ProviderBusy
-from core.engine.states import PENDING, Cancellation, JobStatus
 from core.engine.runner import JobOutcome, JobRunner, Start
+from core.engine.states import PENDING, Cancellation, JobStatus
 from core.errors import machine_fault
 from core.progress import NullProgress, ProgressView
 from core.settings import Settings
