@@ -188,7 +188,9 @@ class Style(Strict):
     )
     font: str = Field("DejaVu Sans", description="a bundled family or a .ttf/.otf/.ttc path under the home")
     palette: Palette = Palette()
-    images_folder: str = Field("", description="kenburns: photos to pan across (empty: generated backdrops)")
+    images_folder: str = Field("", description="photos to pan across, one a scene (empty: generated backdrops)")
+    transition: Literal["cut", "fade", "slide", "zoom"] | None = Field(
+        None, description="between scenes (default: the template's own: kinetic cut, list slide, kenburns fade)")
     music_mood: Literal["upbeat", "calm", "dramatic"] = "upbeat"
     voiceover: Voiceover = Voiceover()
 

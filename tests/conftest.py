@@ -79,10 +79,13 @@ def cli_in_process(capfd: pytest.CaptureFixture[str]) -> Iterator[Callable[..., 
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
     """A fresh home with the shipped sample config and trends: what `main.py init` writes (called in this process;
-    test_settings runs the command itself)."""
+    test_settings runs the command itself), with the local renderer at x264's fastest preset: the tests look at
+    what is in the picture, not at how well it is compressed (tests/test_renderer.py renders at the default)."""
     home = Home.at(tmp_path)
     with contextlib.redirect_stdout(io.StringIO()):
         assert init_home(home) == 0
+    edit_json(home.video_config_file, lambda data: data["video_generation"]["providers"]["local"].setdefault(
+        "params", {}).update(preset="ultrafast"))
     return home
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import os
 import signal
 import sqlite3
@@ -23,6 +24,7 @@ from tests.conftest import ROOT, edit_json, run_cli
 
 @pytest.mark.slow
 def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
+    shutil.copy(ROOT / "config" / "video_config.json", home.video_config_file)  # as shipped: a user's first `once`
     result = run_cli(home.root, "once", "--json")
     assert result.returncode == 0, result.stderr
     output = json.loads(result.stdout)

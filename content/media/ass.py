@@ -53,8 +53,7 @@ def karaoke(
 ) -> list[Event]:
     """One event per word, each drawing the whole block with that word in the accent colour.
 
-    Blocks cut in and out without fades: captions are drawn only on frames where the picture changes
-    (content/media/caption_burn.py), and an animated transition would be a picture per frame.
+    Blocks cut in and out without fades, on the frames where their scene begins and ends.
 
     (x, y) is the anchor named by ASS alignment `align` (5: the block's centre; 4: its left edge, middle height).
     """

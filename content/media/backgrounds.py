@@ -1,8 +1,9 @@
-"""Moving backdrops that cost almost nothing to render and little to encode.
+"""Moving scene backdrops that cost little to render: one still per scene, panned, joined by the scene transition.
 
-Each backdrop is one still, decoded, scaled and converted to yuv420p once, then repeated by ffmpeg's `loop` filter and
-panned with `crop` (which only moves data pointers). A smooth still panned by whole pixels is what x264 predicts best,
-and the fewer frames move the cheaper it is (bench/render_bench.py measures the ratio to a static frame).
+Each scene's still (a photo of the persona's, or a generated one: the palette's gradient under soft discs of light,
+different for every scene) is decoded, scaled and converted to yuv420p once, then repeated by ffmpeg's `loop` filter
+and panned with `crop`, which only moves data pointers; x264 predicts a pan well. Scenes are joined by a cut or by an
+`xfade` transition starting at the scene's first frame.
 """
 from __future__ import annotations
 
@@ -12,23 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from content.media.analysis import FREEZE_NOISE_DB
 from content.media.captions import FRAME_H, FRAME_W
 
-# Gradient backdrops drift up and down, DRIFT_PX at most, in whole steps once a second. A step of the smooth gradient
-# changes no pixel by more than a few levels, so it reads as a slow drift, while x264 pays for one moved frame a second
-# instead of thirty. The steps also keep the picture from ever freezing for 2 s (preflight's rule) while a caption
-# holds still, as captions of a long Reel do: so each step is the smallest, from DRIFT_STEP_PX up, that changes the
-# picture by STEP_MARGIN times freezedetect's noise floor (captions cover part of the backdrop, the encoder smooths it).
-DRIFT_PX = 120
-DRIFT_STEP_PX = 8
-MAX_DRIFT_STEP_PX = DRIFT_PX // 2
-STEP_MARGIN = 3
-DRIFT_STEPS_PER_S = 1
-PAN_PX = 360  # how far a Ken Burns photo pans over its segment
-STILL_SCALE = 4  # gradients are drawn at quarter size and upscaled once by ffmpeg (they have no fine detail)
-CROSSFADE_S = 0.5
+PAN_PX = 360  # how far a scene's still pans over its scene
+STILL_SCALE = 4  # generated stills are drawn at quarter size and upscaled once by ffmpeg (no fine detail)
+TRANSITION_S = 0.4
+TRANSITIONS = {"fade": "fade", "slide": "slideleft", "zoom": "zoomin"}  # ours → ffmpeg xfade's; "cut" needs none
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+SCENE_SIZE = (FRAME_W + PAN_PX // 3, FRAME_H + PAN_PX)
 
 
 @dataclass(frozen=True)
@@ -43,35 +35,21 @@ class Input:
 class Backdrop:
     inputs: list[Input]
     graph: str  # consumes [bg0], [bg1]... and yields [bg]
-    moves: tuple[int, ...] | None  # the frames where the picture steps (None: it changes on every frame)
 
 
-def gradient_still(path: Path, colours: list[str], seed: int, shape: str, size: tuple[int, int]) -> Input:
-    """A raw RGB still: the palette blended along a diagonal or around a centre, with a few large soft glows."""
-    return _raw_still(path, _gradient(colours, seed, shape, size), size)
-
-
-def drifting_gradient(path: Path, colours: list[str], seed: int, shape: str, duration_s: float, fps: int) -> Backdrop:
-    """A gradient still drifting slowly up and down (kinetic and list templates), by steps it visibly moves by."""
-    size = (FRAME_W, FRAME_H + DRIFT_PX)
-    image = _gradient(colours, seed, shape, size)
-    return drifting(_raw_still(path, image, size), duration_s, fps, drift_step(image))
-
-
-def drift_step(image: np.ndarray) -> int:
-    """The smallest step (whole still pixels) that changes the frame by STEP_MARGIN times freezedetect's floor.
-
-    freezedetect averages absolute differences over every Y, U and V sample of the picture, 4 of 6 being luma in
-    yuv420p; counting luma alone (TV range, BT.709) errs on the safe side."""
-    rgb = image.astype(np.float32)
-    luma = (rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)) * 219 / 255
-    rows = FRAME_H // STILL_SCALE
-    needed = STEP_MARGIN * 10 ** (FREEZE_NOISE_DB / 20) * 256 * 6 / 4  # mean luma difference, in levels
-    for step in range(DRIFT_STEP_PX, MAX_DRIFT_STEP_PX, STILL_SCALE):
-        shift = step // STILL_SCALE
-        if np.abs(luma[shift:shift + rows] - luma[:rows]).mean() >= needed:
-            return step
-    return MAX_DRIFT_STEP_PX
+def scene_still(path: Path, colours: list[str], seed: int, index: int) -> Input:
+    """A generated scene: the palette turned by `index` (each scene leads with another colour), its gradient shape
+    alternating, under soft discs of light that make the pan plainly visible."""
+    shape = "radial" if index % 2 == 0 else "linear"
+    image = _gradient(rotated(colours, index), seed + index, shape, SCENE_SIZE).astype(np.float32)
+    rng = random.Random(seed * 31 + index)
+    h, w = image.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    for _ in range(rng.randint(9, 14)):
+        cx, cy, radius = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.04, 0.16) * w
+        disc = np.clip((radius - np.hypot(x - cx, y - cy)) / (radius * 0.35), 0, 1)  # a soft edge
+        image += disc[..., None] * (255 - image) * rng.uniform(0.12, 0.3)
+    return _raw_still(path, np.clip(image, 0, 255).astype(np.uint8), SCENE_SIZE)
 
 
 def _gradient(colours: list[str], seed: int, shape: str, size: tuple[int, int]) -> np.ndarray:
@@ -117,33 +95,27 @@ def image_still(path: Path, width: int, height: int) -> Input:
     )
 
 
-def drifting(still: Input, duration_s: float, fps: int, step_px: int) -> Backdrop:
-    """One still drifting up and down by `step_px` every `fps / DRIFT_STEPS_PER_S` frames (counted in frames, so the
-    steps land exactly where `moves` says). It turns after a whole step, so no two seconds show the same picture."""
-    every = fps // DRIFT_STEPS_PER_S
-    span = DRIFT_PX // step_px * step_px
-    travelled = f"{step_px}*floor(n/{every})"
-    y = f"{span}-abs({span}-mod({travelled},{2 * span}))"  # there and back again
-    moves = tuple(range(every, round(duration_s * fps), every))
-    return Backdrop([still], f"[bg0]{_loop(duration_s, fps)},crop={FRAME_W}:{FRAME_H}:0:'{y}'[bg]", moves)
-
-
-def ken_burns(stills: list[Input], lengths: list[float], fps: int) -> Backdrop:
-    """Each still panned in its own direction for its segment, joined by short crossfades."""
+def scenes(stills: list[Input], lengths: list[float], fps: int, transition: str) -> Backdrop:
+    """Each still panned in its own direction for its scene; the scenes joined by `transition` ("cut", or one of
+    TRANSITIONS, which overlaps the next scene's first TRANSITION_S with the end of this one)."""
     directions = [("0", "t/{d}*{py}"), ("t/{d}*{px}", "0"), ("{px}-t/{d}*{px}", "{py}-t/{d}*{py}"),
                   ("{px}-t/{d}*{px}", "0")]
-    parts, offset = [], 0.0
+    overlap = 0.0 if transition == "cut" else TRANSITION_S
+    parts = []
     for index, length in enumerate(lengths):
-        shown = length + (CROSSFADE_S if index < len(lengths) - 1 else 0)
+        shown = length + (overlap if index < len(lengths) - 1 else 0)
         x, y = (expr.format(d=f"{shown:.3f}", px=PAN_PX // 3, py=PAN_PX) for expr in directions[index % 4])
-        parts.append(f"[bg{index}]{_loop(shown, fps)},crop={FRAME_W}:{FRAME_H}:'{x}':'{y}'[k{index}]")
-    chain, previous = [], "k0"
+        parts.append(f"[bg{index}]{_loop(shown, fps)},crop={FRAME_W}:{FRAME_H}:'{x}':'{y}'[s{index}]")
+    if transition == "cut":
+        joined = "".join(f"[s{index}]" for index in range(len(lengths))) + f"concat=n={len(lengths)}:v=1:a=0[bg]"
+        return Backdrop(stills, ";".join([*parts, joined]))
+    chain, previous, offset = [], "s0", 0.0
     for index in range(1, len(lengths)):
         offset += lengths[index - 1]
-        chain.append(f"[{previous}][k{index}]xfade=transition=fade:duration={CROSSFADE_S}:offset={offset:.3f}[x{index}]")
+        chain.append(f"[{previous}][s{index}]xfade=transition={TRANSITIONS[transition]}:duration={overlap}"
+                     f":offset={offset:.3f}[x{index}]")
         previous = f"x{index}"
-    graph = ";".join(parts + chain) + f";[{previous}]null[bg]"
-    return Backdrop(stills, graph, None)
+    return Backdrop(stills, ";".join([*parts, *chain]) + f";[{previous}]null[bg]")
 
 
 def find_images(folder: Path) -> list[Path]:
@@ -157,10 +129,10 @@ def rotated(colours: list[str], by: int) -> list[str]:
 
 def _loop(duration_s: float, fps: int) -> str:
     """Repeat the one prepared frame; format conversion already happened once, before the loop. The time base is set
-    to 1/fps first: in the input's own (1/25 for raw frames) frame N at N/30 s would round, and frames would be
-    dropped and doubled on the way out."""
+    to 1/fps first (in the input's own, 1/25 for raw frames, frame N at N/30 s would round) and the stream declared
+    `fps` frames a second, so a scene lasts exactly its frames and the next one starts on its planned frame."""
     frames = max(round(duration_s * fps), 1)
-    return f"loop=loop={frames - 1}:size=1:start=0,settb=1/{fps},setpts=N"
+    return f"loop=loop={frames - 1}:size=1:start=0,settb=1/{fps},setpts=N,fps={fps}"
 
 
 def _rgb(colour: str) -> tuple[float, float, float]:

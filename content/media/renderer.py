@@ -1,8 +1,9 @@
 """The local renderer: a brief and a persona's look become a finished Reel through ffmpeg filtergraphs (no Python
 frame loops).
 
-Steps: time the captions (to reading speed, or to the voiceover), lay them out with the persona's template, then
-encode the picture (backdrop → captions, content/media/caption_burn.py → x264) and the sound (mixed, measured, brought to
+Steps: time the captions (to reading speed, or to the voiceover), which makes the scenes (hook, each beat, the end
+card), lay them out with the persona's template, then encode the picture (each scene's still panned, the scenes joined
+by the persona's transition, the captions burnt in by libass → x264) and the sound (mixed, measured, brought to
 -14 LUFS) side by side, and mux them.
 """
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 from loguru import logger
 
 from content.briefs.brief import Brief
-from content.media import ass, backgrounds, caption_burn
-from content.media.captions import FRAME_H, FRAME_W, Segment, reading_timeline, speech_timeline
+from content.media import ass, backgrounds
+from content.media.captions import Segment, reading_timeline, speech_timeline
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
 from content.media.layouts import LAYOUTS
@@ -27,7 +28,7 @@ from content.media.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_ar
 from content.media.voiceover import Clip, narrate
 
 FPS = 30
-SHAPES = {"kinetic": "radial", "list": "linear", "kenburns": "linear"}
+TRANSITIONS = {"kinetic": "cut", "list": "slide", "kenburns": "fade"}  # each template's own, unless the style sets one
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ async def render_reel(
     video, sound = workdir / "video.mp4", workdir / "sound.m4a"
     try:  # the picture and the sound are encoded side by side, then muxed
         async with asyncio.TaskGroup() as group:
-            group.create_task(_encode_picture(brief, look, segments, events, seed, video, options, on_progress))
+            group.create_task(_encode_picture(brief, look, segments, seed, video, options, on_progress))
             group.create_task(_encode_sound(look, duration, seed, voice, sound))
     except ExceptionGroup as errors:
         raise errors.exceptions[0] from None
@@ -76,17 +77,15 @@ async def render_reel(
 
 
 async def _encode_picture(
-    brief: Brief, look: Look, segments: list[Segment], events: list[ass.Event], seed: int, video: Path,
+    brief: Brief, look: Look, segments: list[Segment], seed: int, video: Path,
     options: RenderOptions, on_progress: ProgressCallback | None,
 ) -> None:
-    """Backdrop → captions (drawn only where the picture changes) → x264, in one ffmpeg run."""
+    """Scenes → captions → x264, in one ffmpeg run."""
     duration = segments[-1].end_s
     backdrop = _backdrop(look, segments, video.parent, seed)
-    gate = None if backdrop.moves is None else caption_burn.write_gate(
-        video.parent, caption_burn.changed_frames(events, FPS, duration, backdrop.moves), FPS)
     graph = ";".join(
         [backgrounds.prepare_chain(i, still) for i, still in enumerate(backdrop.inputs)]
-        + [backdrop.graph, caption_burn.burn("captions.ass", "fonts", FPS, gate, "bg", "v")]
+        + [backdrop.graph, "[bg]ass=captions.ass:fontsdir=fonts[v]"]
     )
     await run_ffmpeg(
         ["-y", *[arg for still in backdrop.inputs for arg in still.args], "-filter_complex", graph, "-map", "[v]",
@@ -107,28 +106,24 @@ async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tu
 
 
 def _backdrop(look: Look, segments: list[Segment], workdir: Path, seed: int) -> backgrounds.Backdrop:
+    """One scene a segment: the persona's photos in turn, or generated stills, each panned its own way."""
     style = look.style
-    colours = style.palette.background
-    if style.template != "kenburns":
-        return backgrounds.drifting_gradient(workdir / "backdrop.rgb", colours, seed, SHAPES[style.template],
-                                             segments[-1].end_s, FPS)
-    width, height = FRAME_W + backgrounds.PAN_PX // 3, FRAME_H + backgrounds.PAN_PX
     images = backgrounds.find_images(look.images_folder) if look.images_folder else []
     if look.images_folder and not images:
-        logger.warning(f"no images in {look.images_folder}: Ken Burns over generated backdrops")
-    lengths = [s.end_s - s.start_s for s in segments]
+        logger.warning(f"no images in {look.images_folder}: generated backdrops instead")
     stills = []
-    for index in range(len(lengths)):
+    for index in range(len(segments)):
         if images:
             image = images[(seed + index) % len(images)]
             link = workdir / f"image-{index}{image.suffix.lower()}"
             link.unlink(missing_ok=True)
             link.symlink_to(image.resolve())
-            stills.append(backgrounds.image_still(link, width, height))
+            stills.append(backgrounds.image_still(link, *backgrounds.SCENE_SIZE))
         else:
-            stills.append(backgrounds.gradient_still(
-                workdir / f"backdrop-{index}.rgb", backgrounds.rotated(colours, index), seed + index, "radial", (width, height)))
-    return backgrounds.ken_burns(stills, lengths, FPS)
+            stills.append(backgrounds.scene_still(workdir / f"scene-{index}.rgb", style.palette.background, seed,
+                                                  index))
+    lengths = [s.end_s - s.start_s for s in segments]
+    return backgrounds.scenes(stills, lengths, FPS, style.transition or TRANSITIONS[style.template])
 
 
 def _warn_missing_glyphs(chain: FontChain, texts: list[str]) -> None:

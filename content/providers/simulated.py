@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from content.media.ffmpeg import ProgressCallback
-from content.media.renderer import render_reel
+from content.media.renderer import RenderOptions, render_reel
 from content.providers.contract import GenerationRequest, TaskStatus, VideoProvider
 from core.bounds import MAX_WAIT_S
 from core.errors import ErrorClass, ProviderError
@@ -130,7 +130,9 @@ class SimulatedProvider(VideoProvider):
                 return
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(f"{path.name}.{os.getpid()}.partial.mp4")  # workers on one host render apart
-            await render_reel(request.brief, request.look, request.workdir / "simulated", partial)
+            # a stand-in for a remote model's clip: its picture matters, not the encoder's efficiency
+            await render_reel(request.brief, request.look, request.workdir / "simulated", partial,
+                              RenderOptions(preset="ultrafast"))
             os.replace(partial, path)
 
 
