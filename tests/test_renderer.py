@@ -10,8 +10,16 @@ import pytest
 
 from content.briefs.brief import Brief
 from content.media.analysis import analyse
-from content.media.captions import (END_CARD_S, FRAME_H, FRAME_W, SAFE_BOTTOM, SAFE_LEFT, SAFE_RIGHT, SAFE_TOP,
-                                    reading_timeline)
+from content.media.captions import (
+    END_CARD_S,
+    FRAME_H,
+    FRAME_W,
+    SAFE_BOTTOM,
+    SAFE_LEFT,
+    SAFE_RIGHT,
+    SAFE_TOP,
+    reading_timeline,
+)
 from content.media.ffmpeg import ffmpeg_exe
 from content.media.fonts import font_chain
 from content.media.look import Look
