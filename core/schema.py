@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # What each version adds to the one before, applied in order to an older database (create_all adds new tables).
 MIGRATIONS = {
     2: [
@@ -49,6 +49,7 @@ MIGRATIONS = {
         "CREATE INDEX IF NOT EXISTS ix_attempts_provider_state ON attempts (provider, state)",
         "CREATE INDEX IF NOT EXISTS ix_attempts_provider_started ON attempts (provider, started_at)",
     ],
+    6: ["ALTER TABLE video_jobs ADD COLUMN timeline JSON"],  # the delivered video's scenes
 }
 
 metadata = MetaData()
@@ -177,6 +178,7 @@ video_jobs = Table(
     Column("cancel_reason", Text),  # set by `cancel` for a running job; its worker stops at the next step
     Column("output_path", Text),
     Column("thumbnail_path", Text),
+    Column("timeline", JSON),  # the delivered video's scenes (content/media/timeline.py), when its maker wrote them
     Column("error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

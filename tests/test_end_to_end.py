@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -107,3 +107,10 @@ def test_status_shows_each_jobs_topic_account_and_file(home: Home) -> None:
     assert job["status"] == "done" and job["provider"] == "local"  # the fields it had are still there
     table = run_cli(home.root, "status", env={"COLUMNS": "400"}).stdout
     assert "Three stretches for desk workers" in table and "mia_moves" in table and Path(path).name in table
+    scenes = job["scenes"]  # the timeline: the hook, each beat, the end card, back to back over the whole video
+    assert [scene["role"] for scene in scenes] == ["hook", *["beat"] * (len(scenes) - 2), "cta"]
+    assert all(scene["source"] == "generated" and scene["text"] and scene["prompt"] for scene in scenes)
+    assert [scene["start_s"] for scene in scenes[1:]] == [scene["end_s"] for scene in scenes[:-1]]
+    assert scenes[0]["start_s"] == 0 and scenes[-1]["end_s"] == pytest.approx(5, abs=0.05)
+    assert f"{len(scenes)} (generated)" in table
+    assert json.loads(Path(path).with_suffix(".json").read_text())["scenes"] == scenes  # in the post's sidecar too

@@ -16,8 +16,8 @@ from pathlib import Path
 from loguru import logger
 
 from content.briefs.brief import Brief
-from content.media import ass, backgrounds
-from content.media.captions import Segment, reading_timeline, speech_timeline
+from content.media import ass, backgrounds, timeline
+from content.media.captions import reading_timeline, speech_timeline
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
 from content.media.layouts import LAYOUTS
@@ -45,7 +45,8 @@ async def render_reel(
     options: RenderOptions = RenderOptions(),
     on_progress: ProgressCallback | None = None,
 ) -> Path:
-    """Render `brief` to `output` (1080x1920, 30 fps, H.264 High, AAC -14 LUFS, faststart); scratch in `workdir`."""
+    """Render `brief` to `output` (1080x1920, 30 fps, H.264 High, AAC -14 LUFS, faststart), its timeline beside it
+    (content/media/timeline.py); scratch in `workdir`."""
     workdir.mkdir(parents=True, exist_ok=True)
     style = look.style
     seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
@@ -57,6 +58,8 @@ async def render_reel(
     segments = speech_timeline(brief, [c.duration_s for c in clips]) if clips else reading_timeline(
         brief, brief.duration_s)
     duration = segments[-1].end_s
+    images = _library(look)
+    scenes = timeline.plan(brief, segments, "library" if images else "generated")
 
     text_look = ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns")
     events = LAYOUTS[style.template](segments, chain, text_look, brief.hashtags)
@@ -67,22 +70,23 @@ async def render_reel(
     video, sound = workdir / "video.mp4", workdir / "sound.m4a"
     try:  # the picture and the sound are encoded side by side, then muxed
         async with asyncio.TaskGroup() as group:
-            group.create_task(_encode_picture(brief, look, segments, seed, video, options, on_progress))
+            group.create_task(_encode_picture(brief, look, images, scenes, seed, video, options, on_progress))
             group.create_task(_encode_sound(look, duration, seed, voice, sound))
     except ExceptionGroup as errors:
         raise errors.exceptions[0] from None
     await run_ffmpeg(["-y", "-i", video.name, "-i", sound.name, "-map", "0:v", "-map", "1:a", "-c", "copy",
                       "-t", f"{duration:.3f}", *CONTAINER_ARGS, str(output.resolve())], what="muxing", cwd=workdir)
+    timeline.save(output, scenes)
     return output
 
 
 async def _encode_picture(
-    brief: Brief, look: Look, segments: list[Segment], seed: int, video: Path,
+    brief: Brief, look: Look, images: list[Path], scenes: list[timeline.Scene], seed: int, video: Path,
     options: RenderOptions, on_progress: ProgressCallback | None,
 ) -> None:
     """Scenes → captions → x264, in one ffmpeg run."""
-    duration = segments[-1].end_s
-    backdrop = _backdrop(look, segments, video.parent, seed)
+    duration = scenes[-1].end_s
+    backdrop = _backdrop(look, images, scenes, video.parent, seed)
     graph = ";".join(
         [backgrounds.prepare_chain(i, still) for i, still in enumerate(backdrop.inputs)]
         + [backdrop.graph, "[bg]ass=captions.ass:fontsdir=fonts[v]"]
@@ -105,14 +109,20 @@ async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tu
                      what="encoding the soundtrack", cwd=sound.parent)
 
 
-def _backdrop(look: Look, segments: list[Segment], workdir: Path, seed: int) -> backgrounds.Backdrop:
-    """One scene a segment: the persona's photos in turn, or generated stills, each panned its own way."""
-    style = look.style
+def _library(look: Look) -> list[Path]:
+    """The persona's photos, when it has a folder of them."""
     images = backgrounds.find_images(look.images_folder) if look.images_folder else []
     if look.images_folder and not images:
         logger.warning(f"no images in {look.images_folder}: generated backdrops instead")
+    return images
+
+
+def _backdrop(look: Look, images: list[Path], scenes: list[timeline.Scene], workdir: Path,
+              seed: int) -> backgrounds.Backdrop:
+    """Each scene's still — the persona's photos in turn, or a generated one — panned its own way."""
+    style = look.style
     stills = []
-    for index in range(len(segments)):
+    for index in range(len(scenes)):
         if images:
             image = images[(seed + index) % len(images)]
             link = workdir / f"image-{index}{image.suffix.lower()}"
@@ -122,7 +132,7 @@ def _backdrop(look: Look, segments: list[Segment], workdir: Path, seed: int) -> 
         else:
             stills.append(backgrounds.scene_still(workdir / f"scene-{index}.rgb", style.palette.background, seed,
                                                   index))
-    lengths = [s.end_s - s.start_s for s in segments]
+    lengths = [scene.end_s - scene.start_s for scene in scenes]
     return backgrounds.scenes(stills, lengths, FPS, style.transition or TRANSITIONS[style.template])
 
 

@@ -9,6 +9,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from content.briefs.brief import Brief
 
@@ -21,12 +22,13 @@ class Post:
     account: str
     provider: str
     cost_usd: float
+    scenes: list[dict[str, Any]]  # the video's timeline (content/media/timeline.py), when its maker wrote one
 
 
-def post_of(brief: Brief, provider: str, cost_usd: float) -> Post:
+def post_of(brief: Brief, provider: str, cost_usd: float, scenes: list[dict[str, Any]]) -> Post:
     """The post for a video made from `brief`: the LLM's caption if it wrote one, else the brief's own lines."""
     caption = brief.caption or "\n".join([brief.hook, *brief.beats, brief.cta])
-    return Post(caption, list(brief.hashtags), brief.topic, brief.account, provider, round(cost_usd, 6))
+    return Post(caption, list(brief.hashtags), brief.topic, brief.account, provider, round(cost_usd, 6), scenes)
 
 
 def paths(video: Path) -> tuple[Path, Path]:

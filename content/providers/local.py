@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from content.media import timeline
 from content.media.ffmpeg import ProgressCallback
 from content.media.renderer import RenderOptions, render_reel
 from content.providers.contract import GenerationRequest, TaskStatus, VideoProvider
@@ -53,4 +54,7 @@ class LocalProvider(VideoProvider):
 
     async def download(self, task_id: str, destination: Path) -> Path:
         os.replace(task_id, destination)
+        made = timeline.beside(Path(task_id))
+        if made.is_file():
+            os.replace(made, timeline.beside(destination))
         return destination

@@ -17,13 +17,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from loguru import logger
 from sqlalchemy import insert
 
 from content.briefs.prompt_policy import PromptReview
-from content.media import sidecar
+from content.media import sidecar, timeline
 from content.media.look import Look
 from content.media.platforms import platform_spec
 from content.media.preflight import describe_failures, failures, preflight
@@ -70,6 +70,7 @@ class Delivered:
     cost_usd: float
     task_id: str
     raw: Path  # the download, once made platform-ready
+    scenes: list[dict[str, Any]] | None  # its timeline, when its maker wrote one (content/media/timeline.py)
 
 
 class DeliveryFailed(DaemonError):
@@ -245,7 +246,9 @@ class JobRunner:
             charged = attempt.estimate_usd if task_id is not None else 0.0
             writes.append(self.ledger.settle(attempt, AttemptState.FAILED, charged, error_class=ErrorClass.UNKNOWN,
                                              error=error))
-            (self.work_dir / f"{attempt.key}.mp4").unlink(missing_ok=True)
+            raw = self.work_dir / f"{attempt.key}.mp4"
+            for scratch in (raw, timeline.beside(raw)):
+                scratch.unlink(missing_ok=True)
         writes += [queue.finish_write(job.id, JobStatus.FAILED, error=error),
                    self._prompt_outcome(job, JobStatus.FAILED, found[0].provider if found else None,
                                         ErrorClass.UNKNOWN)]
@@ -370,10 +373,12 @@ class JobRunner:
                 job.lease.hold,
                 self.ledger.settle(attempt, AttemptState.DONE, delivered.cost_usd, provider_task_id=delivered.task_id),
                 queue.finish_write(job.id, JobStatus.DONE, output_path=str(delivered.video),
-                                   thumbnail_path=str(delivered.thumbnail), error=None, not_before=None),
+                                   thumbnail_path=str(delivered.thumbnail), timeline=delivered.scenes, error=None,
+                                   not_before=None),
                 self._prompt_outcome(job, JobStatus.DONE, provider.name))
             await self.health.succeeded(provider.name)
-            delivered.raw.unlink(missing_ok=True)
+            for scratch in (delivered.raw, timeline.beside(delivered.raw)):
+                scratch.unlink(missing_ok=True)
             shutil.rmtree(request.workdir, ignore_errors=True)  # a local render's scratch
             logger.info(f"done: {self.home.display(delivered.video)} ({delivered.duration_s:.1f} s, "
                         f"${delivered.cost_usd:.2f})")
@@ -441,7 +446,8 @@ class JobRunner:
             stage(f"{provider.name}: downloading", 1.0)
             raw = await provider.download(task_id, self.work_dir / f"{attempt.key}.mp4")
             await self.ledger.advance(attempt, AttemptState.OPTIMIZING, guard)
-            post = sidecar.post_of(job.brief, provider.name, cost)
+            scenes = timeline.load(raw)
+            post = sidecar.post_of(job.brief, provider.name, cost, scenes or [])
             video, thumbnail, duration = await self._deliver(job, raw, stage, post)
         except (queue.LeaseLost, AttemptClosed):
             raise
@@ -451,7 +457,7 @@ class JobRunner:
             kind = exc.error_class if isinstance(exc, ProviderError) else type(exc).__name__
             await self.ledger.fail(attempt, kind, str(exc), cost, guard)
             raise DeliveryFailed(str(exc)) from exc
-        return Delivered(video, thumbnail, duration, cost, task_id, raw)
+        return Delivered(video, thumbnail, duration, cost, task_id, raw, scenes)
 
     async def _submit(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
                       stage: StageCallback) -> tuple[str, float]:

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 
 async def job_rows(ledger: Ledger, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest `limit` jobs, each with its topic, account and file, its latest attempt's stage and progress, and
-    what it cost."""
+    """The newest `limit` jobs, each with its topic, account and file, its latest attempt's stage and progress, what
+    it cost, and the scenes of its delivered video."""
     db = ledger.db
     jobs = await db.fetch_all(
         select(video_jobs, trends.c.topic).join(briefs, briefs.c.id == video_jobs.c.brief_id)
@@ -53,6 +53,7 @@ async def job_rows(ledger: Ledger, limit: int = 50) -> list[dict[str, Any]]:
             "cost_usd": round(float(charged.get(job.id, 0.0)), 6),
             "error": job.error,
             "attempts": [_attempt_view(a) for a in tries.get(job.id, [])],
+            "scenes": job.timeline or [],
         })
     return rows
 
@@ -112,17 +113,23 @@ def _attempt_view(row: Any) -> dict[str, Any]:
             "cost_usd": row.actual_cost_usd or 0.0}
 
 
+def _scenes(scenes: list[dict[str, Any]]) -> str:
+    """A timeline in a table cell: how many scenes, from where."""
+    sources = sorted({scene["source"] for scene in scenes})
+    return f"{len(scenes)} ({', '.join(sources)})" if scenes else ""
+
+
 def print_status(jobs: list[dict[str, Any]], budget: dict[str, dict[str, float]]) -> None:
     table = Table(title="jobs (newest first)")
     for column in ("id", "topic", "account", "status", "stage", "provider", "progress", "ETA", "cost", "attempts",
-                   "file", "error"):
+                   "scenes", "file", "error"):
         table.add_column(column, overflow="fold")
     for job in jobs:
         progress = "" if job["progress"] is None else f"{job['progress']:.0%}"
         eta = "" if job["eta_s"] is None else f"{job['eta_s']:.0f} s"
         tried = " → ".join(f"{a['provider']} {a['error_class'] or a['state']}" for a in job["attempts"])
         table.add_row(str(job["id"]), job["topic"][:40], job["account"], job["status"], job["stage"],
-                      job["provider"] or "", progress, eta, f"${job['cost_usd']:.2f}", tried,
+                      job["provider"] or "", progress, eta, f"${job['cost_usd']:.2f}", tried, _scenes(job["scenes"]),
                       Path(job["file"]).name if job["file"] else "", (job["error"] or "")[:60])
     console = Console()
     console.print(table)

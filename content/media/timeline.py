@@ -1,0 +1,55 @@
+"""A Reel's timeline: one scene per caption — the hook, each beat, the end card — each with its words, its visual
+prompt, where its picture comes from and when it is on screen.
+
+It is planned from the brief and the captions' timing (reading speed, or the voiceover's), saved beside the render
+(`<video>.timeline.json`), and delivered with the video: into its JSON sidecar and the job's row, which `status`
+shows.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from content.briefs.brief import Brief
+from content.media.captions import Segment
+
+
+@dataclass(frozen=True)
+class Scene:
+    role: str  # "hook" | "beat" | "cta"
+    text: str
+    prompt: str  # what the scene shows, for a source that reads prompts
+    source: str  # "generated" (drawn here) | "library" (the persona's photos)
+    start_s: float
+    end_s: float
+
+
+def plan(brief: Brief, segments: Sequence[Segment], source: str) -> list[Scene]:
+    """The scenes of `brief` at its captions' times: a beat shows the LLM's prompt for it when there is one, else
+    the brief's visual prompt with the beat's own words."""
+    texts = [brief.hook, *brief.beats, brief.cta]
+    prompts = [brief.visual_prompt]
+    for index, beat in enumerate(brief.beats):
+        prompts.append(brief.scene_prompts[index] if index < len(brief.scene_prompts)
+                       else f"{brief.visual_prompt}, showing: {beat}")
+    prompts.append(brief.visual_prompt)
+    return [Scene(segment.role, text, prompt, source, round(segment.start_s, 3), round(segment.end_s, 3))
+            for segment, text, prompt in zip(segments, texts, prompts)]
+
+
+def beside(video: Path) -> Path:
+    return video.with_suffix(".timeline.json")
+
+
+def save(video: Path, scenes: Sequence[Scene]) -> None:
+    """The timeline beside `video`."""
+    beside(video).write_text(json.dumps([asdict(scene) for scene in scenes], ensure_ascii=False), encoding="utf-8")
+
+
+def load(video: Path) -> list[dict[str, Any]] | None:
+    """The timeline saved beside `video`, as stored with the job; None when its maker wrote none."""
+    path = beside(video)
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
