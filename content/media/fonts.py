@@ -55,7 +55,9 @@ def load_font(path: Path, index: int = 0) -> Font:
 
 
 def font_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*") if p.suffix.lower() in {".ttf", ".otf", ".ttc"}) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in {".ttf", ".otf", ".ttc"})
 
 
 class FontChain:
@@ -103,7 +105,8 @@ class FontChain:
         total = 0.0
         for font, run in self.runs(text):
             fallback = font.units_per_em // 2
-            total += sum(0 if _invisible(ch) else font.advances.get(ord(ch), fallback) for ch in run) / font.units_per_em
+            units = sum(0 if _invisible(ch) else font.advances.get(ord(ch), fallback) for ch in run)
+            total += units / font.units_per_em
         return total * size
 
     def line_height(self, text: str, size: float) -> float:

@@ -116,7 +116,8 @@ async def optimize(
     result = await probe(partial)
     if result.size_bytes > spec.max_size_bytes:
         partial.unlink(missing_ok=True)
-        raise MediaError(f"{source.name}: {result.size_bytes / 2**20:.0f} MB exceeds {spec.name}'s {spec.max_size_mb:g} MB")
+        raise MediaError(f"{source.name}: {result.size_bytes / 2**20:.0f} MB exceeds {spec.name}'s "
+                         f"{spec.max_size_mb:g} MB")
     problems = failures(check_rules(result, spec))
     if problems:
         partial.unlink(missing_ok=True)
