@@ -158,7 +158,8 @@ async def test_every_caption_is_a_moving_scene_of_its_own_changing_at_the_planne
 @pytest.mark.slow
 async def test_voiceover_times_the_captions_to_the_speech(tmp_path: Path) -> None:
     look = look_for(Home.at(tmp_path), "kinetic", voiceover=True)
-    output = await render_reel(WORLD_BRIEF, look, tmp_path / "work", tmp_path / "voiced.mp4")
+    output = await render_reel(WORLD_BRIEF, look, tmp_path / "work", tmp_path / "voiced.mp4",
+                               RenderOptions(preset="ultrafast"))
     clips = sorted((tmp_path / "work").glob("voice-*.wav"))
     assert len(clips) == 1 + len(WORLD_BRIEF.beats), "espeak-ng must be installed (.ci/run installs it)"
     spoken = sum(probe_sync(clip).duration_s + 0.25 for clip in clips)
