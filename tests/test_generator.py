@@ -127,6 +127,7 @@ async def test_an_unusable_delivery_is_charged_once_and_not_paid_again_elsewhere
     assert outcome.status == "failed" and "outside instagram_reels" in (outcome.error or "")
     assert second.calls == 0
     assert sum(amount for _, _, amount in await ledger_kinds(db)) == pytest.approx(0.5)
+    assert not [path for path in Home.at(tmp).work_dir.rglob("*") if path.is_file()], "the download is not kept"
 
 
 class LostDownload(ClipProvider):

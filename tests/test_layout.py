@@ -32,3 +32,12 @@ def test_the_provider_contract_loads_no_adapter() -> None:
         "content.providers.contract", "content.providers.registry"}
     loaded = modules_after("from content.providers import VideoProviderRegistry\nVideoProviderRegistry.get('runway')")
     assert "content.providers.runway" in loaded and "content.providers.kling" not in loaded
+
+
+def test_plugins_written_against_the_earlier_package_name_still_load() -> None:
+    old = "from content.video_providers.http import HttpProvider\nfrom content.video_providers.base import VideoProvider"
+    loaded = modules_after(f"import warnings\nwarnings.simplefilter('ignore')\n{old}")
+    assert {"content.providers.http", "content.providers.contract"} <= loaded
+    warned = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c",
+                             "import content.video_providers"], cwd=ROOT, capture_output=True, text=True)
+    assert warned.returncode == 1 and "content.video_providers is content.providers now" in warned.stderr

@@ -1,14 +1,16 @@
 """File trends, ranking, dedup, brief templates and caption layout."""
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from content.briefs.brief import BriefBuilder
+from content.briefs.brief import EARLIER_TEMPLATE_DIR, TEMPLATE_DIR, BriefBuilder
 from content.media.ass import Event, TextLook
 from content.media.captions import reading_timeline
 from content.media.fonts import font_chain
@@ -113,3 +115,19 @@ def test_captions_split_into_sentences_on_every_scripts_full_stops(home: Home, c
     brief = BriefBuilder().build(trend(caption, 1), account, settings.app.content)
     assert brief.topic == topic
     assert brief.beats[:len(details)] == details  # the caption's own sentences, not the template's English filler
+
+
+def test_a_users_own_template_left_in_the_earlier_folder_is_still_found(home: Home) -> None:
+    settings = settings_for(home)
+    name = f"mine_{uuid.uuid4().hex[:8]}"
+    EARLIER_TEMPLATE_DIR.mkdir(exist_ok=True)
+    own = EARLIER_TEMPLATE_DIR / f"{name}.j2"
+    own.write_text((TEMPLATE_DIR / "tips.j2").read_text())
+    try:
+        account = settings.app.accounts[0].model_copy(update={"brief_template": name})
+        item = Trend(caption="A prompt typed at the command line", theme="fitness", source="cli", timestamp=NOW)
+        assert BriefBuilder().build(item, account, settings.app.content).template == name
+    finally:
+        own.unlink()
+        with contextlib.suppress(OSError):  # others' files may be there
+            EARLIER_TEMPLATE_DIR.rmdir()

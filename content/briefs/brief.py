@@ -15,6 +15,7 @@ from core.settings import Account, ContentSettings
 from trends.models import SENTENCE_END, Trend
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+EARLIER_TEMPLATE_DIR = TEMPLATE_DIR.parent.parent / "templates"  # content/templates/: users' own, still read
 MAX_HASHTAGS = 8
 
 
@@ -44,7 +45,7 @@ class BriefBuilder:
 
     def __init__(self, template_dir: Path = TEMPLATE_DIR) -> None:
         self._env = Environment(
-            loader=FileSystemLoader(template_dir),
+            loader=FileSystemLoader([template_dir, EARLIER_TEMPLATE_DIR]),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,

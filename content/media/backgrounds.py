@@ -119,7 +119,11 @@ def scenes(stills: list[Input], lengths: list[float], fps: int, transition: str)
 
 
 def find_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
+    """The photos in `folder`: image files, leaving out hidden ones (a Mac's `._photo.jpg`) and folders."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*")
+                  if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith("."))
 
 
 def rotated(colours: list[str], by: int) -> list[str]:

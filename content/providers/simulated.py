@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from content.media import timeline
 from content.media.ffmpeg import ProgressCallback
 from content.media.renderer import RenderOptions, render_reel
 from content.providers.contract import GenerationRequest, TaskStatus, VideoProvider
@@ -134,6 +135,7 @@ class SimulatedProvider(VideoProvider):
             await render_reel(request.brief, request.look, request.workdir / "simulated", partial,
                               RenderOptions(preset="ultrafast"))
             os.replace(partial, path)
+            timeline.beside(partial).unlink(missing_ok=True)  # the placeholder serves many briefs: no timeline
 
 
 def _parse(task_id: str) -> tuple[int, str, int]:

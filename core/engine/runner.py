@@ -354,6 +354,7 @@ class JobRunner:
             try:
                 delivered = await self._attempt(job, provider, request, attempt, task_id, stage)
             except DeliveryFailed as exc:  # paid for: never pay a second provider for this job
+                self._discard_files(job)
                 return await self._end(job, JobStatus.FAILED, f"{provider.name}: {exc}", provider.name)
             except Cancelled as exc:
                 return await self._end(job, JobStatus.CANCELLED, f"cancelled: {exc}", provider.name)
@@ -456,6 +457,9 @@ class JobRunner:
                 raise
             kind = exc.error_class if isinstance(exc, ProviderError) else type(exc).__name__
             await self.ledger.fail(attempt, kind, str(exc), cost, guard)
+            download = self.work_dir / f"{attempt.key}.mp4"
+            for scratch in (download, timeline.beside(download)):
+                scratch.unlink(missing_ok=True)
             raise DeliveryFailed(str(exc)) from exc
         return Delivered(video, thumbnail, duration, cost, task_id, raw, scenes)
 
