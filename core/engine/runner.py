@@ -246,9 +246,7 @@ class JobRunner:
             charged = attempt.estimate_usd if task_id is not None else 0.0
             writes.append(self.ledger.settle(attempt, AttemptState.FAILED, charged, error_class=ErrorClass.UNKNOWN,
                                              error=error))
-            raw = self.work_dir / f"{attempt.key}.mp4"
-            for scratch in (raw, timeline.beside(raw)):
-                scratch.unlink(missing_ok=True)
+            discard_download(self._download_path(attempt))
         writes += [queue.finish_write(job.id, JobStatus.FAILED, error=error),
                    self._prompt_outcome(job, JobStatus.FAILED, found[0].provider if found else None,
                                         ErrorClass.UNKNOWN)]
@@ -267,6 +265,10 @@ class JobRunner:
         self._discard_files(job)
         logger.error(f"job {job.id}: the machine refused its files ({fault}); back in the queue for {wait_s:g} s")
         return JobOutcome(job.id, JobStatus.QUEUED, job.brief.topic, job.account, error=fault, machine_refused=True)
+
+    def _download_path(self, attempt: Attempt) -> Path:
+        """Where an attempt's video is downloaded to, one file per attempt."""
+        return self.work_dir / f"{attempt.key}.mp4"
 
     def _discard_files(self, job: Job) -> None:
         shutil.rmtree(self.work_dir / f"job-{job.id}", ignore_errors=True)
@@ -378,8 +380,7 @@ class JobRunner:
                                    not_before=None),
                 self._prompt_outcome(job, JobStatus.DONE, provider.name))
             await self.health.succeeded(provider.name)
-            for scratch in (delivered.raw, timeline.beside(delivered.raw)):
-                scratch.unlink(missing_ok=True)
+            discard_download(delivered.raw)
             shutil.rmtree(request.workdir, ignore_errors=True)  # a local render's scratch
             logger.info(f"done: {self.home.display(delivered.video)} ({delivered.duration_s:.1f} s, "
                         f"${delivered.cost_usd:.2f})")
@@ -445,7 +446,7 @@ class JobRunner:
         try:
             await self.ledger.advance(attempt, AttemptState.DOWNLOADING, guard)
             stage(f"{provider.name}: downloading", 1.0)
-            raw = await provider.download(task_id, self.work_dir / f"{attempt.key}.mp4")
+            raw = await provider.download(task_id, self._download_path(attempt))
             await self.ledger.advance(attempt, AttemptState.OPTIMIZING, guard)
             scenes = timeline.load(raw)
             post = sidecar.post_of(job.brief, provider.name, cost, scenes or [])
@@ -457,9 +458,7 @@ class JobRunner:
                 raise
             kind = exc.error_class if isinstance(exc, ProviderError) else type(exc).__name__
             await self.ledger.fail(attempt, kind, str(exc), cost, guard)
-            download = self.work_dir / f"{attempt.key}.mp4"
-            for scratch in (download, timeline.beside(download)):
-                scratch.unlink(missing_ok=True)
+            discard_download(self._download_path(attempt))
             raise DeliveryFailed(str(exc)) from exc
         return Delivered(video, thumbnail, duration, cost, task_id, raw, scenes)
 
@@ -655,6 +654,12 @@ class JobRunner:
             "job_id": job.id, "account": job.account, "theme": job.brief.theme, "prompt": verdict.prompt,
             "verdict": verdict.outcome, "policy_notes": "; ".join(verdict.notes) or None, "outcome": outcome,
             "error_class": error_class, "provider": provider, "created_at": utcnow()}
+
+
+def discard_download(download: Path) -> None:
+    """Remove a provider's download with the timeline its maker wrote beside it."""
+    for scratch in (download, timeline.beside(download)):
+        scratch.unlink(missing_ok=True)
 
 
 def discard_delivery(video: Path) -> None:
