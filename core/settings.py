@@ -180,6 +180,9 @@ class Voiceover(Strict):
     words_per_minute: int = Field(165, ge=80, le=260)
 
 
+SceneSource = Literal["library", "stock", "generated"]
+
+
 class Style(Strict):
     """How a persona's Reels look and sound when the local renderer makes them."""
 
@@ -188,11 +191,34 @@ class Style(Strict):
     )
     font: str = Field("DejaVu Sans", description="a bundled family or a .ttf/.otf/.ttc path under the home")
     palette: Palette = Palette()
-    images_folder: str = Field("", description="photos to pan across, one a scene (empty: generated backdrops)")
+    images_folder: str = Field("", description="the persona's photos (panned) and video clips (trimmed), one a scene")
+    scene_sources: list[SceneSource] = Field(
+        ["library", "stock", "generated"], min_length=1,
+        description="where each scene's picture comes from, first that has one: the persona's own media, stock "
+                    "footage (a Pexels or Pixabay key), generated backdrops (always, also when not listed)")
     transition: Literal["cut", "fade", "slide", "zoom"] | None = Field(
         None, description="between scenes (default: the template's own: kinetic cut, list slide, kenburns fade)")
+    grade: str = Field("", description="a colour grade for the pictures: a .cube LUT file under the home (the "
+                                        "captions keep their own colours)")
     music_mood: Literal["upbeat", "calm", "dramatic"] = "upbeat"
     voiceover: Voiceover = Voiceover()
+
+    @field_validator("grade")
+    @classmethod
+    def _cube_file(cls, value: str, info: ValidationInfo) -> str:
+        if value and not value.lower().endswith(".cube"):
+            raise ValueError(f"{value!r} is not a .cube LUT file")
+        home_root = (info.context or {}).get("home_root")
+        if value and home_root is not None and not (Path(home_root) / value).is_file():
+            raise ValueError(f"no LUT file {value!r} under the home")
+        return value
+
+    @field_validator("scene_sources")
+    @classmethod
+    def _each_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each source at most once")
+        return value
 
     @field_validator("font")
     @classmethod

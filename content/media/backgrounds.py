@@ -1,9 +1,10 @@
-"""Moving scene backdrops that cost little to render: one still per scene, panned, joined by the scene transition.
+"""Moving scene backdrops that cost little to render, joined by the scene transition.
 
-Each scene's still (a photo of the persona's, or a generated one: the palette's gradient under soft discs of light,
-different for every scene) is decoded, scaled and converted to yuv420p once, then repeated by ffmpeg's `loop` filter
-and panned with `crop`, which only moves data pointers; x264 predicts a pan well. Scenes are joined by a cut or by an
-`xfade` transition starting at the scene's first frame.
+A scene is a clip (stock footage, a persona's own video: trimmed to the scene, looped if short, scaled to cover the
+frame) or a still (a photo of the persona's, or a generated one: the palette's gradient under soft discs of light,
+different for every scene). A still is decoded, scaled and converted to yuv420p once, then repeated by ffmpeg's
+`loop` filter and panned with `crop`, which only moves data pointers; x264 predicts a pan well. Scenes are joined by
+a cut or by an `xfade` transition starting at the scene's first frame.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ STILL_SCALE = 4  # generated stills are drawn at quarter size and upscaled once 
 TRANSITION_S = 0.4
 TRANSITIONS = {"fade": "fade", "slide": "slideleft", "zoom": "zoomin"}  # ours → ffmpeg xfade's; "cut" needs none
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv"}
 SCENE_SIZE = (FRAME_W + PAN_PX // 3, FRAME_H + PAN_PX)
 
 
@@ -29,6 +31,7 @@ class Input:
 
     args: list[str]
     prepare: str
+    moving: bool = False  # a clip, already moving: trimmed, not looped and panned
 
 
 @dataclass(frozen=True)
@@ -95,15 +98,32 @@ def image_still(path: Path, width: int, height: int) -> Input:
     )
 
 
+def clip(path: Path, start_s: float, length_s: float, clip_s: float, fps: int) -> Input:
+    """`length_s` of a video from `start_s` (looped when the clip is shorter), at `fps`, scaled to cover the frame.
+    Its sound is left out: the soundtrack is mixed on its own."""
+    seek = ["-ss", f"{start_s:.3f}"] if start_s > 0 else []
+    loop = ["-stream_loop", "-1"] if clip_s < length_s + 0.1 else []
+    return Input(
+        [*seek, *loop, "-t", f"{length_s + 0.5:.3f}", "-an", "-i", path.name],
+        f"fps={fps},scale={FRAME_W}:{FRAME_H}:force_original_aspect_ratio=increase:flags=bicubic,"
+        f"crop={FRAME_W}:{FRAME_H}",
+        moving=True,
+    )
+
+
 def scenes(stills: list[Input], lengths: list[float], fps: int, transition: str) -> Backdrop:
-    """Each still panned in its own direction for its scene; the scenes joined by `transition` ("cut", or one of
-    TRANSITIONS, which overlaps the next scene's first TRANSITION_S with the end of this one)."""
+    """Each still panned in its own direction for its scene, each clip trimmed to it; the scenes joined by
+    `transition` ("cut", or one of TRANSITIONS, which overlaps the next scene's first TRANSITION_S with the end of
+    this one)."""
     directions = [("0", "t/{d}*{py}"), ("t/{d}*{px}", "0"), ("{px}-t/{d}*{px}", "{py}-t/{d}*{py}"),
                   ("{px}-t/{d}*{px}", "0")]
     overlap = 0.0 if transition == "cut" else TRANSITION_S
     parts = []
     for index, length in enumerate(lengths):
         shown = length + (overlap if index < len(lengths) - 1 else 0)
+        if stills[index].moving:  # held on its last frame should it end early, then cut to the scene's frames
+            parts.append(f"[bg{index}]tpad=stop_mode=clone:stop_duration=1,{_frames(shown, fps)}[s{index}]")
+            continue
         x, y = (expr.format(d=f"{shown:.3f}", px=PAN_PX // 3, py=PAN_PX) for expr in directions[index % 4])
         parts.append(f"[bg{index}]{_loop(shown, fps)},crop={FRAME_W}:{FRAME_H}:'{x}':'{y}'[s{index}]")
     if transition == "cut":
@@ -118,12 +138,12 @@ def scenes(stills: list[Input], lengths: list[float], fps: int, transition: str)
     return Backdrop(stills, ";".join([*parts, *chain]) + f";[{previous}]null[bg]")
 
 
-def find_images(folder: Path) -> list[Path]:
-    """The photos in `folder`: image files, leaving out hidden ones (a Mac's `._photo.jpg`) and folders."""
+def find_media(folder: Path) -> list[Path]:
+    """The photos and clips in `folder`, leaving out hidden files (a Mac's `._photo.jpg`) and folders."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*")
-                  if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith("."))
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES
+                  and p.is_file() and not p.name.startswith("."))
 
 
 def rotated(colours: list[str], by: int) -> list[str]:
@@ -139,10 +159,18 @@ def _loop(duration_s: float, fps: int) -> str:
     return f"loop=loop={frames - 1}:size=1:start=0,settb=1/{fps},setpts=N,fps={fps}"
 
 
+def _frames(duration_s: float, fps: int) -> str:
+    """Exactly the scene's frames of a clip already at `fps`, timed from zero on the same time base as a still's."""
+    return f"trim=end_frame={max(round(duration_s * fps), 1)},settb=1/{fps},setpts=N,fps={fps}"
+
+
 def _rgb(colour: str) -> tuple[float, float, float]:
     return float(int(colour[1:3], 16)), float(int(colour[3:5], 16)), float(int(colour[5:7], 16))
 
 
-def prepare_chain(index: int, still: Input) -> str:
-    return f"[{index}:v]{still.prepare},format=yuv420p,setsar=1[bg{index}]"
+def prepare_chain(index: int, still: Input, grade: str | None = None) -> str:
+    """Input `index` made ready for `scenes`: graded (a LUT file in the scratch folder) at its own size, before it is
+    scaled — once for a still, which is looped after."""
+    graded = f"lut3d=file={grade}," if grade else ""
+    return f"[{index}:v]{graded}{still.prepare},format=yuv420p,setsar=1[bg{index}]"
 

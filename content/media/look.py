@@ -16,6 +16,7 @@ class Look:
     fonts_folder: Path
     images_folder: Path | None
     music_folder: Path
+    grade: Path | None  # a .cube LUT over the pictures
 
     @classmethod
     def of(cls, account: Account, content: ContentSettings, home: Home) -> "Look":
@@ -26,4 +27,5 @@ class Look:
             fonts_folder=home.resolve(content.fonts_folder),
             images_folder=home.resolve(style.images_folder) if style.images_folder else None,
             music_folder=home.resolve(content.music_folder),
+            grade=home.resolve(style.grade) if style.grade else None,
         )

@@ -16,10 +16,11 @@ from pathlib import Path
 from loguru import logger
 
 from content.briefs.brief import Brief
-from content.media import ass, backgrounds, timeline
+from content.media import ass, backgrounds, pictures, timeline
 from content.media.captions import reading_timeline, speech_timeline
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
+from content.media.footage import FindFootage
 from content.media.layouts import LAYOUTS
 from content.media.look import Look
 from content.media.platforms import platform_spec
@@ -44,9 +45,11 @@ async def render_reel(
     output: Path,
     options: RenderOptions = RenderOptions(),
     on_progress: ProgressCallback | None = None,
+    find_footage: FindFootage | None = None,
 ) -> Path:
     """Render `brief` to `output` (1080x1920, 30 fps, H.264 High, AAC -14 LUFS, faststart), its timeline beside it
-    (content/media/timeline.py); scratch in `workdir`."""
+    (content/media/timeline.py); scratch in `workdir`. Stock footage, when the persona's sources list it, comes from
+    `find_footage`."""
     workdir.mkdir(parents=True, exist_ok=True)
     style = look.style
     seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
@@ -58,8 +61,9 @@ async def render_reel(
     segments = speech_timeline(brief, [c.duration_s for c in clips]) if clips else reading_timeline(
         brief, brief.duration_s)
     duration = segments[-1].end_s
-    images = _library(look)
-    scenes = timeline.plan(brief, segments, "library" if images else "generated")
+    scenes = timeline.plan(brief, segments)
+    chosen = await pictures.choose(look, scenes, workdir, seed, FPS, find_footage)
+    scenes = pictures.sourced(scenes, chosen)
 
     text_look = ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns")
     events = LAYOUTS[style.template](segments, chain, text_look, brief.hashtags)
@@ -70,7 +74,7 @@ async def render_reel(
     video, sound = workdir / "video.mp4", workdir / "sound.m4a"
     try:  # the picture and the sound are encoded side by side, then muxed
         async with asyncio.TaskGroup() as group:
-            group.create_task(_encode_picture(brief, look, images, scenes, seed, video, options, on_progress))
+            group.create_task(_encode_picture(brief, look, chosen, scenes, video, options, on_progress))
             group.create_task(_encode_sound(look, duration, seed, voice, sound))
     except ExceptionGroup as errors:
         raise errors.exceptions[0] from None
@@ -81,14 +85,17 @@ async def render_reel(
 
 
 async def _encode_picture(
-    brief: Brief, look: Look, images: list[Path], scenes: list[timeline.Scene], seed: int, video: Path,
+    brief: Brief, look: Look, chosen: list[pictures.Picture], scenes: list[timeline.Scene], video: Path,
     options: RenderOptions, on_progress: ProgressCallback | None,
 ) -> None:
-    """Scenes → captions → x264, in one ffmpeg run."""
+    """Scenes (graded) → captions → x264, in one ffmpeg run."""
     duration = scenes[-1].end_s
-    backdrop = _backdrop(look, images, scenes, video.parent, seed)
+    lengths = [scene.end_s - scene.start_s for scene in scenes]
+    backdrop = backgrounds.scenes([picture.input for picture in chosen], lengths, FPS,
+                                  look.style.transition or TRANSITIONS[look.style.template])
+    grade = pictures.scratch_link(look.grade, video.parent, "grade").name if look.grade else None
     graph = ";".join(
-        [backgrounds.prepare_chain(i, still) for i, still in enumerate(backdrop.inputs)]
+        [backgrounds.prepare_chain(i, still, grade) for i, still in enumerate(backdrop.inputs)]
         + [backdrop.graph, "[bg]ass=captions.ass:fontsdir=fonts[v]"]
     )
     await run_ffmpeg(
@@ -107,33 +114,6 @@ async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tu
     soundtrack = await build_soundtrack(sound.parent, duration_s, seed, look.style.music_mood, tracks, voice)
     await run_ffmpeg(["-y", "-i", soundtrack.path.name, "-af", soundtrack.normalize, *AAC_ARGS, sound.name],
                      what="encoding the soundtrack", cwd=sound.parent)
-
-
-def _library(look: Look) -> list[Path]:
-    """The persona's photos, when it has a folder of them."""
-    images = backgrounds.find_images(look.images_folder) if look.images_folder else []
-    if look.images_folder and not images:
-        logger.warning(f"no images in {look.images_folder}: generated backdrops instead")
-    return images
-
-
-def _backdrop(look: Look, images: list[Path], scenes: list[timeline.Scene], workdir: Path,
-              seed: int) -> backgrounds.Backdrop:
-    """Each scene's still — the persona's photos in turn, or a generated one — panned its own way."""
-    style = look.style
-    stills = []
-    for index in range(len(scenes)):
-        if images:
-            image = images[(seed + index) % len(images)]
-            link = workdir / f"image-{index}{image.suffix.lower()}"
-            link.unlink(missing_ok=True)
-            link.symlink_to(image.resolve())
-            stills.append(backgrounds.image_still(link, *backgrounds.SCENE_SIZE))
-        else:
-            stills.append(backgrounds.scene_still(workdir / f"scene-{index}.rgb", style.palette.background, seed,
-                                                  index))
-    lengths = [scene.end_s - scene.start_s for scene in scenes]
-    return backgrounds.scenes(stills, lengths, FPS, style.transition or TRANSITIONS[style.template])
 
 
 def _warn_missing_glyphs(chain: FontChain, texts: list[str]) -> None:

@@ -22,21 +22,22 @@ class Scene:
     role: str  # "hook" | "beat" | "cta"
     text: str
     prompt: str  # what the scene shows, for a source that reads prompts
-    source: str  # "generated" (drawn here) | "library" (the persona's photos)
+    source: str  # "generated" (drawn here) | "library" (the persona's media) | "stock" (footage)
     start_s: float
     end_s: float
+    credit: dict[str, str] | None = None  # stock footage's attribution (content/media/footage.py, Credit)
 
 
-def plan(brief: Brief, segments: Sequence[Segment], source: str) -> list[Scene]:
+def plan(brief: Brief, segments: Sequence[Segment]) -> list[Scene]:
     """The scenes of `brief` at its captions' times: a beat shows the LLM's prompt for it when there is one, else
-    the brief's visual prompt with the beat's own words."""
+    the brief's visual prompt with the beat's own words. Each is "generated" until a picture is chosen for it."""
     texts = [brief.hook, *brief.beats, brief.cta]
     prompts = [brief.visual_prompt]
     for index, beat in enumerate(brief.beats):
         prompts.append(brief.scene_prompts[index] if index < len(brief.scene_prompts)
                        else f"{brief.visual_prompt}, showing: {beat}")
     prompts.append(brief.visual_prompt)
-    return [Scene(segment.role, text, prompt, source, round(segment.start_s, 3), round(segment.end_s, 3))
+    return [Scene(segment.role, text, prompt, "generated", round(segment.start_s, 3), round(segment.end_s, 3))
             for segment, text, prompt in zip(segments, texts, prompts)]
 
 

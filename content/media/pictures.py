@@ -1,0 +1,105 @@
+"""Each scene's picture, from the persona's sources in its order (`style.scene_sources`), the first that has one:
+its own media library (photos panned, clips trimmed), stock footage (whatever `FindFootage` the caller passes), and
+generated backdrops, which always answer.
+"""
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from loguru import logger
+
+from content.media import backgrounds
+from content.media.captions import FRAME_H, FRAME_W
+from content.media.footage import FindFootage, Footage, Wanted, orientation_of
+from content.media.look import Look
+from content.media.media import probe
+from content.media.timeline import Scene
+from core.errors import MediaError
+
+
+@dataclass(frozen=True)
+class Picture:
+    input: backgrounds.Input
+    source: str  # "library" | "stock" | "generated"
+    credit: dict[str, str] | None = None  # stock footage's attribution
+
+
+async def choose(look: Look, scenes: list[Scene], workdir: Path, seed: int, fps: int,
+                 find_footage: FindFootage | None) -> list[Picture]:
+    """One picture a scene. Library items are taken in turn (from a place set by `seed`), stock clips never twice in
+    one Reel."""
+    library = _library(look)
+    used: set[str] = set()
+    pictures = []
+    for index, scene in enumerate(scenes):
+        length = scene.end_s - scene.start_s + backgrounds.TRANSITION_S
+        picture = None
+        for source in look.style.scene_sources:
+            if source == "library" and library:
+                picture = await _from_library(library[(seed + index) % len(library)], workdir, index, length, seed,
+                                              fps)
+            elif source == "stock" and find_footage is not None:
+                wanted = Wanted(length, orientation_of(FRAME_W, FRAME_H), FRAME_W, FRAME_H)
+                found = await find_footage(scene, wanted, used)
+                if found is not None:
+                    used.add(found.credit.id if found.credit else str(found.path))
+                    picture = _from_stock(found, workdir, index, length, fps)
+            elif source == "generated":
+                break
+            if picture is not None:
+                break
+        if picture is None:
+            still = backgrounds.scene_still(workdir / f"scene-{index}.rgb", look.style.palette.background, seed, index)
+            picture = Picture(still, "generated")
+        pictures.append(picture)
+    return pictures
+
+
+def sourced(scenes: list[Scene], pictures: list[Picture]) -> list[Scene]:
+    """The timeline saying where each scene's picture came from."""
+    return [dataclasses.replace(scene, source=picture.source, credit=picture.credit)
+            for scene, picture in zip(scenes, pictures)]
+
+
+def _library(look: Look) -> list[Path]:
+    media = backgrounds.find_media(look.images_folder) if look.images_folder else []
+    if look.images_folder and not media:
+        logger.warning(f"no photos or clips in {look.images_folder}: the persona's other scene sources instead")
+    return media
+
+
+async def _from_library(item: Path, workdir: Path, index: int, length_s: float, seed: int,
+                        fps: int) -> Picture | None:
+    """A photo, panned; or a clip, trimmed to the scene from a place of its own (a long clip gives each Reel
+    another part of it)."""
+    link = scratch_link(item, workdir, f"library-{index}")
+    if item.suffix.lower() in backgrounds.IMAGE_SUFFIXES:
+        return Picture(backgrounds.image_still(link, *backgrounds.SCENE_SIZE), "library")
+    try:
+        info = await probe(item)
+    except MediaError as exc:
+        logger.warning(f"library clip {item.name} unreadable ({exc}): the next source for scene {index + 1}")
+        return None
+    if info.video is None or info.duration_s <= 0:
+        logger.warning(f"library clip {item.name} has no picture: the next source for scene {index + 1}")
+        return None
+    spare = max(info.duration_s - length_s, 0.0)
+    start = random.Random(seed * 7 + index).uniform(0, spare) if spare > 0 else 0.0
+    return Picture(backgrounds.clip(link, start, length_s, info.duration_s, fps), "library")
+
+
+def _from_stock(found: Footage, workdir: Path, index: int, length_s: float, fps: int) -> Picture:
+    link = scratch_link(found.path, workdir, f"stock-{index}")
+    credit = dataclasses.asdict(found.credit) if found.credit else None
+    return Picture(backgrounds.clip(link, 0.0, length_s, found.duration_s, fps), "stock", credit)
+
+
+def scratch_link(target: Path, workdir: Path, name: str) -> Path:
+    """`target` under the scratch folder, by a plain name (ffmpeg runs there; the user's names may hold anything)."""
+    link = workdir / f"{name}{target.suffix.lower()}"
+    link.unlink(missing_ok=True)
+    link.symlink_to(target.resolve())
+    return link
