@@ -28,7 +28,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     generate.add_argument("prompt", help="what the video is about")
     generate.add_argument("--priority", type=int, default=0, help="higher runs first (default 0)")
     generate.add_argument("--quality", choices=["standard", "hd", "premium"], default="standard")
-    generate.add_argument("--aspect", choices=["9:16", "16:9", "1:1", "4:5", "21:9"], default="9:16")
+    generate.add_argument("--aspect", choices=["9:16", "16:9", "1:1", "4:5", "21:9"], default=None,
+                          help="the frame: for the first listed platform of that shape (default: the first platform)")
     generate.add_argument("--duration", type=float, metavar="S", help="seconds (default: content.default_duration_s)")
     generate.add_argument("--account", metavar="NAME", help="persona (default: the first account)")
     generate.add_argument("--wait", action="store_true", help="run the job in this process and print the result, "

@@ -30,6 +30,7 @@ from content.briefs.brief import Brief  # noqa: E402
 from content.media import backgrounds, captions  # noqa: E402
 from content.media.ffmpeg import run_ffmpeg  # noqa: E402
 from content.media.fonts import font_chain  # noqa: E402
+from content.media.frame import REELS  # noqa: E402
 from content.media.look import Look  # noqa: E402
 from content.media.platforms import platform_spec  # noqa: E402
 from content.media.renderer import FPS, RenderOptions, render_reel  # noqa: E402
@@ -69,9 +70,10 @@ async def case_render(workdir: Path, duration_s: float) -> dict[str, float]:
 def bench_scenes(workdir: Path, look: Look, duration_s: float) -> tuple[backgrounds.Backdrop, list[float]]:
     """The kinetic template's scenes for the bench brief: one generated still a caption, cut together."""
     lengths = [s.end_s - s.start_s for s in captions.reading_timeline(bench_brief(duration_s), duration_s)]
-    stills = [backgrounds.scene_still(workdir / f"scene-{index}.rgb", look.style.palette.background, 1, index)
+    stills = [backgrounds.scene_still(workdir / f"scene-{index}.rgb", look.style.palette.background, 1, index,
+                                         REELS)
               for index in range(len(lengths))]
-    return backgrounds.scenes(stills, lengths, FPS, "cut"), lengths
+    return backgrounds.scenes(stills, lengths, FPS, "cut", REELS), lengths
 
 
 async def case_floor(workdir: Path, duration_s: float) -> dict[str, float]:
@@ -105,22 +107,24 @@ def case_moviepy(workdir: Path, duration_s: float) -> dict[str, float]:
         asyncio.run(render_reel(brief, look, workdir / "work", workdir / "render.mp4"))
     started = time.perf_counter()
     _, lengths = bench_scenes(workdir, look, duration_s)
-    width, height = backgrounds.SCENE_SIZE
+    width, height = backgrounds.scene_size(REELS)
+    across, down = backgrounds.pan(REELS)
     clips, start = [], 0.0
     for index, length in enumerate(lengths):
         small = np.fromfile(workdir / f"scene-{index}.rgb", np.uint8).reshape(height // 4, width // 4, 3)
         still = small.repeat(4, axis=0).repeat(4, axis=1)
         clips.append(ImageClip(still).with_start(start).with_duration(length).with_position(
-            lambda t, d=length: (-t / d * backgrounds.PAN_PX // 3, -t / d * backgrounds.PAN_PX)))
+            lambda t, d=length: (-t / d * across, -t / d * down)))
         start += length
     palette = look.style.palette
     for segment in captions.reading_timeline(brief, duration_s)[:-1]:
-        block = captions.fit_block(segment.words, chain, 84, captions.SAFE_HEIGHT)
-        top = (captions.SAFE_TOP + captions.SAFE_BOTTOM) / 2 - block.height / 2
+        block = captions.fit_block(segment.words, chain, 84, REELS.safe_height,
+                                   REELS.safe_width - 2 * captions.TEXT_MARGIN)
+        top = REELS.centre[1] - block.height / 2
         line_h = block.height / len(block.lines)
         for number, line in enumerate(block.lines):
             text = captions.join_words(line)
-            left = (captions.SAFE_LEFT + captions.SAFE_RIGHT) / 2 - chain.width(text, block.size) / 2
+            left = REELS.centre[0] - chain.width(text, block.size) / 2
             y = top + number * line_h
             clips.append(_text(TextClip, look, text, block.size, palette.text, segment.start_s, segment.end_s,
                                (left, y)))
@@ -128,7 +132,7 @@ def case_moviepy(workdir: Path, duration_s: float) -> dict[str, float]:
                 prefix = captions.join_words(line[:index]) + (" " if index else "")
                 clips.append(_text(TextClip, look, word.text, block.size, palette.accent, word.start_s, word.end_s,
                                    (left + chain.width(prefix, block.size), y)))
-    video = CompositeVideoClip(clips, size=(captions.FRAME_W, captions.FRAME_H)).with_duration(duration_s)
+    video = CompositeVideoClip(clips, size=(REELS.width, REELS.height)).with_duration(duration_s)
     video = video.with_audio(AudioFileClip(str(audio)))
     video.write_videofile(str(workdir / "moviepy.mp4"), fps=FPS, codec="libx264", preset="veryfast",
                           audio_codec="aac", audio_bitrate="128k", logger=None,

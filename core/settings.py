@@ -21,7 +21,8 @@ from core.home import Home
 from core.json_input import parse_json
 from core.secrets import SECRET_NAME
 
-PlatformName = Literal["instagram_reels", "instagram_story", "instagram_feed", "tiktok", "youtube_shorts"]
+PlatformName = Literal["instagram_reels", "instagram_story", "instagram_feed", "instagram_square", "tiktok",
+                       "youtube_shorts", "youtube", "youtube_wide"]
 HexColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
 SECRET_KEY_HINT = re.compile(r"(api[_-]?key|token|secret|password)", re.IGNORECASE)
 
@@ -248,7 +249,8 @@ class ContentSettings(Strict):
     music_folder: str = Field("data/music", description="tracks in <folder>/<mood>/ are used before synthesis")
     fonts_folder: str = Field("data/fonts", description="extra fonts tried after the persona's for missing glyphs")
     default_duration_s: int = Field(15, ge=REEL_SECONDS[0], le=REEL_SECONDS[1])
-    aspect_ratio: Literal["9:16"] = "9:16"
+    aspect_ratio: Literal["9:16"] = Field("9:16", description="kept for old configs: the first of `platforms` "
+                                                               "decides each video's frame")
 
 
 class ValueModel(Strict):
@@ -278,7 +280,8 @@ class AppConfig(Strict):
     trends: TrendSettings = TrendSettings()
     briefs: BriefSettings = BriefSettings()
     accounts: list[Account] = Field(min_length=1)
-    platforms: list[PlatformName] = Field(["instagram_reels"], min_length=1)
+    platforms: list[PlatformName] = Field(["instagram_reels"], min_length=1, description="the first is what each "
+                                          "video is made for; every other gets a variant reframed from its timeline")
     content: ContentSettings = ContentSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
 
@@ -296,7 +299,7 @@ class AppConfig(Strict):
 
     @property
     def platform(self) -> PlatformName:
-        """The platform videos are made for first; the others are derived later."""
+        """The platform videos are made for first; the others get variants."""
         return self.platforms[0]
 
 

@@ -10,18 +10,10 @@ import pytest
 
 from content.briefs.brief import Brief
 from content.media.analysis import analyse
-from content.media.captions import (
-    END_CARD_S,
-    FRAME_H,
-    FRAME_W,
-    SAFE_BOTTOM,
-    SAFE_LEFT,
-    SAFE_RIGHT,
-    SAFE_TOP,
-    reading_timeline,
-)
+from content.media.captions import END_CARD_S, reading_timeline
 from content.media.ffmpeg import ffmpeg_exe
 from content.media.fonts import font_chain
+from content.media.frame import REELS
 from content.media.look import Look
 from content.media.media import probe_sync
 from content.media.platforms import platform_spec
@@ -32,7 +24,8 @@ from core.home import Home
 from core.settings import Account, ContentSettings, Style, Voiceover
 from tests.conftest import run_cli
 
-REELS = platform_spec("instagram_reels")
+FRAME_W, FRAME_H = REELS.width, REELS.height
+SAFE_TOP, SAFE_BOTTOM, SAFE_LEFT, SAFE_RIGHT = REELS.top, REELS.bottom, REELS.left, REELS.right
 WORLD_BRIEF = Brief(
     account="test", template="default", topic="Dawn in Tokyo",
     hook="Tokyo 東京 at dawn 🌅 is unreal ✨",
@@ -48,16 +41,17 @@ def look_for(home: Home, template: str, *, images: str = "", voiceover: bool = F
     return Look.of(Account(name="test", handle="test", style=style), ContentSettings(), home)
 
 
-def caption_pixels(workdir: Path, duration_s: float) -> tuple[np.ndarray, str]:
-    """Replay the render's own captions.ass over black (4 frames a second): the union of drawn pixels, and
-    libass's verbose log (which names any glyph it could not find)."""
+def caption_pixels(workdir: Path, duration_s: float, platform: str = "instagram_reels") -> tuple[np.ndarray, str]:
+    """Replay the render's own captions for `platform` over black (4 frames a second): the union of drawn pixels,
+    and libass's verbose log (which names any glyph it could not find)."""
+    spec = platform_spec(platform)
     result = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-loglevel", "verbose", "-f", "lavfi",
-         "-i", f"color=black:s={FRAME_W}x{FRAME_H}:r=4:d={duration_s:.2f}", "-vf", "ass=captions.ass:fontsdir=fonts",
-         "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+         "-i", f"color=black:s={spec.width}x{spec.height}:r=4:d={duration_s:.2f}",
+         "-vf", f"ass=captions-{platform}.ass:fontsdir=fonts", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
         cwd=workdir, capture_output=True, check=True,
     )
-    frames = np.frombuffer(result.stdout, np.uint8).reshape(-1, FRAME_H, FRAME_W)
+    frames = np.frombuffer(result.stdout, np.uint8).reshape(-1, spec.height, spec.width)
     return frames.max(axis=0), result.stderr.decode(errors="replace")
 
 
@@ -83,7 +77,7 @@ async def test_every_template_renders_a_reel_that_passes_preflight(tmp_path: Pat
     workdir, output = tmp_path / "work", tmp_path / f"{template}.mp4"
     await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), template, images=images), workdir, output)
 
-    results = await preflight(output, REELS)
+    results = await preflight(output, platform_spec("instagram_reels"))
     assert not failures(results), describe_failures(results)
     info = probe_sync(output)
     signals = await analyse(output, has_video=True, has_audio=True)
@@ -116,7 +110,7 @@ async def test_a_reel_of_the_longest_allowed_duration_renders_and_passes_check(t
 @pytest.mark.slow
 async def test_karaoke_lights_one_word_per_event_in_reading_order(tmp_path: Path) -> None:
     await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), "kinetic"), tmp_path / "work", tmp_path / "k.mp4")
-    events = [line for line in (tmp_path / "work" / "captions.ass").read_text().splitlines()
+    events = [line for line in (tmp_path / "work" / "captions-instagram_reels.ass").read_text().splitlines()
               if line.startswith("Dialogue:")]
     hook_words = len(WORLD_BRIEF.hook.split()) + 1  # 東京 splits into two characters
     hook_events = events[:hook_words]
@@ -164,7 +158,7 @@ async def test_voiceover_times_the_captions_to_the_speech(tmp_path: Path) -> Non
     assert len(clips) == 1 + len(WORLD_BRIEF.beats), "espeak-ng must be installed (.ci/run installs it)"
     spoken = sum(probe_sync(clip).duration_s + 0.25 for clip in clips)
     assert probe_sync(output).duration_s == pytest.approx(spoken + END_CARD_S, abs=0.15)
-    assert not failures(await preflight(output, REELS))
+    assert not failures(await preflight(output, platform_spec("instagram_reels")))
 
 
 @pytest.mark.slow

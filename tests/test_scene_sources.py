@@ -10,9 +10,10 @@ import pytest
 
 from content.briefs.brief import Brief
 from content.media import pictures, timeline
-from content.media.captions import FRAME_H, FRAME_W, reading_timeline
+from content.media.captions import reading_timeline
 from content.media.ffmpeg import ffmpeg_exe
 from content.media.footage import Credit, Footage, Wanted
+from content.media.frame import REELS
 from content.media.look import Look
 from content.media.media import probe_sync
 from content.media.platforms import platform_spec
@@ -65,13 +66,13 @@ async def test_stock_footage_fills_each_scene_with_its_credit_and_no_clip_twice(
     clip = make_clip(tmp_path / "stock.mp4", "testsrc2=s=360x640:r=25", 2)
     stock = Library(clip)
     scenes = planned()
-    chosen = await pictures.choose(look_with(Home.at(tmp_path), ["library", "stock", "generated"]), scenes,
+    chosen = await pictures.choose(look_with(Home.at(tmp_path), ["library", "stock", "generated"]), scenes, REELS,
                                    tmp_path, 7, 30, stock)
     assert [p.source for p in chosen] == ["stock"] * len(scenes)  # no library folder: straight to stock
-    assert all(p.input.moving for p in chosen)
+    assert all(p.draw(REELS).moving for p in chosen)
     prompts, wanted, used = zip(*stock.asked)
     assert list(prompts) == [scene.prompt for scene in scenes]
-    assert all(w.orientation == "portrait" and (w.width, w.height) == (FRAME_W, FRAME_H) for w in wanted)
+    assert all(w.orientation == "portrait" and (w.width, w.height) == (REELS.width, REELS.height) for w in wanted)
     assert all(w.duration_s >= s.end_s - s.start_s for w, s in zip(wanted, scenes))
     assert list(used) == [set(str(n) for n in range(1, i + 1)) for i in range(len(scenes))]
     sourced = pictures.sourced(scenes, chosen)
@@ -87,12 +88,12 @@ async def test_a_source_with_nothing_falls_through_to_the_next(tmp_path: Path) -
     empty_stock = Library(None)
     scenes = planned()
     chosen = await pictures.choose(look_with(Home.at(tmp_path), ["library", "stock"], library=str(library)), scenes,
-                                   tmp_path, 0, 30, empty_stock)
+                                   REELS, tmp_path, 0, 30, empty_stock)
     assert [p.source for p in chosen] == ["generated"] * len(scenes)  # generated always answers, listed or not
     assert len(empty_stock.asked) == len(scenes)
 
-    only_generated = await pictures.choose(look_with(Home.at(tmp_path), ["generated", "stock"]), scenes, tmp_path,
-                                           0, 30, Library(tmp_path / "never.mp4"))
+    only_generated = await pictures.choose(look_with(Home.at(tmp_path), ["generated", "stock"]), scenes, REELS,
+                                           tmp_path, 0, 30, Library(tmp_path / "never.mp4"))
     assert [p.source for p in only_generated] == ["generated"] * len(scenes)
 
 
@@ -102,11 +103,12 @@ async def test_a_persona_clip_longer_than_its_scene_is_trimmed_from_a_place_of_i
     make_clip(library / "long.mp4", "testsrc2=s=320x240:r=25", 20)
     scenes = planned()
     first = await pictures.choose(look_with(Home.at(tmp_path), ["library"], library=str(library)), scenes,
-                                  tmp_path, 1, 30, None)
-    starts = [float(p.input.args[p.input.args.index("-ss") + 1]) for p in first]
+                                  REELS, tmp_path, 1, 30, None)
+    inputs = [p.draw(REELS) for p in first]
+    starts = [float(i.args[i.args.index("-ss") + 1]) for i in inputs]
     assert all(0 <= start <= 20 - (s.end_s - s.start_s) for start, s in zip(starts, scenes))
     assert len(set(starts)) == len(starts), "each scene shows another part of the clip"
-    assert all("-stream_loop" not in p.input.args for p in first)
+    assert all("-stream_loop" not in i.args for i in inputs)
 
 
 @pytest.mark.slow

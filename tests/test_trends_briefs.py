@@ -14,6 +14,7 @@ from content.briefs.brief import EARLIER_TEMPLATE_DIR, TEMPLATE_DIR, BriefBuilde
 from content.media.ass import Event, TextLook
 from content.media.captions import reading_timeline
 from content.media.fonts import font_chain
+from content.media.frame import REELS
 from content.media.layouts import numbered_list
 from content.media.look import Look
 from core.home import Home
@@ -93,7 +94,7 @@ def test_a_tips_brief_in_the_list_layout_shows_each_number_once(home: Home) -> N
                                  account, settings.app.content)
     assert brief.beats[0].startswith("1. ")  # the brief numbers its steps for every layout
     chain = font_chain(Look.of(account, settings.app.content, home).font)
-    events = numbered_list(reading_timeline(brief, brief.duration_s), chain, TextLook("#ffffff", "#ffd166"), [])
+    events = numbered_list(reading_timeline(brief, brief.duration_s), chain, TextLook("#ffffff", "#ffd166"), [], REELS)
     texts = caption_texts(events)
     for number in range(1, len(brief.beats) + 1):
         shown = [text for text in texts if text.startswith(f"{number}. ")]

@@ -33,7 +33,7 @@ class Brief(BaseModel):
     cta: str = Field(min_length=1)
     visual_prompt: str = Field(min_length=1)
     duration_s: float = Field(gt=0)
-    aspect_ratio: Literal["9:16"] = "9:16"
+    aspect_ratio: Literal["9:16", "16:9", "1:1", "4:5", "21:9"] = "9:16"  # its platform's frame
     theme: str = ""
     caption: str = ""  # the post's caption, when an LLM wrote one
     scene_prompts: list[str] = []  # one visual prompt per scene, when an LLM wrote them

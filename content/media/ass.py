@@ -4,8 +4,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from content.media.captions import FRAME_H, FRAME_W, Block, Word
+from content.media.captions import Block, Word
 from content.media.fonts import FontChain
+from content.media.frame import Frame
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,11 @@ class TextLook:
     boxed: bool = False
 
 
-def script(events: Sequence[Event], family: str, look: TextLook) -> str:
+def script(events: Sequence[Event], family: str, look: TextLook, frame: Frame) -> str:
     border_style, outline, shadow = (3, 14, 0) if look.boxed else (1, 5, 3)
     box = ass_colour(look.outline, alpha=0x40 if look.boxed else 0)
     lines = [
-        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {FRAME_W}", f"PlayResY: {FRAME_H}",
+        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {frame.width}", f"PlayResY: {frame.height}",
         "WrapStyle: 2", "ScaledBorderAndShadow: yes", "YCbCr Matrix: TV.709", "",
         "[V4+ Styles]",
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "

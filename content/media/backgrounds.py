@@ -14,15 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from content.media.captions import FRAME_H, FRAME_W
+from content.media.frame import Frame
 
-PAN_PX = 360  # how far a scene's still pans over its scene
+PAN_PX = 360  # how far a scene's still pans over its scene, along the frame's long side (a third of it across)
 STILL_SCALE = 4  # generated stills are drawn at quarter size and upscaled once by ffmpeg (no fine detail)
 TRANSITION_S = 0.4
 TRANSITIONS = {"fade": "fade", "slide": "slideleft", "zoom": "zoomin"}  # ours → ffmpeg xfade's; "cut" needs none
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv"}
-SCENE_SIZE = (FRAME_W + PAN_PX // 3, FRAME_H + PAN_PX)
 
 
 @dataclass(frozen=True)
@@ -40,11 +39,27 @@ class Backdrop:
     graph: str  # consumes [bg0], [bg1]... and yields [bg]
 
 
-def scene_still(path: Path, colours: list[str], seed: int, index: int) -> Input:
+def pan(frame: Frame) -> tuple[int, int]:
+    """How far a still pans across and down its scene: most along the frame's long side."""
+    if frame.height > frame.width:
+        return PAN_PX // 3, PAN_PX
+    if frame.width > frame.height:
+        return PAN_PX, PAN_PX // 3
+    return PAN_PX // 2, PAN_PX // 2
+
+
+def scene_size(frame: Frame) -> tuple[int, int]:
+    """A still's size: the frame and room to pan."""
+    across, down = pan(frame)
+    return frame.width + across, frame.height + down
+
+
+def scene_still(path: Path, colours: list[str], seed: int, index: int, frame: Frame) -> Input:
     """A generated scene: the palette turned by `index` (each scene leads with another colour), its gradient shape
     alternating, under soft discs of light that make the pan plainly visible."""
     shape = "radial" if index % 2 == 0 else "linear"
-    image = _gradient(rotated(colours, index), seed + index, shape, SCENE_SIZE).astype(np.float32)
+    size = scene_size(frame)
+    image = _gradient(rotated(colours, index), seed + index, shape, size).astype(np.float32)
     rng = random.Random(seed * 31 + index)
     h, w = image.shape[:2]
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -52,7 +67,7 @@ def scene_still(path: Path, colours: list[str], seed: int, index: int) -> Input:
         cx, cy, radius = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.04, 0.16) * w
         disc = np.clip((radius - np.hypot(x - cx, y - cy)) / (radius * 0.35), 0, 1)  # a soft edge
         image += disc[..., None] * (255 - image) * rng.uniform(0.12, 0.3)
-    return _raw_still(path, np.clip(image, 0, 255).astype(np.uint8), SCENE_SIZE)
+    return _raw_still(path, np.clip(image, 0, 255).astype(np.uint8), size)
 
 
 def _gradient(colours: list[str], seed: int, shape: str, size: tuple[int, int]) -> np.ndarray:
@@ -98,34 +113,35 @@ def image_still(path: Path, width: int, height: int) -> Input:
     )
 
 
-def clip(path: Path, start_s: float, length_s: float, clip_s: float, fps: int) -> Input:
+def clip(path: Path, start_s: float, length_s: float, clip_s: float, fps: int, frame: Frame) -> Input:
     """`length_s` of a video from `start_s` (looped when the clip is shorter), at `fps`, scaled to cover the frame.
     Its sound is left out: the soundtrack is mixed on its own."""
     seek = ["-ss", f"{start_s:.3f}"] if start_s > 0 else []
     loop = ["-stream_loop", "-1"] if clip_s < length_s + 0.1 else []
     return Input(
         [*seek, *loop, "-t", f"{length_s + 0.5:.3f}", "-an", "-i", path.name],
-        f"fps={fps},scale={FRAME_W}:{FRAME_H}:force_original_aspect_ratio=increase:flags=bicubic,"
-        f"crop={FRAME_W}:{FRAME_H}",
+        f"fps={fps},scale={frame.width}:{frame.height}:force_original_aspect_ratio=increase:flags=bicubic,"
+        f"crop={frame.width}:{frame.height}",
         moving=True,
     )
 
 
-def scenes(stills: list[Input], lengths: list[float], fps: int, transition: str) -> Backdrop:
+def scenes(stills: list[Input], lengths: list[float], fps: int, transition: str, frame: Frame) -> Backdrop:
     """Each still panned in its own direction for its scene, each clip trimmed to it; the scenes joined by
     `transition` ("cut", or one of TRANSITIONS, which overlaps the next scene's first TRANSITION_S with the end of
     this one)."""
     directions = [("0", "t/{d}*{py}"), ("t/{d}*{px}", "0"), ("{px}-t/{d}*{px}", "{py}-t/{d}*{py}"),
                   ("{px}-t/{d}*{px}", "0")]
     overlap = 0.0 if transition == "cut" else TRANSITION_S
+    across, down = pan(frame)
     parts = []
     for index, length in enumerate(lengths):
         shown = length + (overlap if index < len(lengths) - 1 else 0)
         if stills[index].moving:  # held on its last frame should it end early, then cut to the scene's frames
             parts.append(f"[bg{index}]tpad=stop_mode=clone:stop_duration=1,{_frames(shown, fps)}[s{index}]")
             continue
-        x, y = (expr.format(d=f"{shown:.3f}", px=PAN_PX // 3, py=PAN_PX) for expr in directions[index % 4])
-        parts.append(f"[bg{index}]{_loop(shown, fps)},crop={FRAME_W}:{FRAME_H}:'{x}':'{y}'[s{index}]")
+        x, y = (expr.format(d=f"{shown:.3f}", px=across, py=down) for expr in directions[index % 4])
+        parts.append(f"[bg{index}]{_loop(shown, fps)},crop={frame.width}:{frame.height}:'{x}':'{y}'[s{index}]")
     if transition == "cut":
         joined = "".join(f"[s{index}]" for index in range(len(lengths))) + f"concat=n={len(lengths)}:v=1:a=0[bg]"
         return Backdrop(stills, ";".join([*parts, joined]))

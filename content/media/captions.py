@@ -1,4 +1,4 @@
-"""When each word is on screen, and how a block of words wraps and sizes to fit inside the Reels safe area."""
+"""When each word is on screen, and how a block of words wraps and sizes to fit inside a frame's safe area."""
 from __future__ import annotations
 
 import unicodedata
@@ -8,17 +8,6 @@ from dataclasses import dataclass
 from content.briefs.brief import Brief
 from content.media.fonts import FontChain
 
-FRAME_W, FRAME_H = 1080, 1920
-# Instagram's Reels UI covers the top ~14% of a 1080x1920 frame (account header, camera and close buttons), the bottom
-# ~35% (caption, audio label, comment bar) and a column on the right (like/comment/share/remix buttons, ~12% wide).
-# Sources: Meta's Reels safe-zone guidance as restated in issue 3 and ../shared/reference/trends_instagram.md §3.1
-# ("keep text between y 240 and 1680 for the grid crop; the bottom 35% is covered by the caption UI").
-SAFE_TOP = round(FRAME_H * 0.14)  # 269
-SAFE_BOTTOM = round(FRAME_H * (1 - 0.35))  # 1248
-SAFE_LEFT = round(FRAME_W * 0.06)  # 65
-SAFE_RIGHT = FRAME_W - round(FRAME_W * 0.12)  # 950: clear of the button column
-SAFE_WIDTH = SAFE_RIGHT - SAFE_LEFT
-SAFE_HEIGHT = SAFE_BOTTOM - SAFE_TOP
 # libass draws an outline and a shadow around each glyph; layout keeps that much clear of the safe area's edges.
 TEXT_MARGIN = 12
 
@@ -117,8 +106,7 @@ def _timeline(brief: Brief, lengths: Sequence[float], duration_s: float) -> list
 
 
 def fit_block(
-    words: Sequence[Word], chain: FontChain, max_size: int, max_height: float,
-    width: float = SAFE_WIDTH - 2 * TEXT_MARGIN, min_size: int = 36,
+    words: Sequence[Word], chain: FontChain, max_size: int, max_height: float, width: float, min_size: int = 36,
 ) -> Block:
     """The largest size (down to `min_size`) at which the words wrap inside `width` x `max_height`."""
     size = max_size

@@ -6,9 +6,8 @@ Captions are laid out inside the safe area, backdrops fill the whole frame. Each
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import gcd
 
-from content.media.platforms import PlatformSpec, platform_spec
+from content.media.platforms import PlatformSpec, aspect_of, platform_spec
 
 
 @dataclass(frozen=True)
@@ -41,10 +40,7 @@ class Frame:
 
     @property
     def aspect(self) -> str:
-        """"9:16", "16:9"...; 2560x1080 is "21:9" by its name, not its arithmetic (64:27)."""
-        divisor = gcd(self.width, self.height)
-        ratio = f"{self.width // divisor}:{self.height // divisor}"
-        return "21:9" if ratio == "64:27" else ratio
+        return aspect_of(self.width, self.height)
 
 
 REELS = Frame.of(platform_spec("instagram_reels"))

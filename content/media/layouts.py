@@ -1,4 +1,4 @@
-"""Where each caption goes in each visual template; every block is sized to stay inside the safe area."""
+"""Where each caption goes in each visual template; every block is sized to stay inside the frame's safe area."""
 from __future__ import annotations
 
 import re
@@ -6,12 +6,6 @@ from collections.abc import Callable, Sequence
 
 from content.media.ass import Event, TextLook, karaoke, still
 from content.media.captions import (
-    SAFE_BOTTOM,
-    SAFE_HEIGHT,
-    SAFE_LEFT,
-    SAFE_RIGHT,
-    SAFE_TOP,
-    SAFE_WIDTH,
     TEXT_MARGIN,
     Block,
     Segment,
@@ -20,68 +14,72 @@ from content.media.captions import (
     time_words,
 )
 from content.media.fonts import FontChain
+from content.media.frame import Frame
 
-CENTRE_X = (SAFE_LEFT + SAFE_RIGHT) // 2
-CENTRE_Y = (SAFE_TOP + SAFE_BOTTOM) // 2
 BOX_PAD = 14  # the opaque box libass draws around boxed text (ASS Outline with BorderStyle 3)
 BRIEF_NUMBER = re.compile(r"\d{1,2}[.)]")  # "1." or "2)" opening a beat
 DIM_ALPHA = 0x70  # list items already read stay, at ~44% transparency
 
-Layout = Callable[[Sequence[Segment], FontChain, TextLook, list[str]], list[Event]]
+Layout = Callable[[Sequence[Segment], FontChain, TextLook, list[str], Frame], list[Event]]
 
 
-def kinetic(segments: Sequence[Segment], chain: FontChain, look: TextLook, hashtags: list[str]) -> list[Event]:
+def kinetic(segments: Sequence[Segment], chain: FontChain, look: TextLook, hashtags: list[str],
+            frame: Frame) -> list[Event]:
     """Big centred captions, one at a time, each word lit as it is read."""
     events: list[Event] = []
     for segment in segments[:-1]:
-        events += _centred(segment, chain, look, 100 if segment.role == "hook" else 84)
-    return events + end_card(segments[-1], chain, look, hashtags)
+        events += _centred(segment, chain, look, 100 if segment.role == "hook" else 84, frame)
+    return events + end_card(segments[-1], chain, look, hashtags, frame)
 
 
-def numbered_list(segments: Sequence[Segment], chain: FontChain, look: TextLook, hashtags: list[str]) -> list[Event]:
+def numbered_list(segments: Sequence[Segment], chain: FontChain, look: TextLook, hashtags: list[str],
+                  frame: Frame) -> list[Event]:
     """The hook becomes a title; beats stack up as a numbered list, the current one lit word by word."""
     hook, beats, cta = segments[0], segments[1:-1], segments[-1]
-    margin, width = _margin(look), _width(look)
-    events = _centred(hook, chain, look, 100)
-    title = fit_block(hook.words, chain, 60, SAFE_HEIGHT * 0.25, width)
-    title_top = SAFE_TOP + margin
+    margin, width = _margin(look), _width(look, frame)
+    centre_x, _ = frame.centre
+    events = _centred(hook, chain, look, 100, frame)
+    title = fit_block(hook.words, chain, 60, frame.safe_height * 0.25, width)
+    title_top = frame.top + margin
     list_top = title_top + title.height + 40
-    events.append(still(title, chain, look.accent, CENTRE_X, round(title_top + title.height / 2),
+    events.append(still(title, chain, look.accent, centre_x, round(title_top + title.height / 2),
                         beats[0].start_s, cta.start_s))
-    items = _fit_items(beats, chain, SAFE_BOTTOM - margin - list_top, width)
+    items = _fit_items(beats, chain, frame.bottom - margin - list_top, width)
     y = list_top
-    x = SAFE_LEFT + margin
+    x = frame.left + margin
     for index, (segment, block) in enumerate(zip(beats, items)):
         centre = round(y + block.height / 2)
         events += karaoke(block, chain, look, x, centre, segment.start_s, segment.end_s, align=4)
         events.append(still(block, chain, look.text, x, centre, segment.end_s, cta.start_s, align=4,
                             alpha=DIM_ALPHA))
         y += block.height + 24
-    return events + end_card(cta, chain, look, hashtags)
+    return events + end_card(cta, chain, look, hashtags, frame)
 
 
-def captions_below(segments: Sequence[Segment], chain: FontChain, look: TextLook, hashtags: list[str]) -> list[Event]:
+def captions_below(segments: Sequence[Segment], chain: FontChain, look: TextLook, hashtags: list[str],
+                   frame: Frame) -> list[Event]:
     """Ken Burns: the hook centred, then captions in boxes low in the safe area so the photos stay visible."""
     hook, beats, cta = segments[0], segments[1:-1], segments[-1]
-    margin, width = _margin(look), _width(look)
-    events = _centred(hook, chain, look, 92)
+    margin, width = _margin(look), _width(look, frame)
+    events = _centred(hook, chain, look, 92, frame)
     for segment in beats:
-        block = fit_block(segment.words, chain, 64, SAFE_HEIGHT * 0.45, width)
-        centre = round(SAFE_BOTTOM - margin - block.height / 2)
-        events += karaoke(block, chain, look, CENTRE_X, centre, segment.start_s, segment.end_s)
-    return events + end_card(cta, chain, look, hashtags)
+        block = fit_block(segment.words, chain, 64, frame.safe_height * 0.45, width)
+        centre = round(frame.bottom - margin - block.height / 2)
+        events += karaoke(block, chain, look, frame.centre[0], centre, segment.start_s, segment.end_s)
+    return events + end_card(cta, chain, look, hashtags, frame)
 
 
-def end_card(cta: Segment, chain: FontChain, look: TextLook, hashtags: list[str]) -> list[Event]:
+def end_card(cta: Segment, chain: FontChain, look: TextLook, hashtags: list[str], frame: Frame) -> list[Event]:
     """The call to action above the middle, the hashtags below it."""
-    margin, width = _margin(look), _width(look)
-    half = SAFE_HEIGHT / 2 - margin - 20
+    margin, width = _margin(look), _width(look, frame)
+    centre_x, centre_y = frame.centre
+    half = frame.safe_height / 2 - margin - 20
     action = fit_block(cta.words, chain, 80, half, width)
     tags = fit_block(time_words(" ".join(f"#{t}" for t in hashtags), cta.start_s, cta.end_s), chain, 48, half,
                      width, min_size=30)
-    events = karaoke(action, chain, look, CENTRE_X, round(CENTRE_Y - 20 - action.height / 2), cta.start_s, cta.end_s)
+    events = karaoke(action, chain, look, centre_x, round(centre_y - 20 - action.height / 2), cta.start_s, cta.end_s)
     if tags.lines:
-        events.append(still(tags, chain, look.text, CENTRE_X, round(CENTRE_Y + 20 + tags.height / 2),
+        events.append(still(tags, chain, look.text, centre_x, round(centre_y + 20 + tags.height / 2),
                             cta.start_s + 0.3, cta.end_s))
     return events
 
@@ -106,14 +104,14 @@ def _numbered(index: int, segment: Segment) -> tuple[Word, ...]:
     return (Word(f"{index}.", segment.start_s, segment.start_s, False),) + words
 
 
-def _centred(segment: Segment, chain: FontChain, look: TextLook, max_size: int) -> list[Event]:
+def _centred(segment: Segment, chain: FontChain, look: TextLook, max_size: int, frame: Frame) -> list[Event]:
     """A segment as large as fits in the whole safe area, centred in it, lit word by word."""
-    block = fit_block(segment.words, chain, max_size, SAFE_HEIGHT - 2 * _margin(look), _width(look))
-    return karaoke(block, chain, look, CENTRE_X, CENTRE_Y, segment.start_s, segment.end_s)
+    block = fit_block(segment.words, chain, max_size, frame.safe_height - 2 * _margin(look), _width(look, frame))
+    return karaoke(block, chain, look, *frame.centre, segment.start_s, segment.end_s)
 
 
-def _width(look: TextLook) -> int:
-    return SAFE_WIDTH - 2 * _margin(look)
+def _width(look: TextLook, frame: Frame) -> int:
+    return frame.safe_width - 2 * _margin(look)
 
 
 def _margin(look: TextLook) -> int:

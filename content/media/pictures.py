@@ -1,19 +1,23 @@
 """Each scene's picture, from the persona's sources in its order (`style.scene_sources`), the first that has one:
 its own media library (photos panned, clips trimmed), stock footage (whatever `FindFootage` the caller passes), and
 generated backdrops, which always answer.
+
+A picture is chosen once per Reel and drawn for each frame it is delivered in (a variant for another platform is
+reframed from the same pictures, never looked up again).
 """
 from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from loguru import logger
 
 from content.media import backgrounds
-from content.media.captions import FRAME_H, FRAME_W
 from content.media.footage import FindFootage, Footage, Wanted, orientation_of
+from content.media.frame import Frame
 from content.media.look import Look
 from content.media.media import probe
 from content.media.timeline import Scene
@@ -22,15 +26,15 @@ from core.errors import MediaError
 
 @dataclass(frozen=True)
 class Picture:
-    input: backgrounds.Input
+    draw: Callable[[Frame], backgrounds.Input]  # the scene's ffmpeg input for a frame
     source: str  # "library" | "stock" | "generated"
     credit: dict[str, str] | None = None  # stock footage's attribution
 
 
-async def choose(look: Look, scenes: list[Scene], workdir: Path, seed: int, fps: int,
+async def choose(look: Look, scenes: list[Scene], frame: Frame, workdir: Path, seed: int, fps: int,
                  find_footage: FindFootage | None) -> list[Picture]:
-    """One picture a scene. Library items are taken in turn (from a place set by `seed`), stock clips never twice in
-    one Reel."""
+    """One picture a scene, chosen for `frame` (stock footage of its orientation). Library items are taken in turn
+    (from a place set by `seed`), stock clips never twice in one Reel."""
     library = _library(look)
     used: set[str] = set()
     pictures = []
@@ -39,10 +43,10 @@ async def choose(look: Look, scenes: list[Scene], workdir: Path, seed: int, fps:
         picture = None
         for source in look.style.scene_sources:
             if source == "library" and library:
-                picture = await _from_library(library[(seed + index) % len(library)], workdir, index, length, seed,
-                                              fps)
+                picture = await _from_library(library[(seed + index) % len(library)], workdir, index, length,
+                                              seed, fps)
             elif source == "stock" and find_footage is not None:
-                wanted = Wanted(length, orientation_of(FRAME_W, FRAME_H), FRAME_W, FRAME_H)
+                wanted = Wanted(length, orientation_of(frame.width, frame.height), frame.width, frame.height)
                 found = await find_footage(scene, wanted, used)
                 if found is not None:
                     used.add(found.credit.id if found.credit else str(found.path))
@@ -51,11 +55,16 @@ async def choose(look: Look, scenes: list[Scene], workdir: Path, seed: int, fps:
                 break
             if picture is not None:
                 break
-        if picture is None:
-            still = backgrounds.scene_still(workdir / f"scene-{index}.rgb", look.style.palette.background, seed, index)
-            picture = Picture(still, "generated")
-        pictures.append(picture)
+        pictures.append(picture or _generated(look.style.palette.background, workdir, index, seed))
     return pictures
+
+
+def _generated(colours: list[str], workdir: Path, index: int, seed: int) -> Picture:
+    def draw(frame: Frame) -> backgrounds.Input:
+        return backgrounds.scene_still(workdir / f"scene-{index}-{frame.width}x{frame.height}.rgb", colours, seed,
+                                       index, frame)
+
+    return Picture(draw, "generated")
 
 
 def sourced(scenes: list[Scene], pictures: list[Picture]) -> list[Scene]:
@@ -77,7 +86,7 @@ async def _from_library(item: Path, workdir: Path, index: int, length_s: float, 
     another part of it)."""
     link = scratch_link(item, workdir, f"library-{index}")
     if item.suffix.lower() in backgrounds.IMAGE_SUFFIXES:
-        return Picture(backgrounds.image_still(link, *backgrounds.SCENE_SIZE), "library")
+        return Picture(lambda frame: backgrounds.image_still(link, *backgrounds.scene_size(frame)), "library")
     try:
         info = await probe(item)
     except MediaError as exc:
@@ -88,13 +97,13 @@ async def _from_library(item: Path, workdir: Path, index: int, length_s: float, 
         return None
     spare = max(info.duration_s - length_s, 0.0)
     start = random.Random(seed * 7 + index).uniform(0, spare) if spare > 0 else 0.0
-    return Picture(backgrounds.clip(link, start, length_s, info.duration_s, fps), "library")
+    return Picture(lambda frame: backgrounds.clip(link, start, length_s, info.duration_s, fps, frame), "library")
 
 
 def _from_stock(found: Footage, workdir: Path, index: int, length_s: float, fps: int) -> Picture:
     link = scratch_link(found.path, workdir, f"stock-{index}")
     credit = dataclasses.asdict(found.credit) if found.credit else None
-    return Picture(backgrounds.clip(link, 0.0, length_s, found.duration_s, fps), "stock", credit)
+    return Picture(lambda frame: backgrounds.clip(link, 0.0, length_s, found.duration_s, fps, frame), "stock", credit)
 
 
 def scratch_link(target: Path, workdir: Path, name: str) -> Path:

@@ -2,16 +2,19 @@
 frame loops).
 
 Steps: time the captions (to reading speed, or to the voiceover), which makes the scenes (hook, each beat, the end
-card), lay them out with the persona's template, then encode the picture (each scene's still panned, the scenes joined
-by the persona's transition, the captions burnt in by libass → x264) and the sound (mixed, measured, brought to
--14 LUFS) side by side, and mux them.
+card), choose each scene's picture (content/media/pictures.py), lay the captions out with the persona's template for
+the platform's frame, then encode the picture (each scene's still panned or clip trimmed, graded, the scenes joined by
+the persona's transition, the captions burnt in by libass → x264) and the sound (mixed, measured, brought to
+-14 LUFS) side by side, and mux them; then the same for each variant's frame, with the same sound.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 
@@ -21,9 +24,10 @@ from content.media.captions import reading_timeline, speech_timeline
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
 from content.media.footage import FindFootage
+from content.media.frame import Frame
 from content.media.layouts import LAYOUTS
 from content.media.look import Look
-from content.media.platforms import platform_spec
+from content.media.platforms import PlatformSpec, platform_spec, variant_path
 from content.media.soundtrack import build_soundtrack, find_tracks
 from content.media.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_args
 from content.media.voiceover import Clip, narrate
@@ -46,64 +50,81 @@ async def render_reel(
     options: RenderOptions = RenderOptions(),
     on_progress: ProgressCallback | None = None,
     find_footage: FindFootage | None = None,
+    platform: str = "instagram_reels",
+    variants: Sequence[str] = (),
 ) -> Path:
-    """Render `brief` to `output` (1080x1920, 30 fps, H.264 High, AAC -14 LUFS, faststart), its timeline beside it
-    (content/media/timeline.py); scratch in `workdir`. Stock footage, when the persona's sources list it, comes from
-    `find_footage`."""
+    """Render `brief` to `output` for `platform` (its frame and safe area; 30 fps, H.264 High, AAC -14 LUFS,
+    faststart), its timeline beside it (content/media/timeline.py); scratch in `workdir`. Stock footage, when the
+    persona's sources list it, comes from `find_footage`.
+
+    Each of `variants` (other platforms) is reframed from the same timeline, pictures and sound — its captions laid
+    out again for its frame and safe area — into `variant_path(output, name)`."""
     workdir.mkdir(parents=True, exist_ok=True)
     style = look.style
     seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
     chain = font_chain(look.font, look.fonts_folder)
     texts = [brief.hook, *brief.beats, brief.cta, " ".join(brief.hashtags)]
     _warn_missing_glyphs(chain, texts)
+    chain.link_used(workdir / "fonts", texts)
 
     clips = await narrate([brief.hook, *brief.beats], style.voiceover, workdir)
     segments = speech_timeline(brief, [c.duration_s for c in clips]) if clips else reading_timeline(
         brief, brief.duration_s)
     duration = segments[-1].end_s
     scenes = timeline.plan(brief, segments)
-    chosen = await pictures.choose(look, scenes, workdir, seed, FPS, find_footage)
+    chosen = await pictures.choose(look, scenes, Frame.of(platform_spec(platform)), workdir, seed, FPS, find_footage)
     scenes = pictures.sourced(scenes, chosen)
-
     text_look = ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns")
-    events = LAYOUTS[style.template](segments, chain, text_look, brief.hashtags)
-    chain.link_used(workdir / "fonts", texts)
-    (workdir / "captions.ass").write_text(ass.script(events, chain.primary.family, text_look), encoding="utf-8")
+
+    def picture(name: str, video: Path, progress: ProgressCallback | None) -> Coroutine[Any, Any, None]:
+        spec = platform_spec(name)
+        events = LAYOUTS[style.template](segments, chain, text_look, brief.hashtags, Frame.of(spec))
+        captions = workdir / f"captions-{name}.ass"
+        captions.write_text(ass.script(events, chain.primary.family, text_look, Frame.of(spec)), encoding="utf-8")
+        return _encode_picture(brief, look, chosen, scenes, spec, captions, video, options, progress)
 
     voice = [(segment.start_s, clip) for segment, clip in zip(segments, clips or [])]
-    video, sound = workdir / "video.mp4", workdir / "sound.m4a"
-    try:  # the picture and the sound are encoded side by side, then muxed
+    sound = workdir / "sound.m4a"
+    made = {platform: output, **{name: variant_path(output, name) for name in variants if name != platform}}
+    try:  # the first picture and the sound are encoded side by side; variants after; each muxed with the sound
         async with asyncio.TaskGroup() as group:
-            group.create_task(_encode_picture(brief, look, chosen, scenes, video, options, on_progress))
+            group.create_task(picture(platform, workdir / f"video-{platform}.mp4", on_progress))
             group.create_task(_encode_sound(look, duration, seed, voice, sound))
     except ExceptionGroup as errors:
         raise errors.exceptions[0] from None
-    await run_ffmpeg(["-y", "-i", video.name, "-i", sound.name, "-map", "0:v", "-map", "1:a", "-c", "copy",
-                      "-t", f"{duration:.3f}", *CONTAINER_ARGS, str(output.resolve())], what="muxing", cwd=workdir)
+    for name in made:
+        if name != platform:
+            await picture(name, workdir / f"video-{name}.mp4", None)
+    for name, path in made.items():
+        await run_ffmpeg(["-y", "-i", f"video-{name}.mp4", "-i", sound.name, "-map", "0:v", "-map", "1:a", "-c",
+                          "copy", "-t", f"{duration:.3f}", *CONTAINER_ARGS, str(path.resolve())], what="muxing",
+                         cwd=workdir)
     timeline.save(output, scenes)
     return output
 
 
 async def _encode_picture(
-    brief: Brief, look: Look, chosen: list[pictures.Picture], scenes: list[timeline.Scene], video: Path,
-    options: RenderOptions, on_progress: ProgressCallback | None,
+    brief: Brief, look: Look, chosen: list[pictures.Picture], scenes: list[timeline.Scene], spec: PlatformSpec,
+    captions: Path, video: Path, options: RenderOptions, on_progress: ProgressCallback | None,
 ) -> None:
-    """Scenes (graded) → captions → x264, in one ffmpeg run."""
+    """Scenes (graded) → captions → x264, in one ffmpeg run, in the frame of `spec`."""
     duration = scenes[-1].end_s
     lengths = [scene.end_s - scene.start_s for scene in scenes]
-    backdrop = backgrounds.scenes([picture.input for picture in chosen], lengths, FPS,
-                                  look.style.transition or TRANSITIONS[look.style.template])
+    frame = Frame.of(spec)
+    backdrop = backgrounds.scenes([picture.draw(frame) for picture in chosen], lengths, FPS,
+                                  look.style.transition or TRANSITIONS[look.style.template], frame)
     grade = pictures.scratch_link(look.grade, video.parent, "grade").name if look.grade else None
     graph = ";".join(
         [backgrounds.prepare_chain(i, still, grade) for i, still in enumerate(backdrop.inputs)]
-        + [backdrop.graph, "[bg]ass=captions.ass:fontsdir=fonts[v]"]
+        + [backdrop.graph, f"[bg]ass={captions.name}:fontsdir=fonts[v]"]
     )
     await run_ffmpeg(
         ["-y", *[arg for still in backdrop.inputs for arg in still.args], "-filter_complex", graph, "-map", "[v]",
          "-t", f"{duration:.3f}", "-r", str(FPS),
-         *video_encoder_args(platform_spec("instagram_reels"), fps=FPS, preset=options.preset, crf=options.crf),
+         *video_encoder_args(spec, fps=FPS, preset=options.preset, crf=options.crf),
          video.name],
-        what=f"rendering '{brief.topic[:40]}'", duration_s=duration, on_progress=on_progress, cwd=video.parent,
+        what=f"rendering '{brief.topic[:40]}' for {spec.name}", duration_s=duration, on_progress=on_progress,
+        cwd=video.parent,
     )
 
 

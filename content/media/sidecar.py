@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ class Post:
     provider: str
     cost_usd: float
     scenes: list[dict[str, Any]]  # the video's timeline (content/media/timeline.py), when its maker wrote one
+    variants: dict[str, str] = field(default_factory=dict)  # other platform → its variant's file name, beside
 
 
 def post_of(brief: Brief, provider: str, cost_usd: float, scenes: list[dict[str, Any]]) -> Post:
@@ -41,8 +42,17 @@ def write(video: Path, post: Post) -> None:
     as_json, as_text = paths(video)
     _replace(as_json, json.dumps({"video": video.name, **asdict(post)}, ensure_ascii=False, indent=2) + "\n")
     tags = " ".join(f"#{tag}" for tag in post.hashtags)
+    extra = [f"variant for {name}: {file}" for name, file in post.variants.items()]
+    extra += [f"footage: {credit['author']} on {credit['source'].capitalize()}, {credit['page_url']} "
+              f"({credit['licence']})" for credit in credits(post)]
     _replace(as_text, f"{post.caption}\n\n{tags}\n\n---\ntopic: {post.topic}\naccount: {post.account}\n"
-                      f"provider: {post.provider}\ncost: ${post.cost_usd:.2f}\n")
+                      f"provider: {post.provider}\ncost: ${post.cost_usd:.2f}\n" + "".join(f"{x}\n" for x in extra))
+
+
+def credits(post: Post) -> list[dict[str, str]]:
+    """The stock footage the video shows, each clip once, in order of appearance."""
+    found = {scene["credit"]["page_url"]: scene["credit"] for scene in post.scenes if scene.get("credit")}
+    return list(found.values())
 
 
 def _replace(path: Path, text: str) -> None:

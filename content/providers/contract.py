@@ -35,6 +35,8 @@ class GenerationRequest:
     look: Look
     workdir: Path
     quality: str = "standard"
+    platform: str = "instagram_reels"  # what the video is made for (its frame)
+    variants: tuple[str, ...] = ()  # other platforms: a maker that composes delivers a reframed variant for each
 
 
 @dataclass(frozen=True)

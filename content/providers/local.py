@@ -31,6 +31,7 @@ class LocalParams(BaseModel):
 class LocalProvider(VideoProvider):
     type_name = "local"
     reads_prompt = False  # it draws the brief's captions; no service sees the prompt
+    aspect_ratios = ("9:16", "16:9", "1:1", "4:5", "21:9")
     params_model = LocalParams
     poll_interval_s = 0.0
 
@@ -43,7 +44,8 @@ class LocalProvider(VideoProvider):
         assert isinstance(params, LocalParams)
         output = request.workdir / f"local-{idempotency_key}.mp4"
         await render_reel(request.brief, request.look, request.workdir, output,
-                          RenderOptions(preset=params.preset, crf=params.crf), on_progress)
+                          RenderOptions(preset=params.preset, crf=params.crf), on_progress,
+                          platform=request.platform, variants=request.variants)
         return str(output)
 
     async def poll(self, task_id: str) -> TaskStatus:
@@ -53,8 +55,11 @@ class LocalProvider(VideoProvider):
         return TaskStatus("failed", error=gone)
 
     async def download(self, task_id: str, destination: Path) -> Path:
-        os.replace(task_id, destination)
-        made = timeline.beside(Path(task_id))
-        if made.is_file():
-            os.replace(made, timeline.beside(destination))
+        """The render, with its timeline and any variants (every file is named after the video)."""
+        render = Path(task_id)
+        beside = [timeline.beside(render), *render.parent.glob(f"{render.stem}.*.mp4")]
+        os.replace(render, destination)
+        for path in beside:
+            if path.is_file():
+                os.replace(path, destination.with_name(destination.stem + path.name.removeprefix(render.stem)))
         return destination

@@ -110,12 +110,10 @@ async def run_daemon(daemon: Daemon, _args: argparse.Namespace) -> int:
 
 
 async def generate_video(daemon: Daemon, args: argparse.Namespace) -> int:
-    if args.aspect != "9:16":
-        raise InputError(f"--aspect {args.aspect}: no provider type in this version makes it yet (local and "
-                         f"simulated make 9:16)")
     if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise InputError(f"--timeout {args.timeout:g}: give a number of seconds above 0")
-    job_id = await daemon.planner.enqueue_prompt(args.prompt, args.account, args.priority, args.quality, args.duration)
+    job_id = await daemon.planner.enqueue_prompt(args.prompt, args.account, args.priority, args.quality, args.duration,
+                                                 args.aspect)
     if not args.wait:
         print(json.dumps({"id": job_id, "status": JobStatus.QUEUED}) if args.json else f"queued job {job_id}")
         return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from loguru import logger
 
 from content.briefs.brief import Brief, BriefBuilder
 from content.briefs.llm import BriefWriter
-from content.media.platforms import platform_spec
+from content.media.platforms import PLATFORMS, aspect_of, platform_spec
 from core.engine import queue
 from core.errors import ConfigError, DaemonError, InputError
 from core.home import Home
@@ -89,7 +90,7 @@ class Planner:
             if candidate.account is None:
                 continue
             trend, account = candidate.trend, candidate.account
-            brief = await self._brief(trend, account)
+            brief = await self._brief(trend, account, settings.platform)
             try:
                 job_id = await queue.enqueue(self.db, candidate.trend_id, trend.dedup_key, brief, settings.platform,
                                              max_queue_size=self.settings.video.max_queue_size)
@@ -101,9 +102,9 @@ class Planner:
                 logger.info(f"planned job {job_id} for {account.name} ({brief.written_by} brief): {trend.topic}")
         return planned
 
-    async def _brief(self, trend: Trend, account: Account) -> Brief:
+    async def _brief(self, trend: Trend, account: Account, platform: str) -> Brief:
         """The template's brief, with the hashtags that travel strongly with the trend's in its theme; rewritten by the
-        LLM if set."""
+        LLM if set; in the shape of the platform it is made for."""
         content = self.settings.app.content
         related: list[str] = []
         if self.patterns:  # set by a collection, which loaded pandas already
@@ -111,17 +112,21 @@ class Planner:
 
             related = related_hashtags(self.patterns, trend.hashtags, trend.theme)
         draft = self.briefs.build(trend, account, content, related)
-        return await self.writer.improve(draft, trend, account, content.prompt_style, related)
+        brief = await self.writer.improve(draft, trend, account, content.prompt_style, related)
+        spec = platform_spec(platform)
+        return brief.model_copy(update={"aspect_ratio": aspect_of(spec.width, spec.height)})
 
     async def enqueue_prompt(self, prompt: str, account_name: str | None, priority: int, quality: str,
-                             duration_s: float | None) -> int:
+                             duration_s: float | None, aspect: str | None = None) -> int:
         """A job from a prompt typed by the user (`generate`), through the same brief and queue as a trend. Input
-        that cannot make a video is refused before anything is stored."""
+        that cannot make a video is refused before anything is stored. With `aspect`, the video is made for the
+        first listed platform of that shape (else the first known one): the listed platforms still get variants."""
         settings = self.settings.app
         prompt = _checked_prompt(prompt)
         _check_number("--priority", priority, 0, MAX_PRIORITY)
+        platform = settings.platform if aspect is None else _platform_for(aspect, settings.platforms)
         if duration_s is not None:
-            spec = platform_spec(settings.platform)
+            spec = platform_spec(platform)
             _check_number("--duration", duration_s, max(REEL_SECONDS[0], spec.min_duration_s),
                           min(REEL_SECONDS[1], spec.max_duration_s))
         accounts = {a.name: a for a in settings.accounts}
@@ -132,15 +137,20 @@ class Planner:
                       source="cli")
         await save_trends(self.db, [trend])
         trend_id = await trend_row_id(self.db, trend.dedup_key)
-        brief = await self._brief(trend, account)
+        brief = await self._brief(trend, account, platform)
         if duration_s is not None:
             brief = brief.model_copy(update={"duration_s": duration_s})
-        job_id = await queue.enqueue(self.db, trend_id, trend.dedup_key, brief, settings.platform, priority, quality,
+        job_id = await queue.enqueue(self.db, trend_id, trend.dedup_key, brief, platform, priority, quality,
                                      self.settings.video.max_queue_size)
         if job_id is None:
             raise DaemonError(f"a video job for {trend.topic!r} already exists: never twice for one topic")
         logger.info(f"queued job {job_id} for {account.name}: {trend.topic}")
         return job_id
+
+
+def _platform_for(aspect: str, listed: Sequence[str]) -> str:
+    shaped = [name for name, spec in PLATFORMS.items() if aspect_of(spec.width, spec.height) == aspect]
+    return next((name for name in listed if name in shaped), shaped[0])
 
 
 def _checked_prompt(prompt: str) -> str:

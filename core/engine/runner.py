@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 import shutil
 import time
@@ -25,7 +26,8 @@ from sqlalchemy import insert
 from content.briefs.prompt_policy import PromptReview
 from content.media import sidecar, timeline
 from content.media.look import Look
-from content.media.platforms import platform_spec
+from content.media.media import MediaInfo
+from content.media.platforms import PLATFORMS, platform_spec, variant_path
 from content.media.preflight import describe_failures, failures, preflight
 from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize
 from content.providers import GenerationRequest, TaskStatus, VideoProvider
@@ -284,7 +286,9 @@ class JobRunner:
         brief = job.brief
         if verdict.outcome == "rewritten":  # a rejected prompt keeps its words: no paid provider will see it
             brief = brief.model_copy(update={"visual_prompt": verdict.prompt})
-        return GenerationRequest(job.id, brief, look, self.work_dir / f"job-{job.id}", job.quality)
+        variants = tuple(name for name in self.settings.app.platforms if name != job.platform)
+        return GenerationRequest(job.id, brief, look, self.work_dir / f"job-{job.id}", job.quality, job.platform,
+                                 variants)
 
     async def _start(self, conn: Transaction, job: Job, request: GenerationRequest, tried: set[str]) -> Start:
         """The job's plan (providers it has not tried, minus those that cannot make it) and its next attempt."""
@@ -449,8 +453,9 @@ class JobRunner:
             raw = await provider.download(task_id, self._download_path(attempt))
             await self.ledger.advance(attempt, AttemptState.OPTIMIZING, guard)
             scenes = timeline.load(raw)
-            post = sidecar.post_of(job.brief, provider.name, cost, scenes or [])
-            video, thumbnail, duration = await self._deliver(job, raw, stage, post)
+            video, thumbnail, duration = await self._deliver(job, raw, stage, request.variants,
+                                                             sidecar.post_of(job.brief, provider.name, cost,
+                                                                             scenes or []))
         except (queue.LeaseLost, AttemptClosed):
             raise
         except DaemonError as exc:
@@ -609,28 +614,39 @@ class JobRunner:
         elif effect is OnProvider.COUNT_FAILURE:
             await self.health.failed(provider.name, self.policy.breaker_failures, self.policy.breaker_cooldown_s)
 
-    async def _deliver(self, job: Job, raw: Path, stage: StageCallback, post: sidecar.Post) -> tuple[Path, Path, float]:
+    async def _deliver(self, job: Job, raw: Path, stage: StageCallback, variants: tuple[str, ...],
+                       post: sidecar.Post) -> tuple[Path, Path, float]:
         """Optimize into `data/videos/<account>/`, pass every preflight rule, add the cover, contact sheet and
-        sidecars (content/media/sidecar.py); if any of them fails, nothing of the delivery is left behind."""
-        spec = platform_spec(job.platform)
+        sidecars (content/media/sidecar.py); the same for each variant its maker made for another platform (beside
+        the video, named by the platform). If any of them fails, nothing of the delivery is left behind."""
         folder = self.home.videos_dir / job.account
         folder.mkdir(parents=True, exist_ok=True)
         video = folder / f"{job.id:06d}-{_slug(job.brief.topic)}.mp4"
-        info = await optimize(raw, spec, video, on_progress=lambda f: stage("optimizing", f))
-        stage("preflight", 1.0)
-        problems = failures(await preflight(video, spec))
-        if problems:
-            video.unlink(missing_ok=True)
-            raise MediaError(f"{video.name} fails {spec.name} preflight: {describe_failures(problems)}")
-        stage("cover", 1.0)
+        made = [name for name in variants if variant_path(raw, name).is_file()]
         try:
+            info = await self._ready(raw, video, job.platform, stage)
+            for name in made:
+                await self._ready(variant_path(raw, name), variant_path(video, name), name, stage)
+            stage("cover", 1.0)
             thumbnail = await extract_thumbnail(video, at_s=min(1.0, info.duration_s / 3))
             await contact_sheet(video, info.duration_s)
-            sidecar.write(video, post)
+            sidecar.write(video, dataclasses.replace(post, variants={name: variant_path(video, name).name
+                                                                     for name in made}))
         except BaseException:
             discard_delivery(video)
             raise
         return video, thumbnail, info.duration_s
+
+    @staticmethod
+    async def _ready(raw: Path, video: Path, platform: str, stage: StageCallback) -> MediaInfo:
+        """`raw` made ready for `platform` at `video`, every preflight rule passed."""
+        spec = platform_spec(platform)
+        info = await optimize(raw, spec, video, on_progress=lambda f: stage(f"optimizing for {platform}", f))
+        stage(f"preflight for {platform}", 1.0)
+        problems = failures(await preflight(video, spec))
+        if problems:
+            raise MediaError(f"{video.name} fails {spec.name} preflight: {describe_failures(problems)}")
+        return info
 
     async def _end(self, job: Job, status: JobStatus, error: str, provider: str | None = None,
                    not_before: datetime | None = None, error_class: ErrorClass | None = None) -> JobOutcome:
@@ -657,15 +673,19 @@ class JobRunner:
 
 
 def discard_download(download: Path) -> None:
-    """Remove a provider's download with the timeline its maker wrote beside it."""
-    for scratch in (download, timeline.beside(download)):
+    """Remove a provider's download with the timeline and variants its maker wrote beside it."""
+    for scratch in (download, timeline.beside(download), *_variants(download)):
         scratch.unlink(missing_ok=True)
 
 
 def discard_delivery(video: Path) -> None:
-    """Remove a delivered video with everything written beside it: cover, contact sheet, sidecars."""
-    for path in (video, video.with_suffix(".jpg"), contact_sheet_path(video), *sidecar.paths(video)):
+    """Remove a delivered video with everything written beside it: variants, cover, contact sheet, sidecars."""
+    for path in (video, *_variants(video), video.with_suffix(".jpg"), contact_sheet_path(video), *sidecar.paths(video)):
         path.unlink(missing_ok=True)
+
+
+def _variants(video: Path) -> list[Path]:
+    return [variant_path(video, name) for name in PLATFORMS]
 
 
 def _next_poll_in(interval_s: float, elapsed_s: float, progress: float | None) -> float:
