@@ -392,6 +392,15 @@ class AccountLimit(Strict):
     max_concurrent: int = Field(ge=1, le=256, description="this persona's jobs running at once")
 
 
+class Composer(Strict):
+    """What happens to a video a provider made: composed into the Reel (the brief's captions, the voiceover, the
+    music or the video's own sound, the grade, variants for the other platforms), or delivered as made."""
+
+    provider_videos: bool = Field(True, description="compose over providers' videos (false: deliver them as made)")
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "veryfast"
+    crf: int = Field(21, ge=14, le=23, description="23 is the quality floor: speed never comes from lower quality")
+
+
 class RetryPolicy(Strict):
     """How the engine treats provider errors (the classes are in core/errors.py)."""
 
@@ -439,6 +448,7 @@ class VideoGeneration(Strict):
     budget: Budget = Budget()
     retry: RetryPolicy = RetryPolicy()
     prompt_policy: PromptPolicy = PromptPolicy()
+    composer: Composer = Composer()
     providers: dict[str, ProviderConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

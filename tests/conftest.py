@@ -79,13 +79,20 @@ def cli_in_process(capfd: pytest.CaptureFixture[str]) -> Iterator[Callable[..., 
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
     """A fresh home with the shipped sample config and trends: what `main.py init` writes (called in this process;
-    test_settings runs the command itself), with the local renderer at x264's fastest preset: the tests look at
-    what is in the picture, not at how well it is compressed (tests/test_renderer.py renders at the default)."""
+    test_settings runs the command itself), with the local renderer and the composer at x264's fastest preset: the
+    tests look at what is in the picture, not at how well it is compressed (tests/test_renderer.py renders at the
+    default). Providers' videos are delivered as made: the engine's tests follow money and states; those of the
+    composer (tests/test_composer.py) switch it back on."""
     home = Home.at(tmp_path)
     with contextlib.redirect_stdout(io.StringIO()):
         assert init_home(home) == 0
-    edit_json(home.video_config_file, lambda data: data["video_generation"]["providers"]["local"].setdefault(
-        "params", {}).update(preset="ultrafast"))
+
+    def fastest(data: dict[str, Any]) -> None:
+        generation = data["video_generation"]
+        generation["providers"]["local"].setdefault("params", {}).update(preset="ultrafast")
+        generation["composer"] = {"preset": "ultrafast", "provider_videos": False}
+
+    edit_json(home.video_config_file, fastest)
     return home
 
 

@@ -27,7 +27,7 @@ from core.errors import MediaError
 @dataclass(frozen=True)
 class Picture:
     draw: Callable[[Frame], backgrounds.Input]  # the scene's ffmpeg input for a frame
-    source: str  # "library" | "stock" | "generated"
+    source: str  # "library" | "stock" | "generated" | "provider"
     credit: dict[str, str] | None = None  # stock footage's attribution
 
 
@@ -57,6 +57,18 @@ async def choose(look: Look, scenes: list[Scene], frame: Frame, workdir: Path, s
                 break
         pictures.append(picture or _generated(look.style.palette.background, workdir, index, seed))
     return pictures
+
+
+def stretches(video: Path, duration_s: float, scenes: list[Scene], workdir: Path, fps: int) -> list[Picture]:
+    """A provider's video as the Reel's pictures: each scene shows the stretch of it that plays at the scene's time
+    (from its start again, should the video be shorter than the Reel)."""
+    link = scratch_link(video, workdir, "provider")
+
+    def stretch(scene: Scene) -> Picture:
+        start, length = scene.start_s % duration_s, scene.end_s - scene.start_s + backgrounds.TRANSITION_S
+        return Picture(lambda frame: backgrounds.clip(link, start, length, duration_s - start, fps, frame), "provider")
+
+    return [stretch(scene) for scene in scenes]
 
 
 def _generated(colours: list[str], workdir: Path, index: int, seed: int) -> Picture:

@@ -27,6 +27,7 @@ from content.media.footage import FindFootage
 from content.media.frame import Frame
 from content.media.layouts import LAYOUTS
 from content.media.look import Look
+from content.media.media import probe
 from content.media.platforms import PlatformSpec, platform_spec, variant_path
 from content.media.soundtrack import build_soundtrack, find_tracks
 from content.media.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_args
@@ -52,13 +53,17 @@ async def render_reel(
     find_footage: FindFootage | None = None,
     platform: str = "instagram_reels",
     variants: Sequence[str] = (),
+    over: Path | None = None,
 ) -> Path:
     """Render `brief` to `output` for `platform` (its frame and safe area; 30 fps, H.264 High, AAC -14 LUFS,
     faststart), its timeline beside it (content/media/timeline.py); scratch in `workdir`. Stock footage, when the
     persona's sources list it, comes from `find_footage`.
 
     Each of `variants` (other platforms) is reframed from the same timeline, pictures and sound — its captions laid
-    out again for its frame and safe area — into `variant_path(output, name)`."""
+    out again for its frame and safe area — into `variant_path(output, name)`.
+
+    With `over` (a video a provider made), the Reel is composed over it: its stretches are the scenes' pictures and
+    its own sound, when it has any, is the bed under the voice in place of music."""
     workdir.mkdir(parents=True, exist_ok=True)
     style = look.style
     seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
@@ -67,12 +72,19 @@ async def render_reel(
     _warn_missing_glyphs(chain, texts)
     chain.link_used(workdir / "fonts", texts)
 
+    given = await probe(over) if over is not None else None
     clips = await narrate([brief.hook, *brief.beats], style.voiceover, workdir)
     segments = speech_timeline(brief, [c.duration_s for c in clips]) if clips else reading_timeline(
-        brief, brief.duration_s)
+        brief, given.duration_s if given else brief.duration_s)  # a provider's video is as long as it was made
     duration = segments[-1].end_s
     scenes = timeline.plan(brief, segments)
-    chosen = await pictures.choose(look, scenes, Frame.of(platform_spec(platform)), workdir, seed, FPS, find_footage)
+    bed: list[Path] = []
+    if given is None:
+        chosen = await pictures.choose(look, scenes, Frame.of(platform_spec(platform)), workdir, seed, FPS,
+                                       find_footage)
+    else:
+        chosen = pictures.stretches(given.path, given.duration_s, scenes, workdir, FPS)
+        bed = [given.path] if given.audio is not None else []
     scenes = pictures.sourced(scenes, chosen)
     text_look = ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns")
 
@@ -89,7 +101,7 @@ async def render_reel(
     try:  # the first picture and the sound are encoded side by side; variants after; each muxed with the sound
         async with asyncio.TaskGroup() as group:
             group.create_task(picture(platform, workdir / f"video-{platform}.mp4", on_progress))
-            group.create_task(_encode_sound(look, duration, seed, voice, sound))
+            group.create_task(_encode_sound(look, duration, seed, voice, sound, bed))
     except ExceptionGroup as errors:
         raise errors.exceptions[0] from None
     for name in made:
@@ -129,9 +141,10 @@ async def _encode_picture(
 
 
 async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tuple[float, Clip]],
-                        sound: Path) -> None:
-    """Music (and narration) mixed, measured, then brought to -14 LUFS while encoding to AAC."""
-    tracks = find_tracks(look.music_folder, look.style.music_mood)
+                        sound: Path, bed: list[Path]) -> None:
+    """Music — or `bed`, a provider video's own sound — and narration mixed, measured, then brought to -14 LUFS
+    while encoding to AAC."""
+    tracks = bed or find_tracks(look.music_folder, look.style.music_mood)
     soundtrack = await build_soundtrack(sound.parent, duration_s, seed, look.style.music_mood, tracks, voice)
     await run_ffmpeg(["-y", "-i", soundtrack.path.name, "-af", soundtrack.normalize, *AAC_ARGS, sound.name],
                      what="encoding the soundtrack", cwd=sound.parent)

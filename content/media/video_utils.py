@@ -61,6 +61,18 @@ def transcode_reasons(info: MediaInfo, spec: PlatformSpec) -> list[str]:
     return reasons
 
 
+def usable(info: MediaInfo, spec: PlatformSpec) -> MediaInfo:
+    """`info` if its video can be made ready for `spec`: it has a picture and a length the platform takes."""
+    if info.video is None:
+        raise MediaError(f"{info.path.name}: has no video stream")
+    if not spec.min_duration_s <= info.duration_s <= spec.max_duration_s:
+        raise MediaError(
+            f"{info.path.name}: {info.duration_s:.1f} s is outside {spec.name}'s "
+            f"{spec.min_duration_s:g}-{spec.max_duration_s:g} s"
+        )
+    return info
+
+
 async def optimize(
     source: Path,
     platform: str | PlatformSpec,
@@ -77,14 +89,7 @@ async def optimize(
     """
     spec = platform if isinstance(platform, PlatformSpec) else platform_spec(platform)
     destination = destination or source.with_name(f"{source.stem}.{spec.name}.mp4")
-    info = await probe(source)
-    if info.video is None:
-        raise MediaError(f"{source.name}: has no video stream")
-    if not spec.min_duration_s <= info.duration_s <= spec.max_duration_s:
-        raise MediaError(
-            f"{source.name}: {info.duration_s:.1f} s is outside {spec.name}'s "
-            f"{spec.min_duration_s:g}-{spec.max_duration_s:g} s"
-        )
+    info = usable(await probe(source), spec)
     partial = destination.with_name(f".{destination.name}.partial.mp4")
     scratch = destination.with_name(f".{destination.name}.work")
     scratch.mkdir(parents=True, exist_ok=True)

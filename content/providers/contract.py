@@ -70,6 +70,7 @@ class VideoProvider(ABC):
     deprecated: ClassVar[str | None] = None  # why this type should no longer be used (`config check` says so)
     reads_prompt: ClassVar[bool] = True  # the visual prompt goes to a service that may refuse (and bill) it
     max_prompt_chars: ClassVar[int | None] = None  # the API's limit on the prompt's length
+    speaks: ClassVar[bool] = False  # its videos carry their own narration: a composed Reel adds no voiceover
 
     def __init__(self, name: str, params: BaseModel, secrets: Secrets, data_dir: Path | None = None) -> None:
         self.name = name

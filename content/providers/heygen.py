@@ -28,6 +28,7 @@ class HeygenParams(HttpParams):
 
 class HeygenProvider(HttpProvider[HeygenParams]):
     type_name = "heygen"
+    speaks = True
     params_model = HeygenParams
     required_env = ("HEYGEN_API_KEY",)
     default_base_url = "https://api.heygen.com"

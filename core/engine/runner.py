@@ -26,10 +26,11 @@ from sqlalchemy import insert
 from content.briefs.prompt_policy import PromptReview
 from content.media import sidecar, timeline
 from content.media.look import Look
-from content.media.media import MediaInfo
+from content.media.media import MediaInfo, probe
 from content.media.platforms import PLATFORMS, platform_spec, variant_path
 from content.media.preflight import describe_failures, failures, preflight
-from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize
+from content.media.renderer import RenderOptions, render_reel
+from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize, usable
 from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from core.engine import queue
 from core.engine.ledger import Attempt, AttemptClosed, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits, Reservation
@@ -40,7 +41,7 @@ from core.engine.states import AttemptState, JobStatus
 from core.errors import DaemonError, ErrorClass, MediaError, ProviderError, machine_fault
 from core.home import Home
 from core.schema import prompt_outcomes
-from core.settings import Settings
+from core.settings import Settings, Voiceover
 from core.storage import Step, Transaction, Write, one_line, utcnow
 
 StageCallback = Callable[[str, float], None]
@@ -452,8 +453,9 @@ class JobRunner:
             stage(f"{provider.name}: downloading", 1.0)
             raw = await provider.download(task_id, self._download_path(attempt))
             await self.ledger.advance(attempt, AttemptState.OPTIMIZING, guard)
-            scenes = timeline.load(raw)
-            video, thumbnail, duration = await self._deliver(job, raw, stage, request.variants,
+            made = await self._compose(provider, request, raw, stage)
+            scenes = timeline.load(made)
+            video, thumbnail, duration = await self._deliver(job, made, stage, request.variants,
                                                              sidecar.post_of(job.brief, provider.name, cost,
                                                                              scenes or []))
         except (queue.LeaseLost, AttemptClosed):
@@ -614,6 +616,21 @@ class JobRunner:
         elif effect is OnProvider.COUNT_FAILURE:
             await self.health.failed(provider.name, self.policy.breaker_failures, self.policy.breaker_cooldown_s)
 
+    async def _compose(self, provider: VideoProvider, request: GenerationRequest, raw: Path,
+                       stage: StageCallback) -> Path:
+        """A provider's video composed into the Reel (content/media/renderer.py, `over`), unless its maker composed
+        it already (it wrote a timeline) or the composer is switched off: the video to deliver."""
+        composer = self.settings.video.composer
+        if timeline.load(raw) is not None or not composer.provider_videos:
+            return raw
+        usable(await probe(raw), platform_spec(request.platform))
+        look = request.look
+        if provider.speaks:  # the avatar narrates: no second voice
+            look = dataclasses.replace(look, style=look.style.model_copy(update={"voiceover": Voiceover()}))
+        return await render_reel(request.brief, look, request.workdir, composed_path(raw),
+                                 RenderOptions(composer.preset, composer.crf), lambda f: stage("composing", f),
+                                 platform=request.platform, variants=request.variants, over=raw)
+
     async def _deliver(self, job: Job, raw: Path, stage: StageCallback, variants: tuple[str, ...],
                        post: sidecar.Post) -> tuple[Path, Path, float]:
         """Optimize into `data/videos/<account>/`, pass every preflight rule, add the cover, contact sheet and
@@ -673,9 +690,16 @@ class JobRunner:
 
 
 def discard_download(download: Path) -> None:
-    """Remove a provider's download with the timeline and variants its maker wrote beside it."""
-    for scratch in (download, timeline.beside(download), *_variants(download)):
-        scratch.unlink(missing_ok=True)
+    """Remove a provider's download with the timeline and variants its maker wrote beside it, and the Reel composed
+    over it with its own."""
+    for made in (download, composed_path(download)):
+        for scratch in (made, timeline.beside(made), *_variants(made)):
+            scratch.unlink(missing_ok=True)
+
+
+def composed_path(download: Path) -> Path:
+    """Where the Reel composed over a provider's download is made."""
+    return download.with_suffix(".composed.mp4")
 
 
 def discard_delivery(video: Path) -> None:
