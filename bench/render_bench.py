@@ -101,7 +101,6 @@ def case_moviepy(workdir: Path, duration_s: float) -> dict[str, float]:
 
     look = bench_look(Home.at(workdir))
     brief = bench_brief(duration_s)
-    chain = font_chain(look.font)
     audio = workdir / "work" / "soundtrack.wav"
     if not audio.exists():
         asyncio.run(render_reel(brief, look, workdir / "work", workdir / "render.mp4"))
@@ -116,7 +115,21 @@ def case_moviepy(workdir: Path, duration_s: float) -> dict[str, float]:
         clips.append(ImageClip(still).with_start(start).with_duration(length).with_position(
             lambda t, d=length: (-t / d * across, -t / d * down)))
         start += length
+    clips += moviepy_captions(TextClip, look, brief, duration_s)
+    video = CompositeVideoClip(clips, size=(REELS.width, REELS.height)).with_duration(duration_s)
+    video = video.with_audio(AudioFileClip(str(audio)))
+    video.write_videofile(str(workdir / "moviepy.mp4"), fps=FPS, codec="libx264", preset="veryfast",
+                          audio_codec="aac", audio_bitrate="128k", logger=None,
+                          ffmpeg_params=["-crf", "21", "-profile:v", "high", "-pix_fmt", "yuv420p",
+                                         "-movflags", "+faststart"])
+    return {"wall_s": time.perf_counter() - started}
+
+
+def moviepy_captions(text_clip, look, brief, duration_s):  # type: ignore[no-untyped-def]
+    """The kinetic template's captions as moviepy clips: one a caption line, and one over it for each lit word."""
+    chain = font_chain(look.font)
     palette = look.style.palette
+    clips = []
     for segment in captions.reading_timeline(brief, duration_s)[:-1]:
         block = captions.fit_block(segment.words, chain, 84, REELS.safe_height,
                                    REELS.safe_width - 2 * captions.TEXT_MARGIN)
@@ -126,19 +139,13 @@ def case_moviepy(workdir: Path, duration_s: float) -> dict[str, float]:
             text = captions.join_words(line)
             left = REELS.centre[0] - chain.width(text, block.size) / 2
             y = top + number * line_h
-            clips.append(_text(TextClip, look, text, block.size, palette.text, segment.start_s, segment.end_s,
+            clips.append(_text(text_clip, look, text, block.size, palette.text, segment.start_s, segment.end_s,
                                (left, y)))
             for index, word in enumerate(line):
                 prefix = captions.join_words(line[:index]) + (" " if index else "")
-                clips.append(_text(TextClip, look, word.text, block.size, palette.accent, word.start_s, word.end_s,
-                                   (left + chain.width(prefix, block.size), y)))
-    video = CompositeVideoClip(clips, size=(REELS.width, REELS.height)).with_duration(duration_s)
-    video = video.with_audio(AudioFileClip(str(audio)))
-    video.write_videofile(str(workdir / "moviepy.mp4"), fps=FPS, codec="libx264", preset="veryfast",
-                          audio_codec="aac", audio_bitrate="128k", logger=None,
-                          ffmpeg_params=["-crf", "21", "-profile:v", "high", "-pix_fmt", "yuv420p",
-                                         "-movflags", "+faststart"])
-    return {"wall_s": time.perf_counter() - started}
+                clips.append(_text(text_clip, look, word.text, block.size, palette.accent, word.start_s,
+                                   word.end_s, (left + chain.width(prefix, block.size), y)))
+    return clips
 
 
 def _text(text_clip, look, text, size, colour, start, end, position):  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from content.media.analysis import FAST_DECODE
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.media import MediaInfo, probe
 from content.media.platforms import PLATFORMS, PlatformSpec, platform_spec
@@ -198,6 +199,6 @@ async def contact_sheet(video: Path, duration_s: float, destination: Path | None
     interval = duration_s / count
     graph = (f"fps=1/{interval:.4f}:start_time={interval / 2:.4f},scale={tile_width}:-2,"
              f"tile={columns}x{rows}:padding=4:margin=4:color=0x202020")
-    await run_ffmpeg(["-y", "-i", str(video), "-vf", graph, "-frames:v", "1", "-q:v", "4", "-update", "1",
+    await run_ffmpeg(["-y", *FAST_DECODE, "-i", str(video), "-vf", graph, "-frames:v", "1", "-q:v", "4", "-update", "1",
                       str(destination)], what=f"drawing the contact sheet of {video.name}")
     return destination

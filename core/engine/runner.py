@@ -26,7 +26,7 @@ from sqlalchemy import insert
 from content.briefs.prompt_policy import PromptReview
 from content.media import sidecar, timeline
 from content.media.look import Look
-from content.media.media import MediaInfo, probe
+from content.media.media import probe
 from content.media.platforms import PLATFORMS, platform_spec, variant_path
 from content.media.preflight import describe_failures, failures, preflight
 from content.media.renderer import RenderOptions, render_reel
@@ -641,29 +641,24 @@ class JobRunner:
         video = folder / f"{job.id:06d}-{_slug(job.brief.topic)}.mp4"
         made = [name for name in variants if variant_path(raw, name).is_file()]
         try:
-            info = await self._ready(raw, video, job.platform, stage)
+            info = await optimize(raw, job.platform, video, on_progress=lambda f: stage("optimizing", f))
+            stage("preflight, cover", 1.0)
+            async with asyncio.TaskGroup() as group:  # each reads the file; on two cores, side by side
+                group.create_task(_preflighted(video, job.platform))
+                cover = group.create_task(extract_thumbnail(video, at_s=min(1.0, info.duration_s / 3)))
+                group.create_task(contact_sheet(video, info.duration_s))
             for name in made:
-                await self._ready(variant_path(raw, name), variant_path(video, name), name, stage)
-            stage("cover", 1.0)
-            thumbnail = await extract_thumbnail(video, at_s=min(1.0, info.duration_s / 3))
-            await contact_sheet(video, info.duration_s)
+                stage(f"variant for {name}", 1.0)
+                await optimize(variant_path(raw, name), name, variant_path(video, name))
+                await _preflighted(variant_path(video, name), name)
             sidecar.write(video, dataclasses.replace(post, variants={name: variant_path(video, name).name
                                                                      for name in made}))
-        except BaseException:
+        except BaseException as exc:
             discard_delivery(video)
+            if isinstance(exc, ExceptionGroup):
+                raise exc.exceptions[0] from None
             raise
-        return video, thumbnail, info.duration_s
-
-    @staticmethod
-    async def _ready(raw: Path, video: Path, platform: str, stage: StageCallback) -> MediaInfo:
-        """`raw` made ready for `platform` at `video`, every preflight rule passed."""
-        spec = platform_spec(platform)
-        info = await optimize(raw, spec, video, on_progress=lambda f: stage(f"optimizing for {platform}", f))
-        stage(f"preflight for {platform}", 1.0)
-        problems = failures(await preflight(video, spec))
-        if problems:
-            raise MediaError(f"{video.name} fails {spec.name} preflight: {describe_failures(problems)}")
-        return info
+        return video, cover.result(), info.duration_s
 
     async def _end(self, job: Job, status: JobStatus, error: str, provider: str | None = None,
                    not_before: datetime | None = None, error_class: ErrorClass | None = None) -> JobOutcome:
@@ -687,6 +682,14 @@ class JobRunner:
             "job_id": job.id, "account": job.account, "theme": job.brief.theme, "prompt": verdict.prompt,
             "verdict": verdict.outcome, "policy_notes": "; ".join(verdict.notes) or None, "outcome": outcome,
             "error_class": error_class, "provider": provider, "created_at": utcnow()}
+
+
+async def _preflighted(video: Path, platform: str) -> None:
+    """Every preflight rule of `platform` passed by `video`, or a MediaError naming those that failed."""
+    spec = platform_spec(platform)
+    problems = failures(await preflight(video, spec))
+    if problems:
+        raise MediaError(f"{video.name} fails {spec.name} preflight: {describe_failures(problems)}")
 
 
 def discard_download(download: Path) -> None:
