@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from render_bench import moviepy_captions  # noqa: E402  (bench/ is this script's own folder)
+from render_bench import child_main, moviepy_captions, run_case  # noqa: E402  (bench/ is this script's own folder)
 
 from content.briefs.brief import Brief  # noqa: E402
 from content.media import timeline  # noqa: E402
@@ -177,22 +177,6 @@ def case_generate(workdir: Path, duration_s: float) -> dict[str, float]:
 CASES = {"compose": case_compose, "floor": case_floor, "moviepy": case_moviepy, "generate": case_generate}
 
 
-def run_case(name: str, workdir: Path, duration_s: float) -> dict[str, float]:
-    output = subprocess.run(
-        [sys.executable, __file__, "--case", name, "--workdir", str(workdir), "--duration", str(duration_s)],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
-
-
-def child_main(name: str, workdir: Path, duration_s: float) -> None:
-    workdir.mkdir(parents=True, exist_ok=True)
-    case = CASES[name]
-    figures = asyncio.run(case(workdir, duration_s)) if asyncio.iscoroutinefunction(case) else case(
-        workdir, duration_s)
-    print(json.dumps(figures))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -201,7 +185,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
     if args.case:
-        child_main(args.case, args.workdir, args.duration)
+        child_main(args.case, args.workdir, args.duration, CASES)
         return
     with tempfile.TemporaryDirectory(prefix="compose-bench-") as scratch:
         root = Path(scratch)
@@ -211,7 +195,7 @@ def main() -> None:
             for name in CASES:  # interleaved, so drift in machine load hits every case alike
                 if name == "moviepy" and run > 0:
                     continue  # one moviepy run is plenty to see the ratio
-                figures = run_case(name, root / f"run{run}", args.duration)
+                figures = run_case(name, root / f"run{run}", args.duration, __file__)
                 results[name].append(figures["wall_s"])
                 if "floor_s" in figures:
                     results["generate_floor"].append(figures["floor_s"])

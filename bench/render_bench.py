@@ -22,6 +22,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -173,18 +174,19 @@ async def case_optimizer(workdir: Path, duration_s: float) -> dict[str, float]:
 CASES = {"render": case_render, "floor": case_floor, "moviepy": case_moviepy, "optimizer": case_optimizer}
 
 
-def run_case(name: str, workdir: Path, duration_s: float) -> dict[str, float]:
-    """Run one case in a fresh interpreter and return its figures plus its peak RSS (self + largest child)."""
+def run_case(name: str, workdir: Path, duration_s: float, script: str = __file__) -> dict[str, float]:
+    """Run one case of `script` in a fresh interpreter and return its figures plus its peak RSS (self + largest
+    child)."""
     output = subprocess.run(
-        [sys.executable, __file__, "--case", name, "--workdir", str(workdir), "--duration", str(duration_s)],
+        [sys.executable, script, "--case", name, "--workdir", str(workdir), "--duration", str(duration_s)],
         check=True, capture_output=True, text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
-def child_main(name: str, workdir: Path, duration_s: float) -> None:
+def child_main(name: str, workdir: Path, duration_s: float, cases: dict[str, Any] = CASES) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
-    case = CASES[name]
+    case = cases[name]
     figures = asyncio.run(case(workdir, duration_s)) if asyncio.iscoroutinefunction(case) else case(
         workdir, duration_s)
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
