@@ -2,7 +2,7 @@
 and bench/scale_bench.py (and, in-process, of bench/queue_bench.py).
 
 Each worker is `python main.py worker --drain` (run as `python bench/fleet.py HOME`), with the media steps after
-the download (optimize, preflight, covers) stubbed: they are bench/render_bench.py's business, and here the engine
+the download (composing, optimize, preflight, covers) switched off or stubbed: they are bench/render_bench.py's business, and here the engine
 is measured and checked. The provider's record of what it was asked to make, `data/simulated_submissions.jsonl`,
 is the bill the checks read.
 """
@@ -80,7 +80,7 @@ def configure(home: Home, url: str, *, per_worker: int, latency_s: float, max_co
     config = json.loads((ROOT / "config" / "video_config.json").read_text())
     video = config["video_generation"]
     video.update(default_provider=PROVIDER, fallback_providers=[], max_concurrent_generations=per_worker,
-                 max_queue_size=100_000, lease_s=lease_s)
+                 max_queue_size=100_000, lease_s=lease_s, composer={"provider_videos": False})
     video["budget"].update(per_video_limit_usd=1.0, daily_limit_usd=daily_cap_usd, monthly_limit_usd=daily_cap_usd)
     video["providers"] = {PROVIDER: {"type": "simulated", "max_concurrent": max_concurrent, "params": {
         "latency_s": latency_s, "cost_per_second": cost_per_second}}}
@@ -149,8 +149,8 @@ def peak_concurrency(records: list[dict[str, Any]], latency_s: float) -> int:
     return peak
 
 
-async def stub_delivery(self: runner.JobRunner, job: queue.Job, raw: Path,
-                        stage: Any, post: Any) -> tuple[Path, Path, float]:
+async def stub_delivery(self: runner.JobRunner, job: queue.Job, raw: Path, stage: Any, variants: Any,
+                        post: Any) -> tuple[Path, Path, float]:
     """The download, moved into place as the video (and its own cover): no media work."""
     video = self.home.videos_dir / f"{job.id:06d}.mp4"
     os.replace(raw, video)

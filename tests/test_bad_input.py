@@ -45,7 +45,6 @@ def stored(home: Home) -> list[Any]:
     (["generate", "a fine topic", "--priority", "-1"], "--priority -1: give a number from 0 to 1000"),
     (["generate", "a fine topic", "--priority", str(10 ** 30)], "--priority 1e+30"),
     (["generate", "a fine topic", "--wait", "--timeout", "-1"], "--timeout -1"),
-    (["generate", "a fine topic", "--aspect", "16:9"], "--aspect 16:9"),
     (["report", "--days", "0"], "--days 0: give 1 or more"),
 ])
 def test_a_command_given_what_cannot_work_says_so_in_one_line_and_queues_nothing(
