@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # What each version adds to the one before, applied in order to an older database (create_all adds new tables).
 MIGRATIONS = {
     2: [
@@ -50,6 +50,7 @@ MIGRATIONS = {
         "CREATE INDEX IF NOT EXISTS ix_attempts_provider_started ON attempts (provider, started_at)",
     ],
     6: ["ALTER TABLE video_jobs ADD COLUMN timeline JSON"],  # the delivered video's scenes
+    7: ["ALTER TABLE attempts ADD COLUMN scene INTEGER"],  # a clip for one scene of the Reel (NULL: the whole video)
 }
 
 metadata = MetaData()
@@ -192,6 +193,7 @@ attempts = Table(
     Column("job_id", Integer, ForeignKey("video_jobs.id"), nullable=False, index=True),
     Column("provider", String(64), nullable=False),
     Column("provider_type", String(32), nullable=False),
+    Column("scene", Integer),  # the scene of the Reel this attempt makes a clip for; NULL: the whole video
     # reserved → submitting → submitted → polling → downloading → optimizing → done | failed | cancelled
     Column("state", String(32), nullable=False),
     Column("provider_task_id", Text),  # a multi-part video lists its parts

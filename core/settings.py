@@ -397,6 +397,8 @@ class Composer(Strict):
     music or the video's own sound, the grade, variants for the other platforms), or delivered as made."""
 
     provider_videos: bool = Field(True, description="compose over providers' videos (false: deliver them as made)")
+    scenes: bool = Field(True, description="ask the providers for one clip per scene, each its own paid task "
+                                           "(false: one video for the whole Reel)")
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = "veryfast"
     crf: int = Field(21, ge=14, le=23, description="23 is the quality floor: speed never comes from lower quality")
 

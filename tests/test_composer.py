@@ -22,8 +22,10 @@ TONE_HZ = 440  # make_clip's sound
 
 
 def compose(home: Home, on: bool) -> None:
+    """The composer on (over the provider's one video for the whole Reel: tests/test_scenes.py asks for clips per
+    scene) or off."""
     def change(data: dict[str, Any]) -> None:
-        data["video_generation"]["composer"]["provider_videos"] = on
+        data["video_generation"]["composer"].update(provider_videos=on, scenes=False)
 
     edit_json(home.video_config_file, change)
 

@@ -172,7 +172,7 @@ async def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
     added = [("video_jobs", "quality"), ("video_jobs", "not_before"), ("video_jobs", "lease_owner"),
              ("video_jobs", "lease_expires_at"), ("video_jobs", "cancel_reason"), ("attempts", "progress"),
              ("trends", "traffic"), ("trends", "url"), ("trends", "is_video"), ("trends", "sources"),
-             ("video_jobs", "timeline")]
+             ("video_jobs", "timeline"), ("attempts", "scene")]
     with sqlite3.connect(path) as old:  # shape it like version 1, with a finished and an interrupted attempt
         for table, column in added:
             old.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
@@ -185,8 +185,9 @@ async def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
     database = await Database.open(f"sqlite:///{path}")
     try:
         assert (await database.fetch_all(select(schema_info.c.version)))[0][0] == SCHEMA_VERSION
-        rows = await database.fetch_all(select(attempts.c.state, attempts.c.progress).order_by(attempts.c.id))
-        assert [tuple(row) for row in rows] == [("done", None), ("reserved", None)]
+        rows = await database.fetch_all(select(attempts.c.state, attempts.c.progress, attempts.c.scene)
+                                        .order_by(attempts.c.id))
+        assert [tuple(row) for row in rows] == [("done", None, None), ("reserved", None, None)]
         await database.fetch_all(select(video_jobs.c.quality, video_jobs.c.lease_owner, video_jobs.c.timeline))
         await database.fetch_all(select(trends.c.traffic, trends.c.sources))
     finally:

@@ -65,6 +65,8 @@ def probe_sync(path: Path) -> MediaInfo:
             info = (container.format.name, duration, container.bit_rate or None)
     except av.FFmpegError as exc:
         raise MediaError(f"{path}: not a readable video ({exc})") from None
+    if video is None and audio is None:  # random bytes can pass for a stream-less format (lyrics, say)
+        raise MediaError(f"{path}: not a readable video (no picture or sound in it, read as {info[0]})")
     boxes = mp4_boxes(path)
     return MediaInfo(
         path=path,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,21 +27,23 @@ from core.errors import MediaError
 @dataclass(frozen=True)
 class Picture:
     draw: Callable[[Frame], backgrounds.Input]  # the scene's ffmpeg input for a frame
-    source: str  # "library" | "stock" | "generated" | "provider"
+    source: str  # "ai" (a provider's clip for the scene) | "library" | "stock" | "generated" | "provider"
     credit: dict[str, str] | None = None  # stock footage's attribution
 
 
 async def choose(look: Look, scenes: list[Scene], frame: Frame, workdir: Path, seed: int, fps: int,
-                 find_footage: FindFootage | None) -> list[Picture]:
-    """One picture a scene, chosen for `frame` (stock footage of its orientation). Library items are taken in turn
-    (from a place set by `seed`), stock clips never twice in one Reel."""
+                 find_footage: FindFootage | None, made: Mapping[int, Path] | None = None) -> list[Picture]:
+    """One picture a scene, chosen for `frame` (stock footage of its orientation): the clip a provider `made` for
+    it, else the persona's sources in order. Library items are taken in turn (from a place set by `seed`), stock
+    clips never twice in one Reel."""
     library = _library(look)
     used: set[str] = set()
     pictures = []
     for index, scene in enumerate(scenes):
         length = scene.end_s - scene.start_s + backgrounds.TRANSITION_S
-        picture = None
-        for source in look.style.scene_sources:
+        clip = (made or {}).get(index)
+        picture = await _from_provider(clip, workdir, index, length, fps) if clip else None
+        for source in [] if picture else look.style.scene_sources:
             if source == "library" and library:
                 picture = await _from_library(library[(seed + index) % len(library)], workdir, index, length,
                                               seed, fps)
@@ -110,6 +112,20 @@ async def _from_library(item: Path, workdir: Path, index: int, length_s: float, 
     spare = max(info.duration_s - length_s, 0.0)
     start = random.Random(seed * 7 + index).uniform(0, spare) if spare > 0 else 0.0
     return Picture(lambda frame: backgrounds.clip(link, start, length_s, info.duration_s, fps, frame), "library")
+
+
+async def _from_provider(clip: Path, workdir: Path, index: int, length_s: float, fps: int) -> Picture | None:
+    """The clip a provider made for this scene alone, from its start (a short one loops)."""
+    try:
+        info = await probe(clip)
+    except MediaError as exc:
+        logger.warning(f"the clip made for scene {index + 1} is unreadable ({exc}): the persona's sources instead")
+        return None
+    if info.video is None or info.duration_s <= 0:
+        logger.warning(f"the clip made for scene {index + 1} has no picture: the persona's sources instead")
+        return None
+    link = scratch_link(clip, workdir, f"ai-{index}")
+    return Picture(lambda frame: backgrounds.clip(link, 0.0, length_s, info.duration_s, fps, frame), "ai")
 
 
 def _from_stock(found: Footage, workdir: Path, index: int, length_s: float, fps: int) -> Picture:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from loguru import logger
 
 from content.briefs.brief import Brief
 from content.media import ass, backgrounds, pictures, timeline
-from content.media.captions import reading_timeline, speech_timeline
+from content.media.captions import Segment, reading_timeline, speech_timeline
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
 from content.media.footage import FindFootage
@@ -43,6 +43,24 @@ class RenderOptions:
     crf: int = 21
 
 
+@dataclass(frozen=True)
+class Timing:
+    """When each caption shows (and the voice that speaks it), and the scenes that follow from it."""
+    segments: list[Segment]
+    voice: list[Clip] | None
+    scenes: list[timeline.Scene]
+
+
+async def time_reel(brief: Brief, look: Look, workdir: Path, length_s: float | None = None) -> Timing:
+    """The Reel's timing: to the voiceover when there is one, else to reading speed over `length_s` (the length of
+    a provider's video) or the brief's duration. The engine asks it first when each scene is made apart."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    clips = await narrate([brief.hook, *brief.beats], look.style.voiceover, workdir)
+    segments = speech_timeline(brief, [c.duration_s for c in clips]) if clips else reading_timeline(
+        brief, length_s or brief.duration_s)
+    return Timing(segments, clips, timeline.plan(brief, segments))
+
+
 async def render_reel(
     brief: Brief,
     look: Look,
@@ -54,6 +72,7 @@ async def render_reel(
     platform: str = "instagram_reels",
     variants: Sequence[str] = (),
     over: Path | None = None,
+    scene_clips: Mapping[int, Path] | None = None,
 ) -> Path:
     """Render `brief` to `output` for `platform` (its frame and safe area; 30 fps, H.264 High, AAC -14 LUFS,
     faststart), its timeline beside it (content/media/timeline.py); scratch in `workdir`. Stock footage, when the
@@ -63,7 +82,10 @@ async def render_reel(
     out again for its frame and safe area — into `variant_path(output, name)`.
 
     With `over` (a video a provider made), the Reel is composed over it: its stretches are the scenes' pictures and
-    its own sound, when it has any, is the bed under the voice in place of music."""
+    its own sound, when it has any, is the bed under the voice in place of music.
+
+    With `scene_clips` (scene index → a clip a provider made for that scene alone), those scenes show their clips;
+    any other scene follows the persona's sources."""
     workdir.mkdir(parents=True, exist_ok=True)
     style = look.style
     seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
@@ -73,15 +95,13 @@ async def render_reel(
     chain.link_used(workdir / "fonts", texts)
 
     given = await probe(over) if over is not None else None
-    clips = await narrate([brief.hook, *brief.beats], style.voiceover, workdir)
-    segments = speech_timeline(brief, [c.duration_s for c in clips]) if clips else reading_timeline(
-        brief, given.duration_s if given else brief.duration_s)  # a provider's video is as long as it was made
+    timing = await time_reel(brief, look, workdir, given.duration_s if given else None)  # as long as it was made
+    segments, clips, scenes = timing.segments, timing.voice, timing.scenes
     duration = segments[-1].end_s
-    scenes = timeline.plan(brief, segments)
     bed: list[Path] = []
     if given is None:
         chosen = await pictures.choose(look, scenes, Frame.of(platform_spec(platform)), workdir, seed, FPS,
-                                       find_footage)
+                                       find_footage, scene_clips)
     else:
         chosen = pictures.stretches(given.path, given.duration_s, scenes, workdir, FPS)
         bed = [given.path] if given.audio is not None else []

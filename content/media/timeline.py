@@ -30,13 +30,14 @@ class Scene:
 
 def plan(brief: Brief, segments: Sequence[Segment]) -> list[Scene]:
     """The scenes of `brief` at its captions' times: a beat shows the LLM's prompt for it when there is one, else
-    the brief's visual prompt with the beat's own words. Each is "generated" until a picture is chosen for it."""
+    the brief's visual prompt with the beat's own words; the hook opens on it, the end card closes on it (each scene
+    its own prompt, for a provider asked for each scene's clip). Each is "generated" until a picture is chosen."""
     texts = [brief.hook, *brief.beats, brief.cta]
-    prompts = [brief.visual_prompt]
+    prompts = [f"{brief.visual_prompt}, opening shot: {brief.hook}"]
     for index, beat in enumerate(brief.beats):
         prompts.append(brief.scene_prompts[index] if index < len(brief.scene_prompts)
                        else f"{brief.visual_prompt}, showing: {beat}")
-    prompts.append(brief.visual_prompt)
+    prompts.append(f"{brief.visual_prompt}, closing shot: {brief.cta}")
     return [Scene(segment.role, text, prompt, "generated", round(segment.start_s, 3), round(segment.end_s, 3))
             for segment, text, prompt in zip(segments, texts, prompts)]
 

@@ -71,6 +71,7 @@ class VideoProvider(ABC):
     reads_prompt: ClassVar[bool] = True  # the visual prompt goes to a service that may refuse (and bill) it
     max_prompt_chars: ClassVar[int | None] = None  # the API's limit on the prompt's length
     speaks: ClassVar[bool] = False  # its videos carry their own narration: a composed Reel adds no voiceover
+    composes: ClassVar[bool] = False  # it makes the whole Reel itself (scenes, captions, sound): never asked for clips
 
     def __init__(self, name: str, params: BaseModel, secrets: Secrets, data_dir: Path | None = None) -> None:
         self.name = name

@@ -31,6 +31,7 @@ class LocalParams(BaseModel):
 class LocalProvider(VideoProvider):
     type_name = "local"
     reads_prompt = False  # it draws the brief's captions; no service sees the prompt
+    composes = True
     aspect_ratios = ("9:16", "16:9", "1:1", "4:5", "21:9")
     params_model = LocalParams
     poll_interval_s = 0.0

@@ -65,7 +65,8 @@ class SimulatedProvider(VideoProvider):
         return self.data_dir / SUBMISSIONS
 
     def estimate_cost(self, request: GenerationRequest) -> float:
-        return round(self.settings.cost_per_second * request.brief.duration_s, 6)
+        """Billed per tenth of a second, as its task ids record the length."""
+        return round(self.settings.cost_per_second * round(request.brief.duration_s * 10) / 10, 6)
 
     async def submit(self, request: GenerationRequest, idempotency_key: str,
                      on_progress: ProgressCallback | None = None) -> str:
@@ -120,8 +121,9 @@ class SimulatedProvider(VideoProvider):
         return None
 
     def _placeholder_path(self, duration_s: float) -> Path:
+        """One video per tenth of a second of length (what a task id records)."""
         assert self.data_dir is not None
-        return self.data_dir / "simulated" / f"placeholder-{duration_s:g}s.mp4"
+        return self.data_dir / "simulated" / f"placeholder-{round(duration_s * 10) / 10:g}s.mp4"
 
     async def _placeholder(self, request: GenerationRequest) -> None:
         """Render the video this provider hands out for this duration, once."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, bindparam, func, insert, select, text, update
@@ -30,7 +31,11 @@ class AttemptClosed(DaemonError):
 
 
 class BudgetExceeded(DaemonError):
-    """The estimate does not fit under a cap; nothing was reserved."""
+    """The estimate does not fit under a cap ("per-video", "daily" or "monthly"); nothing was reserved."""
+
+    def __init__(self, message: str, cap: str) -> None:
+        self.cap = cap
+        super().__init__(message)
 
 
 class ProviderBusy(DaemonError):
@@ -55,6 +60,7 @@ class Attempt:
     estimate_usd: float
     budget_day: str
     budget_month: str
+    scene: int | None = None  # the scene it makes a clip for (None: the whole video)
 
     @property
     def key(self) -> str:
@@ -82,9 +88,13 @@ class Ledger:
         return local.strftime("%Y-%m-%d"), local.strftime("%Y-%m")
 
     async def reserve(self, conn: Transaction, job_id: int, provider: str, provider_type: str,
-                      estimate_usd: float, limits: ProviderLimits = ProviderLimits()) -> Reservation:
+                      estimate_usd: float, limits: ProviderLimits = ProviderLimits(),
+                      scene: int | None = None) -> Reservation:
         """Check the provider's limits and every cap, and reserve the estimate, inside the caller's write
         transaction (the claim's, so a job is never leased without its money set aside).
+
+        A clip for one `scene` counts against the per-video cap with everything the job's other scenes were
+        charged or hold reserved: the cap is on the video, however many tasks make it.
 
         The estimate is added to the day's and month's totals first and the new totals checked against the caps
         (one statement, which holds those rows locked until the transaction ends, so reservations from every process
@@ -94,6 +104,10 @@ class Ledger:
         day, month = self.periods(now)
         periods = {"day": f"day:{day}", "month": f"month:{month}"}
         await _check_limits(conn, provider, limits, now)
+        video_usd = estimate_usd
+        if scene is not None:
+            video_usd += (await conn.execute(select(func.coalesce(func.sum(cost_ledger.c.amount_usd), 0.0))
+                                             .where(cost_ledger.c.job_id == job_id))).scalar_one()
         totals: dict[str, float] = {row.period: row.amount_usd for row in await conn.execute(
             _ADD_TO_TOTALS_RETURNING, {"net": estimate_usd, **periods})}
         for period in set(periods.values()) - set(totals):  # the period's first reservation (maybe in two processes)
@@ -101,7 +115,7 @@ class Ledger:
             totals[period] = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})
                               ).scalar_one()
         for label, used, cap in (
-            ("per-video", estimate_usd, self.caps.per_video_limit_usd),
+            ("per-video", video_usd, self.caps.per_video_limit_usd),
             ("daily", totals[periods["day"]], self.caps.daily_limit_usd),
             ("monthly", totals[periods["month"]], self.caps.monthly_limit_usd),
         ):
@@ -109,12 +123,11 @@ class Ledger:
                 await conn.execute(_ADD_TO_TOTALS, {"net": -estimate_usd, **periods})
                 raise BudgetExceeded(
                     f"{provider}: ${estimate_usd:.2f} would exceed the {label} cap "
-                    f"(${used - estimate_usd:.2f} of ${cap:.2f} used)"
-                )
+                    f"(${used - estimate_usd:.2f} of ${cap:.2f} used)", label)
         attempt_id = inserted_id(await conn.execute(_INSERT_ATTEMPT, {
             "job_id": job_id, "provider": provider, "provider_type": provider_type, "state": AttemptState.RESERVED,
-            "estimated_cost_usd": estimate_usd, "started_at": now}))
-        attempt = Attempt(attempt_id, job_id, provider, estimate_usd, day, month)
+            "estimated_cost_usd": estimate_usd, "started_at": now, "scene": scene}))
+        attempt = Attempt(attempt_id, job_id, provider, estimate_usd, day, month, scene)
         await conn.execute(*_ledger_row(attempt, LedgerKind.RESERVE, estimate_usd, now))
         return Reservation(attempt, totals[periods["day"]], totals[periods["month"]])
 
@@ -140,18 +153,24 @@ class Ledger:
         delivery (a MediaError)."""
         await self.close(attempt, AttemptState.FAILED, charged_usd, guard, error_class=error_class, error=error)
 
-    async def unfinished(self, job_id: int) -> tuple[Attempt, str, str | None] | None:
-        """The job's attempt that a stop or crash left open (its state and task id), with its reservation."""
-        rows = await self.db.fetch_all(
-            select(attempts, cost_ledger.c.budget_day, cost_ledger.c.budget_month)
-            .join(cost_ledger, (cost_ledger.c.attempt_id == attempts.c.id) & (cost_ledger.c.kind == LedgerKind.RESERVE))
-            .where(attempts.c.job_id == job_id, attempts.c.state.in_(OPEN_STATES))
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        attempt = Attempt(row.id, job_id, row.provider, row.estimated_cost_usd, row.budget_day, row.budget_month)
-        return attempt, row.state, row.provider_task_id
+    async def unfinished(self, job_id: int) -> list[tuple[Attempt, str, str | None]]:
+        """The job's attempts that a stop or crash left open (each with its state and task id), with their
+        reservations: at most one for a whole video, one per scene for a Reel made scene by scene."""
+        rows = await self.db.fetch_all(_with_reservation.where(attempts.c.job_id == job_id,
+                                                               attempts.c.state.in_(OPEN_STATES)))
+        return [(_attempt_of(row), row.state, row.provider_task_id) for row in rows]
+
+    async def made_scenes(self, job_id: int) -> dict[int, tuple[Attempt, str]]:
+        """The job's scenes whose clip was made and paid for: scene → its attempt and task id."""
+        rows = await self.db.fetch_all(_with_reservation.where(
+            attempts.c.job_id == job_id, attempts.c.state == AttemptState.DONE, attempts.c.scene.is_not(None)))
+        return {row.scene: (_attempt_of(row), row.provider_task_id) for row in rows}
+
+    async def charged(self, job_id: int) -> float:
+        """What the job's attempts were charged, all together."""
+        rows = await self.db.fetch_all(select(func.coalesce(func.sum(cost_ledger.c.amount_usd), 0.0)).where(
+            cost_ledger.c.job_id == job_id, cost_ledger.c.kind == LedgerKind.CHARGE))
+        return float(rows[0][0])
 
     async def close(self, attempt: Attempt, state: AttemptState, charged_usd: float, guard: Step | None = None,
                     **fields: str | None) -> None:
@@ -200,6 +219,11 @@ async def _check_limits(conn: Transaction, provider: str, limits: ProviderLimits
                                f"(requests_per_minute {limits.requests_per_minute})", max(wait, 0.1))
 
 
+def _attempt_of(row: Any) -> Attempt:
+    return Attempt(row.id, row.job_id, row.provider, row.estimated_cost_usd, row.budget_day, row.budget_month,
+                   row.scene)
+
+
 def _guarded(guard: Step | None) -> list[Step]:
     return [guard] if guard is not None else []
 
@@ -229,6 +253,8 @@ _ADD_TO_TOTAL_RETURNING = (update(budget_totals).where(budget_totals.c.period ==
 _ENSURE_TOTAL = text("INSERT INTO budget_totals (period, amount_usd) VALUES (:period, 0) "
                      "ON CONFLICT (period) DO NOTHING")
 _INSERT_ATTEMPT = insert(attempts)
+_with_reservation = select(attempts, cost_ledger.c.budget_day, cost_ledger.c.budget_month).join(
+    cost_ledger, (cost_ledger.c.attempt_id == attempts.c.id) & (cost_ledger.c.kind == LedgerKind.RESERVE))
 _INSERT_LEDGER = insert(cost_ledger)
 # SET: the keys passed. Only an open attempt changes: a settled one is never reopened or settled twice.
 _UPDATE_OPEN = update(attempts).where(attempts.c.id == bindparam("attempt_id"), attempts.c.state.in_(OPEN_STATES)

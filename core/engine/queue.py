@@ -259,10 +259,12 @@ async def job_state(db: Database, job_id: int) -> JobState:
     return JobState(row.status, row.error, row.account, row.content.get("topic", ""))
 
 
-async def tried_providers(conn: Transaction, job_id: int) -> set[str]:
-    """Providers this job has already had its one try at (rate-limited or interrupted attempts do not count)."""
+async def tried_providers(conn: Transaction, job_id: int, scene: int | None = None) -> set[str]:
+    """Providers this job (or this scene of it) has already had its one try at (rate-limited or interrupted
+    attempts do not count)."""
     rows = await conn.execute(
-        select(attempts.c.provider).where(attempts.c.job_id == job_id, attempts.c.state != AttemptState.CANCELLED)
+        select(attempts.c.provider).where(attempts.c.job_id == job_id, attempts.c.state != AttemptState.CANCELLED,
+                                          attempts.c.scene.is_(None) if scene is None else attempts.c.scene == scene)
         .where(or_(attempts.c.error_class.is_(None), attempts.c.error_class != ErrorClass.RATE_LIMIT))
     )
     return {row.provider for row in rows}

@@ -25,11 +25,13 @@ from sqlalchemy import insert
 
 from content.briefs.prompt_policy import PromptReview
 from content.media import sidecar, timeline
+from content.media.backgrounds import TRANSITION_S
 from content.media.look import Look
 from content.media.media import probe
 from content.media.platforms import PLATFORMS, platform_spec, variant_path
 from content.media.preflight import describe_failures, failures, preflight
-from content.media.renderer import RenderOptions, render_reel
+from content.media.renderer import RenderOptions, render_reel, time_reel
+from content.media.timeline import Scene
 from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize, usable
 from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from core.engine import queue
@@ -74,6 +76,28 @@ class Delivered:
     task_id: str
     raw: Path  # the download, once made platform-ready
     scenes: list[dict[str, Any]] | None  # its timeline, when its maker wrote one (content/media/timeline.py)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a job ends, or waits, when an attempt's error decides it."""
+    status: JobStatus
+    error: str
+    provider: str | None = None
+    not_before: datetime | None = None
+    error_class: ErrorClass | None = None
+
+
+class PaidNotDelivered(DaemonError):
+    """A scene's clip was paid for, then could not be downloaded: nobody else is paid for that scene."""
+
+
+class SceneStop(DaemonError):
+    """A scene cannot be made now (or ever) in a way that decides the whole job."""
+
+    def __init__(self, ending: Ending) -> None:
+        self.ending = ending
+        super().__init__(ending.error)
 
 
 class DeliveryFailed(DaemonError):
@@ -175,9 +199,10 @@ class JobRunner:
 
         Raises ProviderBusy when its provider has no slot (or request) free: the claim is undone and the job waits
         in the queue, untouched, for a worker to find a slot."""
-        if job.attempts_so_far or job.cancel_reason:
+        request = self._request(job)
+        if job.attempts_so_far or job.cancel_reason or self._by_scene(request):
             return None
-        start = await self._start(conn, job, self._request(job), set())
+        start = await self._start(conn, job, request, set())
         if start.opened is None and start.plan.busy is not None:
             raise start.plan.busy
         return start
@@ -192,10 +217,14 @@ class JobRunner:
         errors: list[str] = []
         if job.cancel_reason:
             self.cancel_requests[job.id] = job.cancel_reason
+        open_attempts = await self.ledger.unfinished(job.id) if start is None and job.attempts_so_far else []
+        whole = [found for found in open_attempts if found[0].scene is None]
+        if start is None and not whole and self._by_scene(request):
+            return await self._run_scenes(job, request, stage)
         if start is None:
-            if job.attempts_so_far:  # reconcile an interrupted attempt first: resume it where it was, or close it
+            if whole:  # reconcile an interrupted attempt first: resume it where it was, or close it
                 try:
-                    unfinished = await self._unfinished(job)
+                    unfinished = await self._reconciled(job, whole[0])
                 except ProviderError as exc:
                     return await self._end(job, JobStatus.QUEUED,
                                            f"cannot reconcile its interrupted attempt yet: {exc}",
@@ -236,13 +265,13 @@ class JobRunner:
     async def fail_alone(self, job: Job, exc: Exception) -> JobOutcome:
         """A bug or an unexpected error inside this one job: it ends failed with one line, its open attempt is
         settled (a task the provider accepted is cancelled where it can be, and its estimate counts as spent: it
-        may be billed), its scratch files go, and the worker goes on to the next job."""
+        may be billed), its scratch files go, and the worker goes on to the next job. A Reel made scene by scene
+        settles each scene's open attempt."""
         error = f"unexpected {type(exc).__name__}: {one_line(exc)}"
         logger.opt(exception=exc).debug(f"job {job.id}: {error}")  # the traceback, for a bug report (debug log)
         writes: list[Write | Step] = [job.lease.hold]
         found = await self.ledger.unfinished(job.id)
-        if found is not None:
-            attempt, _state, task_id = found
+        for attempt, _state, task_id in found:
             if task_id is not None and attempt.provider in self.providers:
                 with contextlib.suppress(Exception):
                     await self._for_tier(attempt.provider, job.quality).cancel(task_id)
@@ -251,9 +280,10 @@ class JobRunner:
                                              error=error))
             discard_download(self._download_path(attempt))
         writes += [queue.finish_write(job.id, JobStatus.FAILED, error=error),
-                   self._prompt_outcome(job, JobStatus.FAILED, found[0].provider if found else None,
+                   self._prompt_outcome(job, JobStatus.FAILED, found[0][0].provider if found else None,
                                         ErrorClass.UNKNOWN)]
         await self.ledger.db.write(*writes)
+        await self._discard_scene_clips(job)
         self._discard_files(job)
         logger.error(f"job {job.id} failed: {error}")
         return JobOutcome(job.id, JobStatus.FAILED, job.brief.topic, job.account, error=error)
@@ -291,11 +321,15 @@ class JobRunner:
         return GenerationRequest(job.id, brief, look, self.work_dir / f"job-{job.id}", job.quality, job.platform,
                                  variants)
 
-    async def _start(self, conn: Transaction, job: Job, request: GenerationRequest, tried: set[str]) -> Start:
-        """The job's plan (providers it has not tried, minus those that cannot make it) and its next attempt."""
-        plan = Plan([], await self.health.unavailable(conn), job.attempts_so_far)
-        verdict = self.prompts.review(job.brief.visual_prompt)
+    async def _start(self, conn: Transaction, job: Job, request: GenerationRequest, tried: set[str],
+                     scene: int | None = None) -> Start:
+        """The job's plan (providers it has not tried, minus those that cannot make it) and its next attempt; for
+        one `scene`, the plan of its clip, among the providers that make clips."""
+        plan = Plan([], await self.health.unavailable(conn), job.attempts_so_far if scene is None else len(tried))
+        verdict = self.prompts.review(request.brief.visual_prompt)
         for provider in self.ready_providers(job.quality, plan.unready):
+            if scene is not None and not _makes_clips(provider):
+                continue
             unable = provider.cannot_make(request)
             if unable is None and verdict.rejected and provider.reads_prompt:
                 unable = f"the prompt policy keeps the prompt from it ({', '.join(verdict.notes)})"
@@ -305,9 +339,10 @@ class JobRunner:
                 plan.providers.append(provider)
         if not plan.providers and not tried and not plan.errors and not plan.unready:
             plan.unready.append("no provider is enabled in video_config.json")
-        return Start(plan, await self._open_next(conn, job, request, plan))
+        return Start(plan, await self._open_next(conn, job, request, plan, scene))
 
-    async def _open_next(self, conn: Transaction, job: Job, request: GenerationRequest, plan: Plan) -> Opened | None:
+    async def _open_next(self, conn: Transaction, job: Job, request: GenerationRequest, plan: Plan,
+                         scene: int | None = None) -> Opened | None:
         """Reserve an attempt at the plan's next usable provider, in the caller's transaction; None when none is
         left (or the next one is busy)."""
         multiplier = self.settings.video.tier(job.quality).multiplier
@@ -326,14 +361,15 @@ class JobRunner:
                 reservation = await self.ledger.reserve(
                     conn, job.id, provider.name, provider.type_name,
                     round(provider.estimate_cost(request) * multiplier, 6),
-                    ProviderLimits(config.max_concurrent, config.requests_per_minute))
+                    ProviderLimits(config.max_concurrent, config.requests_per_minute), scene)
             except ProviderBusy as exc:
                 plan.busy = exc
                 return None
             except BudgetExceeded as exc:
                 logger.bind(job_id=job.id, provider=provider.name).warning(str(exc))
                 plan.errors.append(str(exc))
-                plan.waits_for_budget = True
+                # a scene the video's cap has no room left for shows the persona's sources; no day brings room
+                plan.waits_for_budget |= scene is None or exc.cap != "per-video"
                 continue
             plan.attempts_made += 1
             return Opened(provider, reservation)
@@ -363,18 +399,11 @@ class JobRunner:
             except DeliveryFailed as exc:  # paid for: never pay a second provider for this job
                 self._discard_files(job)
                 return await self._end(job, JobStatus.FAILED, f"{provider.name}: {exc}", provider.name)
-            except Cancelled as exc:
-                return await self._end(job, JobStatus.CANCELLED, f"cancelled: {exc}", provider.name)
-            except KeptTask as kept:  # the task lives on at the provider: wait with it, pay nobody else
-                return await self._end(job, JobStatus.QUEUED, f"{provider.name}: {kept} (its task is kept, polled "
-                                       f"again when the provider is back)", not_before=kept.resume_at)
-            except ProviderError as exc:
-                on_job = POLICY[exc.error_class].on_job
-                if on_job is OnJob.FAIL:  # never resent unchanged, anywhere
-                    return await self._end(job, JobStatus.FAILED, f"{provider.name} rejected the prompt: {exc}",
-                                           provider.name, error_class=exc.error_class)
-                if on_job is OnJob.REQUEUE:  # no penalty: other providers may take it
-                    return await self._end(job, JobStatus.QUEUED, f"{provider.name}: {exc}")
+            except (Cancelled, KeptTask, ProviderError) as exc:
+                ending = _ending(provider, exc)
+                if ending is not None:
+                    return await self._end(job, ending.status, ending.error, ending.provider, ending.not_before,
+                                           ending.error_class)
                 errors.append(f"{provider.name}: {exc}")
                 return None
             await self.ledger.db.write(  # the attempt and the job end together, while the lease holds
@@ -392,15 +421,13 @@ class JobRunner:
             return JobOutcome(job.id, JobStatus.DONE, job.brief.topic, job.account, provider.name, delivered.video,
                               delivered.thumbnail, delivered.duration_s, delivered.cost_usd)
 
-    async def _unfinished(self, job: Job) -> tuple[VideoProvider, Attempt, str | None] | None:
-        """The job's interrupted attempt, reconciled: resume it (with its task id), or close it and return None.
+    async def _reconciled(self, job: Job, found: tuple[Attempt, str, str | None]
+                          ) -> tuple[VideoProvider, Attempt, str | None] | None:
+        """An interrupted attempt of the job, reconciled: resume it (with its task id), or close it and return None.
 
         Submitted work is polled again, never resubmitted. A create that may have happened is looked up by its
         idempotency key, and a task found that way is stored at once, before anything else can happen; if the
         provider cannot tell, a paid estimate counts as spent (a free one is just retried)."""
-        found = await self.ledger.unfinished(job.id)
-        if found is None:
-            return None
         attempt, state, task_id = found
         guard = job.lease.hold
         if attempt.provider not in self.providers:
@@ -437,21 +464,9 @@ class JobRunner:
         Once the task has succeeded it is paid for: a download or a file that then fails is charged and ends the
         job (DeliveryFailed), rather than paying a second provider for the same video."""
         guard = job.lease.hold
+        task_id, cost = await self._made(job, provider, request, attempt, task_id, stage)
         try:
-            await self._checkpoint(job, provider, attempt, task_id)
-            since = None  # when the task was created, if this process created it
-            if task_id is None:
-                task_id, since = await self._submit(job, provider, request, attempt, stage)
-            status = await self._wait(job, provider, attempt, task_id, stage, since)
-            await self._checkpoint(job, provider, attempt, task_id)
-        except ProviderError as exc:
-            await self._settle_failure(job, provider, attempt, exc)
-            raise
-        cost = status.cost_usd if status.cost_usd is not None else attempt.estimate_usd
-        try:
-            await self.ledger.advance(attempt, AttemptState.DOWNLOADING, guard)
-            stage(f"{provider.name}: downloading", 1.0)
-            raw = await provider.download(task_id, self._download_path(attempt))
+            raw = await self._download(job, provider, attempt, task_id, stage)
             await self.ledger.advance(attempt, AttemptState.OPTIMIZING, guard)
             made = await self._compose(provider, request, raw, stage)
             scenes = timeline.load(made)
@@ -468,6 +483,28 @@ class JobRunner:
             discard_download(self._download_path(attempt))
             raise DeliveryFailed(str(exc)) from exc
         return Delivered(video, thumbnail, duration, cost, task_id, raw, scenes)
+
+    async def _made(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
+                    task_id: str | None, stage: StageCallback) -> tuple[str, float]:
+        """The task created (unless `task_id` says it was) and polled to success: its id and what it costs. A
+        ProviderError that ends it is settled before it is raised."""
+        try:
+            await self._checkpoint(job, provider, attempt, task_id)
+            since = None  # when the task was created, if this process created it
+            if task_id is None:
+                task_id, since = await self._submit(job, provider, request, attempt, stage)
+            status = await self._wait(job, provider, attempt, task_id, stage, since)
+            await self._checkpoint(job, provider, attempt, task_id)
+        except ProviderError as exc:
+            await self._settle_failure(job, provider, attempt, exc)
+            raise
+        return task_id, status.cost_usd if status.cost_usd is not None else attempt.estimate_usd
+
+    async def _download(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str,
+                        stage: StageCallback) -> Path:
+        await self.ledger.advance(attempt, AttemptState.DOWNLOADING, job.lease.hold)
+        stage(f"{provider.name}: downloading", 1.0)
+        return await provider.download(task_id, self._download_path(attempt))
 
     async def _submit(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
                       stage: StageCallback) -> tuple[str, float]:
@@ -660,6 +697,195 @@ class JobRunner:
             raise
         return video, cover.result(), info.duration_s
 
+    def _by_scene(self, request: GenerationRequest) -> bool:
+        """Whether this Reel is made scene by scene: its first ready provider makes clips (not whole Reels, not a
+        speaking avatar), the composer asks for clips, and the brief has more than one scene."""
+        composer = self.settings.video.composer
+        if not (composer.provider_videos and composer.scenes) or not request.brief.beats:
+            return False
+        ready = self.ready_providers(request.quality)
+        return bool(ready) and _makes_clips(ready[0])
+
+    async def _run_scenes(self, job: Job, request: GenerationRequest, stage: StageCallback) -> JobOutcome:
+        """Each scene's clip asked of the providers at once, each its own reserved, paid and failed-over task (as a
+        job's video is), then the Reel composed from them and delivered. A scene no provider could make shows the
+        persona's own sources; one that must wait (budget, a paused provider) defers the job, its paid scenes kept
+        for the next run, never made again."""
+        scenes = (await time_reel(request.brief, request.look, request.workdir)).scenes
+        shown = [0.0] * len(scenes)
+
+        def scene_stage(index: int) -> StageCallback:
+            def update(what: str, fraction: float) -> None:
+                shown[index] = fraction
+                stage(f"scene {index + 1} of {len(scenes)}: {what}", sum(shown) / len(scenes))
+            return update
+
+        made = await asyncio.gather(*(self._scene(job, index, self._scene_request(request, index, scene),
+                                                  scene_stage(index)) for index, scene in enumerate(scenes)),
+                                    return_exceptions=True)
+        failures = [result for result in made if isinstance(result, BaseException)]
+        lost = [error for error in failures if not isinstance(error, SceneStop)]
+        if lost:
+            raise lost[0]
+        stops = sorted((error.ending for error in failures if isinstance(error, SceneStop)), key=_severity)
+        if stops:
+            first = stops[0]
+            if first.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+                await self._discard_scene_clips(job)
+                self._discard_files(job)
+            return await self._end(job, first.status, first.error, first.provider, first.not_before, first.error_class)
+        clips = {index: clip for index, clip in enumerate(made) if isinstance(clip, Path)}
+        return await self._compose_scenes(job, request, clips, stage)
+
+    def _scene_request(self, request: GenerationRequest, index: int, scene: Scene) -> GenerationRequest:
+        """What a provider is asked for one scene: its own prompt (through the prompt policy), as long as it shows."""
+        verdict = self.prompts.review(scene.prompt)
+        prompt = verdict.prompt if verdict.outcome == "rewritten" else scene.prompt
+        length = round(scene.end_s - scene.start_s + TRANSITION_S, 3)
+        brief = request.brief.model_copy(update={"visual_prompt": prompt, "duration_s": length})
+        return dataclasses.replace(request, brief=brief, workdir=request.workdir / f"scene-{index}", variants=())
+
+    async def _scene(self, job: Job, index: int, request: GenerationRequest, stage: StageCallback) -> Path | None:
+        """One scene's clip: made and paid before (kept, or downloaded again by its task id), resumed where a stop
+        left it, or asked of each provider in turn. None: no provider made it (the persona's sources show it);
+        SceneStop: the job must end or wait."""
+        paid = (await self.ledger.made_scenes(job.id)).get(index)
+        if paid is not None:
+            return await self._paid_clip(job, *paid)
+        with logger.contextualize(job_id=job.id):
+            interrupted = [found for found in await self.ledger.unfinished(job.id) if found[0].scene == index]
+            try:
+                return await self._scene_made(job, index, request, stage, interrupted)
+            except PaidNotDelivered as exc:
+                logger.warning(f"job {job.id}: scene {index + 1} was paid for but not delivered ({exc}): the "
+                               f"persona's own sources show it")
+                return None
+
+    async def _scene_made(self, job: Job, index: int, request: GenerationRequest, stage: StageCallback,
+                          interrupted: list[tuple[Attempt, str, str | None]]) -> Path | None:
+        """The scene's interrupted attempt resumed, then each provider in turn (a busy one waited for)."""
+        errors: list[str] = []
+        if interrupted:
+            try:
+                resumed = await self._reconciled(job, interrupted[0])
+            except ProviderError as exc:
+                raise SceneStop(Ending(JobStatus.QUEUED, f"cannot reconcile scene {index + 1}'s interrupted "
+                                       f"attempt yet: {exc}", not_before=utcnow() + timedelta(
+                                           seconds=RECONCILE_AGAIN_S))) from None
+            if resumed is not None:
+                clip = await self._scene_attempt(job, *resumed, request, stage, errors)
+                if clip is not None:
+                    return clip
+        while True:
+            if job.id in self.cancel_requests:
+                raise SceneStop(Ending(JobStatus.CANCELLED, f"cancelled: {self.cancel_requests[job.id]}"))
+            start = await self._fenced(job, lambda conn: self._scene_start(conn, job, request, index))
+            plan, opened = start.plan, start.opened
+            plan.errors[:0] = errors
+            while opened is not None:
+                await self.ledger.alert(opened.reservation)
+                clip = await self._scene_attempt(job, opened.provider, opened.reservation.attempt, None, request,
+                                                 stage, plan.errors)
+                if clip is not None:
+                    return clip
+                current = plan
+                opened = await self._fenced(job, lambda conn: self._open_next(conn, job, request, current, index))
+            if plan.busy is None:
+                break
+            errors = plan.errors
+            await asyncio.sleep(plan.busy.retry_after_s)  # its slot frees as the provider's tasks end
+        if plan.waits_for_budget:
+            raise SceneStop(Ending(JobStatus.WAITING_BUDGET, "; ".join(plan.errors)))
+        if plan.resume_at is not None:
+            raise SceneStop(Ending(JobStatus.QUEUED, "; ".join(plan.errors), not_before=plan.resume_at))
+        logger.warning(f"job {job.id}: no provider made scene {index + 1} ({'; '.join(plan.errors) or 'none left'}): "
+                       f"the persona's own sources show it")
+        return None
+
+    async def _scene_start(self, conn: Transaction, job: Job, request: GenerationRequest, index: int) -> Start:
+        return await self._start(conn, job, request, await queue.tried_providers(conn, job.id, index), index)
+
+    async def _scene_attempt(self, job: Job, provider: VideoProvider, attempt: Attempt, task_id: str | None,
+                             request: GenerationRequest, stage: StageCallback, errors: list[str]) -> Path | None:
+        """One provider's try at a scene: the clip, downloaded and paid (settled at once, so no later step can pay
+        for it again), or None to fail over. A clip paid for but not delivered raises PaidNotDelivered: nobody else
+        is paid for the scene."""
+        with logger.contextualize(provider=provider.name):
+            try:
+                task_id, cost = await self._made(job, provider, request, attempt, task_id, stage)
+            except (Cancelled, KeptTask, ProviderError) as exc:
+                ending = _ending(provider, exc)
+                if ending is not None:
+                    raise SceneStop(ending) from None
+                errors.append(f"{provider.name}: {exc}")
+                return None
+            try:
+                clip = await self._download(job, provider, attempt, task_id, stage)
+            except (queue.LeaseLost, AttemptClosed):
+                raise
+            except DaemonError as exc:
+                if machine_fault(exc):
+                    raise
+                await self.ledger.fail(attempt, type(exc).__name__, str(exc), cost, job.lease.hold)
+                discard_download(self._download_path(attempt))
+                raise PaidNotDelivered(f"{provider.name}: {exc}") from exc
+            await self.ledger.close(attempt, AttemptState.DONE, cost, job.lease.hold, provider_task_id=task_id)
+            await self.health.succeeded(provider.name)
+            return clip
+
+    async def _paid_clip(self, job: Job, attempt: Attempt, task_id: str) -> Path | None:
+        """A scene's clip made and paid for on an earlier run: kept, or downloaded again by its task id (never made
+        again); None when the provider cannot give it any more (the persona's sources show the scene)."""
+        path = self._download_path(attempt)
+        if path.is_file():
+            return path
+        if attempt.provider in self.providers:
+            try:
+                return await self._for_tier(attempt.provider, job.quality).download(task_id, path)
+            except ProviderError as exc:
+                logger.warning(f"job {job.id}: scene {(attempt.scene or 0) + 1}'s paid clip cannot be downloaded "
+                               f"again ({exc}): the persona's own sources show it")
+        return None
+
+    async def _compose_scenes(self, job: Job, request: GenerationRequest, clips: dict[int, Path],
+                              stage: StageCallback) -> JobOutcome:
+        """The Reel composed from its scenes' clips and delivered; the job done, in one write under the lease."""
+        composer = self.settings.video.composer
+        made = self.work_dir / f"job{job.id}-scenes.mp4"
+        paid = await self.ledger.made_scenes(job.id)
+        makers = "+".join(dict.fromkeys(attempt.provider for attempt, _ in paid.values())) or "local"
+        cost = await self.ledger.charged(job.id)
+        try:
+            await render_reel(request.brief, request.look, request.workdir, made,
+                              RenderOptions(composer.preset, composer.crf), lambda f: stage("composing", f),
+                              platform=request.platform, variants=request.variants, scene_clips=clips)
+            scenes = timeline.load(made)
+            video, thumbnail, duration = await self._deliver(job, made, stage, request.variants,
+                                                             sidecar.post_of(job.brief, makers, cost, scenes or []))
+        except DaemonError as exc:
+            if machine_fault(exc):
+                raise
+            discard_download(made)
+            await self._discard_scene_clips(job)
+            self._discard_files(job)
+            return await self._end(job, JobStatus.FAILED, f"composing its scenes failed: {exc}", makers)
+        await self.ledger.db.write(
+            job.lease.hold,
+            queue.finish_write(job.id, JobStatus.DONE, output_path=str(video), thumbnail_path=str(thumbnail),
+                               timeline=scenes, error=None, not_before=None),
+            self._prompt_outcome(job, JobStatus.DONE, makers))
+        discard_download(made)
+        await self._discard_scene_clips(job)
+        shutil.rmtree(request.workdir, ignore_errors=True)
+        logger.info(f"done: {self.home.display(video)} ({duration:.1f} s, {len(paid)} scenes made by {makers}, "
+                    f"${cost:.2f})")
+        return JobOutcome(job.id, JobStatus.DONE, job.brief.topic, job.account, makers, video, thumbnail, duration,
+                          cost)
+
+    async def _discard_scene_clips(self, job: Job) -> None:
+        for attempt, _ in (await self.ledger.made_scenes(job.id)).values():
+            discard_download(self._download_path(attempt))
+
     async def _end(self, job: Job, status: JobStatus, error: str, provider: str | None = None,
                    not_before: datetime | None = None, error_class: ErrorClass | None = None) -> JobOutcome:
         """Record where the job now stands; a job that ends here (failed, cancelled) also records how its prompt
@@ -682,6 +908,34 @@ class JobRunner:
             "job_id": job.id, "account": job.account, "theme": job.brief.theme, "prompt": verdict.prompt,
             "verdict": verdict.outcome, "policy_notes": "; ".join(verdict.notes) or None, "outcome": outcome,
             "error_class": error_class, "provider": provider, "created_at": utcnow()}
+
+
+def _makes_clips(provider: VideoProvider) -> bool:
+    """A provider that can be asked for one scene's clip: not one that makes whole Reels or speaks the script."""
+    return not (provider.composes or provider.speaks)
+
+
+def _ending(provider: VideoProvider, exc: Exception) -> Ending | None:
+    """How an attempt's error ends (or defers) the job, or None when the next provider should be tried."""
+    if isinstance(exc, Cancelled):
+        return Ending(JobStatus.CANCELLED, f"cancelled: {exc}", provider.name)
+    if isinstance(exc, KeptTask):  # the task lives on at the provider: wait with it, pay nobody else
+        return Ending(JobStatus.QUEUED, f"{provider.name}: {exc} (its task is kept, polled again when the provider "
+                      f"is back)", not_before=exc.resume_at)
+    assert isinstance(exc, ProviderError)
+    on_job = POLICY[exc.error_class].on_job
+    if on_job is OnJob.FAIL:  # never resent unchanged, anywhere
+        return Ending(JobStatus.FAILED, f"{provider.name} rejected the prompt: {exc}", provider.name,
+                      error_class=exc.error_class)
+    if on_job is OnJob.REQUEUE:  # no penalty: other providers may take it
+        return Ending(JobStatus.QUEUED, f"{provider.name}: {exc}")
+    return None
+
+
+def _severity(ending: Ending) -> int:
+    """Which of several scenes' endings the job takes: a cancel or failure over a wait."""
+    order = [JobStatus.CANCELLED, JobStatus.FAILED, JobStatus.WAITING_BUDGET, JobStatus.QUEUED]
+    return order.index(ending.status) if ending.status in order else len(order)
 
 
 async def _preflighted(video: Path, platform: str) -> None:
