@@ -37,7 +37,7 @@ class LocalParams(BaseModel):
 
 class LocalProvider(VideoProvider):
     type_name = "local"
-    reads_prompt = False  # it draws the brief's captions; no service sees the prompt
+    reads_prompt = False  # it draws the brief's captions; only its keywords leave, as stock footage searches
     aspect_ratios = ("9:16", "16:9", "1:1", "4:5", "21:9")
     params_model = LocalParams
     poll_interval_s = 0.0
@@ -54,8 +54,8 @@ class LocalProvider(VideoProvider):
                                 {"pexels": params.pexels_base_url, "pixabay": params.pixabay_base_url})
         try:
             await render_reel(request.brief, request.look, request.workdir, output,
-                              RenderOptions(preset=params.preset, crf=params.crf), on_progress, footage,
-                              platform=request.platform, variants=request.variants)
+                              RenderOptions(preset=params.preset, crf=params.crf), on_progress,
+                              find_footage=footage, platform=request.platform, variants=request.variants)
         finally:
             if footage is not None:
                 await footage.aclose()

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import time
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import datetime
@@ -113,14 +114,16 @@ class StockLibrary(ABC):
         url, params = self.search_request(query, wanted, page)
         digest = hashlib.sha256(json.dumps([url, params], sort_keys=True).encode()).hexdigest()[:24]
         cached = self.folder / "searches" / f"{self.name}-{digest}.json"
-        if cached.is_file() and time.time() - cached.stat().st_mtime < SEARCH_TTL_S:
-            return self.videos(json.loads(cached.read_text(encoding="utf-8")), page)
-        answer = await self._get_json(url, params)
+        answer = _fresh(cached)
+        asked = answer is None
+        if asked:
+            answer = await self._get_json(url, params)
         try:
             found = self.videos(answer, page)
         except (KeyError, TypeError, ValueError, AttributeError):
             raise LibraryFailed("its search answer is not in the documented format") from None
-        _write_atomically(cached, json.dumps(answer).encode())
+        if asked:
+            _write_atomically(cached, json.dumps(answer).encode())
         return found
 
     async def _get_json(self, url: str, params: dict[str, str]) -> Any:
@@ -176,7 +179,7 @@ class StockLibrary(ABC):
 
     async def _download(self, url: str, path: Path) -> None:
         """Streamed to a dot-file beside `path`, renamed when complete."""
-        partial = path.with_name(f".{path.name}.partial")
+        partial = _partial(path)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.timeout_s, sock_read=self.timeout_s)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -198,9 +201,24 @@ class StockLibrary(ABC):
         return self._session
 
 
+def _fresh(cached: Path) -> Any:
+    """A search answer cached less than SEARCH_TTL_S ago, or None."""
+    try:
+        if time.time() - cached.stat().st_mtime < SEARCH_TTL_S:
+            return json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _partial(path: Path) -> Path:
+    """A dot-file beside `path` of this writer's own (two renders may fetch the same clip at once)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
+    partial = _partial(path)
     partial.write_bytes(data)
     os.replace(partial, path)
 
