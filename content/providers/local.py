@@ -15,10 +15,12 @@ from content.media import timeline
 from content.media.ffmpeg import ProgressCallback
 from content.media.renderer import RenderOptions, render_reel
 from content.providers.contract import GenerationRequest, TaskStatus, VideoProvider
+from content.providers.footage import stock_footage
 from core.errors import ErrorClass, ProviderError
 from core.settings import STRICT
 
 X264Preset = Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"]
+StockLibraryName = Literal["pexels", "pixabay"]
 
 
 class LocalParams(BaseModel):
@@ -26,11 +28,16 @@ class LocalParams(BaseModel):
 
     preset: X264Preset = "veryfast"
     crf: int = Field(21, ge=14, le=23, description="23 is the quality floor: speed never comes from lower quality")
+    stock_libraries: list[StockLibraryName] = Field(
+        ["pexels", "pixabay"], description="the stock footage libraries a `stock` scene source asks, in this order; "
+                                           "each only with its key (PEXELS_API_KEY, PIXABAY_API_KEY)")
+    pexels_base_url: str | None = Field(None, description="Pexels' API address (a proxy, a test fake)")
+    pixabay_base_url: str | None = Field(None, description="Pixabay's API address (a proxy, a test fake)")
 
 
 class LocalProvider(VideoProvider):
     type_name = "local"
-    reads_prompt = False  # it draws the brief's captions; no service sees the prompt
+    reads_prompt = False  # it draws the brief's captions; only its keywords leave, as stock footage searches
     composes = True
     aspect_ratios = ("9:16", "16:9", "1:1", "4:5", "21:9")
     params_model = LocalParams
@@ -44,9 +51,15 @@ class LocalProvider(VideoProvider):
         params = self.params
         assert isinstance(params, LocalParams)
         output = request.workdir / f"local-{idempotency_key}.mp4"
-        await render_reel(request.brief, request.look, request.workdir, output,
-                          RenderOptions(preset=params.preset, crf=params.crf), on_progress,
-                          platform=request.platform, variants=request.variants)
+        footage = stock_footage(self.secrets, (self.data_dir or request.workdir) / "footage", params.stock_libraries,
+                                {"pexels": params.pexels_base_url, "pixabay": params.pixabay_base_url})
+        try:
+            await render_reel(request.brief, request.look, request.workdir, output,
+                              RenderOptions(preset=params.preset, crf=params.crf), on_progress,
+                              find_footage=footage, platform=request.platform, variants=request.variants)
+        finally:
+            if footage is not None:
+                await footage.aclose()
         return str(output)
 
     async def poll(self, task_id: str) -> TaskStatus:
