@@ -25,6 +25,8 @@ from tests.conftest import ROOT, edit_json, run_cli
 @pytest.mark.slow
 def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
     shutil.copy(ROOT / "config" / "video_config.json", home.video_config_file)  # as shipped: a user's first `once`
+    edit_json(home.video_config_file,  # but at a fast x264 preset: the encoder's quality is test_preflight's business
+              lambda d: d["video_generation"]["providers"]["local"]["params"].update(preset="superfast"))
     result = run_cli(home.root, "once", "--json")
     assert result.returncode == 0, result.stderr
     output = json.loads(result.stdout)

@@ -97,8 +97,7 @@ class Ledger:
         charged or hold reserved: the cap is on the video, however many tasks make it.
 
         The estimate is added to the day's and month's totals first and the new totals checked against the caps
-        (one statement, which holds those rows locked until the transaction ends, so reservations from every process
-        take turns); over a cap, it is taken back before the transaction ends, so nobody ever sees it.
+        (which holds those rows locked until the transaction ends, so reservations from every process take turns); over a cap, it is taken back before the transaction ends, so nobody ever sees it.
         Raises ProviderBusy or BudgetExceeded, having changed nothing."""
         now = utcnow()
         day, month = self.periods(now)
@@ -108,19 +107,22 @@ class Ledger:
         if scene is not None:
             video_usd += (await conn.execute(select(func.coalesce(func.sum(cost_ledger.c.amount_usd), 0.0))
                                              .where(cost_ledger.c.job_id == job_id))).scalar_one()
-        totals: dict[str, float] = {row.period: row.amount_usd for row in await conn.execute(
-            _ADD_TO_TOTALS_RETURNING, {"net": estimate_usd, **periods})}
-        for period in set(periods.values()) - set(totals):  # the period's first reservation (maybe in two processes)
-            await conn.execute(_ENSURE_TOTAL, {"period": period})
-            totals[period] = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})
-                              ).scalar_one()
+        totals: dict[str, float] = {}
+        for period in periods.values():  # the day's row, then the month's: every writer locks them in this order
+            total = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})).scalar()
+            if total is None:  # the period's first reservation (maybe in two processes)
+                await conn.execute(_ENSURE_TOTAL, {"period": period})
+                total = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})
+                         ).scalar_one()
+            totals[period] = total
         for label, used, cap in (
             ("per-video", video_usd, self.caps.per_video_limit_usd),
             ("daily", totals[periods["day"]], self.caps.daily_limit_usd),
             ("monthly", totals[periods["month"]], self.caps.monthly_limit_usd),
         ):
             if used > cap + CENT:
-                await conn.execute(_ADD_TO_TOTALS, {"net": -estimate_usd, **periods})
+                for period in periods.values():
+                    await conn.execute(_ADD_TO_TOTAL, {"net": -estimate_usd, "one": period})
                 raise BudgetExceeded(
                     f"{provider}: ${estimate_usd:.2f} would exceed the {label} cap "
                     f"(${used - estimate_usd:.2f} of ${cap:.2f} used)", label)
@@ -232,8 +234,9 @@ def _ledger_writes(attempt: Attempt, entries: list[tuple[LedgerKind, float]], no
     """Ledger rows (kind, amount), and their sum added to the day's and month's running totals (whose rows the
     reservation made)."""
     net = sum(amount for _, amount in entries)
-    totals = {"net": net, "day": f"day:{attempt.budget_day}", "month": f"month:{attempt.budget_month}"}
-    return [(_ADD_TO_TOTALS, totals), *(_ledger_row(attempt, kind, amount, now) for kind, amount in entries)]
+    totals: list[Write] = [(_ADD_TO_TOTAL, {"net": net, "one": period})  # day, then month, as reserve locks them
+                           for period in (f"day:{attempt.budget_day}", f"month:{attempt.budget_month}")]
+    return [*totals, *(_ledger_row(attempt, kind, amount, now) for kind, amount in entries)]
 
 
 def _ledger_row(attempt: Attempt, kind: LedgerKind, amount: float, now: datetime) -> Write:
@@ -243,13 +246,11 @@ def _ledger_row(attempt: Attempt, kind: LedgerKind, amount: float, now: datetime
 
 
 # Built once: a statement made per call costs more Python than SQLite takes to run it.
-_IN_PERIODS = (budget_totals.c.period == bindparam("day")) | (budget_totals.c.period == bindparam("month"))
-_ADD_TO_TOTALS = update(budget_totals).where(_IN_PERIODS).values(
+# One period's row at a time, the day's before the month's: two writers locking both rows in one statement could
+# take them in opposite orders and deadlock.
+_ADD_TO_TOTAL = update(budget_totals).where(budget_totals.c.period == bindparam("one")).values(
     amount_usd=budget_totals.c.amount_usd + bindparam("net", type_=Float))
-_ADD_TO_TOTALS_RETURNING = _ADD_TO_TOTALS.returning(budget_totals.c.period, budget_totals.c.amount_usd)
-_ADD_TO_TOTAL_RETURNING = (update(budget_totals).where(budget_totals.c.period == bindparam("one"))
-                           .values(amount_usd=budget_totals.c.amount_usd + bindparam("net", type_=Float))
-                           .returning(budget_totals.c.amount_usd))
+_ADD_TO_TOTAL_RETURNING = _ADD_TO_TOTAL.returning(budget_totals.c.amount_usd)
 _ENSURE_TOTAL = text("INSERT INTO budget_totals (period, amount_usd) VALUES (:period, 0) "
                      "ON CONFLICT (period) DO NOTHING")
 _INSERT_ATTEMPT = insert(attempts)
