@@ -97,7 +97,8 @@ class Ledger:
         charged or hold reserved: the cap is on the video, however many tasks make it.
 
         The estimate is added to the day's and month's totals first and the new totals checked against the caps
-        (which holds those rows locked until the transaction ends, so reservations from every process take turns); over a cap, it is taken back before the transaction ends, so nobody ever sees it.
+        (which holds those rows locked until the transaction ends, so reservations from every process take turns);
+        over a cap, it is taken back before the transaction ends, so nobody ever sees it.
         Raises ProviderBusy or BudgetExceeded, having changed nothing."""
         now = utcnow()
         day, month = self.periods(now)
