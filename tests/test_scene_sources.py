@@ -19,6 +19,7 @@ from content.media.media import probe_sync
 from content.media.platforms import platform_spec
 from content.media.preflight import describe_failures, failures, preflight
 from content.media.renderer import RenderOptions, render_reel
+from content.media.video_utils import optimize
 from core.home import Home
 from core.settings import Account, ContentSettings, SceneSource, Style
 from tests.test_renderer import band_luma
@@ -146,3 +147,21 @@ async def test_a_reel_over_clips_and_photos_changes_scene_on_time_graded_and_pas
 
     inverted = band_luma(outputs["invert.cube"])
     assert np.abs((255 - inverted[:len(frames)]) - frames).mean() < 25, "the grade inverted the pictures"
+
+
+@pytest.mark.slow
+async def test_full_range_footage_is_delivered_in_tv_range(tmp_path: Path) -> None:
+    """A phone's or an MJPEG camera's clip (full-range "yuvj420p") as a scene, and as a video to make ready: both
+    come out TV-range yuv420p, as the platforms take it."""
+    library = tmp_path / "library"
+    library.mkdir()
+    phone = library / "phone.mp4"
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=s=360x640:r=30:d=4",
+                    "-f", "lavfi", "-i", "sine=d=4", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuvj420p",
+                    "-c:a", "aac", str(phone)], check=True)
+    assert probe_sync(phone).video.pix_fmt == "yuvj420p"  # type: ignore[union-attr]
+    look = look_with(Home.at(tmp_path), ["library"], library=str(library))
+    reel = await render_reel(BRIEF, look, tmp_path / "work", tmp_path / "reel.mp4", RenderOptions(preset="ultrafast"))
+    made_ready = await optimize(phone, "instagram_reels", tmp_path / "ready.mp4")
+    for video in (reel, made_ready.path):
+        assert probe_sync(video).video.pix_fmt == "yuv420p", video.name  # type: ignore[union-attr]

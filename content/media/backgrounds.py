@@ -115,12 +115,13 @@ def image_still(path: Path, width: int, height: int) -> Input:
 
 def clip(path: Path, start_s: float, length_s: float, clip_s: float, fps: int, frame: Frame) -> Input:
     """`length_s` of a video from `start_s` (looped when the clip is shorter), at `fps`, scaled to cover the frame.
-    Its sound is left out: the soundtrack is mixed on its own."""
+    Its sound is left out: the soundtrack is mixed on its own. A full-range clip (phone or MJPEG footage) is brought to
+    TV range, as every Reel is delivered."""
     seek = ["-ss", f"{start_s:.3f}"] if start_s > 0 else []
     loop = ["-stream_loop", "-1"] if clip_s < length_s + 0.1 else []
     return Input(
         [*seek, *loop, "-t", f"{length_s + 0.5:.3f}", "-an", "-i", path.name],
-        f"fps={fps},scale={frame.width}:{frame.height}:force_original_aspect_ratio=increase:flags=bicubic,"
+        f"fps={fps},scale={frame.width}:{frame.height}:force_original_aspect_ratio=increase:flags=bicubic:out_range=tv,"
         f"crop={frame.width}:{frame.height}",
         moving=True,
     )

@@ -160,19 +160,20 @@ def _audio_fix(source: Path, info: MediaInfo, measured: Loudness) -> list[str]:
 
 
 def _video_transcode_args(info: MediaInfo, spec: PlatformSpec) -> list[str]:
-    """Scale to the frame; another shape fits inside it, without distortion, over a blurred copy of itself."""
+    """Scale to the frame (full-range "JPEG" colour brought to TV range); another shape fits inside it, without
+    distortion, over a blurred copy of itself."""
     video = info.video
     assert video is not None
     fps = video.fps if spec.min_fps <= video.fps <= spec.max_fps else spec.target_fps
     w, h = spec.width, spec.height
     if abs(video.width * h - video.height * w) <= 0.01 * video.height * w:
-        graph = f"[0:v:0]scale={w}:{h}:flags=lanczos,fps={fps:.3f},format=yuv420p,setsar=1[v]"
+        graph = f"[0:v:0]scale={w}:{h}:flags=lanczos:out_range=tv,fps={fps:.3f},format=yuv420p,setsar=1[v]"
         return ["-filter_complex", graph, "-map", "[v]", *video_encoder_args(spec, fps=fps)]
     graph = (
         f"[0:v:0]setsar=1,split=2[bg][fg];"
         f"[bg]scale={w // 4}:{h // 4}:force_original_aspect_ratio=increase,crop={w // 4}:{h // 4},"
-        f"boxblur=8:2,scale={w}:{h}[blur];"
-        f"[fg]scale={w}:{h}:force_original_aspect_ratio=decrease:flags=lanczos[front];"
+        f"boxblur=8:2,scale={w}:{h}:out_range=tv[blur];"
+        f"[fg]scale={w}:{h}:force_original_aspect_ratio=decrease:flags=lanczos:out_range=tv[front];"
         f"[blur][front]overlay=(W-w)/2:(H-h)/2,fps={fps:.3f},format=yuv420p,setsar=1[v]"
     )
     return ["-filter_complex", graph, "-map", "[v]", *video_encoder_args(spec, fps=fps)]
