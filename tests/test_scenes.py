@@ -90,8 +90,9 @@ async def test_a_scene_a_provider_fails_is_failed_over_alone_and_the_videos_cap_
 
 
 @pytest.mark.slow
-def test_sigkill_while_scenes_are_made_and_again_during_recovery_pays_each_scene_once(engine_home: Home) -> None:
-    home = engine_home
+def test_sigkill_while_scenes_are_made_and_again_during_recovery_pays_each_scene_once(home: Home) -> None:
+    """On the default database: what a kill leaves behind is reconciled by the same attempt machinery on both kinds
+    (tests/test_crash.py SIGKILLs it on SQLite and PostgreSQL); here, that every scene of a Reel goes through it."""
     use_providers(home, {"sim": simulated(latency_s=2.0)}, ["sim"])
     by_scene(home)
     edit_json(home.video_config_file, lambda data: data["video_generation"].update(lease_s=2))
