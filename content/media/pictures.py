@@ -101,31 +101,35 @@ async def _from_library(item: Path, workdir: Path, index: int, length_s: float, 
     link = scratch_link(item, workdir, f"library-{index}")
     if item.suffix.lower() in backgrounds.IMAGE_SUFFIXES:
         return Picture(lambda frame: backgrounds.image_still(link, *backgrounds.scene_size(frame)), "library")
-    try:
-        info = await probe(item)
-    except MediaError as exc:
-        logger.warning(f"library clip {item.name} unreadable ({exc}): the next source for scene {index + 1}")
+    clip_s = await _moving_length(item, f"library clip {item.name}", f"the next source for scene {index + 1}")
+    if clip_s is None:
         return None
-    if info.video is None or info.duration_s <= 0:
-        logger.warning(f"library clip {item.name} has no picture: the next source for scene {index + 1}")
-        return None
-    spare = max(info.duration_s - length_s, 0.0)
+    spare = max(clip_s - length_s, 0.0)
     start = random.Random(seed * 7 + index).uniform(0, spare) if spare > 0 else 0.0
-    return Picture(lambda frame: backgrounds.clip(link, start, length_s, info.duration_s, fps, frame), "library")
+    return Picture(lambda frame: backgrounds.clip(link, start, length_s, clip_s, fps, frame), "library")
 
 
 async def _from_provider(clip: Path, workdir: Path, index: int, length_s: float, fps: int) -> Picture | None:
     """The clip a provider made for this scene alone, from its start (a short one loops)."""
+    clip_s = await _moving_length(clip, f"the clip made for scene {index + 1}", "the persona's sources instead")
+    if clip_s is None:
+        return None
+    link = scratch_link(clip, workdir, f"ai-{index}")
+    return Picture(lambda frame: backgrounds.clip(link, 0.0, length_s, clip_s, fps, frame), "ai")
+
+
+async def _moving_length(clip: Path, what: str, instead: str) -> float | None:
+    """How long `clip` plays, or None (and one log line naming `what` and what shows `instead`) when it cannot
+    be read or has no picture."""
     try:
         info = await probe(clip)
     except MediaError as exc:
-        logger.warning(f"the clip made for scene {index + 1} is unreadable ({exc}): the persona's sources instead")
+        logger.warning(f"{what} is unreadable ({exc}): {instead}")
         return None
     if info.video is None or info.duration_s <= 0:
-        logger.warning(f"the clip made for scene {index + 1} has no picture: the persona's sources instead")
+        logger.warning(f"{what} has no picture: {instead}")
         return None
-    link = scratch_link(clip, workdir, f"ai-{index}")
-    return Picture(lambda frame: backgrounds.clip(link, 0.0, length_s, info.duration_s, fps, frame), "ai")
+    return info.duration_s
 
 
 def _from_stock(found: Footage, workdir: Path, index: int, length_s: float, fps: int) -> Picture:

@@ -73,6 +73,7 @@ async def render_reel(
     variants: Sequence[str] = (),
     over: Path | None = None,
     scene_clips: Mapping[int, Path] | None = None,
+    timing: Timing | None = None,
 ) -> Path:
     """Render `brief` to `output` for `platform` (its frame and safe area; 30 fps, H.264 High, AAC -14 LUFS,
     faststart), its timeline beside it (content/media/timeline.py); scratch in `workdir`. Stock footage, when the
@@ -85,7 +86,8 @@ async def render_reel(
     its own sound, when it has any, is the bed under the voice in place of music.
 
     With `scene_clips` (scene index → a clip a provider made for that scene alone), those scenes show their clips;
-    any other scene follows the persona's sources."""
+    any other scene follows the persona's sources; `timing` is the one `time_reel` gave the engine when it asked for
+    them (not timed, nor narrated, again)."""
     workdir.mkdir(parents=True, exist_ok=True)
     style = look.style
     seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
@@ -95,7 +97,8 @@ async def render_reel(
     chain.link_used(workdir / "fonts", texts)
 
     given = await probe(over) if over is not None else None
-    timing = await time_reel(brief, look, workdir, given.duration_s if given else None)  # as long as it was made
+    if timing is None:
+        timing = await time_reel(brief, look, workdir, given.duration_s if given else None)  # as long as it was made
     segments, clips, scenes = timing.segments, timing.voice, timing.scenes
     duration = segments[-1].end_s
     bed: list[Path] = []

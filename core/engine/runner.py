@@ -30,7 +30,7 @@ from content.media.look import Look
 from content.media.media import probe
 from content.media.platforms import PLATFORMS, platform_spec, variant_path
 from content.media.preflight import describe_failures, failures, preflight
-from content.media.renderer import RenderOptions, render_reel, time_reel
+from content.media.renderer import RenderOptions, Timing, render_reel, time_reel
 from content.media.timeline import Scene
 from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize, usable
 from content.providers import GenerationRequest, TaskStatus, VideoProvider
@@ -476,13 +476,18 @@ class JobRunner:
         except (queue.LeaseLost, AttemptClosed):
             raise
         except DaemonError as exc:
-            if machine_fault(exc):  # not the video's fault: the attempt stays open, to resume once there is room
-                raise
-            kind = exc.error_class if isinstance(exc, ProviderError) else type(exc).__name__
-            await self.ledger.fail(attempt, kind, str(exc), cost, guard)
-            discard_download(self._download_path(attempt))
+            await self._charge_lost(job, attempt, exc, cost)
             raise DeliveryFailed(str(exc)) from exc
         return Delivered(video, thumbnail, duration, cost, task_id, raw, scenes)
+
+    async def _charge_lost(self, job: Job, attempt: Attempt, exc: DaemonError, cost: float) -> None:
+        """A paid task whose file could not be had or made ready: the attempt ends failed and charged, its download
+        gone. A fault of the machine is not the video's: it is raised again, the attempt left open to resume."""
+        if machine_fault(exc):
+            raise exc
+        kind = exc.error_class if isinstance(exc, ProviderError) else type(exc).__name__
+        await self.ledger.fail(attempt, kind, str(exc), cost, job.lease.hold)
+        discard_download(self._download_path(attempt))
 
     async def _made(self, job: Job, provider: VideoProvider, request: GenerationRequest, attempt: Attempt,
                     task_id: str | None, stage: StageCallback) -> tuple[str, float]:
@@ -711,7 +716,10 @@ class JobRunner:
         job's video is), then the Reel composed from them and delivered. A scene no provider could make shows the
         persona's own sources; one that must wait (budget, a paused provider) defers the job, its paid scenes kept
         for the next run, never made again."""
-        scenes = (await time_reel(request.brief, request.look, request.workdir)).scenes
+        timing = await time_reel(request.brief, request.look, request.workdir)
+        scenes = timing.scenes
+        paid = await self.ledger.made_scenes(job.id)
+        interrupted = {found[0].scene: found for found in await self.ledger.unfinished(job.id)}
         shown = [0.0] * len(scenes)
 
         def scene_stage(index: int) -> StageCallback:
@@ -721,8 +729,8 @@ class JobRunner:
             return update
 
         made = await asyncio.gather(*(self._scene(job, index, self._scene_request(request, index, scene),
-                                                  scene_stage(index)) for index, scene in enumerate(scenes)),
-                                    return_exceptions=True)
+                                                  scene_stage(index), paid.get(index), interrupted.get(index))
+                                      for index, scene in enumerate(scenes)), return_exceptions=True)
         failures = [result for result in made if isinstance(result, BaseException)]
         lost = [error for error in failures if not isinstance(error, SceneStop)]
         if lost:
@@ -735,7 +743,7 @@ class JobRunner:
                 self._discard_files(job)
             return await self._end(job, first.status, first.error, first.provider, first.not_before, first.error_class)
         clips = {index: clip for index, clip in enumerate(made) if isinstance(clip, Path)}
-        return await self._compose_scenes(job, request, clips, stage)
+        return await self._compose_scenes(job, request, timing, clips, stage)
 
     def _scene_request(self, request: GenerationRequest, index: int, scene: Scene) -> GenerationRequest:
         """What a provider is asked for one scene: its own prompt (through the prompt policy), as long as it shows."""
@@ -745,15 +753,15 @@ class JobRunner:
         brief = request.brief.model_copy(update={"visual_prompt": prompt, "duration_s": length})
         return dataclasses.replace(request, brief=brief, workdir=request.workdir / f"scene-{index}", variants=())
 
-    async def _scene(self, job: Job, index: int, request: GenerationRequest, stage: StageCallback) -> Path | None:
-        """One scene's clip: made and paid before (kept, or downloaded again by its task id), resumed where a stop
-        left it, or asked of each provider in turn. None: no provider made it (the persona's sources show it);
-        SceneStop: the job must end or wait."""
-        paid = (await self.ledger.made_scenes(job.id)).get(index)
+    async def _scene(self, job: Job, index: int, request: GenerationRequest, stage: StageCallback,
+                     paid: tuple[Attempt, str] | None, interrupted: tuple[Attempt, str, str | None] | None
+                     ) -> Path | None:
+        """One scene's clip: made and `paid` for before (kept, or downloaded again by its task id), resumed where a
+        stop left it (`interrupted`), or asked of each provider in turn. None: no provider made it (the persona's
+        sources show it); SceneStop: the job must end or wait."""
         if paid is not None:
             return await self._paid_clip(job, *paid)
         with logger.contextualize(job_id=job.id):
-            interrupted = [found for found in await self.ledger.unfinished(job.id) if found[0].scene == index]
             try:
                 return await self._scene_made(job, index, request, stage, interrupted)
             except PaidNotDelivered as exc:
@@ -762,12 +770,12 @@ class JobRunner:
                 return None
 
     async def _scene_made(self, job: Job, index: int, request: GenerationRequest, stage: StageCallback,
-                          interrupted: list[tuple[Attempt, str, str | None]]) -> Path | None:
+                          interrupted: tuple[Attempt, str, str | None] | None) -> Path | None:
         """The scene's interrupted attempt resumed, then each provider in turn (a busy one waited for)."""
         errors: list[str] = []
-        if interrupted:
+        if interrupted is not None:
             try:
-                resumed = await self._reconciled(job, interrupted[0])
+                resumed = await self._reconciled(job, interrupted)
             except ProviderError as exc:
                 raise SceneStop(Ending(JobStatus.QUEUED, f"cannot reconcile scene {index + 1}'s interrupted "
                                        f"attempt yet: {exc}", not_before=utcnow() + timedelta(
@@ -824,10 +832,7 @@ class JobRunner:
             except (queue.LeaseLost, AttemptClosed):
                 raise
             except DaemonError as exc:
-                if machine_fault(exc):
-                    raise
-                await self.ledger.fail(attempt, type(exc).__name__, str(exc), cost, job.lease.hold)
-                discard_download(self._download_path(attempt))
+                await self._charge_lost(job, attempt, exc, cost)
                 raise PaidNotDelivered(f"{provider.name}: {exc}") from exc
             await self.ledger.close(attempt, AttemptState.DONE, cost, job.lease.hold, provider_task_id=task_id)
             await self.health.succeeded(provider.name)
@@ -847,7 +852,7 @@ class JobRunner:
                                f"again ({exc}): the persona's own sources show it")
         return None
 
-    async def _compose_scenes(self, job: Job, request: GenerationRequest, clips: dict[int, Path],
+    async def _compose_scenes(self, job: Job, request: GenerationRequest, timing: Timing, clips: dict[int, Path],
                               stage: StageCallback) -> JobOutcome:
         """The Reel composed from its scenes' clips and delivered; the job done, in one write under the lease."""
         composer = self.settings.video.composer
@@ -858,7 +863,8 @@ class JobRunner:
         try:
             await render_reel(request.brief, request.look, request.workdir, made,
                               RenderOptions(composer.preset, composer.crf), lambda f: stage("composing", f),
-                              platform=request.platform, variants=request.variants, scene_clips=clips)
+                              platform=request.platform, variants=request.variants, scene_clips=clips,
+                              timing=timing)
             scenes = timeline.load(made)
             video, thumbnail, duration = await self._deliver(job, made, stage, request.variants,
                                                              sidecar.post_of(job.brief, makers, cost, scenes or []))

@@ -11,6 +11,7 @@ import asyncio
 import subprocess
 import threading
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def _make_clip(path: Path, width: int, height: int, seconds: int) -> None:
     partial.replace(path)
 
 
-class FakeStockLibrary(LoopbackServer):
+class FakeStockLibrary(LoopbackServer, ABC):
     """A stock library on 127.0.0.1. A search matches the videos tagged with every one of its words, in catalogue
     order; `quota` searches are answered per `window_s`, then 429 until the window ends."""
 
@@ -96,28 +97,32 @@ class FakeStockLibrary(LoopbackServer):
         self.app.router.add_get(self.search_path, self._search)
         self.app.router.add_get("/video-files/{id:\\d+}/{width:\\d+}x{height:\\d+}.mp4", self._file)
 
+    @abstractmethod
     def authorized(self, request: web.Request) -> web.Response | None:
         """The library's refusal of a request without the right key, or None."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def query_words(self, request: web.Request) -> list[str]:
-        raise NotImplementedError
+        ...
 
     def shown(self, request: web.Request, video: FakeVideo) -> bool:
         """Whether the search's filters (beyond its words) let `video` through."""
         return True
 
+    @abstractmethod
     def answer(self, request: web.Request, videos: list[FakeVideo], page: int, per_page: int,
                total: int) -> dict[str, Any]:
         """The page of `videos` (of `total` found) in the library's format."""
-        raise NotImplementedError
+        ...
 
     def quota_headers(self) -> dict[str, str]:
         limit, remaining, reset = self.rate_headers
         return {limit: str(self.quota), remaining: str(self.remaining), reset: self.reset_value()}
 
+    @abstractmethod
     def reset_value(self) -> str:
-        raise NotImplementedError
+        ...
 
     def too_many(self) -> web.Response:
         return web.Response(status=429, text="Too Many Requests", headers=self.quota_headers())
