@@ -203,6 +203,10 @@ class Style(Strict):
                                         "captions keep their own colours)")
     music_mood: Literal["upbeat", "calm", "dramatic"] = "upbeat"
     voiceover: Voiceover = Voiceover()
+    highlight: Literal["auto", "colour", "box"] = Field(
+        "auto", description="the word being read: recoloured in the accent, or set on an accent box; auto: the "
+                            "colour when it has 3:1 contrast against the text, else the box")
+    uppercase: bool = Field(False, description="captions in capitals (the voiceover reads them as written)")
 
     @field_validator("grade")
     @classmethod

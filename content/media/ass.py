@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from content.media.captions import Block, Word
+from content.media.contrast import ink_on
 from content.media.fonts import FontChain
 from content.media.frame import Frame
 
@@ -17,18 +18,29 @@ class Event:
     layer: int = 0
 
 
+HIGHLIGHT_PAD_EM = 0.14  # the lit word's box reaches this far past its glyphs: inside a space, so words stay apart
+
+
 @dataclass(frozen=True)
 class TextLook:
-    """Colours as #rrggbb; `boxed` draws an opaque box behind text (for busy photo backgrounds)."""
+    """Colours as #rrggbb; `boxed` draws an opaque box behind text (for busy photo backgrounds). The lit word is
+    `highlight`: "colour" recolours it in the accent, "box" sets it in dark or light ink on an accent box (for an
+    accent too close to the text's colour to tell apart)."""
 
     text: str
     accent: str
     outline: str = "#101010"
     boxed: bool = False
+    highlight: str = "colour"
+
+    @property
+    def border(self) -> tuple[int, int, int]:
+        """ASS BorderStyle, Outline and Shadow of the words around the lit one."""
+        return (3, 14, 0) if self.boxed else (1, 5, 3)
 
 
 def script(events: Sequence[Event], family: str, look: TextLook, frame: Frame) -> str:
-    border_style, outline, shadow = (3, 14, 0) if look.boxed else (1, 5, 3)
+    border_style, outline, shadow = look.border
     box = ass_colour(look.outline, alpha=0x40 if look.boxed else 0)
     lines = [
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {frame.width}", f"PlayResY: {frame.height}",
@@ -64,7 +76,7 @@ def karaoke(
         begin = start_s if index == 0 else word.start_s
         finish = end_s if index == len(words) - 1 else words[index + 1].start_s
         tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}}}"
-        events.append(Event(begin, finish, tags + draw(block, chain, look.text, look.accent, highlight=word)))
+        events.append(Event(begin, finish, tags + draw(block, chain, look, highlight=word)))
     return events
 
 
@@ -72,21 +84,44 @@ def still(block: Block, chain: FontChain, colour: str, x: int, y: int, start_s: 
           *, align: int = 5, alpha: int = 0) -> Event:
     """A block shown without highlighting (titles, hashtags, list items already read, dimmed by `alpha`)."""
     tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}\1a&H{alpha:02X}&}}"
-    return Event(start_s, end_s, tags + draw(block, chain, colour, colour))
+    return Event(start_s, end_s, tags + draw(block, chain, look_in(colour)))
 
 
-def draw(block: Block, chain: FontChain, colour: str, accent: str, highlight: Word | None = None) -> str:
-    """The block's text with a font override per run and the highlighted word recoloured."""
+def look_in(colour: str) -> TextLook:
+    """A look drawing every word in `colour`, nothing lit."""
+    return TextLook(colour, colour)
+
+
+def draw(block: Block, chain: FontChain, look: TextLook, highlight: Word | None = None) -> str:
+    """The block's text with a font override per run and the highlighted word lit (recoloured, or boxed)."""
     rendered_lines = []
     for line in block.lines:
         parts = []
         for position, word in enumerate(line):
-            fill = accent if word is highlight else colour
-            spacer = " " if word.space_before and position else ""
-            runs = "".join(rf"{{\fn{font.family}}}{_escape(text)}" for font, text in chain.runs(spacer + word.text))
-            parts.append(rf"{{\1c{ass_colour(fill)}&}}{runs}")
+            spacer = " " if word.space_before and position else ""  # a space has no glyph: it is never boxed
+            parts.append(_lit(look, block.size) if word is highlight else _plain(look))
+            parts.append(_runs(chain, spacer + word.text))
         rendered_lines.append("".join(parts))
     return r"\N".join(rendered_lines)
+
+
+def _lit(look: TextLook, size: int) -> str:
+    if look.highlight == "box":
+        pad = look.border[1] if look.boxed else max(2, round(size * HIGHLIGHT_PAD_EM))  # boxed: as its neighbours
+        return rf"{{\1c{ass_colour(ink_on(look.accent))}&\3c{ass_colour(look.accent)}&\bord{pad}\shad0}}"
+    return rf"{{\1c{ass_colour(look.accent)}&}}"
+
+
+def _plain(look: TextLook) -> str:
+    _, outline, shadow = look.border
+    base = rf"{{\1c{ass_colour(look.text)}&"
+    if look.highlight == "box":  # undo the lit word's box for the words after it
+        base += rf"\3c{ass_colour(look.outline)}&\bord{outline}\shad{shadow}"
+    return base + "}"
+
+
+def _runs(chain: FontChain, text: str) -> str:
+    return "".join(rf"{{\fn{font.family}}}{_escape(part)}" for font, part in chain.runs(text))
 
 
 def ass_colour(hex_colour: str, alpha: int = 0) -> str:

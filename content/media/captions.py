@@ -67,6 +67,12 @@ def join_words(words: Sequence[Word]) -> str:
     return "".join((" " if w.space_before and i else "") + w.text for i, w in enumerate(words))
 
 
+def in_capitals(segment: Segment) -> Segment:
+    """The segment in capitals, timed as before (for a style's uppercase captions; layout measures them anew)."""
+    words = tuple(Word(w.text.upper(), w.start_s, w.end_s, w.space_before) for w in segment.words)
+    return Segment(segment.role, segment.start_s, segment.end_s, words)
+
+
 def time_words(text: str, start_s: float, end_s: float) -> tuple[Word, ...]:
     """Spread the words of `text` over [start, end] in proportion to their length (a proxy for syllables)."""
     parts = tokens(text)

@@ -19,8 +19,8 @@ from typing import Any
 from loguru import logger
 
 from content.briefs.brief import Brief
-from content.media import ass, backgrounds, pictures, timeline
-from content.media.captions import Segment, reading_timeline, speech_timeline
+from content.media import ass, backgrounds, contrast, pictures, timeline
+from content.media.captions import Segment, in_capitals, reading_timeline, speech_timeline
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
 from content.media.footage import FindFootage
@@ -32,6 +32,7 @@ from content.media.platforms import PlatformSpec, platform_spec, variant_path
 from content.media.soundtrack import build_soundtrack, find_tracks
 from content.media.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_args
 from content.media.voiceover import Clip, narrate
+from core.settings import Style
 
 FPS = 30
 TRANSITIONS = {"kinetic": "cut", "list": "slide", "kenburns": "fade"}  # each template's own, unless the style sets one
@@ -109,11 +110,12 @@ async def render_reel(
         chosen = pictures.stretches(given.path, given.duration_s, scenes, workdir, FPS)
         bed = [given.path] if given.audio is not None else []
     scenes = pictures.sourced(scenes, chosen)
-    text_look = ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns")
+    text_look = caption_look(style)
+    shown = [in_capitals(segment) for segment in segments] if style.uppercase else segments
 
     def picture(name: str, video: Path, progress: ProgressCallback | None) -> Coroutine[Any, Any, None]:
         spec = platform_spec(name)
-        events = LAYOUTS[style.template](segments, chain, text_look, brief.hashtags, Frame.of(spec))
+        events = LAYOUTS[style.template](shown, chain, text_look, brief.hashtags, Frame.of(spec))
         captions = workdir / f"captions-{name}.ass"
         captions.write_text(ass.script(events, chain.primary.family, text_look, Frame.of(spec)), encoding="utf-8")
         return _encode_picture(brief, look, chosen, scenes, spec, captions, video, options, progress)
@@ -136,6 +138,15 @@ async def render_reel(
                          cwd=workdir)
     timeline.save(output, scenes)
     return output
+
+
+def caption_look(style: Style) -> ass.TextLook:
+    """The persona's caption colours, the lit word boxed when its colour alone would not stand out."""
+    highlight = style.highlight
+    if highlight == "auto":
+        highlight = "colour" if contrast.ratio(style.palette.text, style.palette.accent) >= contrast.READABLE else "box"
+    return ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns",
+                        highlight=highlight)
 
 
 async def _encode_picture(

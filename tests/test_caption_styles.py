@@ -1,0 +1,82 @@
+"""The word being read stands out from the words around it, whatever the persona's palette (issue 20)."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from content.briefs.brief import Brief
+from content.media import ass
+from content.media.captions import in_capitals, reading_timeline
+from content.media.contrast import READABLE, ratio
+from content.media.ffmpeg import ffmpeg_exe
+from content.media.fonts import font_chain
+from content.media.frame import REELS
+from content.media.layouts import kinetic
+from content.media.renderer import caption_look
+from core.font_files import BUNDLED_DIR, BUNDLED_FAMILIES, DEFAULT_FAMILY
+from core.settings import Palette, Style
+
+BRIEF = Brief(account="test", template="default", topic="Morning habits", hook="Five morning habits that stick",
+              beats=["Drink water before coffee", "Step outside", "Write one task"], hashtags=["habits"],
+              cta="Follow for more", visual_prompt="kitchen", duration_s=10)
+GREY = "#606060"
+
+
+def frame_at(tmp_path: Path, events: list[ass.Event], look: ass.TextLook, seconds: float) -> np.ndarray:
+    """The captions drawn by libass over flat grey at `seconds`, as RGB."""
+    chain = font_chain(BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY])
+    chain.link_used(tmp_path / "fonts", [event.text for event in events])
+    (tmp_path / "c.ass").write_text(ass.script(events, chain.primary.family, look, REELS), encoding="utf-8")
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"color=0x{GREY[1:]}:s={REELS.width}x{REELS.height}:r=10",
+         "-ss", f"{seconds:.2f}", "-vf", "ass=c.ass:fontsdir=fonts", "-frames:v", "1", "-f", "rawvideo",
+         "-pix_fmt", "rgb24", "-"], cwd=tmp_path, capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(REELS.height, REELS.width, 3).astype(np.int32)
+
+
+def hex_of(rgb: np.ndarray) -> str:
+    return "#" + "".join(f"{round(float(c)):02x}" for c in rgb)
+
+
+@pytest.mark.parametrize("palette", [Palette(), Palette(text="#ffffff", accent="#fff3b0"),
+                                     Palette(text="#ffffff", accent="#c1121f"), Palette(text="#111111",
+                                                                                       accent="#333333")])
+def test_the_lit_word_has_three_to_one_contrast_against_the_words_around_it(palette: Palette,
+                                                                           tmp_path: Path) -> None:
+    """Measured in pixels: the glyphs of a word drawn in the text colour when it is not lit are compared with the
+    same pixels while it is lit (its ink, recoloured or set on a box)."""
+    look = caption_look(Style(palette=palette))
+    segments = reading_timeline(BRIEF, BRIEF.duration_s)
+    chain = font_chain(BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY])
+    events = kinetic(segments, chain, look, BRIEF.hashtags, REELS)
+    first, second = segments[0].words[0], segments[0].words[1]
+    lit = frame_at(tmp_path, events, look, (first.start_s + first.end_s) / 2)
+    plain = frame_at(tmp_path, events, look, (second.start_s + second.end_s) / 2)
+    text = np.array([int(palette.text[i:i + 2], 16) for i in (1, 3, 5)])
+    changed = np.abs(lit - plain).sum(axis=2) > 60
+    glyphs = changed & (np.abs(plain - text).sum(axis=2) < 30)  # the first word's fill while the second is read
+    assert glyphs.sum() > 500
+    lit_ink = hex_of(np.median(lit[glyphs], axis=0))
+    assert ratio(lit_ink, palette.text) >= READABLE, (lit_ink, palette.text, look.highlight)
+    if look.highlight == "box":
+        ys, xs = np.nonzero(glyphs)
+        box = lit[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        accent = np.array([int(palette.accent[i:i + 2], 16) for i in (1, 3, 5)])
+        assert (np.abs(box - accent).sum(axis=2) < 30).mean() > 0.3  # the word sits on an accent box
+
+
+def test_a_palette_whose_accent_stands_out_keeps_the_recoloured_word() -> None:
+    assert ratio("#ffffff", "#c1121f") >= READABLE
+    assert caption_look(Style(palette=Palette(text="#ffffff", accent="#c1121f"))).highlight == "colour"
+    assert caption_look(Style()).highlight == "box"  # the default #ffd166 on white is 1.44:1
+    assert caption_look(Style(highlight="colour")).highlight == "colour"  # the persona's explicit choice stands
+
+
+def test_uppercase_captions_keep_their_timing() -> None:
+    segment = reading_timeline(BRIEF, BRIEF.duration_s)[0]
+    shouted = in_capitals(segment)
+    assert [w.text for w in shouted.words] == [w.text.upper() for w in segment.words]
+    assert [(w.start_s, w.end_s) for w in shouted.words] == [(w.start_s, w.end_s) for w in segment.words]
