@@ -34,6 +34,7 @@ from core.secrets import Secrets
 from core.settings import Settings, load_settings
 from core.storage import Database, database_url, utcnow
 from main import main
+from tests.fakes.stock import StockMedia
 from trends.models import Trend
 from trends.store import save_trends
 
@@ -249,3 +250,9 @@ def caplog_loguru():
     sink = logger.add(lambda message: capture.lines.append(str(message).rstrip()), level="DEBUG", format="{message}")
     yield capture
     logger.remove(sink)
+
+
+@pytest.fixture(scope="session")
+def stock_media(tmp_path_factory: pytest.TempPathFactory) -> StockMedia:
+    """The stock fakes' video files, made once a session."""
+    return StockMedia(tmp_path_factory.mktemp("stock-media"))

@@ -35,11 +35,6 @@ def scene(prompt: str = "runner at sunrise, showing: a deep lunge", role: str = 
     return Scene(role, "Hip flexor lunge, thirty seconds a side", prompt, "generated", 0.0, 2.0)
 
 
-@pytest.fixture(scope="session")
-def stock_media(tmp_path_factory: pytest.TempPathFactory) -> StockMedia:
-    return StockMedia(tmp_path_factory.mktemp("stock-media"))
-
-
 @asynccontextmanager
 async def serving(*servers: LoopbackServer) -> AsyncIterator[None]:
     for server in servers:

@@ -15,7 +15,9 @@ from core.schema import attempts
 from core.secrets import Secrets
 from tests.conftest import edit_json, generate_and_wait, make_clip, query, run_cli
 from tests.fakes.base import FakeApi
+from tests.fakes.pexels import FakePexels
 from tests.fakes.runway import FakeRunway
+from tests.fakes.stock import ANY, PORTRAIT_HD, FakeVideo, StockMedia
 from tests.test_crash import kill_when, start_worker
 from tests.test_providers import configure, keys
 from tests.test_worker import simulated, submissions, use_providers
@@ -28,18 +30,30 @@ def by_scene(home: Home) -> None:
     edit_json(home.video_config_file, change)
 
 
-async def made_by(home: Home, fakes: dict[str, FakeApi], cap_usd: float = 5.0) -> tuple[JobOutcome, list[Any]]:
+async def made_by(home: Home, fakes: dict[str, FakeApi], cap_usd: float = 5.0,
+                  stock: FakePexels | None = None) -> tuple[JobOutcome, list[Any]]:
     """A 15 s `generate --wait` with these runway fakes (name → fake) in failover order, under a per-video cap:
-    the outcome and its attempts."""
+    the outcome and its attempts. With `stock`, the `local` provider is configured too (not as a fallback), with
+    that Pexels fake and its key."""
     configure(home, {name: ("runway", await fake.start()) for name, fake in fakes.items()})
-    edit_json(home.video_config_file, lambda data: data["video_generation"]["budget"].update(
-        per_video_limit_usd=cap_usd))
+    secrets = keys("runway")
+
+    def budget_and_stock(data: dict[str, Any]) -> None:
+        video = data["video_generation"]
+        video["budget"].update(per_video_limit_usd=cap_usd)
+        if stock is not None:
+            video["providers"]["local"] = {"type": "local", "params": {"pexels_base_url": stock.url}}
+
+    if stock is not None:
+        await stock.start()
+        secrets["PEXELS_API_KEY"] = stock.key
+    edit_json(home.video_config_file, budget_and_stock)
     try:
-        return await generate_and_wait(home, "Morning light over a quiet harbour", 15, Secrets(keys("runway")),
+        return await generate_and_wait(home, "Morning light over a quiet harbour", 15, Secrets(secrets),
                                        then=select(attempts).order_by(attempts.c.id))
     finally:
-        for fake in fakes.values():
-            await fake.stop()
+        for server in [*fakes.values(), *([stock] if stock else [])]:
+            await server.stop()
 
 
 def scene_prompts(fake: FakeRunway) -> list[str]:
@@ -69,18 +83,24 @@ async def test_each_scene_is_its_own_paid_task_and_the_reel_is_composed_from_the
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("with_stock", [False, True])
 async def test_a_scene_a_provider_fails_is_failed_over_alone_and_the_videos_cap_counts_every_scene(
-        home: Home, tmp_path: Path) -> None:
+        with_stock: bool, home: Home, tmp_path: Path, stock_media: StockMedia) -> None:
+    """The scenes the cap has no room for show the persona's sources: stock footage when the composing provider
+    has a library's key, else generated backdrops."""
     made = make_clip(tmp_path / "made.mp4", size="720x1280", rate="24", seconds=5)
     broken, working = FakeRunway(made, "server_error"), FakeRunway(made, "success")
+    stock = FakePexels(stock_media, tuple(FakeVideo(300 + n, (ANY,), 4, (PORTRAIT_HD,)) for n in range(6)))
     by_scene(home)
     cap = 1.0  # room for two scenes' clips, not five (a reservation holds its room until it is settled)
-    outcome, tried = await made_by(home, {"runway-eu": broken, "runway-us": working}, cap_usd=cap)
+    outcome, tried = await made_by(home, {"runway-eu": broken, "runway-us": working}, cap_usd=cap,
+                                   stock=stock if with_stock else None)
     assert outcome.status == "done" and outcome.path is not None, outcome.error
     scenes = json.loads(outcome.path.with_suffix(".json").read_text(encoding="utf-8"))["scenes"]
     made_by_ai = [index for index, scene in enumerate(scenes) if scene["source"] == "ai"]
     assert 1 <= len(made_by_ai) < len(scenes), "the scenes the cap had no room for show the persona's sources"
-    assert {scene["source"] for scene in scenes} == {"ai", "generated"}
+    assert {scene["source"] for scene in scenes} == {"ai", "stock" if with_stock else "generated"}
+    assert len(stock.downloads) == (len(scenes) - len(made_by_ai) if with_stock else 0)
     done = [row for row in tried if row.state == "done"]
     assert sorted(row.scene for row in done) == made_by_ai and {row.provider for row in done} == {"runway-us"}
     failed_first = {row.scene for row in tried if row.provider == "runway-eu" and row.state == "failed"}

@@ -8,6 +8,7 @@ outcome is unknown). Adapters raise ProviderError with the engine's error class;
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -17,6 +18,7 @@ from pydantic import BaseModel
 from content.briefs.brief import Brief
 from content.briefs.prompt_policy import fit_prompt
 from content.media.ffmpeg import ProgressCallback
+from content.media.footage import FindFootage
 from content.media.look import Look
 from core.bounds import bounded, charge_usd, wait_s
 from core.errors import ProviderError
@@ -130,6 +132,11 @@ class VideoProvider(ABC):
     async def find_task(self, idempotency_key: str) -> str | None:
         """The task created with this key, if the provider can look it up; None when it cannot or there is none."""
         return None
+
+    def footage(self, workdir: Path) -> AbstractAsyncContextManager[FindFootage | None]:
+        """Where a Reel it composes finds its stock scenes (the libraries it has keys for), open while the Reel is
+        composed — also one the engine composes from other makers' scene clips; None when it finds none."""
+        return nullcontext(None)
 
     async def close(self) -> None:
         """Release connections (HTTP adapters hold a session)."""

@@ -6,6 +6,8 @@ downloading are immediate. A render cut short by a crash costs nothing, so the e
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from content.media import timeline
 from content.media.ffmpeg import ProgressCallback
+from content.media.footage import FindFootage
 from content.media.renderer import RenderOptions, render_reel
 from content.providers.contract import GenerationRequest, TaskStatus, VideoProvider
 from content.providers.footage import stock_footage
@@ -51,16 +54,24 @@ class LocalProvider(VideoProvider):
         params = self.params
         assert isinstance(params, LocalParams)
         output = request.workdir / f"local-{idempotency_key}.mp4"
-        footage = stock_footage(self.secrets, (self.data_dir or request.workdir) / "footage", params.stock_libraries,
-                                {"pexels": params.pexels_base_url, "pixabay": params.pixabay_base_url})
-        try:
+        async with self.footage(request.workdir) as footage:
             await render_reel(request.brief, request.look, request.workdir, output,
                               RenderOptions(preset=params.preset, crf=params.crf), on_progress,
                               find_footage=footage, platform=request.platform, variants=request.variants)
-        finally:
-            if footage is not None:
-                await footage.aclose()
         return str(output)
+
+    @asynccontextmanager
+    async def footage(self, workdir: Path) -> AsyncIterator[FindFootage | None]:
+        """The stock libraries of `stock_libraries` that have a key, clips cached in `<data>/footage`."""
+        params = self.params
+        assert isinstance(params, LocalParams)
+        found = stock_footage(self.secrets, (self.data_dir or workdir) / "footage", params.stock_libraries,
+                              {"pexels": params.pexels_base_url, "pixabay": params.pixabay_base_url})
+        try:
+            yield found
+        finally:
+            if found is not None:
+                await found.aclose()
 
     async def poll(self, task_id: str) -> TaskStatus:
         if Path(task_id).is_file():

@@ -26,6 +26,7 @@ from sqlalchemy import insert
 from content.briefs.prompt_policy import PromptReview
 from content.media import sidecar, timeline
 from content.media.backgrounds import TRANSITION_S
+from content.media.footage import FindFootage
 from content.media.look import Look
 from content.media.media import probe
 from content.media.platforms import PLATFORMS, platform_spec, variant_path
@@ -852,6 +853,14 @@ class JobRunner:
                                f"again ({exc}): the persona's own sources show it")
         return None
 
+    def _stock_footage(self, workdir: Path) -> contextlib.AbstractAsyncContextManager[FindFootage | None]:
+        """The stock footage of the first ready provider that composes Reels itself: a scene no clip was made for
+        shows what that maker would have shown (the persona's `scene_sources`)."""
+        for provider in self.providers.values():
+            if provider.composes and not provider.missing_requirements():
+                return provider.footage(workdir)
+        return contextlib.nullcontext(None)
+
     async def _compose_scenes(self, job: Job, request: GenerationRequest, timing: Timing, clips: dict[int, Path],
                               stage: StageCallback) -> JobOutcome:
         """The Reel composed from its scenes' clips and delivered; the job done, in one write under the lease."""
@@ -861,10 +870,11 @@ class JobRunner:
         makers = "+".join(dict.fromkeys(attempt.provider for attempt, _ in paid.values())) or "local"
         cost = await self.ledger.charged(job.id)
         try:
-            await render_reel(request.brief, request.look, request.workdir, made,
-                              RenderOptions(composer.preset, composer.crf), lambda f: stage("composing", f),
-                              platform=request.platform, variants=request.variants, scene_clips=clips,
-                              timing=timing)
+            async with self._stock_footage(request.workdir) as footage:
+                await render_reel(request.brief, request.look, request.workdir, made,
+                                  RenderOptions(composer.preset, composer.crf), lambda f: stage("composing", f),
+                                  find_footage=footage, platform=request.platform, variants=request.variants,
+                                  scene_clips=clips, timing=timing)
             scenes = timeline.load(made)
             video, thumbnail, duration = await self._deliver(job, made, stage, request.variants,
                                                              sidecar.post_of(job.brief, makers, cost, scenes or []))
