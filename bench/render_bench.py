@@ -150,7 +150,9 @@ def moviepy_captions(text_clip, look, brief, duration_s):  # type: ignore[no-unt
 
 
 def _text(text_clip, look, text, size, colour, start, end, position):  # type: ignore[no-untyped-def]
-    return (text_clip(font=str(look.font), text=text, font_size=size, color=colour, stroke_color="#101010",
+    """PIL's font size is an em, libass's a line: the same size as libass draws it (content/media/fonts.py)."""
+    em = round(size / font_chain(look.font).primary.line_em)
+    return (text_clip(font=str(look.font), text=text, font_size=em, color=colour, stroke_color="#101010",
                       stroke_width=5).with_start(start).with_end(end).with_position(position))
 
 

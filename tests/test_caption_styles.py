@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from content.briefs.brief import Brief
 from content.media import ass
-from content.media.captions import in_capitals, reading_timeline
+from content.media.captions import NO_LINE_START, fit_block, in_capitals, join_words, reading_timeline, time_words, wrap
 from content.media.contrast import READABLE, ratio
 from content.media.ffmpeg import ffmpeg_exe
 from content.media.fonts import font_chain
@@ -80,3 +81,50 @@ def test_uppercase_captions_keep_their_timing() -> None:
     shouted = in_capitals(segment)
     assert [w.text for w in shouted.words] == [w.text.upper() for w in segment.words]
     assert [(w.start_s, w.end_s) for w in shouted.words] == [(w.start_s, w.end_s) for w in segment.words]
+
+
+@pytest.mark.parametrize("text", [
+    "Drink a full glass of water before your first coffee of the day",
+    "日本語のキャプションも大丈夫です、毎朝ちゃんと読めます",
+    "Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherung zahlt",
+    "Read more at https://example.com/articles/2026/morning-habits-that-actually-stick-for-good",
+])
+def test_a_block_uses_the_width_it_is_given_and_no_more_as_libass_draws_it(text: str, tmp_path: Path) -> None:
+    """libass sizes a face by its whole line, not its em: measured in pixels, each wrapped line stays inside the
+    width and the widest fills most of it (a word longer than a line is broken, not run off the edge)."""
+    chain = font_chain(BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY])
+    width = 700
+    block = fit_block(time_words(text, 0.0, 4.0), chain, 84, 1200, width)
+    look = ass.TextLook("#ffffff", "#ffffff")
+    event = ass.still(block, chain, "#ffffff", REELS.centre[0], REELS.centre[1], 0.0, 4.0)
+    drawn = frame_at(tmp_path, [event], look, 1.0).sum(axis=2) > 600
+    ys, xs = np.nonzero(drawn)
+    inked = xs.max() - xs.min() + 1
+    assert inked <= width + 2 * 8, (inked, width)  # the outline and shadow (8 px) may pass the text's own width
+    assert inked >= 0.9 * width, (inked, width)
+    assert ys.max() - ys.min() + 1 <= block.height + 16
+
+
+def test_a_cjk_line_never_starts_with_closing_punctuation_nor_ends_on_one_character() -> None:
+    chain = font_chain(BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY])
+    text = "冬天的助眠饮品，酸樱桃汁加镁。睡前一小时喝一杯就好，真的很简单。试"
+    for width in range(300, 900, 40):
+        lines = wrap(time_words(text, 0.0, 5.0), chain, 72, width)
+        assert all(line[0].text[0] not in NO_LINE_START for line in lines), (width, [join_words(l) for l in lines])
+        assert len(lines) == 1 or len(join_words(lines[-1])) > 1, (width, [join_words(l) for l in lines])
+
+
+def test_a_word_broken_over_lines_is_lit_whole_and_keeps_its_marks() -> None:
+    chain = font_chain(BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY])
+    words = time_words("see https://example.com/a-very-long-path/that-keeps-going/and-going now", 0.0, 3.0)
+    block = fit_block(words, chain, 84, 1200, 500)
+    assert all(chain.width(join_words(line), block.size) <= 500 for line in block.lines)
+    events = ass.karaoke(block, chain, ass.TextLook("#ffffff", "#c1121f"), 540, 960, 0.0, 3.0)
+    assert len(events) == 3, "one event per spoken word, the URL's pieces lit together"
+    url_event = events[1].text
+    pieces_of_url = sum(len(line) for line in block.lines) - 2
+    assert pieces_of_url >= 2 and url_event.count("&H001F12C1&") == pieces_of_url
+    marked = time_words("योगाभ्यासयोगाभ्यासयोगाभ्यासयोगाभ्यास", 0.0, 1.0)
+    pieces = wrap(marked, chain, 84, 200)
+    assert "".join(w.text for line in pieces for w in line) == marked[0].text
+    assert all(unicodedata.category(line[0].text[0]) not in {"Mn", "Mc"} for line in pieces)

@@ -70,13 +70,19 @@ def karaoke(
 
     (x, y) is the anchor named by ASS alignment `align` (5: the block's centre; 4: its left edge, middle height).
     """
-    words = [word for line in block.lines for word in line]
+    spoken: list[list[Word]] = []  # a word broken over lines is lit whole: its pieces share its timing
+    for word in (word for line in block.lines for word in line):
+        if spoken and not word.space_before and (word.start_s, word.end_s) == (spoken[-1][0].start_s,
+                                                                               spoken[-1][0].end_s):
+            spoken[-1].append(word)
+        else:
+            spoken.append([word])
     events = []
-    for index, word in enumerate(words):
-        begin = start_s if index == 0 else word.start_s
-        finish = end_s if index == len(words) - 1 else words[index + 1].start_s
+    for index, pieces in enumerate(spoken):
+        begin = start_s if index == 0 else pieces[0].start_s
+        finish = end_s if index == len(spoken) - 1 else spoken[index + 1][0].start_s
         tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}}}"
-        events.append(Event(begin, finish, tags + draw(block, chain, look, highlight=word)))
+        events.append(Event(begin, finish, tags + draw(block, chain, look, lit=pieces)))
     return events
 
 
@@ -92,14 +98,14 @@ def look_in(colour: str) -> TextLook:
     return TextLook(colour, colour)
 
 
-def draw(block: Block, chain: FontChain, look: TextLook, highlight: Word | None = None) -> str:
+def draw(block: Block, chain: FontChain, look: TextLook, lit: Sequence[Word] = ()) -> str:
     """The block's text with a font override per run and the highlighted word lit (recoloured, or boxed)."""
     rendered_lines = []
     for line in block.lines:
         parts = []
         for position, word in enumerate(line):
             spacer = " " if word.space_before and position else ""  # a space has no glyph: it is never boxed
-            parts.append(_lit(look, block.size) if word is highlight else _plain(look))
+            parts.append(_lit(look, block.size) if any(word is piece for piece in lit) else _plain(look))
             parts.append(_runs(chain, spacer + word.text))
         rendered_lines.append("".join(parts))
     return r"\N".join(rendered_lines)

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from content.briefs.brief import Brief
 from content.media.fonts import FontChain
 
-# libass draws an outline and a shadow around each glyph; layout keeps that much clear of the safe area's edges.
-TEXT_MARGIN = 12
-
-LINE_SPACING = 1.16  # DejaVu Sans's own line height; taller fallback faces raise it per line
+# libass draws an outline and a shadow around each glyph, and the lit word's box reaches 0.14 of a size past its
+# glyphs (ass.HIGHLIGHT_PAD_EM): layout keeps that much clear of the safe area's edges.
+TEXT_MARGIN = 16
 READING_WPS = 2.8  # words per second a viewer reads comfortably on a phone (speech runs at ~2.5-3)
 END_CARD_S = 3.0
+# Closing punctuation that must not begin a line (CJK kinsoku and its Latin counterparts).
+NO_LINE_START = frozenset("，。、．！？；：）」』】〕〉》〗”’・ー…‥々ゝゞヽヾぁぃぅぇぉっゃゅょァィゥェォッャュョ,.!?;:)]}%")
 MIN_HOOK_S, MAX_HOOK_S = 2.0, 4.0
 
 
@@ -37,7 +38,8 @@ class Segment:
 
 @dataclass(frozen=True)
 class Block:
-    """Words laid out in lines at one font size, and the height libass will give them."""
+    """Words laid out in lines at one font size, and the height libass will give them (a line is `size` tall,
+    whichever faces draw it)."""
 
     size: int
     lines: tuple[tuple[Word, ...], ...]
@@ -118,8 +120,7 @@ def fit_block(
     size = max_size
     while True:
         lines = wrap(words, chain, size, width)
-        height = sum(max(chain.line_height(join_words(line), size), size * LINE_SPACING) for line in lines)
-        block = Block(size, lines, height)
+        block = Block(size, lines, float(size * len(lines)))
         fits = block.height <= max_height and all(chain.width(join_words(line), size) <= width for line in block.lines)
         if fits or size <= min_size:
             return block
@@ -127,13 +128,51 @@ def fit_block(
 
 
 def wrap(words: Sequence[Word], chain: FontChain, size: int, width: float) -> tuple[tuple[Word, ...], ...]:
+    """Greedy lines no wider than `width`: a word too long for any line (a URL, a German compound) is broken into
+    pieces that fit; a closing mark never starts a line (it takes the word before it along) and a CJK line never
+    ends on one character alone."""
     lines: list[list[Word]] = []
-    for word in words:
+    for word in (piece for word in words for piece in _pieces(word, chain, size, width)):
         if lines and chain.width(join_words([*lines[-1], word]), size) <= width:
             lines[-1].append(word)
+        elif lines and len(lines[-1]) > 1 and word.text[0] in NO_LINE_START:
+            lines.append([lines[-1].pop(), word])
         else:
             lines.append([word])
+    if len(lines) > 1 and len(lines[-1]) == 1 and len(lines[-1][0].text) == 1:  # no character alone at the end
+        moved = 1
+        while moved < len(lines[-2]) - 1 and lines[-2][-moved].text[0] in NO_LINE_START:
+            moved += 1  # the line still must not start with a closing mark
+        if moved < len(lines[-2]):
+            lines[-1][:0] = lines[-2][-moved:]
+            del lines[-2][-moved:]
     return tuple(tuple(line) for line in lines)
+
+
+def _pieces(word: Word, chain: FontChain, size: int, width: float) -> list[Word]:
+    """`word`, or the pieces it breaks into when no line can hold it; each piece is lit with the word (same
+    timing), and none starts with a combining mark."""
+    if chain.width(word.text, size) <= width:
+        return [word]
+    pieces, current = [], ""
+    for cluster in _clusters(word.text):
+        if current and chain.width(current + cluster, size) > width:
+            pieces.append(current)
+            current = ""
+        current += cluster
+    pieces.append(current)
+    return [Word(text, word.start_s, word.end_s, word.space_before and index == 0) for index, text in enumerate(pieces)]
+
+
+def _clusters(text: str) -> list[str]:
+    """Characters with the marks and joiners that ride on them (a line may break between clusters only)."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and (unicodedata.category(char) in {"Mn", "Mc", "Me", "Cf"} or clusters[-1][-1] == "\u200d"):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
 
 
 def _breaks_anywhere(char: str) -> bool:
