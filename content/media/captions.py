@@ -14,7 +14,8 @@ TEXT_MARGIN = 16
 READING_WPS = 2.8  # words per second a viewer reads comfortably on a phone (speech runs at ~2.5-3)
 END_CARD_S = 3.0
 # Closing punctuation that must not begin a line (CJK kinsoku and its Latin counterparts).
-NO_LINE_START = frozenset("，。、．！？；：）」』】〕〉》〗”’・ー…‥々ゝゞヽヾぁぃぅぇぉっゃゅょァィゥェォッャュョ,.!?;:)]}%")
+NO_LINE_START = frozenset("，。、．！？；：）」』】〕〉》〗”’・ー…‥々ゝゞヽヾ"
+                          "ぁぃぅぇぉっゃゅょァィゥェォッャュョ,.!?;:)]}%")
 MIN_HOOK_S, MAX_HOOK_S = 2.0, 4.0
 
 
