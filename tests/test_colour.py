@@ -23,7 +23,8 @@ BT601 = ("scale=out_color_matrix=bt601:out_range=tv,format=yuv420p,"
          "setparams=color_primaries=smpte170m:color_trc=smpte170m:colorspace=smpte170m:range=tv")
 HLG = ("format=gbrp,zscale=pin=709:tin=709:min=gbr:rin=full:p=2020:t=arib-std-b67:m=2020_ncl:r=tv,format=yuv420p10le,"
        "setparams=color_primaries=bt2020:color_trc=arib-std-b67:colorspace=bt2020nc:range=tv")
-UNTAGGED = "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p,setparams=color_primaries=2:color_trc=2:colorspace=2"
+UNTAGGED = ("scale=out_color_matrix=bt601:out_range=tv,format=yuv420p,"
+            "setparams=color_primaries=2:color_trc=2:colorspace=2")
 
 
 def ffmpeg(*args: str) -> None:
