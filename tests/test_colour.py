@@ -14,7 +14,7 @@ from content.media.frame import Frame
 from content.media.media import probe_sync
 from content.media.platforms import platform_spec
 from content.media.preflight import check_rules, describe_failures, failures
-from content.media.video_utils import optimize, video_encoder_args
+from content.media.video_utils import extract_thumbnail, optimize, video_encoder_args
 
 REELS = platform_spec("instagram_reels")
 RGB = (200, 60, 30)
@@ -58,6 +58,13 @@ def centre_rgb(path: Path) -> tuple[float, float, float]:
     return r * 255, g * 255, b * 255
 
 
+def cover_rgb(jpeg: Path) -> tuple[int, ...]:
+    """The JPEG's centre pixel as RGB (JFIF: BT.601 full range, as every image viewer reads it)."""
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(jpeg), "-vf", "crop=2:2", "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
+    return tuple(raw[:3])
+
+
 def assert_bt709(path: Path, tolerance: float) -> None:
     video = probe_sync(path).video
     assert video is not None
@@ -76,6 +83,8 @@ async def test_optimizer_delivers_tagged_bt709(tmp_path: Path, kind: str, size: 
     source = patch_clip(tmp_path / f"{kind}.mp4", size, kind)
     result = await optimize(source, REELS, tmp_path / "out.mp4")
     assert_bt709(result.path, tolerance)
+    cover = await extract_thumbnail(result.path, at_s=1.0)
+    assert all(abs(got - want) <= tolerance for got, want in zip(cover_rgb(cover), RGB))
 
 
 @pytest.mark.slow

@@ -35,6 +35,7 @@ AUDIO_RATE = 48_000
 DEFAULT_MAXRATE_KBPS = 12_000  # within Meta's 8-12 Mbps recommendation, well under the 25 Mbps cap
 AAC_ARGS = ["-c:a", "aac", "-b:a", "128k", "-ar", str(AUDIO_RATE), "-ac", "2"]
 CONTAINER_ARGS = ["-movflags", "+faststart", "-use_editlist", "0"]
+JPEG_COLOUR = "scale=out_color_matrix=bt601:out_range=pc"  # JFIF's; the input's own matrix read from its tags
 LOUDNESS_SLACK_LU = 0.5  # audio within this of the target is copied; preflight allows 1 LU
 
 
@@ -183,10 +184,12 @@ def _video_transcode_args(info: MediaInfo, spec: PlatformSpec) -> list[str]:
 
 
 async def extract_thumbnail(video: Path, destination: Path | None = None, at_s: float = 1.0) -> Path:
-    """A full-size JPEG cover (sRGB, well under Meta's 8 MB) from the frame at `at_s` seconds."""
+    """A full-size JPEG cover (sRGB, well under Meta's 8 MB) from the frame at `at_s` seconds: from the video's
+    BT.709 to JPEG's own BT.601 full range, else every colour of the cover is off (red reads duller)."""
     destination = destination or video.with_suffix(".jpg")
     await run_ffmpeg(
-        ["-y", "-ss", f"{at_s:.3f}", "-i", str(video), "-frames:v", "1", "-q:v", "3", "-update", "1", str(destination)],
+        ["-y", "-ss", f"{at_s:.3f}", "-i", str(video), "-frames:v", "1", "-vf", JPEG_COLOUR, "-q:v", "3",
+         "-update", "1", str(destination)],
         what=f"extracting a cover from {video.name}",
     )
     return destination
