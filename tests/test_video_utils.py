@@ -12,6 +12,7 @@ from content.media.video_utils import extract_thumbnail, optimize, transcode_rea
 from core.errors import MediaError
 from tests.conftest import make_clip
 
+TAGGED_BT709 = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
 REELS = platform_spec("instagram_reels")
 
 
@@ -39,7 +40,7 @@ async def test_transcodes_any_input_to_a_compliant_reel(tmp_path: Path, name: st
 
 async def test_compliant_input_is_only_remuxed(tmp_path: Path) -> None:
     source = make_clip(tmp_path / "ready.mp4", size="1080x1920", rate="30", seconds=3.5,
-                       extra=["-profile:v", "high", "-ar", "48000"])
+                       extra=["-profile:v", "high", "-ar", "48000", "-vf", TAGGED_BT709])
     assert mp4_boxes(source).index("mdat") < mp4_boxes(source).index("moov")  # not faststart yet
     assert transcode_reasons(probe_sync(source), REELS) == []
     result = await optimize(source, REELS, tmp_path / "out.mp4")

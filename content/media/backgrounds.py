@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from content.media.colour import TAG_FRAMES, TO_BT709, scale_options, tone_map
 from content.media.frame import Frame
+from content.media.media import probe_sync
 
 PAN_PX = 360  # how far a scene's still pans over its scene, along the frame's long side (a third of it across)
 STILL_SCALE = 4  # generated stills are drawn at quarter size and upscaled once by ffmpeg (no fine detail)
@@ -101,7 +103,7 @@ def _raw_still(path: Path, image: np.ndarray, size: tuple[int, int]) -> Input:
     h, w = image.shape[:2]
     return Input(
         ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-i", path.name],
-        f"scale={size[0]}:{size[1]}:flags=bicubic",
+        f"scale={size[0]}:{size[1]}:flags=bicubic{TO_BT709}",
     )
 
 
@@ -109,20 +111,21 @@ def image_still(path: Path, width: int, height: int) -> Input:
     """A photo scaled to cover `width` x `height` (cropped to fill, never stretched), JPEG full range to TV range."""
     return Input(
         ["-i", path.name],
-        f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=lanczos:out_range=tv,crop={width}:{height}",
+        f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=lanczos{TO_BT709},crop={width}:{height}",
     )
 
 
 def clip(path: Path, start_s: float, length_s: float, clip_s: float, fps: int, frame: Frame) -> Input:
     """`length_s` of a video from `start_s` (looped when the clip is shorter), at `fps`, scaled to cover the frame.
     Its sound is left out: the soundtrack is mixed on its own. A full-range clip (phone or MJPEG footage) is brought to
-    TV range, as every Reel is delivered."""
+    TV range, a BT.601 (SD) one to BT.709 and an HDR one tone-mapped to SDR, as every Reel is delivered."""
     seek = ["-ss", f"{start_s:.3f}"] if start_s > 0 else []
     loop = ["-stream_loop", "-1"] if clip_s < length_s + 0.1 else []
+    video = probe_sync(path).video
     return Input(
         [*seek, *loop, "-t", f"{length_s + 0.5:.3f}", "-an", "-i", path.name],
-        f"fps={fps},scale={frame.width}:{frame.height}:force_original_aspect_ratio=increase:flags=bicubic:out_range=tv,"
-        f"crop={frame.width}:{frame.height}",
+        f"fps={fps},{tone_map(video)}scale={frame.width}:{frame.height}:force_original_aspect_ratio=increase"
+        f":flags=bicubic{scale_options(video)},crop={frame.width}:{frame.height}",
         moving=True,
     )
 
@@ -189,5 +192,5 @@ def prepare_chain(index: int, still: Input, grade: str | None = None) -> str:
     """Input `index` made ready for `scenes`: graded (a LUT file in the scratch folder) at its own size, before it is
     scaled — once for a still, which is looped after."""
     graded = f"lut3d=file={grade}," if grade else ""
-    return f"[{index}:v]{graded}{still.prepare},format=yuv420p,setsar=1[bg{index}]"
+    return f"[{index}:v]{graded}{still.prepare},format=yuv420p,{TAG_FRAMES},setsar=1[bg{index}]"
 

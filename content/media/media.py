@@ -14,6 +14,14 @@ from core.errors import MediaError
 
 # Boxes whose children we descend into to find an edit list (moov/trak/edts/elst).
 CONTAINER_BOXES = {b"moov", b"trak", b"edts"}
+# libav's colour codes (AVColorPrimaries, AVColorTransferCharacteristic, AVColorSpace, AVColorRange) by ffmpeg's
+# names; "unspecified" (2; 0 for range) and any other code read as None.
+PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020", 12: "smpte432"}
+TRANSFERS = {1: "bt709", 4: "gamma22", 6: "smpte170m", 8: "linear", 13: "iec61966-2-1", 14: "bt2020-10",
+             15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
+MATRICES = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc",
+            10: "bt2020c"}
+RANGES = {1: "tv", 2: "pc"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,11 @@ class VideoStream:
     fps: float
     constant_frame_rate: bool
     bit_rate: int | None
+    primaries: str | None = None
+    transfer: str | None = None
+    matrix: str | None = None
+    colour_range: str | None = None
+    bit_depth: int = 8
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,11 @@ def _video(stream: av.video.stream.VideoStream) -> VideoStream:
         fps=float(average),
         constant_frame_rate=bool(nominal) and abs(float(average) - float(nominal)) <= 0.01 * float(nominal),
         bit_rate=codec.bit_rate or None,
+        primaries=PRIMARIES.get(codec.color_primaries),
+        transfer=TRANSFERS.get(codec.color_trc),
+        matrix=MATRICES.get(codec.colorspace),
+        colour_range=RANGES.get(codec.color_range),
+        bit_depth=max((c.bits for c in codec.format.components), default=8) if codec.format else 8,
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from content.media.analysis import Signals, analyse
+from content.media.colour import describe, is_bt709_sdr
 from content.media.gop import GopReport, inspect_gops
 from content.media.media import MediaInfo, probe
 from content.media.platforms import PlatformSpec
@@ -92,6 +93,7 @@ def check_rules(info: MediaInfo, spec: PlatformSpec) -> list[RuleResult]:
             _rule("profile", video.codec != "h264" or video.profile in H264_PROFILES, str(video.profile),
                   "H.264 Baseline/Main/High"),
             _rule("pixel_format", video.pix_fmt == "yuv420p", str(video.pix_fmt), "yuv420p"),
+            _rule("colour", is_bt709_sdr(video), describe(video), "tagged BT.709 SDR, tv range, 8-bit"),
             _rule("resolution", (video.width, video.height) == (spec.width, spec.height),
                   f"{video.width}x{video.height}", f"{spec.width}x{spec.height}"),
             _rule("fps", spec.min_fps <= video.fps <= spec.max_fps and video.constant_frame_rate,

@@ -11,9 +11,12 @@ _SCORE = re.compile(r"VMAF score:\s*([\d.]+)")
 
 
 async def vmaf(distorted: Path, reference: Path, subsample: int = 3) -> float:
-    """VMAF (0-100) of `distorted` against `reference`, scoring every `subsample`-th frame pair."""
+    """VMAF (0-100) of `distorted` against `reference`, scoring every `subsample`-th frame pair. Both are read as
+    BT.709 (our encodes are, an untagged HD source is taken so): ffmpeg would otherwise convert the one untagged
+    into the other's matrix and score the conversion, not the encode."""
+    same = "setparams=colorspace=bt709:range=tv"
     graph = (
-        "[0:v]setpts=PTS-STARTPTS,format=yuv420p[d];[1:v]setpts=PTS-STARTPTS,format=yuv420p[r];"
+        f"[0:v]setpts=PTS-STARTPTS,{same},format=yuv420p[d];[1:v]setpts=PTS-STARTPTS,{same},format=yuv420p[r];"
         "[r][d]scale2ref=flags=bicubic[rs][ds];"
         f"[ds][rs]libvmaf=n_threads=2:n_subsample={subsample}"
     )

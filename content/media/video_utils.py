@@ -12,6 +12,7 @@ from pathlib import Path
 from loguru import logger
 
 from content.media.analysis import FAST_DECODE
+from content.media.colour import TAG_ARGS, TAG_FRAMES, scale_options, tone_map
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.gop import inspect_gops
 from content.media.media import MediaInfo, probe
@@ -34,18 +35,20 @@ AUDIO_RATE = 48_000
 DEFAULT_MAXRATE_KBPS = 12_000  # within Meta's 8-12 Mbps recommendation, well under the 25 Mbps cap
 AAC_ARGS = ["-c:a", "aac", "-b:a", "128k", "-ar", str(AUDIO_RATE), "-ac", "2"]
 CONTAINER_ARGS = ["-movflags", "+faststart", "-use_editlist", "0"]
+JPEG_COLOUR = "scale=out_color_matrix=bt601:out_range=pc"  # JFIF's; the input's own matrix read from its tags
 LOUDNESS_SLACK_LU = 0.5  # audio within this of the target is copied; preflight allows 1 LU
 
 
 def video_encoder_args(spec: PlatformSpec, *, fps: float | None = None, preset: str = "veryfast",
                        crf: int = 20) -> list[str]:
-    """H.264 High yuv420p, closed GOPs of 2 s (Meta's advice), peak rate capped inside the platform's limit."""
+    """H.264 High yuv420p tagged BT.709 SDR TV range, closed GOPs of 2 s (Meta's advice), peak rate capped inside the
+    platform's limit."""
     maxrate = min(DEFAULT_MAXRATE_KBPS, spec.max_video_kbps or DEFAULT_MAXRATE_KBPS)
     gop = str(round(2 * (fps or spec.target_fps)))
     return [
         "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high", "-pix_fmt", "yuv420p",
         "-maxrate", f"{maxrate}k", "-bufsize", f"{maxrate * 2}k",
-        "-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-flags", "+cgop",
+        "-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-flags", "+cgop", *TAG_ARGS,
     ]
 
 
@@ -160,30 +163,33 @@ def _audio_fix(source: Path, info: MediaInfo, measured: Loudness) -> list[str]:
 
 
 def _video_transcode_args(info: MediaInfo, spec: PlatformSpec) -> list[str]:
-    """Scale to the frame (full-range "JPEG" colour brought to TV range); another shape fits inside it, without
-    distortion, over a blurred copy of itself."""
+    """Scale to the frame, in BT.709 TV range (full-range "JPEG" colour, BT.601 and HDR all converted); another shape
+    fits inside it, without distortion, over a blurred copy of itself."""
     video = info.video
     assert video is not None
     fps = video.fps if spec.min_fps <= video.fps <= spec.max_fps else spec.target_fps
     w, h = spec.width, spec.height
+    colour, done = scale_options(video), f"fps={fps:.3f},format=yuv420p,{TAG_FRAMES},setsar=1[v]"
     if abs(video.width * h - video.height * w) <= 0.01 * video.height * w:
-        graph = f"[0:v:0]scale={w}:{h}:flags=lanczos:out_range=tv,fps={fps:.3f},format=yuv420p,setsar=1[v]"
+        graph = f"[0:v:0]{tone_map(video)}scale={w}:{h}:flags=lanczos{colour},{done}"
         return ["-filter_complex", graph, "-map", "[v]", *video_encoder_args(spec, fps=fps)]
     graph = (
-        f"[0:v:0]setsar=1,split=2[bg][fg];"
-        f"[bg]scale={w // 4}:{h // 4}:force_original_aspect_ratio=increase,crop={w // 4}:{h // 4},"
-        f"boxblur=8:2,scale={w}:{h}:out_range=tv[blur];"
-        f"[fg]scale={w}:{h}:force_original_aspect_ratio=decrease:flags=lanczos:out_range=tv[front];"
-        f"[blur][front]overlay=(W-w)/2:(H-h)/2,fps={fps:.3f},format=yuv420p,setsar=1[v]"
+        f"[0:v:0]{tone_map(video)}setsar=1,split=2[bg][fg];"
+        f"[bg]scale={w // 4}:{h // 4}:force_original_aspect_ratio=increase{colour},crop={w // 4}:{h // 4},"
+        f"boxblur=8:2,scale={w}:{h}[blur];"
+        f"[fg]scale={w}:{h}:force_original_aspect_ratio=decrease:flags=lanczos{colour}[front];"
+        f"[blur][front]overlay=(W-w)/2:(H-h)/2,{done}"
     )
     return ["-filter_complex", graph, "-map", "[v]", *video_encoder_args(spec, fps=fps)]
 
 
 async def extract_thumbnail(video: Path, destination: Path | None = None, at_s: float = 1.0) -> Path:
-    """A full-size JPEG cover (sRGB, well under Meta's 8 MB) from the frame at `at_s` seconds."""
+    """A full-size JPEG cover (sRGB, well under Meta's 8 MB) from the frame at `at_s` seconds: from the video's
+    BT.709 to JPEG's own BT.601 full range, else every colour of the cover is off (red reads duller)."""
     destination = destination or video.with_suffix(".jpg")
     await run_ffmpeg(
-        ["-y", "-ss", f"{at_s:.3f}", "-i", str(video), "-frames:v", "1", "-q:v", "3", "-update", "1", str(destination)],
+        ["-y", "-ss", f"{at_s:.3f}", "-i", str(video), "-frames:v", "1", "-vf", JPEG_COLOUR, "-q:v", "3",
+         "-update", "1", str(destination)],
         what=f"extracting a cover from {video.name}",
     )
     return destination
