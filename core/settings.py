@@ -234,6 +234,9 @@ class Style(Strict):
         return value
 
 
+Language = Literal["en", "es", "pt", "fr", "de", "ar", "hi", "zh", "ja"]
+
+
 class Account(Strict):
     """A persona the daemon produces for; only trends in its niches feed it (empty niches: every trend)."""
 
@@ -245,6 +248,7 @@ class Account(Strict):
     keywords: list[str] = Field([], description="words or phrases that make any trend this persona's, whatever its "
                                                 "theme (a search for 'marathon training' has theme 'news')")
     brief_template: str = Field("default", pattern=r"^[a-z0-9_]+$")
+    language: Language = Field("en", description="the language (BCP-47 code) its briefs are written in")
     style: Style = Style()
 
 

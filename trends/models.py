@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -14,6 +15,19 @@ WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # ever end one, space or not (Chinese and Japanese set none): full-width 。！？, Devanagari's danda । and Arabic ؟.
 FULL_STOPS = "。！？।؟"
 SENTENCE_END = re.compile(rf"(?<=[.!?])\s+|(?<=[{FULL_STOPS}])(?![{FULL_STOPS}])\s*")
+# Joiners and emoji skin tones hold a hashtag's letters or emoji together; they are not word characters to `\w`.
+HASHTAG_JOINERS = frozenset("\u200c\u200d") | frozenset(map(chr, range(0x1F3FB, 0x1F400)))
+
+
+def hashtag_text(tag: str) -> str:
+    """A hashtag's text without '#', spaces or punctuation, composed (NFC): letters, digits and underscores, plus the
+    combining marks (Hindi's vowel signs, Arabic's harakat, Thai's vowels), joiners and emoji that a plain `\\W`
+    strip loses (`#योगाभ्यास` became `#यगभयस`)."""
+    return "".join(ch for ch in unicodedata.normalize("NFC", tag)
+                   if ch.isalnum() or ch == "_" or ch in HASHTAG_JOINERS
+                   or unicodedata.category(ch) in ("Mn", "Mc", "Me", "So"))
+
+
 STOPWORDS = frozenset(
     "a an and are as at be by for from has have how i in is it its of on or our so that the this to was we what "
     "when why will with you your".split()

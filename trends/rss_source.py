@@ -9,7 +9,7 @@ from loguru import logger
 
 from core.settings import Feed, RssSource
 from trends.feeds import FeedClient, entry_time
-from trends.models import Trend
+from trends.models import Trend, hashtag_text
 from trends.sources import SourceFailed, TrendSource
 
 TAG = re.compile(r"<[^>]+>")
@@ -50,7 +50,7 @@ def _trend(entry: Any, feed: Feed) -> Trend | None:
     summary = _plain(entry.get("summary", ""))[:400]
     caption = f"{title.rstrip('.')}. {summary}" if summary else title
     tags = [t.get("term", "") for t in entry.get("tags", []) if t.get("term")]
-    return Trend(caption=caption, hashtags=[re.sub(r"\W+", "", tag) for tag in tags], theme=feed.theme,
+    return Trend(caption=caption, hashtags=[hashtag_text(tag) for tag in tags], theme=feed.theme,
                  timestamp=entry_time(entry), source="rss", url=str(entry.get("link", "")))
 
 

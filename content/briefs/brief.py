@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -12,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
 from core.settings import Account, ContentSettings
-from trends.models import SENTENCE_END, Trend
+from trends.models import SENTENCE_END, Trend, hashtag_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 EARLIER_TEMPLATE_DIR = TEMPLATE_DIR.parent.parent / "templates"  # content/templates/: users' own, still read
@@ -113,7 +112,7 @@ def _parse_lines(text: str, name: str) -> dict[str, list[str]]:
 
 def merge_hashtags(first: Sequence[str], account_tags: Sequence[str], related: Sequence[str] = ()) -> list[str]:
     """Up to five of `first` (the trend's, or the LLM's), the account's own, then related ones: at most eight."""
-    cleaned = (re.sub(r"\W+", "", tag.lower()) for tag in [*first[:5], *account_tags, *related])
+    cleaned = (hashtag_text(tag.lower()) for tag in [*first[:5], *account_tags, *related])
     return list(dict.fromkeys(tag for tag in cleaned if tag))[:MAX_HASHTAGS]
 
 

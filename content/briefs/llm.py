@@ -53,7 +53,9 @@ Answer with one JSON object and nothing else, with exactly these keys:
  "hashtags": ["up to 8 relevant hashtags without #"],
  "scenes": [{"visual_prompt": "one per beat: what the camera shows, for a text-to-video model"}]}
 Visual prompts describe scenery, objects, light and camera moves. Never name real people, brands or logos, and never
-show children. Stay factual: do not invent numbers or claims that the trend does not support."""
+show children. Write the hook, beats, call to action, caption and hashtags in the persona's language (its
+BCP-47 code is "language"), as a native creator would; visual prompts stay in English. Stay factual: do not invent
+numbers or claims that the trend does not support."""
 
 
 class BriefWriter:
@@ -158,7 +160,8 @@ class BriefWriter:
 
 def _user_message(draft: Brief, trend: Trend, account: Account) -> str:
     return json.dumps({
-        "persona": {"handle": account.handle, "description": account.persona, "niches": account.niches},
+        "persona": {"handle": account.handle, "description": account.persona, "niches": account.niches,
+                    "language": account.language},
         "trend": {"topic": trend.topic, "details": trend.caption, "theme": trend.theme, "hashtags": trend.hashtags,
                   "sources": list(trend.sources)},
         "video": {"seconds": draft.duration_s, "aspect_ratio": draft.aspect_ratio},
