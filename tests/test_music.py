@@ -22,7 +22,7 @@ def test_the_bed_has_drums_and_highs_not_just_sine_chords(mood: str) -> None:
     power, freqs = spectrum_frames(bed(20, 11, mood))
     flatness = (np.exp(np.log(power).mean(axis=1)) / power.mean(axis=1)).mean()
     highs = power[:, freqs > 2000].sum() / power.sum()
-    assert flatness > 0.004, flatness  # the sine bed: 0.0003-0.0031
+    assert flatness > 0.005, flatness  # the sine bed: 0.0003-0.003
     assert highs > 0.01, highs  # the sine bed: 0.0007-0.003
 
 
