@@ -95,8 +95,9 @@ async def test_backdrops_are_bt709_from_stills_and_clips(tmp_path: Path) -> None
     patch_clip(tmp_path / "sd.mp4", "640x480", "bt601")
     patch_clip(tmp_path / "hlg.mp4", "360x640", "hlg")
     stills = [backgrounds.image_still(tmp_path / "photo.png", *backgrounds.scene_size(frame)),
-              backgrounds.clip(tmp_path / "sd.mp4", 0.0, 1.0, 3.5, 30, frame),
-              backgrounds.clip(tmp_path / "hlg.mp4", 0.0, 1.0, 3.5, 30, frame)]
+              backgrounds.clip(tmp_path / "sd.mp4", 0.0, 1.0, 3.5, 30, frame, probe_sync(tmp_path / "sd.mp4").video),
+              backgrounds.clip(tmp_path / "hlg.mp4", 0.0, 1.0, 3.5, 30, frame,
+                               probe_sync(tmp_path / "hlg.mp4").video)]
     backdrop = backgrounds.scenes(stills, [1.0, 1.0, 1.0], 30, "cut", frame)
     graph = ";".join([*(backgrounds.prepare_chain(i, s) for i, s in enumerate(stills)), backdrop.graph])
     for scene, at in enumerate(("0.5", "1.5", "2.5")):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from content.media.captions import Block, Word
 from content.media.contrast import ink_on
@@ -31,7 +32,7 @@ class TextLook:
     accent: str
     outline: str = "#101010"
     boxed: bool = False
-    highlight: str = "colour"
+    highlight: Literal["colour", "box"] = "colour"
 
     @property
     def border(self) -> tuple[int, int, int]:

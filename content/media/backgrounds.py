@@ -16,7 +16,7 @@ import numpy as np
 
 from content.media.colour import TAG_FRAMES, TO_BT709, scale_options, tone_map
 from content.media.frame import Frame
-from content.media.media import probe_sync
+from content.media.media import VideoStream
 
 PAN_PX = 360  # how far a scene's still pans over its scene, along the frame's long side (a third of it across)
 STILL_SCALE = 4  # generated stills are drawn at quarter size and upscaled once by ffmpeg (no fine detail)
@@ -115,13 +115,14 @@ def image_still(path: Path, width: int, height: int) -> Input:
     )
 
 
-def clip(path: Path, start_s: float, length_s: float, clip_s: float, fps: int, frame: Frame) -> Input:
+def clip(path: Path, start_s: float, length_s: float, clip_s: float, fps: int, frame: Frame,
+         video: VideoStream | None) -> Input:
     """`length_s` of a video from `start_s` (looped when the clip is shorter), at `fps`, scaled to cover the frame.
     Its sound is left out: the soundtrack is mixed on its own. A full-range clip (phone or MJPEG footage) is brought to
-    TV range, a BT.601 (SD) one to BT.709 and an HDR one tone-mapped to SDR, as every Reel is delivered."""
+    TV range, a BT.601 (SD) one to BT.709 and an HDR one tone-mapped to SDR, as every Reel is delivered: `video` is
+    its stream as the caller probed it (None: converted from the matrix ffmpeg reads in its tags)."""
     seek = ["-ss", f"{start_s:.3f}"] if start_s > 0 else []
     loop = ["-stream_loop", "-1"] if clip_s < length_s + 0.1 else []
-    video = probe_sync(path).video
     return Input(
         [*seek, *loop, "-t", f"{length_s + 0.5:.3f}", "-an", "-i", path.name],
         f"fps={fps},{tone_map(video)}scale={frame.width}:{frame.height}:force_original_aspect_ratio=increase"

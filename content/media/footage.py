@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from content.media.media import VideoStream
 from content.media.timeline import Scene
 
 Orientation = Literal["portrait", "landscape", "square"]
@@ -32,6 +33,7 @@ class Footage:
     width: int
     height: int
     credit: Credit | None = None  # None: the persona's own clip
+    video: VideoStream | None = None  # its stream as probed: the colour it is converted from
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from content.media import backgrounds
 from content.media.footage import FindFootage, Footage, Wanted, orientation_of
 from content.media.frame import Frame
 from content.media.look import Look
-from content.media.media import probe
+from content.media.media import MediaInfo, probe
 from content.media.timeline import Scene
 from core.errors import MediaError
 
@@ -61,14 +61,15 @@ async def choose(look: Look, scenes: list[Scene], frame: Frame, workdir: Path, s
     return pictures
 
 
-def stretches(video: Path, duration_s: float, scenes: list[Scene], workdir: Path, fps: int) -> list[Picture]:
+def stretches(given: MediaInfo, scenes: list[Scene], workdir: Path, fps: int) -> list[Picture]:
     """A provider's video as the Reel's pictures: each scene shows the stretch of it that plays at the scene's time
     (from its start again, should the video be shorter than the Reel)."""
-    link = scratch_link(video, workdir, "provider")
+    link, duration_s = scratch_link(given.path, workdir, "provider"), given.duration_s
 
     def stretch(scene: Scene) -> Picture:
         start, length = scene.start_s % duration_s, scene.end_s - scene.start_s + backgrounds.TRANSITION_S
-        return Picture(lambda frame: backgrounds.clip(link, start, length, duration_s - start, fps, frame), "provider")
+        return Picture(lambda frame: backgrounds.clip(link, start, length, duration_s - start, fps, frame,
+                                                      given.video), "provider")
 
     return [stretch(scene) for scene in scenes]
 
@@ -101,26 +102,27 @@ async def _from_library(item: Path, workdir: Path, index: int, length_s: float, 
     link = scratch_link(item, workdir, f"library-{index}")
     if item.suffix.lower() in backgrounds.IMAGE_SUFFIXES:
         return Picture(lambda frame: backgrounds.image_still(link, *backgrounds.scene_size(frame)), "library")
-    clip_s = await _moving_length(item, f"library clip {item.name}", f"the next source for scene {index + 1}")
-    if clip_s is None:
+    info = await _moving(item, f"library clip {item.name}", f"the next source for scene {index + 1}")
+    if info is None:
         return None
-    spare = max(clip_s - length_s, 0.0)
+    spare = max(info.duration_s - length_s, 0.0)
     start = random.Random(seed * 7 + index).uniform(0, spare) if spare > 0 else 0.0
-    return Picture(lambda frame: backgrounds.clip(link, start, length_s, clip_s, fps, frame), "library")
+    return Picture(lambda frame: backgrounds.clip(link, start, length_s, info.duration_s, fps, frame, info.video),
+                   "library")
 
 
 async def _from_provider(clip: Path, workdir: Path, index: int, length_s: float, fps: int) -> Picture | None:
     """The clip a provider made for this scene alone, from its start (a short one loops)."""
-    clip_s = await _moving_length(clip, f"the clip made for scene {index + 1}", "the persona's sources instead")
-    if clip_s is None:
+    info = await _moving(clip, f"the clip made for scene {index + 1}", "the persona's sources instead")
+    if info is None:
         return None
     link = scratch_link(clip, workdir, f"ai-{index}")
-    return Picture(lambda frame: backgrounds.clip(link, 0.0, length_s, clip_s, fps, frame), "ai")
+    return Picture(lambda frame: backgrounds.clip(link, 0.0, length_s, info.duration_s, fps, frame, info.video), "ai")
 
 
-async def _moving_length(clip: Path, what: str, instead: str) -> float | None:
-    """How long `clip` plays, or None (and one log line naming `what` and what shows `instead`) when it cannot
-    be read or has no picture."""
+async def _moving(clip: Path, what: str, instead: str) -> MediaInfo | None:
+    """`clip` probed, or None (and one log line naming `what` and what shows `instead`) when it cannot be read or
+    has no picture."""
     try:
         info = await probe(clip)
     except MediaError as exc:
@@ -129,13 +131,14 @@ async def _moving_length(clip: Path, what: str, instead: str) -> float | None:
     if info.video is None or info.duration_s <= 0:
         logger.warning(f"{what} has no picture: {instead}")
         return None
-    return info.duration_s
+    return info
 
 
 def _from_stock(found: Footage, workdir: Path, index: int, length_s: float, fps: int) -> Picture:
     link = scratch_link(found.path, workdir, f"stock-{index}")
     credit = dataclasses.asdict(found.credit) if found.credit else None
-    return Picture(lambda frame: backgrounds.clip(link, 0.0, length_s, found.duration_s, fps, frame), "stock", credit)
+    return Picture(lambda frame: backgrounds.clip(link, 0.0, length_s, found.duration_s, fps, frame, found.video),
+                   "stock", credit)
 
 
 def scratch_link(target: Path, workdir: Path, name: str) -> Path:

@@ -107,7 +107,7 @@ async def render_reel(
         chosen = await pictures.choose(look, scenes, Frame.of(platform_spec(platform)), workdir, seed, FPS,
                                        find_footage, scene_clips)
     else:
-        chosen = pictures.stretches(given.path, given.duration_s, scenes, workdir, FPS)
+        chosen = pictures.stretches(given, scenes, workdir, FPS)
         bed = [given.path] if given.audio is not None else []
     scenes = pictures.sourced(scenes, chosen)
     text_look = caption_look(style)
@@ -142,9 +142,8 @@ async def render_reel(
 
 def caption_look(style: Style) -> ass.TextLook:
     """The persona's caption colours, the lit word boxed when its colour alone would not stand out."""
-    highlight = style.highlight
-    if highlight == "auto":
-        highlight = "colour" if contrast.ratio(style.palette.text, style.palette.accent) >= contrast.READABLE else "box"
+    stands_out = contrast.ratio(style.palette.text, style.palette.accent) >= contrast.READABLE
+    highlight = style.highlight if style.highlight != "auto" else "colour" if stands_out else "box"
     return ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns",
                         highlight=highlight)
 

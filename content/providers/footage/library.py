@@ -175,7 +175,7 @@ class StockLibrary(ABC):
             raise LibraryFailed(f"its file for {choice.video.id} is not a video")
         video = choice.video
         credit = Credit(self.name, video.id, video.page_url, video.author, video.author_url, self.licence)
-        return Footage(path, info.duration_s, info.video.width, info.video.height, credit)
+        return Footage(path, info.duration_s, info.video.width, info.video.height, credit, info.video)
 
     async def _download(self, url: str, path: Path) -> None:
         """Streamed to a dot-file beside `path`, renamed when complete."""
