@@ -182,6 +182,7 @@ class Voiceover(Strict):
 
 
 SceneSource = Literal["library", "stock", "generated"]
+CaptionPreset = Literal["classic", "pop", "word"]
 
 
 class Style(Strict):
@@ -207,6 +208,11 @@ class Style(Strict):
         "auto", description="the word being read: recoloured in the accent, or set on an accent box; auto: the "
                             "colour when it has 3:1 contrast against the text, else the box")
     uppercase: bool = Field(False, description="captions in capitals (the voiceover reads them as written)")
+    captions: CaptionPreset = Field(
+        "classic", description="classic: the whole caption, the word being read lit | pop: one to three words at a "
+                               "time, large, each group popping in | word: one word at a time, scaling in")
+    captions_per_platform: dict[PlatformName, CaptionPreset] = Field(
+        {}, description="another preset on some platforms, e.g. {\"youtube_shorts\": \"classic\"}")
 
     @field_validator("grade")
     @classmethod

@@ -13,12 +13,14 @@ from content.media import ass
 from content.media.captions import NO_LINE_START, fit_block, in_capitals, join_words, reading_timeline, time_words, wrap
 from content.media.contrast import READABLE, ratio
 from content.media.ffmpeg import ffmpeg_exe
-from content.media.fonts import font_chain
+from content.media.fonts import FontChain, font_chain
 from content.media.frame import REELS
 from content.media.layouts import kinetic
 from content.media.renderer import caption_look
-from core.font_files import BUNDLED_DIR, BUNDLED_FAMILIES, DEFAULT_FAMILY
+from core.font_files import BUNDLED_FONTS, DEFAULT_FONT
 from core.settings import Palette, Style
+
+REELS_NAME = "instagram_reels"
 
 BRIEF = Brief(account="test", template="default", topic="Morning habits", hook="Five morning habits that stick",
               beats=["Drink water before coffee", "Step outside", "Write one task"], hashtags=["habits"],
@@ -26,13 +28,14 @@ BRIEF = Brief(account="test", template="default", topic="Morning habits", hook="
 GREY = "#606060"
 
 
-def frame_at(tmp_path: Path, events: list[ass.Event], look: ass.TextLook, seconds: float) -> np.ndarray:
-    """The captions drawn by libass over flat grey at `seconds`, as RGB."""
-    chain = font_chain(BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY])
+def frame_at(tmp_path: Path, events: list[ass.Event], look: ass.TextLook, seconds: float,
+             chain: FontChain | None = None) -> np.ndarray:
+    """The captions drawn by libass over flat grey at `seconds` (at 100 fps), as RGB."""
+    chain = chain or font_chain(DEFAULT_FONT)
     chain.link_used(tmp_path / "fonts", [event.text for event in events])
-    (tmp_path / "c.ass").write_text(ass.script(events, chain.primary.family, look, REELS), encoding="utf-8")
+    (tmp_path / "c.ass").write_text(ass.script(events, chain.primary, look, REELS), encoding="utf-8")
     raw = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"color=0x{GREY[1:]}:s={REELS.width}x{REELS.height}:r=10",
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"color=0x{GREY[1:]}:s={REELS.width}x{REELS.height}:r=100",
          "-ss", f"{seconds:.2f}", "-vf", "ass=c.ass:fontsdir=fonts", "-frames:v", "1", "-f", "rawvideo",
          "-pix_fmt", "rgb24", "-"], cwd=tmp_path, capture_output=True, check=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(REELS.height, REELS.width, 3).astype(np.int32)
@@ -49,9 +52,9 @@ def test_the_lit_word_has_three_to_one_contrast_against_the_words_around_it(pale
                                                                            tmp_path: Path) -> None:
     """Measured in pixels: the glyphs of a word drawn in the text colour when it is not lit are compared with the
     same pixels while it is lit (its ink, recoloured or set on a box)."""
-    look = caption_look(Style(palette=palette))
+    look = caption_look(Style(palette=palette), REELS_NAME)
     segments = reading_timeline(BRIEF, BRIEF.duration_s)
-    chain = font_chain(BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY])
+    chain = font_chain(DEFAULT_FONT)
     events = kinetic(segments, chain, look, BRIEF.hashtags, REELS)
     first, second = segments[0].words[0], segments[0].words[1]
     lit = frame_at(tmp_path, events, look, (first.start_s + first.end_s) / 2)
@@ -71,9 +74,9 @@ def test_the_lit_word_has_three_to_one_contrast_against_the_words_around_it(pale
 
 def test_a_palette_whose_accent_stands_out_keeps_the_recoloured_word() -> None:
     assert ratio("#ffffff", "#c1121f") >= READABLE
-    assert caption_look(Style(palette=Palette(text="#ffffff", accent="#c1121f"))).highlight == "colour"
-    assert caption_look(Style()).highlight == "box"  # the default #ffd166 on white is 1.44:1
-    assert caption_look(Style(highlight="colour")).highlight == "colour"  # the persona's explicit choice stands
+    assert caption_look(Style(palette=Palette(text="#ffffff", accent="#c1121f")), REELS_NAME).highlight == "colour"
+    assert caption_look(Style(), REELS_NAME).highlight == "box"  # the default #ffd166 on white is 1.44:1
+    assert caption_look(Style(highlight="colour"), REELS_NAME).highlight == "colour"  # the persona's choice
 
 
 def test_uppercase_captions_keep_their_timing() -> None:
@@ -83,21 +86,24 @@ def test_uppercase_captions_keep_their_timing() -> None:
     assert [(w.start_s, w.end_s) for w in shouted.words] == [(w.start_s, w.end_s) for w in segment.words]
 
 
-@pytest.mark.parametrize("text", [
-    "Drink a full glass of water before your first coffee of the day",
-    "日本語のキャプションも大丈夫です、毎朝ちゃんと読めます",
-    "Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherung zahlt",
-    "Read more at https://example.com/articles/2026/morning-habits-that-actually-stick-for-good",
+@pytest.mark.parametrize(("font", "text"), [
+    (DEFAULT_FONT, "Drink a full glass of water before your first coffee of the day"),
+    (DEFAULT_FONT, "日本語のキャプションも大丈夫です、毎朝ちゃんと読めます"),
+    (DEFAULT_FONT, "Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherung zahlt"),
+    (DEFAULT_FONT, "Read more at https://example.com/articles/2026/morning-habits-that-actually-stick-for-good"),
+    (BUNDLED_FONTS["Anton"], "DRINK A FULL GLASS OF WATER BEFORE YOUR FIRST COFFEE OF THE DAY"),
 ])
-def test_a_block_uses_the_width_it_is_given_and_no_more_as_libass_draws_it(text: str, tmp_path: Path) -> None:
+def test_a_block_uses_the_width_it_is_given_and_no_more_as_libass_draws_it(font: Path, text: str,
+                                                                         tmp_path: Path) -> None:
     """libass sizes a face by its whole line, not its em: measured in pixels, each wrapped line stays inside the
-    width and the widest fills most of it (a word longer than a line is broken, not run off the edge)."""
-    chain = font_chain(BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY])
+    width and the widest fills most of it (a word longer than a line is broken, not run off the edge). Anton, a
+    regular face, is asked for as one: libass emboldening it would draw it wider than measured."""
+    chain = font_chain(font)
     width = 700
     block = fit_block(time_words(text, 0.0, 4.0), chain, 84, 1200, width)
     look = ass.TextLook("#ffffff", "#ffffff")
     event = ass.still(block, chain, "#ffffff", REELS.centre[0], REELS.centre[1], 0.0, 4.0)
-    drawn = frame_at(tmp_path, [event], look, 1.0).sum(axis=2) > 600
+    drawn = frame_at(tmp_path, [event], look, 1.0, chain).sum(axis=2) > 600
     ys, xs = np.nonzero(drawn)
     inked = xs.max() - xs.min() + 1
     assert inked <= width + 2 * 8, (inked, width)  # the outline and shadow (8 px) may pass the text's own width
@@ -106,7 +112,7 @@ def test_a_block_uses_the_width_it_is_given_and_no_more_as_libass_draws_it(text:
 
 
 def test_a_cjk_line_never_starts_with_closing_punctuation_nor_ends_on_one_character() -> None:
-    chain = font_chain(BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY])
+    chain = font_chain(DEFAULT_FONT)
     text = "冬天的助眠饮品，酸樱桃汁加镁。睡前一小时喝一杯就好，真的很简单。试"
     for width in range(300, 900, 40):
         lines = wrap(time_words(text, 0.0, 5.0), chain, 72, width)
@@ -115,7 +121,7 @@ def test_a_cjk_line_never_starts_with_closing_punctuation_nor_ends_on_one_charac
 
 
 def test_a_word_broken_over_lines_is_lit_whole_and_keeps_its_marks() -> None:
-    chain = font_chain(BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY])
+    chain = font_chain(DEFAULT_FONT)
     words = time_words("see https://example.com/a-very-long-path/that-keeps-going/and-going now", 0.0, 3.0)
     block = fit_block(words, chain, 84, 1200, 500)
     assert all(chain.width(join_words(line), block.size) <= 500 for line in block.lines)

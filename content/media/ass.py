@@ -7,7 +7,7 @@ from typing import Literal
 
 from content.media.captions import Block, Word
 from content.media.contrast import ink_on
-from content.media.fonts import FontChain
+from content.media.fonts import Font, FontChain
 from content.media.frame import Frame
 
 
@@ -19,6 +19,14 @@ class Event:
     layer: int = 0
 
 
+Entrance = Literal["none", "pop", "scale"]
+# How a caption arrives, as ASS tags on its first event (times in ms from the event's start): "pop" overshoots,
+# "scale" grows into place; both fade in over the first frames so the first one is never a full-size flash.
+ENTRANCES: dict[Entrance, str] = {
+    "none": "",
+    "pop": r"\fad(70,0)\fscx55\fscy55\t(0,110,\fscx112\fscy112)\t(110,180,\fscx100\fscy100)",
+    "scale": r"\fad(90,0)\fscx75\fscy75\t(0,160,0.6,\fscx100\fscy100)",
+}
 HIGHLIGHT_PAD_EM = 0.14  # the lit word's box reaches this far past its glyphs: inside a space, so words stay apart
 
 
@@ -26,13 +34,16 @@ HIGHLIGHT_PAD_EM = 0.14  # the lit word's box reaches this far past its glyphs: 
 class TextLook:
     """Colours as #rrggbb; `boxed` draws an opaque box behind text (for busy photo backgrounds). The lit word is
     `highlight`: "colour" recolours it in the accent, "box" sets it in dark or light ink on an accent box (for an
-    accent too close to the text's colour to tell apart)."""
+    accent too close to the text's colour to tell apart). Captions appear `words_at_once` words at a time (0: whole),
+    each arriving with `entrance`."""
 
     text: str
     accent: str
     outline: str = "#101010"
     boxed: bool = False
     highlight: Literal["colour", "box"] = "colour"
+    words_at_once: int = 0
+    entrance: Entrance = "none"
 
     @property
     def border(self) -> tuple[int, int, int]:
@@ -40,7 +51,9 @@ class TextLook:
         return (3, 14, 0) if self.boxed else (1, 5, 3)
 
 
-def script(events: Sequence[Event], family: str, look: TextLook, frame: Frame) -> str:
+def script(events: Sequence[Event], font: Font, look: TextLook, frame: Frame) -> str:
+    """The whole ASS file. Encoding -1 has libass find each line's direction from its text: with the default (1) a
+    right-to-left line split by the lit word's tags is drawn with its words left to right."""
     border_style, outline, shadow = look.border
     box = ass_colour(look.outline, alpha=0x40 if look.boxed else 0)
     lines = [
@@ -50,8 +63,8 @@ def script(events: Sequence[Event], family: str, look: TextLook, frame: Frame) -
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
         "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
         "MarginR, MarginV, Encoding",
-        f"Style: Caption,{family},72,{ass_colour(look.text)},{ass_colour(look.accent)},{box},&H96000000,"
-        f"-1,0,0,0,100,100,0,0,{border_style},{outline},{shadow},5,0,0,0,1",
+        f"Style: Caption,{font.name},72,{ass_colour(look.text)},{ass_colour(look.accent)},{box},&H96000000,"
+        f"{-int(font.bold)},0,0,0,100,100,0,0,{border_style},{outline},{shadow},5,0,0,0,-1",
         "", "[Events]", "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
     ]
     lines += [
@@ -65,9 +78,10 @@ def karaoke(
     block: Block, chain: FontChain, look: TextLook, x: int, y: int, start_s: float, end_s: float,
     *, align: int = 5,
 ) -> list[Event]:
-    """One event per word, each drawing the whole block with that word in the accent colour.
+    """One event per word, each drawing the whole block with that word in the accent colour; the first arrives with
+    the look's entrance.
 
-    Blocks cut in and out without fades, on the frames where their scene begins and ends.
+    Blocks cut out without fades, on the frames where their scene ends.
 
     (x, y) is the anchor named by ASS alignment `align` (5: the block's centre; 4: its left edge, middle height).
     """
@@ -82,7 +96,8 @@ def karaoke(
     for index, pieces in enumerate(spoken):
         begin = start_s if index == 0 else pieces[0].start_s
         finish = end_s if index == len(spoken) - 1 else spoken[index + 1][0].start_s
-        tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}}}"
+        entrance = ENTRANCES[look.entrance] if index == 0 else ""
+        tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}{entrance}}}"
         events.append(Event(begin, finish, tags + draw(block, chain, look, lit=pieces)))
     return events
 
@@ -128,7 +143,7 @@ def _plain(look: TextLook) -> str:
 
 
 def _runs(chain: FontChain, text: str) -> str:
-    return "".join(rf"{{\fn{font.family}}}{_escape(part)}" for font, part in chain.runs(text))
+    return "".join(rf"{{\fn{font.name}\b{int(font.bold)}}}{_escape(part)}" for font, part in chain.runs(text))
 
 
 def ass_colour(hex_colour: str, alpha: int = 0) -> str:

@@ -13,7 +13,9 @@ from content.media.fonts import FontChain
 TEXT_MARGIN = 16
 READING_WPS = 2.8  # words per second a viewer reads comfortably on a phone (speech runs at ~2.5-3)
 END_CARD_S = 3.0
+REFERENCE_LINE_EM = 1.164  # DejaVu Sans Bold's line (ascent + descent) in ems: the layouts' sizes are for it
 # Closing punctuation that must not begin a line (CJK kinsoku and its Latin counterparts).
+CLAUSE_END = frozenset(",.;:!?…،؛؟。、！？；：")  # a word group ends after a word ending in one of these
 NO_LINE_START = frozenset("，。、．！？；：）」』】〕〉》〗”’・ー…‥々ゝゞヽヾ"
                           "ぁぃぅぇぉっゃゅょァィゥェォッャュョ,.!?;:)]}%")
 MIN_HOOK_S, MAX_HOOK_S = 2.0, 4.0
@@ -76,6 +78,26 @@ def in_capitals(segment: Segment) -> Segment:
     return Segment(segment.role, segment.start_s, segment.end_s, words)
 
 
+def word_groups(segment: Segment, most: int) -> list[Segment]:
+    """The segment as groups of at most `most` words shown one after another, each from its first word until the
+    next group's: a group also ends after a word closing a clause, a CJK character counts a third of a word, and an
+    emoji or mark standing alone counts nothing (it stays with the words before it)."""
+    groups: list[list[Word]] = []
+    count = 0.0
+    for word in segment.words:
+        weight = 1 / 3 if len(word.text) == 1 and _breaks_anywhere(word.text) else 1.0
+        if not any(char.isalnum() for char in word.text):
+            weight = 0.0
+        if not groups or (weight and (count + weight > most or groups[-1][-1].text[-1] in CLAUSE_END)):
+            groups.append([])
+            count = 0.0
+        groups[-1].append(word)
+        count += weight
+    starts = [segment.start_s] + [group[0].start_s for group in groups[1:]] + [segment.end_s]
+    return [Segment(segment.role, start, end, tuple(group))
+            for start, end, group in zip(starts, starts[1:], groups)]
+
+
 def time_words(text: str, start_s: float, end_s: float) -> tuple[Word, ...]:
     """Spread the words of `text` over [start, end] in proportion to their length (a proxy for syllables)."""
     parts = tokens(text)
@@ -117,8 +139,11 @@ def _timeline(brief: Brief, lengths: Sequence[float], duration_s: float) -> list
 def fit_block(
     words: Sequence[Word], chain: FontChain, max_size: int, max_height: float, width: float, min_size: int = 36,
 ) -> Block:
-    """The largest size (down to `min_size`) at which the words wrap inside `width` x `max_height`."""
-    size = max_size
+    """The largest size (down to `min_size`) at which the words wrap inside `width` x `max_height`. Sizes are for a
+    face with DejaVu Sans's line: a face with a taller line for its letters (Anton, CJK) is set larger by as much,
+    so its letters come out as large."""
+    scale = chain.primary.line_em / REFERENCE_LINE_EM
+    size, min_size = round(max_size * scale), round(min_size * scale)
     while True:
         lines = wrap(words, chain, size, width)
         block = Block(size, lines, float(size * len(lines)))

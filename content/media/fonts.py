@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from core.font_files import BUNDLED_DIR, BUNDLED_FAMILIES, DEFAULT_FAMILY
+from core.font_files import DEFAULT_FONT
 
 # Fallbacks tried in order after the persona's font and DejaVu Sans, when present. Debian package → what it adds.
 # Colour emoji fonts (fonts-noto-color-emoji) are bitmap fonts libass cannot draw, so emoji come from Symbola.
@@ -25,6 +25,9 @@ SYSTEM_FALLBACKS: tuple[tuple[str, str, str], ...] = (
      "Devanagari, Bengali, Thai, Tamil, Ethiopic, Armenian, Georgian and most other living scripts"),
     ("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf", "fonts-symbola", "emoji and symbols"),
 )
+# The faces of NotoSansCJK-Bold.ttc: Han characters take the forms of the persona's language (a Chinese persona's
+# 直 and 骨 are not drawn the Japanese way); other personas get the Japanese face, the collection's first.
+CJK_FACES = {"ja": 0, "ko": 1, "zh": 2}
 # Characters that draw nothing themselves (joiners, variation selectors, marks): they ride with their neighbour.
 _INVISIBLE_CATEGORIES = {"Mn", "Me", "Cf"}
 
@@ -34,8 +37,10 @@ class Font:
     path: Path
     index: int
     family: str
+    name: str  # what libass finds this very face by (by family it takes a collection's first face)
+    bold: bool  # a bold face: libass is asked for bold, so it does not embolden a regular face (Anton) on its own
     units_per_em: int
-    line_em: float  # libass's line height for this face, in ems (ascent + descent)
+    line_em: float  # libass's line height for this face, in ems (the OS/2 Windows ascent + descent)
     advances: dict[int, int] = field(repr=False)
 
     def covers(self, char: str) -> bool:
@@ -48,10 +53,20 @@ def load_font(path: Path, index: int = 0) -> Font:
     font = TTFont(path, fontNumber=index, lazy=True) if path.suffix.lower() == ".ttc" else TTFont(path, lazy=True)
     hmtx = font["hmtx"].metrics
     advances = {code: hmtx[glyph][0] for code, glyph in font.getBestCmap().items()}
-    family = font["name"].getDebugName(1) or path.stem
+    names = font["name"]
+    family = names.getDebugName(1) or path.stem
+    bold = "OS/2" in font and font["OS/2"].usWeightClass >= 600
     units = font["head"].unitsPerEm
     line_em = (font["hhea"].ascent - font["hhea"].descent) / units
-    return Font(path, index, family, units, line_em, advances)
+    if "OS/2" in font and font["OS/2"].usWinAscent + font["OS/2"].usWinDescent:  # libass's choice, as Windows'
+        line_em = (font["OS/2"].usWinAscent + font["OS/2"].usWinDescent) / units
+    return Font(path, index, family, _libass_name(font) or family, bold, units, line_em, advances)
+
+
+def _libass_name(font: TTFont) -> str | None:
+    """libass matches a PostScript-flavoured (CFF) face by its PostScript name, as Windows does, and any other by
+    its full name."""
+    return font["name"].getDebugName(6 if "CFF " in font else 4)
 
 
 def font_files(folder: Path) -> list[Path]:
@@ -133,14 +148,16 @@ class FontChain:
 
 
 @cache
-def font_chain(primary: Path, user_font_dir: Path | None = None) -> FontChain:
-    """The persona's font, the user's `data/fonts/`, DejaVu Sans, then whichever system fallbacks are installed."""
+def font_chain(primary: Path, user_font_dir: Path | None = None, language: str = "en") -> FontChain:
+    """The persona's font, the user's `data/fonts/`, DejaVu Sans, then whichever system fallbacks are installed (a
+    collection's face for the persona's `language`)."""
     candidates: list[tuple[Path, int]] = [(primary, 0)]
     if user_font_dir is not None:
         candidates += [(path, 0) for path in font_files(user_font_dir)]
-    candidates.append((BUNDLED_DIR / BUNDLED_FAMILIES[DEFAULT_FAMILY], 0))
+    candidates.append((DEFAULT_FONT, 0))
     for pattern, _package, _scripts in SYSTEM_FALLBACKS:
-        candidates += [(path, 0) for path in sorted(Path("/").glob(pattern.lstrip("/")))]
+        face = CJK_FACES.get(language, 0) if pattern.endswith(".ttc") else 0
+        candidates += [(path, face) for path in sorted(Path("/").glob(pattern.lstrip("/")))]
     return FontChain(candidates)
 
 

@@ -12,6 +12,7 @@ from content.media.captions import (
     Word,
     fit_block,
     time_words,
+    word_groups,
 )
 from content.media.fonts import FontChain
 from content.media.frame import Frame
@@ -19,16 +20,18 @@ from content.media.frame import Frame
 BOX_PAD = 14  # the opaque box libass draws around boxed text (ASS Outline with BorderStyle 3)
 BRIEF_NUMBER = re.compile(r"\d{1,2}[.)]")  # "1." or "2)" opening a beat
 DIM_ALPHA = 0x70  # list items already read stay, at ~44% transparency
+GROUP_SIZE = 190  # the largest size of captions shown a few words at a time: they fill the width
 
 Layout = Callable[[Sequence[Segment], FontChain, TextLook, list[str], Frame], list[Event]]
 
 
 def kinetic(segments: Sequence[Segment], chain: FontChain, look: TextLook, hashtags: list[str],
             frame: Frame) -> list[Event]:
-    """Big centred captions, one at a time, each word lit as it is read."""
+    """Big centred captions, one at a time (or a few words at a time), each word lit as it is read."""
     events: list[Event] = []
     for segment in segments[:-1]:
-        events += _centred(segment, chain, look, 100 if segment.role == "hook" else 84, frame)
+        for part in _shown_apart(segment, look):
+            events += _centred(part, chain, look, _largest(look, 100 if segment.role == "hook" else 84), frame)
     return events + end_card(segments[-1], chain, look, hashtags, frame)
 
 
@@ -61,11 +64,12 @@ def captions_below(segments: Sequence[Segment], chain: FontChain, look: TextLook
     """Ken Burns: the hook centred, then captions in boxes low in the safe area so the photos stay visible."""
     hook, beats, cta = segments[0], segments[1:-1], segments[-1]
     margin, width = _margin(look), _width(look, frame)
-    events = _centred(hook, chain, look, 92, frame)
-    for segment in beats:
-        block = fit_block(segment.words, chain, 64, frame.safe_height * 0.45, width)
+    events = [event for part in _shown_apart(hook, look)
+              for event in _centred(part, chain, look, _largest(look, 92), frame)]
+    for part in (part for segment in beats for part in _shown_apart(segment, look)):
+        block = fit_block(part.words, chain, _largest(look, 64), frame.safe_height * 0.45, width)
         centre = round(frame.bottom - margin - block.height / 2)
-        events += karaoke(block, chain, look, frame.centre[0], centre, segment.start_s, segment.end_s)
+        events += karaoke(block, chain, look, frame.centre[0], centre, part.start_s, part.end_s)
     return events + end_card(cta, chain, look, hashtags, frame)
 
 
@@ -74,7 +78,7 @@ def end_card(cta: Segment, chain: FontChain, look: TextLook, hashtags: list[str]
     margin, width = _margin(look), _width(look, frame)
     centre_x, centre_y = frame.centre
     half = frame.safe_height / 2 - margin - 20
-    action = fit_block(cta.words, chain, 80, half, width)
+    action = fit_block(cta.words, chain, _largest(look, 80), half, width)
     tags = fit_block(time_words(" ".join(f"#{t}" for t in hashtags), cta.start_s, cta.end_s), chain, 48, half,
                      width, min_size=30)
     events = karaoke(action, chain, look, centre_x, round(centre_y - 20 - action.height / 2), cta.start_s, cta.end_s)
@@ -82,6 +86,16 @@ def end_card(cta: Segment, chain: FontChain, look: TextLook, hashtags: list[str]
         events.append(still(tags, chain, look.text, centre_x, round(centre_y + 20 + tags.height / 2),
                             cta.start_s + 0.3, cta.end_s))
     return events
+
+
+def _shown_apart(segment: Segment, look: TextLook) -> list[Segment]:
+    """The segment whole, or as the word groups the look shows one after another."""
+    return word_groups(segment, look.words_at_once) if look.words_at_once else [segment]
+
+
+def _largest(look: TextLook, size: int) -> int:
+    """A layout's largest size, or the word groups' (a few words can be set larger)."""
+    return max(size, GROUP_SIZE) if look.words_at_once else size
 
 
 def _fit_items(beats: Sequence[Segment], chain: FontChain, height: float, width: float) -> list[Block]:

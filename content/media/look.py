@@ -17,6 +17,7 @@ class Look:
     images_folder: Path | None
     music_folder: Path
     grade: Path | None  # a .cube LUT over the pictures
+    language: str = "en"  # the persona's: which forms its captions' Han characters take
 
     @classmethod
     def of(cls, account: Account, content: ContentSettings, home: Home) -> "Look":
@@ -28,4 +29,5 @@ class Look:
             images_folder=home.resolve(style.images_folder) if style.images_folder else None,
             music_folder=home.resolve(content.music_folder),
             grade=home.resolve(style.grade) if style.grade else None,
+            language=account.language,
         )

@@ -32,7 +32,7 @@ from content.media.platforms import PlatformSpec, platform_spec, variant_path
 from content.media.soundtrack import build_soundtrack, find_tracks
 from content.media.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_args
 from content.media.voiceover import Clip, narrate
-from core.settings import Style
+from core.settings import CaptionPreset, Style
 
 FPS = 30
 TRANSITIONS = {"kinetic": "cut", "list": "slide", "kenburns": "fade"}  # each template's own, unless the style sets one
@@ -92,7 +92,7 @@ async def render_reel(
     workdir.mkdir(parents=True, exist_ok=True)
     style = look.style
     seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
-    chain = font_chain(look.font, look.fonts_folder)
+    chain = font_chain(look.font, look.fonts_folder, look.language)
     texts = [brief.hook, *brief.beats, brief.cta, " ".join(brief.hashtags)]
     _warn_missing_glyphs(chain, texts)
     chain.link_used(workdir / "fonts", texts)
@@ -110,14 +110,14 @@ async def render_reel(
         chosen = pictures.stretches(given, scenes, workdir, FPS)
         bed = [given.path] if given.audio is not None else []
     scenes = pictures.sourced(scenes, chosen)
-    text_look = caption_look(style)
     shown = [in_capitals(segment) for segment in segments] if style.uppercase else segments
 
     def picture(name: str, video: Path, progress: ProgressCallback | None) -> Coroutine[Any, Any, None]:
         spec = platform_spec(name)
+        text_look = caption_look(style, name)
         events = LAYOUTS[style.template](shown, chain, text_look, brief.hashtags, Frame.of(spec))
         captions = workdir / f"captions-{name}.ass"
-        captions.write_text(ass.script(events, chain.primary.family, text_look, Frame.of(spec)), encoding="utf-8")
+        captions.write_text(ass.script(events, chain.primary, text_look, Frame.of(spec)), encoding="utf-8")
         return _encode_picture(brief, look, chosen, scenes, spec, captions, video, options, progress)
 
     voice = [(segment.start_s, clip) for segment, clip in zip(segments, clips or [])]
@@ -140,12 +140,21 @@ async def render_reel(
     return output
 
 
-def caption_look(style: Style) -> ass.TextLook:
-    """The persona's caption colours, the lit word boxed when its colour alone would not stand out."""
+# Each caption preset (settings.CaptionPreset): how many words show at once (0: the whole caption), how they arrive.
+CAPTION_PRESETS: dict[CaptionPreset, tuple[int, ass.Entrance]] = {
+    "classic": (0, "none"), "pop": (3, "pop"), "word": (1, "scale"),
+}
+
+
+def caption_look(style: Style, platform: str) -> ass.TextLook:
+    """The persona's caption colours and preset on `platform`, the lit word boxed when its colour alone would not
+    stand out."""
     stands_out = contrast.ratio(style.palette.text, style.palette.accent) >= contrast.READABLE
     highlight = style.highlight if style.highlight != "auto" else "colour" if stands_out else "box"
+    preset = next((p for name, p in style.captions_per_platform.items() if name == platform), style.captions)
+    words_at_once, entrance = CAPTION_PRESETS[preset]
     return ass.TextLook(style.palette.text, style.palette.accent, boxed=style.template == "kenburns",
-                        highlight=highlight)
+                        highlight=highlight, words_at_once=words_at_once, entrance=entrance)
 
 
 async def _encode_picture(
