@@ -3,17 +3,19 @@ in the pixels libass draws."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from content.media import ass
+from content.media import ass, colour_emoji
 from content.media.captions import Segment, fit_block, reading_timeline, time_words, word_groups
+from content.media.ffmpeg import ffmpeg_exe
 from content.media.fonts import font_chain
 from content.media.frame import REELS
 from content.media.layouts import kinetic
-from content.media.renderer import caption_look
+from content.media.renderer import caption_layers, caption_look
 from core.font_files import BUNDLED_FONTS, DEFAULT_FONT
 from core.settings import Style
 from tests.test_caption_styles import BRIEF, GREY, frame_at
@@ -119,3 +121,38 @@ def _size(event: ass.Event) -> int:
     found = re.search(r"\\fs(\d+)", event.text)
     assert found is not None
     return int(found.group(1))
+
+
+def test_emoji_sequences_are_one_each_and_text_symbols_stay_text() -> None:
+    text = "Go 👩‍💻 🇯🇵 1️⃣ 👍🏽 ❤️ © ™ 🔥!"
+    found = [text[start:end] for start, end in colour_emoji.sequences(text)]
+    assert found == ["👩‍💻", "🇯🇵", "1️⃣", "👍🏽", "❤️", "🔥"]
+    assert colour_emoji.collapsed("a👩‍💻b🇯🇵") == "a👩b🇯"
+
+
+@pytest.mark.skipif(not colour_emoji.in_colour(), reason="fonts-noto-color-emoji is not installed")
+def test_emoji_are_drawn_in_colour_where_the_caption_keeps_their_place(tmp_path: Path) -> None:
+    """The frame the renderer's caption layers draw: where the fire and the technologist sit there are orange and
+    skin-toned pixels (Symbola's outline is black and white), one picture a sequence, and libass drew nothing of
+    the glyphs keeping their places."""
+    chain = font_chain(DEFAULT_FONT)
+    block = fit_block(time_words("Ship it 🔥 today 👩‍💻", 0.0, 2.0), chain, 100, 800, 900)
+    look = ass.look_in("#ffffff")  # nothing lit in colour: any colour is the emoji's
+    events = ass.karaoke(block, chain, look, *REELS.centre, 0.0, 2.0)
+    stickers = [sticker for event in events for sticker in event.stickers]
+    assert [s.sequence for s in stickers] == ["🔥", "👩‍💻"]
+    chain.link_used(tmp_path / "fonts", [event.text for event in events])
+    (tmp_path / "c.ass").write_text(ass.script(events, chain.primary, look, REELS), encoding="utf-8")
+    inputs, layers = caption_layers("c.ass", stickers, tmp_path, 1)
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"color=0x{GREY[1:]}:s={REELS.width}x{REELS.height}:r=30",
+         *inputs, "-filter_complex", f"[0:v]format=yuv420p,{layers},format=rgb24[v]", "-map", "[v]", "-ss", "1.0",
+         "-frames:v", "1", "-f", "rawvideo", "-"], cwd=tmp_path, capture_output=True, check=True).stdout
+    frame = np.frombuffer(raw, np.uint8).reshape(REELS.height, REELS.width, 3).astype(np.int32)
+    for sticker in stickers:
+        half = sticker.side // 2
+        patch = frame[round(sticker.y) - half:round(sticker.y) + half, round(sticker.x) - half:round(sticker.x) + half]
+        saturated = (patch.max(axis=2) - patch.min(axis=2)) > 80
+        assert saturated.mean() > 0.15, (sticker.sequence, saturated.mean())
+    text_around = ink(frame) & ((frame.max(axis=2) - frame.min(axis=2)) < 30)  # white text, black outline
+    assert text_around.sum() > 2000  # the words themselves are still drawn by libass

@@ -1,11 +1,13 @@
 """Writing ASS subtitle scripts for libass: styles, karaoke events, per-run font choice, safe escaping."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from content.media.captions import Block, Word
+from content.media import colour_emoji
+from content.media.captions import Block, Word, join_words
 from content.media.contrast import ink_on
 from content.media.fonts import Font, FontChain
 from content.media.frame import Frame
@@ -13,10 +15,13 @@ from content.media.frame import Frame
 
 @dataclass(frozen=True)
 class Event:
+    """One ASS dialogue line, and the colour emoji to lay over the places it keeps for them."""
+
     start_s: float
     end_s: float
     text: str
     layer: int = 0
+    stickers: tuple[colour_emoji.Sticker, ...] = ()
 
 
 Entrance = Literal["none", "pop", "scale"]
@@ -27,6 +32,8 @@ ENTRANCES: dict[Entrance, str] = {
     "pop": r"\fad(70,0)\fscx55\fscy55\t(0,110,\fscx112\fscy112)\t(110,180,\fscx100\fscy100)",
     "scale": r"\fad(90,0)\fscx75\fscy75\t(0,160,0.6,\fscx100\fscy100)",
 }
+ENTRANCE_S: dict[Entrance, float] = {"none": 0.0, "pop": 0.18, "scale": 0.16}  # a caption's emoji wait for it
+EMOJI_SIDE = 0.95  # an emoji's picture is this much of the advance of the glyph that keeps its place
 HIGHLIGHT_PAD_EM = 0.14  # the lit word's box reaches this far past its glyphs: inside a space, so words stay apart
 
 
@@ -99,6 +106,9 @@ def karaoke(
         entrance = ENTRANCES[look.entrance] if index == 0 else ""
         tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}{entrance}}}"
         events.append(Event(begin, finish, tags + draw(block, chain, look, lit=pieces)))
+    if events:  # the block's emoji are laid over it once, for as long as it is shown
+        events[0] = dataclasses.replace(
+            events[0], stickers=_stickers(block, chain, x, y, align, start_s + ENTRANCE_S[look.entrance], end_s))
     return events
 
 
@@ -106,7 +116,8 @@ def still(block: Block, chain: FontChain, colour: str, x: int, y: int, start_s: 
           *, align: int = 5, alpha: int = 0) -> Event:
     """A block shown without highlighting (titles, hashtags, list items already read, dimmed by `alpha`)."""
     tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}\1a&H{alpha:02X}&}}"
-    return Event(start_s, end_s, tags + draw(block, chain, look_in(colour)))
+    stickers = _stickers(block, chain, x, y, align, start_s, end_s, opacity=1 - alpha / 255)
+    return Event(start_s, end_s, tags + draw(block, chain, look_in(colour), alpha=alpha), stickers=stickers)
 
 
 def look_in(colour: str) -> TextLook:
@@ -114,15 +125,16 @@ def look_in(colour: str) -> TextLook:
     return TextLook(colour, colour)
 
 
-def draw(block: Block, chain: FontChain, look: TextLook, lit: Sequence[Word] = ()) -> str:
-    """The block's text with a font override per run and the highlighted word lit (recoloured, or boxed)."""
+def draw(block: Block, chain: FontChain, look: TextLook, lit: Sequence[Word] = (), alpha: int = 0) -> str:
+    """The block's text with a font override per run and the highlighted word lit (recoloured, or boxed); its
+    colour emoji hidden, keeping their places for their pictures (the text's own transparency is `alpha`)."""
     rendered_lines = []
     for line in block.lines:
         parts = []
         for position, word in enumerate(line):
             spacer = " " if word.space_before and position else ""  # a space has no glyph: it is never boxed
             parts.append(_lit(look, block.size) if any(word is piece for piece in lit) else _plain(look))
-            parts.append(_runs(chain, spacer + word.text))
+            parts.append(_runs(chain, spacer + word.text, look, alpha))
         rendered_lines.append("".join(parts))
     return r"\N".join(rendered_lines)
 
@@ -142,8 +154,41 @@ def _plain(look: TextLook) -> str:
     return base + "}"
 
 
-def _runs(chain: FontChain, text: str) -> str:
+def _runs(chain: FontChain, text: str, look: TextLook, alpha: int) -> str:
+    """`text` in runs of one font each; a colour emoji is its first character, transparent, then the alphas of the
+    text, its outline or box, and its shadow come back."""
+    if not colour_emoji.in_colour():
+        return _fonts(chain, text)
+    shown, cursor = [], 0
+    restore = rf"{{\1a&H{alpha:02X}&\3a&H{0x40 if look.boxed else 0:02X}&\4a&H96&}}"
+    for start, end in colour_emoji.sequences(text):
+        shown += [_fonts(chain, text[cursor:start]), r"{\alpha&HFF&}", _fonts(chain, text[start]), restore]
+        cursor = end
+    return "".join(shown) + _fonts(chain, text[cursor:])
+
+
+def _fonts(chain: FontChain, text: str) -> str:
     return "".join(rf"{{\fn{font.name}\b{int(font.bold)}}}{_escape(part)}" for font, part in chain.runs(text))
+
+
+def _stickers(block: Block, chain: FontChain, x: int, y: int, align: int, start_s: float, end_s: float,
+              opacity: float = 1.0) -> tuple[colour_emoji.Sticker, ...]:
+    """Where the block's colour emoji go: each centred on the glyph keeping its place, measured as libass lays the
+    lines out (each `size` tall, centred on x, or starting at x for alignment 4)."""
+    if not colour_emoji.in_colour():
+        return ()
+    stickers = []
+    top = y - block.height / 2
+    for row, line in enumerate(block.lines):
+        text = join_words(line)
+        width = chain.width(text, block.size)
+        left = x - width / 2 if align == 5 else x
+        for start, end in colour_emoji.sequences(text):
+            advance = chain.width(text[start], block.size)
+            stickers.append(colour_emoji.Sticker(
+                text[start:end], left + chain.width(text[:start], block.size) + advance / 2,
+                top + (row + 0.5) * block.size, max(2, round(advance * EMOJI_SIDE)), start_s, end_s, opacity))
+    return tuple(stickers)
 
 
 def ass_colour(hex_colour: str, alpha: int = 0) -> str:

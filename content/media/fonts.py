@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
+from content.media import colour_emoji
 from core.font_files import DEFAULT_FONT
 
 # Fallbacks tried in order after the persona's font and DejaVu Sans, when present. Debian package → what it adds.
@@ -96,6 +97,7 @@ class FontChain:
 
     def missing(self, text: str) -> list[str]:
         """Characters no font in the chain can draw (they are dropped from captions, with a warning)."""
+        text = colour_emoji.collapsed(text) if colour_emoji.in_colour() else text
         return sorted({ch for ch in text if not _invisible(ch) and not ch.isspace() and self.font_for(ch) is None})
 
     def runs(self, text: str) -> list[tuple[Font, str]]:
@@ -118,7 +120,9 @@ class FontChain:
     def width(self, text: str, size: float) -> float:
         """Width in pixels of `text` drawn by libass at font `size`, summing each run's advances. libass's size is
         a face's whole line (ascent + descent), not its em: an em is `size / line_em` pixels, so a CJK face (1.45
-        ems a line) draws narrower than DejaVu (1.16) at the same size."""
+        ems a line) draws narrower than DejaVu (1.16) at the same size. An emoji drawn in colour takes the place of
+        its first character."""
+        text = colour_emoji.collapsed(text) if colour_emoji.in_colour() else text
         total = 0.0
         for font, run in self.runs(text):
             fallback = font.units_per_em // 2

@@ -19,7 +19,7 @@ from typing import Any
 from loguru import logger
 
 from content.briefs.brief import Brief
-from content.media import ass, backgrounds, contrast, pictures, timeline
+from content.media import ass, backgrounds, colour_emoji, contrast, pictures, timeline
 from content.media.captions import Segment, in_capitals, reading_timeline, speech_timeline
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
@@ -118,7 +118,8 @@ async def render_reel(
         events = LAYOUTS[style.template](shown, chain, text_look, brief.hashtags, Frame.of(spec))
         captions = workdir / f"captions-{name}.ass"
         captions.write_text(ass.script(events, chain.primary, text_look, Frame.of(spec)), encoding="utf-8")
-        return _encode_picture(brief, look, chosen, scenes, spec, captions, video, options, progress)
+        stickers = [sticker for event in events for sticker in event.stickers]
+        return _encode_picture(brief, look, chosen, scenes, spec, captions, stickers, video, options, progress)
 
     voice = [(segment.start_s, clip) for segment, clip in zip(segments, clips or [])]
     sound = workdir / "sound.m4a"
@@ -159,27 +160,47 @@ def caption_look(style: Style, platform: str) -> ass.TextLook:
 
 async def _encode_picture(
     brief: Brief, look: Look, chosen: list[pictures.Picture], scenes: list[timeline.Scene], spec: PlatformSpec,
-    captions: Path, video: Path, options: RenderOptions, on_progress: ProgressCallback | None,
+    captions: Path, stickers: list[colour_emoji.Sticker], video: Path, options: RenderOptions,
+    on_progress: ProgressCallback | None,
 ) -> None:
-    """Scenes (graded) → captions → x264, in one ffmpeg run, in the frame of `spec`."""
+    """Scenes (graded) → captions → colour emoji → x264, in one ffmpeg run, in the frame of `spec`."""
     duration = scenes[-1].end_s
     lengths = [scene.end_s - scene.start_s for scene in scenes]
     frame = Frame.of(spec)
     backdrop = backgrounds.scenes([picture.draw(frame) for picture in chosen], lengths, FPS,
                                   look.style.transition or TRANSITIONS[look.style.template], frame)
     grade = pictures.scratch_link(look.grade, video.parent, "grade").name if look.grade else None
+    sticker_args, over_captions = caption_layers(captions.name, stickers, video.parent, len(backdrop.inputs))
     graph = ";".join(
         [backgrounds.prepare_chain(i, still, grade) for i, still in enumerate(backdrop.inputs)]
-        + [backdrop.graph, f"[bg]ass={captions.name}:fontsdir=fonts[v]"]
+        + [backdrop.graph, f"[bg]{over_captions}[v]"]
     )
     await run_ffmpeg(
-        ["-y", *[arg for still in backdrop.inputs for arg in still.args], "-filter_complex", graph, "-map", "[v]",
+        ["-y", *[arg for still in backdrop.inputs for arg in still.args], *sticker_args, "-filter_complex", graph,
+         "-map", "[v]",
          "-t", f"{duration:.3f}", "-r", str(FPS),
          *video_encoder_args(spec, fps=FPS, preset=options.preset, crf=options.crf),
          video.name],
         what=f"rendering '{brief.topic[:40]}' for {spec.name}", duration_s=duration, on_progress=on_progress,
         cwd=video.parent,
     )
+
+
+def caption_layers(captions: str, stickers: Sequence[colour_emoji.Sticker], folder: Path,
+                   first_input: int) -> tuple[list[str], str]:
+    """The inputs and the filter chain that draw the ASS file `captions` (in `folder`, fonts in its fonts/) and then
+    each colour emoji over the place it keeps, while it is shown; the emoji's pictures are inputs from
+    `first_input` on, turned to YUV with the BT.709 matrix like the rest of the frame."""
+    args: list[str] = []
+    chain = f"ass={captions}:fontsdir=fonts"
+    for index, sticker in enumerate(stickers, start=first_input):
+        picture = colour_emoji.draw(sticker, folder / "emoji").relative_to(folder)
+        args += ["-loop", "1", "-framerate", str(FPS), "-i", str(picture)]
+        x, y = round(sticker.x - sticker.side / 2), round(sticker.y - sticker.side / 2)
+        chain += (f"[c{index}];[{index}:v]scale=out_color_matrix=bt709:out_range=tv,format=yuva420p[e{index}];"
+                  f"[c{index}][e{index}]overlay={x}:{y}:shortest=1:"
+                  f"enable='between(t,{sticker.start_s:.3f},{sticker.end_s:.3f})'")
+    return args, chain
 
 
 async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tuple[float, Clip]],
