@@ -63,6 +63,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     check.add_argument("video", type=Path, help="the video file to check")
     check.add_argument("--platform", choices=list(PLATFORMS), default="instagram_reels")
     check.add_argument("--json", action="store_true", help="print the rules as one JSON object")
+    gallery = commands.add_parser("gallery", help="draw one frame per caption preset and per script on a contact sheet")
+    gallery.add_argument("--account", help="in this persona's style (default: the Anton capitals of the sample config)")
+    gallery.add_argument("--out", type=Path, help="the sheet's path, .png or .jpg (default: data/gallery.png)")
     return parser.parse_args(argv)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from content.media import ass, colour_emoji
+from content.media import ass, colour_emoji, gallery
 from content.media.captions import Segment, fit_block, reading_timeline, time_words, word_groups
 from content.media.ffmpeg import ffmpeg_exe
 from content.media.fonts import font_chain
@@ -17,8 +19,10 @@ from content.media.frame import REELS
 from content.media.layouts import kinetic
 from content.media.renderer import caption_layers, caption_look
 from core.font_files import BUNDLED_FONTS, DEFAULT_FONT
-from core.settings import Style
+from core.settings import CaptionPreset, Style
+from tests.conftest import run_cli
 from tests.test_caption_styles import BRIEF, GREY, frame_at
+from tests.test_settings import assert_one_clear_line
 
 ACCENT = "#c1121f"  # 5:1 against white: the lit word is recoloured, not boxed
 
@@ -41,8 +45,8 @@ def test_word_groups_hold_at_most_three_words_end_at_clauses_and_keep_emoji_with
         ["every", "single", "day"]]
     assert groups[0].start_s == segment.start_s and groups[-1].end_s == segment.end_s
     assert all(a.end_s == b.start_s == b.words[0].start_s for a, b in zip(groups, groups[1:]))  # back to back
-    han = word_groups(segment_of("冬天的助眠饮品很简单"), 1)
-    assert [len(g.words) for g in han] == [3, 3, 3, 1]  # a character is a third of a word
+    han = word_groups(segment_of("冬天的助眠饮品很简单"), 3)
+    assert [len(g.words) for g in han] == [6, 4]  # a character is half a word
 
 
 @pytest.mark.parametrize(("preset", "most"), [("pop", 3), ("word", 1)])
@@ -127,7 +131,7 @@ def test_emoji_sequences_are_one_each_and_text_symbols_stay_text() -> None:
     text = "Go 👩‍💻 🇯🇵 1️⃣ 👍🏽 ❤️ © ™ 🔥!"
     found = [text[start:end] for start, end in colour_emoji.sequences(text)]
     assert found == ["👩‍💻", "🇯🇵", "1️⃣", "👍🏽", "❤️", "🔥"]
-    assert colour_emoji.collapsed("a👩‍💻b🇯🇵") == "a👩b🇯"
+    assert colour_emoji.collapsed("a👩‍💻b🇯🇵") == "a■b■"
 
 
 @pytest.mark.skipif(not colour_emoji.in_colour(), reason="fonts-noto-color-emoji is not installed")
@@ -156,3 +160,25 @@ def test_emoji_are_drawn_in_colour_where_the_caption_keeps_their_place(tmp_path:
         assert saturated.mean() > 0.15, (sticker.sequence, saturated.mean())
     text_around = ink(frame) & ((frame.max(axis=2) - frame.min(axis=2)) < 30)  # white text, black outline
     assert text_around.sum() > 2000  # the words themselves are still drawn by libass
+
+
+@pytest.mark.slow
+def test_the_gallery_command_draws_every_preset_in_every_script(tmp_path: Path) -> None:
+    """`main.py gallery`: a sheet of presets by scripts; in every cell the captions drew ink of their own (no
+    script left blank for want of a font), and the sample config's personas can be named."""
+    result = run_cli(tmp_path, "gallery", "--out", str(tmp_path / "sheet.png"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "sheet.png")
+    sheet = np.asarray(Image.open(tmp_path / "sheet.png").convert("RGB")).astype(np.int32)
+    presets, scripts = len(get_args(CaptionPreset)), len(gallery.SAMPLES)
+    width, height = gallery.CELL
+    assert sheet.shape == (gallery.LABEL_H + presets * height, gallery.LABEL_H * 3 + scripts * width, 3)
+    for row in range(presets):
+        for column in range(scripts):
+            top, left = gallery.LABEL_H + row * height, gallery.LABEL_H * 3 + column * width
+            cell = sheet[top:top + height, left:left + width]
+            white = cell.min(axis=2) > 225  # the captions' white text (the backdrop is a dark-to-warm fade)
+            red, green, blue = cell[:, :, 0], cell[:, :, 1], cell[:, :, 2]
+            accent = (red > 225) & (green > 170) & (green < 230) & (blue > 60) & (blue < 140)  # the lit word's box
+            assert (white | accent).sum() > 400, (get_args(CaptionPreset)[row], gallery.SAMPLES[column].script)
+    assert_one_clear_line(run_cli(tmp_path, "gallery", "--account", "nobody"), "config/config.json")

@@ -155,14 +155,14 @@ def _plain(look: TextLook) -> str:
 
 
 def _runs(chain: FontChain, text: str, look: TextLook, alpha: int) -> str:
-    """`text` in runs of one font each; a colour emoji is its first character, transparent, then the alphas of the
-    text, its outline or box, and its shadow come back."""
+    """`text` in runs of one font each; a colour emoji is a transparent square, then the alphas of the text, its
+    outline or box, and its shadow come back."""
     if not colour_emoji.in_colour():
         return _fonts(chain, text)
     shown, cursor = [], 0
     restore = rf"{{\1a&H{alpha:02X}&\3a&H{0x40 if look.boxed else 0:02X}&\4a&H96&}}"
     for start, end in colour_emoji.sequences(text):
-        shown += [_fonts(chain, text[cursor:start]), r"{\alpha&HFF&}", _fonts(chain, text[start]), restore]
+        shown += [_fonts(chain, text[cursor:start]), r"{\alpha&HFF&}", _fonts(chain, colour_emoji.PLACEHOLDER), restore]
         cursor = end
     return "".join(shown) + _fonts(chain, text[cursor:])
 
@@ -173,7 +173,7 @@ def _fonts(chain: FontChain, text: str) -> str:
 
 def _stickers(block: Block, chain: FontChain, x: int, y: int, align: int, start_s: float, end_s: float,
               opacity: float = 1.0) -> tuple[colour_emoji.Sticker, ...]:
-    """Where the block's colour emoji go: each centred on the glyph keeping its place, measured as libass lays the
+    """Where the block's colour emoji go: each centred on the square keeping its place, measured as libass lays the
     lines out (each `size` tall, centred on x, or starting at x for alignment 4)."""
     if not colour_emoji.in_colour():
         return ()
@@ -184,7 +184,7 @@ def _stickers(block: Block, chain: FontChain, x: int, y: int, align: int, start_
         width = chain.width(text, block.size)
         left = x - width / 2 if align == 5 else x
         for start, end in colour_emoji.sequences(text):
-            advance = chain.width(text[start], block.size)
+            advance = chain.width(colour_emoji.PLACEHOLDER, block.size)
             stickers.append(colour_emoji.Sticker(
                 text[start:end], left + chain.width(text[:start], block.size) + advance / 2,
                 top + (row + 0.5) * block.size, max(2, round(advance * EMOJI_SIDE)), start_s, end_s, opacity))

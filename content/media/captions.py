@@ -80,12 +80,12 @@ def in_capitals(segment: Segment) -> Segment:
 
 def word_groups(segment: Segment, most: int) -> list[Segment]:
     """The segment as groups of at most `most` words shown one after another, each from its first word until the
-    next group's: a group also ends after a word closing a clause, a CJK character counts a third of a word, and an
+    next group's: a group also ends after a word closing a clause, a CJK character counts half a word, and an
     emoji or mark standing alone counts nothing (it stays with the words before it)."""
     groups: list[list[Word]] = []
     count = 0.0
     for word in segment.words:
-        weight = 1 / 3 if len(word.text) == 1 and _breaks_anywhere(word.text) else 1.0
+        weight = 0.5 if len(word.text) == 1 and _breaks_anywhere(word.text) else 1.0
         if not any(char.isalnum() for char in word.text):
             weight = 0.0
         if not groups or (weight and (count + weight > most or groups[-1][-1].text[-1] in CLAUSE_END)):
@@ -139,15 +139,19 @@ def _timeline(brief: Brief, lengths: Sequence[float], duration_s: float) -> list
 def fit_block(
     words: Sequence[Word], chain: FontChain, max_size: int, max_height: float, width: float, min_size: int = 36,
 ) -> Block:
-    """The largest size (down to `min_size`) at which the words wrap inside `width` x `max_height`. Sizes are for a
-    face with DejaVu Sans's line: a face with a taller line for its letters (Anton, CJK) is set larger by as much,
-    so its letters come out as large."""
+    """The largest size (down to `min_size`) at which the words wrap inside `width` x `max_height` with no word
+    broken over lines, unless one would not fit a line even at `min_size` (a URL). Sizes are for a face with DejaVu
+    Sans's line: a face with a taller line for its letters (Anton, CJK) is set larger by as much, so its letters come
+    out as large."""
     scale = chain.primary.line_em / REFERENCE_LINE_EM
     size, min_size = round(max_size * scale), round(min_size * scale)
+    must_break = any(chain.width(word.text, min_size) > width for word in words)
     while True:
         lines = wrap(words, chain, size, width)
         block = Block(size, lines, float(size * len(lines)))
-        fits = block.height <= max_height and all(chain.width(join_words(line), size) <= width for line in block.lines)
+        whole = must_break or sum(len(line) for line in lines) == len(words)
+        fits = whole and block.height <= max_height and all(
+            chain.width(join_words(line), size) <= width for line in block.lines)
         if fits or size <= min_size:
             return block
         size -= 4

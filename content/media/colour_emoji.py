@@ -1,6 +1,6 @@
 """Colour emoji, which libass cannot draw (colour fonts are bitmaps): in captions each emoji sequence (a skin tone, a
-flag, a keycap, a ZWJ family) holds its place as one hidden glyph, its first character, and a picture of the whole
-sequence, drawn by Pillow with Noto Color Emoji, is laid over that place."""
+flag, a keycap, a ZWJ family) holds its place as one hidden square, and a picture of the whole sequence, drawn by
+Pillow with Noto Color Emoji, is laid over that place."""
 from __future__ import annotations
 
 import unicodedata
@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 COLOUR_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")  # Debian package fonts-noto-color-emoji
 _BITMAP_SIZE = 109  # the one size Noto Color Emoji's bitmaps come in
+PLACEHOLDER = "\u25a0"  # ■, nearly an em wide in DejaVu Sans (always installed), as an emoji is
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,9 @@ def sequences(text: str) -> list[tuple[int, int]]:
 
 
 def collapsed(text: str) -> str:
-    """`text` with each emoji sequence down to the character that holds its place."""
+    """`text` with each emoji sequence replaced by the square that holds its place."""
     for start, end in reversed(sequences(text)):
-        text = text[:start + 1] + text[end:]
+        text = text[:start] + PLACEHOLDER + text[end:]
     return text
 
 
@@ -61,8 +62,10 @@ def draw(sticker: Sticker, folder: Path) -> Path:
         return path
     font = ImageFont.truetype(str(COLOUR_FONT), _BITMAP_SIZE, layout_engine=ImageFont.Layout.RAQM)
     left, top, right, bottom = font.getbbox(sticker.sequence)
-    picture = Image.new("RGBA", (int(right - left), int(bottom - top)))
-    ImageDraw.Draw(picture).text((-left, -top), sticker.sequence, font=font, embedded_color=True)
+    square = int(max(right - left, bottom - top))  # centred on a square canvas: resized, it keeps its shape
+    picture = Image.new("RGBA", (square, square))
+    ImageDraw.Draw(picture).text(((square - right - left) / 2, (square - bottom - top) / 2), sticker.sequence,
+                                 font=font, embedded_color=True)
     picture = picture.resize((sticker.side, sticker.side), Image.Resampling.LANCZOS)
     if sticker.opacity < 1:
         alpha = picture.getchannel("A").point(lambda value: round(value * sticker.opacity))

@@ -15,6 +15,7 @@ from pathlib import Path
 from loguru import logger
 from sqlalchemy.exc import DBAPIError
 
+from content.media.gallery import render_gallery
 from content.media.platforms import platform_spec
 from content.media.preflight import failures, preflight
 from content.providers import build_providers, provider_params
@@ -26,7 +27,7 @@ from core.home import PROJECT_ROOT, Home
 from core.logs import setup_logging
 from core.progress import progress_view
 from core.secrets import Secrets
-from core.settings import Settings, load_settings
+from core.settings import Settings, Style, load_settings
 from core.storage import Database, database_url, is_outage, one_line
 from trends.collector import latest_runs
 from trends.view import candidate_records, print_trends
@@ -43,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(check_video(args.video, args.platform, args.json))
         quiet = getattr(args, "json", False)
         setup_logging(home, secrets, verbose=args.verbose, quiet=quiet)
+        if args.command == "gallery":
+            return asyncio.run(draw_gallery(home, args.account, args.out))
         settings = load_settings(home, provider_params())
         if args.command == "config":
             return asyncio.run(check_config(home, settings, secrets))
@@ -239,6 +242,28 @@ async def check_video(path: Path, platform: str, as_json: bool) -> int:
             print(f"{'PASS' if r.passed else 'FAIL'}  {r.rule:<{width}}  {r.measured}  (needs {r.expected})")
         print(f"{path.name}: {'ready for' if passed else 'NOT ready for'} {platform}")
     return 0 if passed else 1
+
+
+async def draw_gallery(home: Home, account: str | None, out: Path | None) -> int:
+    """The style gallery of `account`'s style (from the config), or of the sample config's look, which needs no
+    config; its path is printed."""
+    style = Style(font="Anton", uppercase=True)
+    if account is not None:
+        settings = load_settings(home, provider_params())
+        found = [a for a in settings.app.accounts if a.name == account]
+        if not found:
+            names = ", ".join(a.name for a in settings.app.accounts)
+            raise InputError(f"--account: no account named {account!r} (the accounts: {names})")
+        style = found[0].style
+    progress = progress_view(enabled=True)
+    progress.add(0, "style gallery")
+    try:
+        sheet = await render_gallery(style, home, out or home.data_dir / "gallery.png",
+                                     lambda fraction: progress.update(0, "drawing", fraction))
+    finally:
+        progress.close()
+    print(sheet)
+    return 0
 
 
 async def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
