@@ -182,3 +182,26 @@ def test_the_gallery_command_draws_every_preset_in_every_script(tmp_path: Path) 
             accent = (red > 225) & (green > 170) & (green < 230) & (blue > 60) & (blue < 140)  # the lit word's box
             assert (white | accent).sum() > 400, (get_args(CaptionPreset)[row], gallery.SAMPLES[column].script)
     assert_one_clear_line(run_cli(tmp_path, "gallery", "--account", "nobody"), "config/config.json")
+
+
+def test_boxed_captions_have_one_even_box_and_the_lit_word_s_box_on_top(tmp_path: Path) -> None:
+    """Ken Burns captions sit on boxes, one per word run: where neighbours' boxes overlap (between words, between
+    lines) the box is the same colour as elsewhere (translucent ones left darker seams), and no neighbour's box
+    cuts into the lit word's accent box (it is drawn above them)."""
+    chain = font_chain(DEFAULT_FONT)
+    block = fit_block(time_words("Step outside for ten minutes of daylight today", 0.0, 3.0), chain, 64, 800, 520)
+    assert len(block.lines) >= 2
+    look = ass.TextLook("#ffffff", "#ffd166", boxed=True, highlight="box")
+    events = ass.karaoke(block, chain, look, *REELS.centre, 0.0, 3.0)
+    lit_word = block.lines[0][1]
+    frame = frame_at(tmp_path, events, look, (lit_word.start_s + lit_word.end_s) / 2)
+    dark = frame.sum(axis=2) < 150
+    assert dark.sum() > 5000
+    levels = frame[dark].mean(axis=1)
+    assert np.percentile(levels, 95) - np.percentile(levels, 5) < 6, np.percentile(levels, [5, 50, 95])
+    accent = (np.abs(frame - np.array([0xff, 0xd1, 0x66])).sum(axis=2) < 30)
+    ys, xs = np.nonzero(accent)
+    box = accent[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    inked = ~box & (frame[ys.min():ys.max() + 1, xs.min():xs.max() + 1].sum(axis=2) < 150)  # ink or a dark box
+    rows_cut = (inked.mean(axis=1) > 0.9).sum()  # a neighbour's box across the accent box leaves full dark rows
+    assert rows_cut == 0, rows_cut

@@ -33,6 +33,7 @@ ENTRANCES: dict[Entrance, str] = {
     "scale": r"\fad(90,0)\fscx75\fscy75\t(0,160,0.6,\fscx100\fscy100)",
 }
 ENTRANCE_S: dict[Entrance, float] = {"none": 0.0, "pop": 0.18, "scale": 0.16}  # a caption's emoji wait for it
+HIDDEN = 0xFF  # the alpha of text that keeps its place but is not seen
 EMOJI_SIDE = 0.95  # an emoji's picture is this much of the advance of the glyph that keeps its place
 HIGHLIGHT_PAD_EM = 0.14  # the lit word's box reaches this far past its glyphs: inside a space, so words stay apart
 
@@ -62,7 +63,7 @@ def script(events: Sequence[Event], font: Font, look: TextLook, frame: Frame) ->
     """The whole ASS file. Encoding -1 has libass find each line's direction from its text: with the default (1) a
     right-to-left line split by the lit word's tags is drawn with its words left to right."""
     border_style, outline, shadow = look.border
-    box = ass_colour(look.outline, alpha=0x40 if look.boxed else 0)
+    box = ass_colour(look.outline)  # opaque: neighbouring words' boxes overlap, and translucent ones left dark seams
     lines = [
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {frame.width}", f"PlayResY: {frame.height}",
         "WrapStyle: 2", "ScaledBorderAndShadow: yes", "YCbCr Matrix: TV.709", "",
@@ -99,13 +100,16 @@ def karaoke(
             spoken[-1].append(word)
         else:
             spoken.append([word])
+    placed = rf"\an{align}\pos({x},{y})\fs{block.size}"
     events = []
+    if look.boxed and spoken:  # the block once, each lit word drawn again above it, so no neighbour's box covers it
+        events.append(Event(start_s, end_s, rf"{{{placed}{ENTRANCES[look.entrance]}}}" + draw(block, chain, look)))
     for index, pieces in enumerate(spoken):
         begin = start_s if index == 0 else pieces[0].start_s
         finish = end_s if index == len(spoken) - 1 else spoken[index + 1][0].start_s
         entrance = ENTRANCES[look.entrance] if index == 0 else ""
-        tags = rf"{{\an{align}\pos({x},{y})\fs{block.size}{entrance}}}"
-        events.append(Event(begin, finish, tags + draw(block, chain, look, lit=pieces)))
+        text = draw(block, chain, look, lit=pieces, only_lit=look.boxed)
+        events.append(Event(begin, finish, rf"{{{placed}{entrance}}}" + text, layer=int(look.boxed)))
     if events:  # the block's emoji are laid over it once, for as long as it is shown
         events[0] = dataclasses.replace(
             events[0], stickers=_stickers(block, chain, x, y, align, start_s + ENTRANCE_S[look.entrance], end_s))
@@ -125,16 +129,21 @@ def look_in(colour: str) -> TextLook:
     return TextLook(colour, colour)
 
 
-def draw(block: Block, chain: FontChain, look: TextLook, lit: Sequence[Word] = (), alpha: int = 0) -> str:
+def draw(block: Block, chain: FontChain, look: TextLook, lit: Sequence[Word] = (), alpha: int = 0,
+         only_lit: bool = False) -> str:
     """The block's text with a font override per run and the highlighted word lit (recoloured, or boxed); its
-    colour emoji hidden, keeping their places for their pictures (the text's own transparency is `alpha`)."""
+    colour emoji hidden, keeping their places for their pictures (the text's own transparency is `alpha`). With
+    `only_lit` the other words are invisible but keep their places."""
     rendered_lines = []
     for line in block.lines:
         parts = []
         for position, word in enumerate(line):
             spacer = " " if word.space_before and position else ""  # a space has no glyph: it is never boxed
-            parts.append(_lit(look, block.size) if any(word is piece for piece in lit) else _plain(look))
-            parts.append(_runs(chain, spacer + word.text, look, alpha))
+            shown = any(word is piece for piece in lit)
+            if only_lit:
+                parts.append(r"{\alpha&H00&}" if shown else r"{\alpha&HFF&}")
+            parts.append(_lit(look, block.size) if shown else _plain(look))
+            parts.append(_runs(chain, spacer + word.text, look, HIDDEN if only_lit and not shown else alpha))
         rendered_lines.append("".join(parts))
     return r"\N".join(rendered_lines)
 
@@ -155,14 +164,15 @@ def _plain(look: TextLook) -> str:
 
 
 def _runs(chain: FontChain, text: str, look: TextLook, alpha: int) -> str:
-    """`text` in runs of one font each; a colour emoji is a transparent square, then the alphas of the text, its
-    outline or box, and its shadow come back."""
+    """`text` in runs of one font each; a colour emoji is a transparent square (on its box, when the look has boxes),
+    then the alphas of the text, its outline or box, and its shadow come back."""
     if not colour_emoji.in_colour():
         return _fonts(chain, text)
     shown, cursor = [], 0
-    restore = rf"{{\1a&H{alpha:02X}&\3a&H{0x40 if look.boxed else 0:02X}&\4a&H96&}}"
+    hide = r"{\1a&HFF&}" if look.boxed else r"{\alpha&HFF&}"  # a box stays behind its emoji
+    restore = r"{\alpha&HFF&}" if alpha == HIDDEN else rf"{{\1a&H{alpha:02X}&\3a&H00&\4a&H96&}}"
     for start, end in colour_emoji.sequences(text):
-        shown += [_fonts(chain, text[cursor:start]), r"{\alpha&HFF&}", _fonts(chain, colour_emoji.PLACEHOLDER), restore]
+        shown += [_fonts(chain, text[cursor:start]), hide, _fonts(chain, colour_emoji.PLACEHOLDER), restore]
         cursor = end
     return "".join(shown) + _fonts(chain, text[cursor:])
 
