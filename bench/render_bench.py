@@ -5,6 +5,8 @@
       audio, no captions
   (c) the same template composed with moviepy 2 (the panned scenes, caption and highlighted-word clips, audio)
   (d) optimizer: remuxing a compliant file vs transcoding the same file, and VMAF of the transcode
+  (e) (a) with the `pop` caption preset (groups popping in, so libass draws every frame of an entrance) in Anton
+      capitals, with colour emoji laid over the captions
   peak RSS of (a) for a 60 s Reel (the Python process plus its largest ffmpeg child)
 
 Each case runs in a fresh Python process so its peak RSS is its own. Usage: python bench/render_bench.py [--runs 3]
@@ -37,7 +39,7 @@ from content.media.platforms import platform_spec  # noqa: E402
 from content.media.renderer import FPS, RenderOptions, render_reel  # noqa: E402
 from content.media.video_utils import encoder_args, optimize  # noqa: E402
 from core.home import Home  # noqa: E402
-from core.settings import Account, ContentSettings  # noqa: E402
+from core.settings import Account, ContentSettings, Style  # noqa: E402
 
 TARGETS = {"render_s": 5.0, "render_over_floor": 1.5, "moviepy_over_render": 5.0, "rss_60s_mb": 500,
            "transcode_over_remux": 20.0, "vmaf": 95.0}
@@ -54,8 +56,8 @@ def bench_brief(duration_s: float) -> Brief:
     )
 
 
-def bench_look(home: Home) -> Look:
-    return Look.of(Account(name="bench", handle="bench"), ContentSettings(), home)
+def bench_look(home: Home, style: Style = Style()) -> Look:
+    return Look.of(Account(name="bench", handle="bench", style=style), ContentSettings(), home)
 
 
 # ---- cases, each run in its own process ---------------------------------------------------------------------------
@@ -65,6 +67,15 @@ async def case_render(workdir: Path, duration_s: float) -> dict[str, float]:
     started = time.perf_counter()
     await render_reel(bench_brief(duration_s), bench_look(Home.at(workdir)), workdir / "work",
                       workdir / "render.mp4", RenderOptions())
+    return {"wall_s": time.perf_counter() - started}
+
+
+async def case_pop(workdir: Path, duration_s: float) -> dict[str, float]:
+    brief = bench_brief(duration_s)
+    brief = brief.model_copy(update={"hook": f"{brief.hook} 🔥", "cta": f"{brief.cta} 👩‍💻"})
+    look = bench_look(Home.at(workdir), Style(font="Anton", uppercase=True, captions="pop"))
+    started = time.perf_counter()
+    await render_reel(brief, look, workdir / "work-pop", workdir / "pop.mp4", RenderOptions())
     return {"wall_s": time.perf_counter() - started}
 
 
@@ -173,7 +184,8 @@ async def case_optimizer(workdir: Path, duration_s: float) -> dict[str, float]:
     return {"remux_s": remux, "transcode_s": transcode, "vmaf": score}
 
 
-CASES = {"render": case_render, "floor": case_floor, "moviepy": case_moviepy, "optimizer": case_optimizer}
+CASES = {"render": case_render, "floor": case_floor, "moviepy": case_moviepy, "optimizer": case_optimizer,
+         "pop": case_pop}
 
 
 def run_case(name: str, workdir: Path, duration_s: float, script: str = __file__) -> dict[str, float]:
@@ -208,7 +220,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="render-bench-") as scratch:
         root = Path(scratch)
-        results: dict[str, list[dict[str, float]]] = {name: [] for name in ("render", "floor", "moviepy")}
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in ("render", "floor", "moviepy", "pop")}
         for run in range(args.runs):
             for name in results:  # interleaved, so drift in machine load hits every case alike
                 results[name].append(run_case(name, root / f"run{run}", args.duration))
@@ -221,6 +233,8 @@ def main() -> None:
         "floor_s": median["floor"],
         "moviepy_s": median["moviepy"],
         "render_over_floor": median["render"] / median["floor"],
+        "pop_s": median["pop"],
+        "pop_over_render": median["pop"] / median["render"],
         "moviepy_over_render": median["moviepy"] / median["render"],
         "rss_15s_mb": statistics.median(r["rss_mb"] for r in results["render"]),
         "rss_60s_mb": long_render["rss_mb"],
@@ -245,6 +259,8 @@ def print_table(figures: dict[str, float], runs: int, duration_s: float) -> None
         ("peak RSS, 15 s Reel", f"{figures['rss_15s_mb']:.0f} MB", None, ""),
         ("peak RSS, 60 s Reel", f"{figures['rss_60s_mb']:.0f} MB ({figures['render_60s_s']:.1f} s)", "rss_60s_mb",
          "<="),
+        ("(e) pop preset, Anton, colour emoji", f"{figures['pop_s']:.2f} s", None, ""),
+        ("(e)/(a): what the animation costs", f"{figures['pop_over_render']:.2f}x", None, ""),
         ("optimizer remux", f"{figures['remux_s']:.2f} s", None, ""),
         ("optimizer transcode", f"{figures['transcode_s']:.2f} s", None, ""),
         ("transcode/remux", f"{figures['transcode_over_remux']:.1f}x", "transcode_over_remux", ">="),
