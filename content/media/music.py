@@ -1,4 +1,5 @@
-"""A music bed synthesized offline: key, tempo and chord progression drawn from a seed, so every Reel differs."""
+"""A music bed synthesized offline — pads, bass, drums, a melody, in sections — its key, tempo, chords and melody
+drawn from a seed, so every Reel differs."""
 from __future__ import annotations
 
 import random
@@ -38,6 +39,7 @@ class Groove:
     progression: list[tuple[int, str]]
     bass_level: float
     shaker_level: float
+    melody: tuple[int, ...]  # per eighth note of a bar: the chord tone (0-3) the melody plays, or -1 for a rest
 
     @classmethod
     def from_seed(cls, seed: int, mood: str = "upbeat") -> "Groove":
@@ -50,6 +52,7 @@ class Groove:
             progression=rng.choice(progressions),
             bass_level=bass,
             shaker_level=shaker,
+            melody=tuple(rng.choice([-1, 0, 1, 2, 3, 3]) for _ in range(8)),
         )
 
 
@@ -57,7 +60,8 @@ CHUNK_S = 2.0  # synthesized a chunk at a time: memory stays flat however long t
 
 
 def synthesize(duration_s: float, seed: int, mood: str = "upbeat") -> Iterator[np.ndarray]:
-    """Stereo float32 chunks in [-1, 1]: soft pad chords, a bass on every beat, a shaker on off-beats."""
+    """Stereo float32 chunks in [-1, 1]: pad chords, a bass on every beat, kick, snare (with fills) and hats, a
+    seeded melody over the chords, in sections that change (content/media/music.py `_section`)."""
     groove = Groove.from_seed(seed, mood)
     noise = np.random.default_rng(seed)
     total = int(duration_s * SAMPLE_RATE)
@@ -68,27 +72,68 @@ def synthesize(duration_s: float, seed: int, mood: str = "upbeat") -> Iterator[n
 
 
 def _chunk(groove: Groove, t: np.ndarray, noise: np.random.Generator, duration_s: float) -> np.ndarray:
-    """Phases in float64 (they grow large), everything else in float32: half the memory traffic."""
+    """Phases in float64 (they grow large), everything else in float32: half the memory traffic. Every part is a
+    function of the sample's time alone (its bar, its beat, its phase in the beat), so chunks join seamlessly."""
     beat_s = 60.0 / groove.bpm
-    bar = (t // (4 * beat_s)).astype(int) % len(groove.progression)
+    bar_number = (t // (4 * beat_s)).astype(int)
+    bar = bar_number % len(groove.progression)
+    beat_in_bar = ((t // beat_s) % 4).astype(int)
     beat_phase = ((t % beat_s) / beat_s).astype(np.float32)
+    since_beat = (beat_phase * beat_s).astype(np.float32)
     pad = np.zeros(len(t), np.float32)
     bass = np.zeros(len(t), np.float32)
+    lead = np.zeros(len(t), np.float32)
+    eighth = ((t // (beat_s / 2)) % 8).astype(int)  # which eighth note of the bar
+    since_eighth = ((t % (beat_s / 2))).astype(np.float32)
     for index, (degree, quality) in enumerate(groove.progression):
         active = np.flatnonzero(bar == index)  # each sample sounds one chord: synthesize only where it plays
         if active.size == 0:
             continue
-        phase = 2 * np.pi * groove.root_hz * 2 ** (degree / 12) * t[active]
+        root = groove.root_hz * 2 ** (degree / 12)
+        phase = 2 * np.pi * root * t[active]
         pad[active] = sum(np.sin(phase * 2 ** (interval / 12)) for interval in CHORD_SHAPES[quality])
-        bass[active] = np.sin(phase / 2)
+        bass[active] = np.sin(phase / 2) + 0.3 * np.sin(phase)
+        # The melody: a note an eighth, from the chord's tones an octave up, in a seeded rhythm (rests included).
+        notes = np.array(groove.melody)[eighth[active]]
+        sounding = notes >= 0
+        interval = np.array(CHORD_SHAPES[quality])[np.clip(notes, 0, 3)]
+        tone = 2 * np.pi * 2 * root * 2 ** (interval / 12) * t[active]
+        envelope = np.exp(since_eighth[active] * -6).astype(np.float32)
+        lead[active] = np.where(sounding, (np.sin(tone) + 0.25 * np.sin(2 * tone)) * envelope, 0)
+    section = _section(bar_number, t, duration_s)
     pad *= 0.5 + 0.5 * np.sin(2 * np.pi * t / (8 * beat_s)).astype(np.float32) ** 2  # slow swell
-    bass *= np.exp(beat_phase * -5)
-    shaker = noise.standard_normal(len(t), np.float32) * np.exp(((beat_phase - 0.5) % 1.0) * -40)
-    mono = 0.09 * pad + groove.bass_level * bass + groove.shaker_level * shaker
-    stereo = np.stack([mono + 0.02 * np.roll(shaker, 240), mono + 0.02 * np.roll(shaker, -240)], axis=1)
+    bass *= np.exp(beat_phase * -4) * (section >= 1)
+    lead *= section >= 2
+    kick = np.sin(2 * np.pi * (50 + 90 * np.exp(since_beat * -30)) * since_beat) * np.exp(since_beat * -9)
+    kick *= (section >= 1) & ((beat_in_bar % 2 == 0) | (groove.bpm >= 110))  # four on the floor when it is fast
+    backbeat = (beat_in_bar % 2 == 1) & (section >= 1)
+    fill = (bar_number % 8 == 7) & (beat_in_bar == 3)  # a roll on the last beat of every eighth bar
+    snare_phase = np.where(fill, (t % (beat_s / 4)), since_beat).astype(np.float32)
+    snare = noise.standard_normal(len(t), np.float32) * np.exp(snare_phase * -22) * (backbeat | fill)
+    snare += 0.4 * np.sin(2 * np.pi * 190 * snare_phase) * np.exp(snare_phase * -25) * (backbeat | fill)
+    hats = np.diff(noise.standard_normal(len(t) + 1, np.float32)) * np.exp(since_eighth * -60)
+    hats *= np.where(eighth % 2 == 1, 1.0, 0.55)  # off-beats accented
+    mono = (0.07 * pad + groove.bass_level * bass + 0.06 * lead + 0.35 * kick + 0.1 * snare
+            + groove.shaker_level * hats)
+    stereo = np.stack([mono + 0.03 * np.roll(hats, 240), mono + 0.03 * np.roll(hats, -240)], axis=1)
     fade = np.minimum(1.0, np.minimum(t / 0.5, (duration_s - t) / 1.5)).clip(0, 1).astype(np.float32)[:, None]
-    # Soft saturation keeps peaks low (the soundtrack is normalized to -14 LUFS afterwards, so level is free).
-    return np.tanh(1.5 * stereo) * fade * 0.8
+    # Saturation keeps the drums' peaks near the body of the mix: normalized to -14 LUFS afterwards, a peakier bed
+    # would pass the -1 dBTP ceiling once AAC-encoded.
+    return (np.tanh(2.5 * stereo) * fade * 0.8).astype(np.float32)
+
+
+def _section(bar_number: np.ndarray, t: np.ndarray, duration_s: float) -> np.ndarray:
+    """The arrangement, per sample, in phrases of two bars: 0 (pads and hats) for the first bar and as a breakdown
+    every fourth phrase, 1 groove (drums and bass) the phrase before the melody returns, 2 full (the melody joins);
+    the last bars stay full."""
+    phrase = (bar_number // 2) % 4
+    section = np.where((bar_number < 1) | (phrase == 3), 0, np.where(phrase == 0, 1, 2))
+    return np.where(t > duration_s - 3.0, 2, section)
+
+
+def beat_times(duration_s: float, seed: int, mood: str = "upbeat") -> np.ndarray:
+    """When each beat of the bed `synthesize(duration_s, seed, mood)` falls (the first on 0 s): for cuts on beats."""
+    return np.arange(0.0, duration_s, 60.0 / Groove.from_seed(seed, mood).bpm)
 
 
 def write_music_bed(path: Path, duration_s: float, seed: int, mood: str = "upbeat") -> Path:

@@ -29,7 +29,7 @@ from content.media.layouts import LAYOUTS
 from content.media.look import Look
 from content.media.media import probe
 from content.media.platforms import PlatformSpec, platform_spec, variant_path
-from content.media.soundtrack import build_soundtrack, find_tracks
+from content.media.soundtrack import build_soundtrack, encode, find_tracks
 from content.media.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_args
 from content.media.voiceover import Clip, narrate
 from core.settings import CaptionPreset, Style
@@ -209,8 +209,7 @@ async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tu
     while encoding to AAC."""
     tracks = bed or find_tracks(look.music_folder, look.style.music_mood)
     soundtrack = await build_soundtrack(sound.parent, duration_s, seed, look.style.music_mood, tracks, voice)
-    await run_ffmpeg(["-y", "-i", soundtrack.path.name, "-af", soundtrack.normalize, *AAC_ARGS, sound.name],
-                     what="encoding the soundtrack", cwd=sound.parent)
+    await encode(soundtrack, sound, AAC_ARGS)
 
 
 def _warn_missing_glyphs(chain: FontChain, texts: list[str]) -> None:

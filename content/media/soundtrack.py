@@ -19,8 +19,10 @@ from content.media.voiceover import Clip
 from core.errors import MediaError
 
 TARGET_LUFS = -14.0
-TARGET_TRUE_PEAK = -2.0  # 1 dB below the -1 dBTP ceiling: AAC encoding of peaky speech overshoots
-LIMITER = "alimiter=limit=0.79:attack=5:release=50:level=false"  # -2 dBFS, in case loudnorm's own limiter lets through
+TARGET_TRUE_PEAK = -2.0  # loudnorm's aim: 1 dB below the -1 dBTP ceiling
+CEILING_DBTP = -1.2  # the encoded file's true peak at most (preflight's limit is -1 dBTP)
+LIMIT_DBFS = -3.0  # the first limit of the guard below; lowered when the encoded file still passes the ceiling
+ENCODE_TRIES = 4
 TARGET_LRA = 11.0
 MUSIC_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac"}
 SILENCE_LUFS = -69.0  # ebur128 reports -70 LUFS for digital silence
@@ -28,10 +30,10 @@ SILENCE_LUFS = -69.0  # ebur128 reports -70 LUFS for digital silence
 
 @dataclass(frozen=True)
 class Soundtrack:
-    """A mixed WAV and the second-pass loudnorm filter that brings it to target inside the render."""
+    """A mixed WAV and its loudness, from which `encode` brings it to target."""
 
     path: Path
-    normalize: str
+    measured: Loudness
 
 
 def find_tracks(music_folder: Path, mood: str) -> list[Path]:
@@ -75,7 +77,26 @@ async def build_soundtrack(
          "-map", "[measured]", "-f", "null", "-"],
         what="mixing the soundtrack", cwd=workdir,
     )
-    return Soundtrack(output, normalizer(parse_loudness(stderr)))
+    return Soundtrack(output, parse_loudness(stderr))
+
+
+async def encode(soundtrack: Soundtrack, output: Path, codec_args: Sequence[str]) -> Path:
+    """The soundtrack at -14 LUFS in `codec_args`' codec (AAC), its true peak measured on the encoded file itself:
+    AAC overshoots a transient by up to 3 dB, and erratically (a mix at -2.8 dBTP came out at +0.1 dBTP at 128 kb/s
+    and -2.2 at 160), so while the file passes the ceiling its limit is lowered by the excess and it is encoded
+    again. Limiting only the peaks leaves the loudness where it was."""
+    limit_dbfs = LIMIT_DBFS
+    for _ in range(ENCODE_TRIES):
+        await run_ffmpeg(["-y", "-i", soundtrack.path.name, "-af", normalizer(soundtrack.measured, limit_dbfs),
+                          *codec_args, output.name], what="encoding the soundtrack", cwd=output.parent)
+        stderr = await run_ffmpeg(["-i", output.name, "-af", loudness_meter(), "-f", "null", "-"],
+                                  what="measuring the encoded soundtrack", cwd=output.parent)
+        peak = parse_loudness(stderr).true_peak_dbtp
+        if peak is None or peak <= CEILING_DBTP:
+            return output
+        limit_dbfs -= peak - CEILING_DBTP + 0.5
+    raise MediaError(f"the soundtrack's true peak stays at {peak:.1f} dBTP after {ENCODE_TRIES} encodings, over "
+                     f"the {CEILING_DBTP:g} dBTP ceiling")
 
 
 @dataclass(frozen=True)
@@ -104,15 +125,17 @@ def parse_loudness(stderr: str) -> Loudness:
                     values["Threshold:"] or 0.0)
 
 
-def normalizer(measured: Loudness) -> str:
-    """loudnorm with the measurement, so it applies one linear gain instead of riding the level."""
+def normalizer(measured: Loudness, limit_dbfs: float = LIMIT_DBFS) -> str:
+    """loudnorm with the measurement, so it applies one linear gain instead of riding the level, then a limit at
+    `limit_dbfs` on the signal oversampled 4x, so it holds the peaks between samples too (true peak)."""
     if measured.integrated_lufs is None:
         return "anull"  # silence: nothing to normalize (preflight reports it)
     return (
         f"loudnorm=I={TARGET_LUFS:g}:TP={TARGET_TRUE_PEAK:g}:LRA={max(TARGET_LRA, measured.range_lu):g}:"
         f"measured_I={measured.integrated_lufs:g}:measured_TP={measured.true_peak_dbtp:g}:"
         f"measured_LRA={measured.range_lu:g}:measured_thresh={measured.gate_lufs:g}:linear=true,"
-        f"aresample={SAMPLE_RATE},{LIMITER}"
+        f"aresample={4 * SAMPLE_RATE},alimiter=limit={10 ** (limit_dbfs / 20):.4f}:attack=2:release=60:level=false,"
+        f"aresample={SAMPLE_RATE}"
     )
 
 

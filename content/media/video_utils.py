@@ -22,6 +22,7 @@ from content.media.soundtrack import (
     TARGET_LUFS,
     Loudness,
     build_soundtrack,
+    encode,
     loudness_meter,
     normalizer,
     parse_loudness,
@@ -141,9 +142,10 @@ async def _audio_plan(source: Path, info: MediaInfo, scratch: Path) -> tuple[lis
     """Extra inputs and output arguments for the audio: copy it, normalize it, or add a music bed if mute."""
     if info.audio is None:
         seed = int(hashlib.sha256(source.name.encode()).hexdigest()[:8], 16)
-        bed = await build_soundtrack(scratch, info.duration_s, seed, "calm", ())
+        bed = await encode(await build_soundtrack(scratch, info.duration_s, seed, "calm", ()), scratch / "bed.m4a",
+                           AAC_ARGS)
         logger.info(f"{source.name} has no audio: adding a music bed")
-        return ["-i", str(bed.path)], ["-map", "1:a:0", "-af", bed.normalize, *AAC_ARGS]
+        return ["-i", str(bed)], ["-map", "1:a:0", "-c:a", "copy"]
     stderr = await run_ffmpeg(["-i", str(source), "-map", "0:a:0", "-af", loudness_meter(), "-f", "null", "-"],
                               what=f"measuring the loudness of {source.name}")
     return [], _audio_fix(source, info, parse_loudness(stderr)) or ["-map", "0:a:0", "-c:a", "copy"]
