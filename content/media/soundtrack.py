@@ -23,6 +23,11 @@ TARGET_TRUE_PEAK = -2.0  # loudnorm's aim: 1 dB below the -1 dBTP ceiling
 CEILING_DBTP = -1.2  # the encoded file's true peak at most (preflight's limit is -1 dBTP)
 LIMIT_DBFS = -3.0  # the first limit of the guard below; lowered when the encoded file still passes the ceiling
 ENCODE_TRIES = 4
+# The AAC encoder starts every file with 1024 samples of its own (priming) that players without an edit list (we
+# write none: preflight) play before the sound: so the sound's first 1024 samples are left out, and as many of
+# silence added at the end, and the sound is heard when it was mixed, with the picture (a click at 1.000 s was heard
+# at 1.024 s).
+AAC_ALIGNED = "atrim=start_sample=1024,asetpts=PTS-STARTPTS,apad=pad_len=1024"
 TARGET_LRA = 11.0
 MUSIC_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac"}
 SILENCE_LUFS = -69.0  # ebur128 reports -70 LUFS for digital silence
@@ -134,8 +139,8 @@ def normalizer(measured: Loudness, limit_dbfs: float = LIMIT_DBFS) -> str:
         f"loudnorm=I={TARGET_LUFS:g}:TP={TARGET_TRUE_PEAK:g}:LRA={max(TARGET_LRA, measured.range_lu):g}:"
         f"measured_I={measured.integrated_lufs:g}:measured_TP={measured.true_peak_dbtp:g}:"
         f"measured_LRA={measured.range_lu:g}:measured_thresh={measured.gate_lufs:g}:linear=true,"
-        f"aresample={4 * SAMPLE_RATE},alimiter=limit={10 ** (limit_dbfs / 20):.4f}:attack=2:release=60:level=false,"
-        f"aresample={SAMPLE_RATE}"
+        f"aresample={4 * SAMPLE_RATE},alimiter=limit={10 ** (limit_dbfs / 20):.4f}:attack=2:release=60:level=false:"
+        f"latency=1,aresample={SAMPLE_RATE},{AAC_ALIGNED}"
     )
 
 

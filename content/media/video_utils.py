@@ -35,7 +35,9 @@ __all__ = ["PLATFORMS", "optimize", "extract_thumbnail", "contact_sheet", "encod
 AUDIO_RATE = 48_000
 DEFAULT_MAXRATE_KBPS = 12_000  # within Meta's 8-12 Mbps recommendation, well under the 25 Mbps cap
 AAC_ARGS = ["-c:a", "aac", "-b:a", "128k", "-ar", str(AUDIO_RATE), "-ac", "2"]
-CONTAINER_ARGS = ["-movflags", "+faststart", "-use_editlist", "0"]
+# Without an edit list (preflight's rule) the muxer would start the picture two frames (67 ms) after the sound, to
+# keep B-frames' decode times above zero; negative composition offsets (ISO BMFF ctts version 1) start both at 0.
+CONTAINER_ARGS = ["-movflags", "+faststart+negative_cts_offsets", "-use_editlist", "0"]
 JPEG_COLOUR = "scale=out_color_matrix=bt601:out_range=pc"  # JFIF's; the input's own matrix read from its tags
 LOUDNESS_SLACK_LU = 0.5  # audio within this of the target is copied; preflight allows 1 LU
 
