@@ -1,6 +1,7 @@
 """The local renderer end to end: every template, mixed scripts, loudness, safe area, voiceover, contact sheet."""
 from __future__ import annotations
 
+import ctypes.util
 import json
 import subprocess
 from pathlib import Path
@@ -165,7 +166,7 @@ async def test_voiceover_times_the_captions_to_the_speech(tmp_path: Path) -> Non
 async def test_without_espeak_the_reel_has_music_only_and_the_log_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog_loguru
 ) -> None:
-    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)  # as on a machine without libespeak-ng
     look = look_for(Home.at(tmp_path), "list", voiceover=True)
     output = await render_reel(WORLD_BRIEF, look, tmp_path / "work", tmp_path / "music.mp4")
     assert "espeak-ng is not installed" in caplog_loguru.text

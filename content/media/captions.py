@@ -4,6 +4,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from content.briefs.brief import Brief
 from content.media.fonts import FontChain
@@ -120,10 +121,32 @@ def reading_timeline(brief: Brief, duration_s: float) -> list[Segment]:
     return _timeline(brief, [hook_s, *lengths], duration_s)
 
 
-def speech_timeline(brief: Brief, spoken_s: Sequence[float], gap_s: float = 0.25) -> list[Segment]:
-    """Hook and beats each held for as long as the voiceover takes to say them, then the end card."""
-    lengths = [length + gap_s for length in spoken_s]
-    return _timeline(brief, lengths, sum(lengths) + END_CARD_S)
+class Spoken(Protocol):
+    """A caption said aloud: how long it took, and when each of its words (`tokens`) began."""
+
+    @property
+    def duration_s(self) -> float: ...
+
+    @property
+    def word_starts(self) -> tuple[float, ...]: ...
+
+
+def speech_timeline(brief: Brief, spoken: Sequence[Spoken], gap_s: float = 0.25) -> list[Segment]:
+    """Hook and beats each held for as long as the voiceover takes to say them, each word lit when the voice begins
+    it, then the end card."""
+    lengths = [said.duration_s + gap_s for said in spoken]
+    segments = _timeline(brief, lengths, sum(lengths) + END_CARD_S)
+    return [_as_spoken(segment, said) for segment, said in zip(segments, spoken)] + segments[len(spoken):]
+
+
+def _as_spoken(segment: Segment, said: Spoken) -> Segment:
+    starts = said.word_starts
+    if len(starts) != len(segment.words):
+        return segment  # not the words it was given to say: spread by length, as when read
+    ends = [*starts[1:], said.duration_s]
+    words = tuple(Word(word.text, round(segment.start_s + start, 3), round(segment.start_s + end, 3),
+                       word.space_before) for word, start, end in zip(segment.words, starts, ends))
+    return Segment(segment.role, segment.start_s, segment.end_s, words)
 
 
 def _timeline(brief: Brief, lengths: Sequence[float], duration_s: float) -> list[Segment]:

@@ -57,7 +57,7 @@ async def time_reel(brief: Brief, look: Look, workdir: Path, length_s: float | N
     a provider's video) or the brief's duration. The engine asks it first when each scene is made apart."""
     workdir.mkdir(parents=True, exist_ok=True)
     clips = await narrate([brief.hook, *brief.beats], look.style.voiceover, workdir)
-    segments = speech_timeline(brief, [c.duration_s for c in clips]) if clips else reading_timeline(
+    segments = speech_timeline(brief, clips) if clips else reading_timeline(
         brief, length_s or brief.duration_s)
     return Timing(segments, clips, timeline.plan(brief, segments))
 
