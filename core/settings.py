@@ -177,7 +177,8 @@ class Voiceover(Strict):
     """Narration by espeak-ng (Debian package espeak-ng); without it installed, Reels get music only."""
 
     enabled: bool = False
-    voice: str = Field("en-us", pattern=r"^[A-Za-z0-9_+-]+$", description="espeak-ng --voices lists them")
+    voice: str = Field("", pattern=r"^[A-Za-z0-9_+-]*$", description="espeak-ng --voices lists them (default: "
+                                                                    "the persona's language's)")
     words_per_minute: int = Field(165, ge=80, le=260)
 
 

@@ -80,3 +80,17 @@ async def test_every_caption_word_gets_a_start_in_order_inside_the_speech(voice:
 async def test_an_unknown_voice_is_one_log_line_and_music_only(tmp_path: Path, caplog_loguru) -> None:
     assert await narrate(["Hello"], Voiceover(enabled=True, voice="xx-nope"), tmp_path) is None
     assert "has no voice 'xx-nope'" in caplog_loguru.text
+
+
+@pytest.mark.parametrize(("language", "voice"), [("ja", "ja"), ("zh", "cmn"), ("es", "es")])
+async def test_a_persona_speaks_its_own_language_unless_it_names_a_voice(language: str, voice: str,
+                                                                       tmp_path: Path) -> None:
+    text = {"ja": "おはようございます", "zh": "早上好", "es": "Buenos días"}[language]
+    for folder in ("language", "named", "english"):
+        (tmp_path / folder).mkdir()
+    by_language = await narrate([text], Voiceover(enabled=True), tmp_path / "language", language)
+    named = await narrate([text], Voiceover(enabled=True, voice=voice), tmp_path / "named")
+    english = await narrate([text], Voiceover(enabled=True, voice="en-us"), tmp_path / "english", language)
+    assert by_language and named and english
+    assert abs(by_language[0].duration_s - named[0].duration_s) < 0.01  # the synthesizer adds a sample or so a run
+    assert abs(english[0].duration_s - named[0].duration_s) > 0.03  # a named voice wins over the language

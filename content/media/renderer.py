@@ -56,7 +56,7 @@ async def time_reel(brief: Brief, look: Look, workdir: Path, length_s: float | N
     """The Reel's timing: to the voiceover when there is one, else to reading speed over `length_s` (the length of
     a provider's video) or the brief's duration. The engine asks it first when each scene is made apart."""
     workdir.mkdir(parents=True, exist_ok=True)
-    clips = await narrate([brief.hook, *brief.beats], look.style.voiceover, workdir)
+    clips = await narrate([brief.hook, *brief.beats], look.style.voiceover, workdir, look.language)
     segments = speech_timeline(brief, clips) if clips else reading_timeline(
         brief, length_s or brief.duration_s)
     return Timing(segments, clips, timeline.plan(brief, segments))

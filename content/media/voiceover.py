@@ -21,6 +21,9 @@ from core.settings import Voiceover
 _SYNTHESIZER = threading.Lock()  # the library is one synthesizer for the whole process
 _SYNCHRONOUS, _UTF8, _BY_CHARACTER, _RATE = 2, 1, 1, 1  # speak_lib.h: output, chars, position type, rate
 _WORD, _LIST_END = 1, 0  # espeak_EVENT_TYPE
+# espeak-ng's voice for each persona language (Account.language), unless the persona names one.
+VOICES = {"en": "en-us", "es": "es", "pt": "pt-br", "fr": "fr-fr", "de": "de", "ar": "ar", "hi": "hi", "zh": "cmn",
+          "ja": "ja"}
 
 
 class _Event(ctypes.Structure):
@@ -52,8 +55,9 @@ class _SpokenWord:
     start_s: float
 
 
-async def narrate(texts: list[str], settings: Voiceover, workdir: Path) -> list[Clip] | None:
-    """Speak each text into its own WAV; None (and a log line saying why) when narration is unavailable."""
+async def narrate(texts: list[str], settings: Voiceover, workdir: Path, language: str = "en") -> list[Clip] | None:
+    """Speak each text into its own WAV, in the persona's voice or its `language`'s; None (and a log line saying
+    why) when narration is unavailable."""
     if not settings.enabled:
         return None
     library = ctypes.util.find_library("espeak-ng")
@@ -61,7 +65,8 @@ async def narrate(texts: list[str], settings: Voiceover, workdir: Path) -> list[
         logger.warning("voiceover is enabled but espeak-ng is not installed (apt-get install espeak-ng): music only")
         return None
     try:
-        return await asyncio.to_thread(_speak_all, library, texts, settings, workdir)
+        voice = settings.voice or VOICES.get(language, VOICES["en"])
+        return await asyncio.to_thread(_speak_all, library, texts, voice, settings.words_per_minute, workdir)
     except NarrationError as exc:
         logger.warning(f"voiceover failed ({exc}): music only")
         return None
@@ -78,12 +83,12 @@ def _started(name: str) -> tuple[ctypes.CDLL, int]:
     return library, rate
 
 
-def _speak_all(name: str, texts: list[str], settings: Voiceover, workdir: Path) -> list[Clip]:
+def _speak_all(name: str, texts: list[str], voice: str, words_per_minute: int, workdir: Path) -> list[Clip]:
     with _SYNTHESIZER:
         library, rate = _started(name)
-        if library.espeak_SetVoiceByName(settings.voice.encode()) != 0:
-            raise NarrationError(f"espeak-ng has no voice {settings.voice!r} (espeak-ng --voices lists them)")
-        library.espeak_SetParameter(_RATE, settings.words_per_minute, 0)
+        if library.espeak_SetVoiceByName(voice.encode()) != 0:
+            raise NarrationError(f"espeak-ng has no voice {voice!r} (espeak-ng --voices lists them)")
+        library.espeak_SetParameter(_RATE, words_per_minute, 0)
         clips = []
         for index, text in enumerate(texts):
             samples, words = _synthesize(library, text)
