@@ -9,13 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from content.briefs.brief import Brief
+from content.media.captions import reading_timeline
 from content.media.ffmpeg import ffmpeg_exe
+from content.media.look import Look
 from content.media.music import SAMPLE_RATE, beat_times, synthesize, write_music_bed
 from content.media.preflight import MAX_TRUE_PEAK_DBTP
+from content.media.renderer import MAX_REEL_S, reel_seed, time_reel
 from content.media.soundtrack import TARGET_LUFS, build_soundtrack, encode, loudness_meter, parse_loudness
 from content.media.video_utils import AAC_ARGS
 from content.media.voiceover import narrate
-from core.settings import Voiceover
+from core.home import Home
+from core.settings import Account, ContentSettings, Style, Voiceover
 
 
 def bed(seconds: float, seed: int, mood: str) -> np.ndarray:
@@ -101,3 +106,32 @@ def test_the_arrangement_moves_the_loudness(mood: str, tmp_path: Path) -> None:
     stderr = subprocess.run([ffmpeg_exe(), "-nostats", "-i", str(wav), "-af", loudness_meter(), "-f", "null", "-"],
                             capture_output=True, text=True, check=True).stderr
     assert parse_loudness(stderr).range_lu >= 1.5
+
+
+BRIEF = Brief(account="t", template="default", topic="mornings", hook="Five morning habits that actually stick",
+              beats=["Drink water before coffee", "Step outside for ten minutes", "Write the one task down"],
+              hashtags=[], cta="Follow for more", visual_prompt="kitchen", duration_s=15)
+
+
+@pytest.mark.parametrize("voiceover", [False, True])
+async def test_scenes_change_on_the_beds_beats(voiceover: bool, tmp_path: Path) -> None:
+    """Under the synthesized bed each scene begins within a frame of one of its beats (read: the beat nearest;
+    spoken: the pause after a line lengthened to the next beat, never cutting the speech); over a track of the
+    persona's own, whose beats are not known, scenes keep reading speed's times."""
+    home = Home.at(tmp_path)
+    style = Style(voiceover=Voiceover(enabled=voiceover))
+    look = Look.of(Account(name="t", handle="t", style=style), ContentSettings(), home)
+    timing = await time_reel(BRIEF, look, tmp_path / "work")
+    beats = beat_times(MAX_REEL_S, reel_seed(BRIEF), style.music_mood)
+    starts = [scene.start_s for scene in timing.scenes[1:]]
+    assert all(np.abs(beats - start).min() <= 1 / 30 for start in starts), (starts, beats[:40])
+    if voiceover:
+        assert timing.voice is not None
+        for segment, clip in zip(timing.segments, timing.voice):
+            assert segment.end_s - segment.start_s >= clip.duration_s
+    else:
+        assert starts != [segment.start_s for segment in reading_timeline(BRIEF, BRIEF.duration_s)[1:]]
+        (home.resolve(ContentSettings().music_folder) / style.music_mood).mkdir(parents=True)
+        write_music_bed(home.resolve(ContentSettings().music_folder) / style.music_mood / "mine.wav", 20, 1)
+        own = await time_reel(BRIEF, look, tmp_path / "own")
+        assert [s.start_s for s in own.segments] == [s.start_s for s in reading_timeline(BRIEF, BRIEF.duration_s)]

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from content.briefs.brief import Brief
+from content.media import timeline
 from content.media.analysis import analyse
-from content.media.captions import END_CARD_S, reading_timeline
+from content.media.captions import END_CARD_S
 from content.media.ffmpeg import ffmpeg_exe
 from content.media.fonts import font_chain
 from content.media.frame import REELS
@@ -136,16 +137,19 @@ async def test_every_caption_is_a_moving_scene_of_its_own_changing_at_the_planne
                                                                                         tmp_path: Path) -> None:
     output = await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), template), tmp_path / "work",
                                tmp_path / "reel.mp4", RenderOptions(preset="ultrafast"))
-    segments = reading_timeline(WORLD_BRIEF, WORLD_BRIEF.duration_s)
+    scenes = timeline.load(output)  # as planned: reading speed, each change moved to the music's nearest beat
+    assert scenes is not None
     frames = band_luma(output)
     change = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))  # change[i]: from frame i to frame i + 1
-    planned = [round(segment.start_s * 30) for segment in segments[1:]]  # each new scene's first frame
+    planned = [round(scene["start_s"] * 30) for scene in scenes[1:]]  # each new scene's first frame
     quiet = np.median(change)
     assert quiet > 0.05, "the picture moves inside a scene"
     for first in planned:
-        onset = next(i + 1 for i in range(first - 4, first + 4) if change[i] > 8 * quiet)
+        near = change[first - 4:first + 4]
+        assert near.max() > 8 * quiet, "a scene change stands out from the motion inside scenes"
+        onset = first - 3 + int(np.argmax(near > near.max() / 2))  # where the biggest change near the plan begins
         assert abs(onset - first) <= 2, f"a scene change planned at frame {first} came at {onset}"
-    middles = [frames[round((s.start_s + s.end_s) / 2 * 30)] for s in segments]
+    middles = [frames[round((s["start_s"] + s["end_s"]) / 2 * 30)] for s in scenes]
     assert len(middles) >= 3
     assert all(np.abs(a - b).mean() > 8 for a, b in zip(middles, middles[1:])), "neighbouring scenes look alike"
 
@@ -158,7 +162,12 @@ async def test_voiceover_times_the_captions_to_the_speech(tmp_path: Path) -> Non
     clips = sorted((tmp_path / "work").glob("voice-*.wav"))
     assert len(clips) == 1 + len(WORLD_BRIEF.beats), "espeak-ng must be installed (.ci/run installs it)"
     spoken = sum(probe_sync(clip).duration_s + 0.25 for clip in clips)
-    assert probe_sync(output).duration_s == pytest.approx(spoken + END_CARD_S, abs=0.15)
+    scenes = timeline.load(output)
+    assert scenes is not None
+    duration = probe_sync(output).duration_s
+    assert duration == pytest.approx(scenes[-1]["end_s"], abs=0.15)
+    # each pause after a line is lengthened to the music's next beat (under a beat: 0.8 s at the slowest tempo)
+    assert spoken + END_CARD_S - 0.15 <= duration <= spoken + END_CARD_S + 0.8 * len(clips)
     assert not failures(await preflight(output, platform_spec("instagram_reels")))
 
 

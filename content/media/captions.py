@@ -112,13 +112,16 @@ def time_words(text: str, start_s: float, end_s: float) -> tuple[Word, ...]:
     return tuple(words)
 
 
-def reading_timeline(brief: Brief, duration_s: float) -> list[Segment]:
-    """Hook, beats and end card timed to reading speed inside `duration_s`."""
+def reading_timeline(brief: Brief, duration_s: float, beats: Sequence[float] = ()) -> list[Segment]:
+    """Hook, beats and end card timed to reading speed inside `duration_s`; with the music's `beats`, each caption
+    changes on the beat nearest to where reading speed puts it."""
     hook_s = min(max(len(tokens(brief.hook)) / READING_WPS, MIN_HOOK_S), MAX_HOOK_S)
     beats_s = max(duration_s - hook_s - END_CARD_S, 1.0)
     counts = [max(len(tokens(beat)), 3) for beat in brief.beats]
-    lengths = [beats_s * count / sum(counts) for count in counts]
-    return _timeline(brief, [hook_s, *lengths], duration_s)
+    lengths = [hook_s, *(beats_s * count / sum(counts) for count in counts)]
+    if beats:
+        lengths = _lengths(_nearest_beats(_cuts(lengths), beats, duration_s - END_CARD_S / 2))
+    return _timeline(brief, lengths, duration_s)
 
 
 class Spoken(Protocol):
@@ -131,10 +134,17 @@ class Spoken(Protocol):
     def word_starts(self) -> tuple[float, ...]: ...
 
 
-def speech_timeline(brief: Brief, spoken: Sequence[Spoken], gap_s: float = 0.25) -> list[Segment]:
-    """Hook and beats each held for as long as the voiceover takes to say them, each word lit when the voice begins
-    it, then the end card."""
+def speech_timeline(brief: Brief, spoken: Sequence[Spoken], beats: Sequence[float] = (),
+                    gap_s: float = 0.25) -> list[Segment]:
+    """Hook and beats each held for as long as the voiceover takes to say them (and the pause after, to the next of
+    the music's `beats`), each word lit when the voice begins it, then the end card."""
     lengths = [said.duration_s + gap_s for said in spoken]
+    if beats:  # never cut into the speech: each pause is lengthened up to the next beat
+        cuts: list[float] = []
+        for length in lengths:
+            end = (cuts[-1] if cuts else 0.0) + length
+            cuts.append(next((beat for beat in beats if beat >= end), end))
+        lengths = _lengths(cuts)
     segments = _timeline(brief, lengths, sum(lengths) + END_CARD_S)
     return [_as_spoken(segment, said) for segment, said in zip(segments, spoken)] + segments[len(spoken):]
 
@@ -147,6 +157,29 @@ def _as_spoken(segment: Segment, said: Spoken) -> Segment:
     words = tuple(Word(word.text, round(segment.start_s + start, 3), round(segment.start_s + end, 3),
                        word.space_before) for word, start, end in zip(segment.words, starts, ends))
     return Segment(segment.role, segment.start_s, segment.end_s, words)
+
+
+def _cuts(lengths: Sequence[float]) -> list[float]:
+    """Where each caption after the first begins, and the end card."""
+    cuts, cursor = [], 0.0
+    for length in lengths:
+        cursor += length
+        cuts.append(cursor)
+    return cuts
+
+
+def _lengths(cuts: Sequence[float]) -> list[float]:
+    return [end - start for start, end in zip([0.0, *cuts], cuts)]
+
+
+def _nearest_beats(cuts: Sequence[float], beats: Sequence[float], latest_s: float) -> list[float]:
+    """Each cut moved to the beat nearest it, keeping every caption at least a beat long and the last cut before
+    `latest_s` (the end card keeps its time)."""
+    moved: list[float] = []
+    for cut in cuts:
+        later = [beat for beat in beats if beat > (moved[-1] if moved else 0.0) and beat <= latest_s]
+        moved.append(min(later, key=lambda beat: abs(beat - cut)) if later else cut)
+    return moved
 
 
 def _timeline(brief: Brief, lengths: Sequence[float], duration_s: float) -> list[Segment]:

@@ -28,6 +28,7 @@ from content.media.frame import Frame
 from content.media.layouts import LAYOUTS
 from content.media.look import Look
 from content.media.media import probe
+from content.media.music import beat_times
 from content.media.platforms import PlatformSpec, platform_spec, variant_path
 from content.media.soundtrack import build_soundtrack, encode, find_tracks
 from content.media.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_args
@@ -54,12 +55,21 @@ class Timing:
 
 async def time_reel(brief: Brief, look: Look, workdir: Path, length_s: float | None = None) -> Timing:
     """The Reel's timing: to the voiceover when there is one, else to reading speed over `length_s` (the length of
-    a provider's video) or the brief's duration. The engine asks it first when each scene is made apart."""
+    a provider's video) or the brief's duration; under the synthesized bed, captions and scenes change on its
+    beats. The engine asks it first when each scene is made apart."""
     workdir.mkdir(parents=True, exist_ok=True)
     clips = await narrate([brief.hook, *brief.beats], look.style.voiceover, workdir, look.language)
-    segments = speech_timeline(brief, clips) if clips else reading_timeline(
-        brief, length_s or brief.duration_s)
+    synthesized = length_s is None and not find_tracks(look.music_folder, look.style.music_mood)
+    beats = [float(b) for b in beat_times(MAX_REEL_S, reel_seed(brief), look.style.music_mood)] if synthesized else []
+    segments = speech_timeline(brief, clips, beats) if clips else reading_timeline(
+        brief, length_s or brief.duration_s, beats)
     return Timing(segments, clips, timeline.plan(brief, segments))
+
+
+def reel_seed(brief: Brief) -> int:
+    """The brief's own seed: its backdrops, its pictures' order and its music bed (so its beats are known before
+    the bed is made)."""
+    return int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
 
 
 async def render_reel(
@@ -91,7 +101,7 @@ async def render_reel(
     them (not timed, nor narrated, again)."""
     workdir.mkdir(parents=True, exist_ok=True)
     style = look.style
-    seed = int(hashlib.sha256(brief.model_dump_json().encode()).hexdigest()[:12], 16)
+    seed = reel_seed(brief)
     chain = font_chain(look.font, look.fonts_folder, look.language)
     texts = [brief.hook, *brief.beats, brief.cta, " ".join(brief.hashtags)]
     _warn_missing_glyphs(chain, texts)
@@ -141,6 +151,7 @@ async def render_reel(
     return output
 
 
+MAX_REEL_S = 300.0  # longer than any Reel, with its voiceover: how far ahead the bed's beats are listed
 # Each caption preset (settings.CaptionPreset): how many words show at once (0: the whole caption), how they arrive.
 CAPTION_PRESETS: dict[CaptionPreset, tuple[int, ass.Entrance]] = {
     "classic": (0, "none"), "pop": (3, "pop"), "word": (1, "scale"),

@@ -144,4 +144,4 @@ def word_starts(text: str, spoken: Sequence[_SpokenWord], duration_s: float) -> 
         end = spoken[holding[-1] + 1].start_s if holding[-1] + 1 < len(spoken) else duration_s
         share = min(max((at - event.position) / max(event.length, 1), 0.0), 1.0)
         starts.append(max(event.start_s + (end - event.start_s) * share, starts[-1] if starts else 0.0))
-    return tuple(round(start, 3) for start in starts)
+    return tuple(min(round(start, 3), duration_s) for start in starts)
