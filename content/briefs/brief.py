@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,7 @@ from core.settings import Account, ContentSettings
 from trends.models import SENTENCE_END, Trend, hashtag_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+PHRASEBOOK = Path(__file__).resolve().parent / "phrases.json"  # the templates' words, per persona language
 EARLIER_TEMPLATE_DIR = TEMPLATE_DIR.parent.parent / "templates"  # content/templates/: users' own, still read
 MAX_HASHTAGS = 8
 
@@ -42,7 +44,8 @@ class Brief(BaseModel):
 class BriefBuilder:
     """Renders one template per account; the template's lines become the brief's fields."""
 
-    def __init__(self, template_dir: Path = TEMPLATE_DIR) -> None:
+    def __init__(self, template_dir: Path = TEMPLATE_DIR, phrasebook: Path = PHRASEBOOK) -> None:
+        self._phrasebook = _read_phrasebook(phrasebook)
         self._env = Environment(
             loader=FileSystemLoader([template_dir, EARLIER_TEMPLATE_DIR]),
             undefined=StrictUndefined,
@@ -57,6 +60,14 @@ class BriefBuilder:
         fill the hashtag list after the trend's and the account's own."""
         name = f"{account.brief_template}.j2"
         seed = int(hashlib.sha256(f"{trend.dedup_key}:{account.name}".encode()).hexdigest(), 16)
+
+        def fill(phrase: str) -> str:
+            """A phrase with the persona's handle, the trend's theme and its topic in their places."""
+            try:
+                return phrase.format(handle=account.handle, theme=trend.theme, topic=trend.topic)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise TemplateError(f"phrase {phrase!r} of {PHRASEBOOK.name}: {exc!r} is not a place") from None
+
         try:
             text = self._env.get_template(name).render(
                 topic=trend.topic,
@@ -65,6 +76,8 @@ class BriefBuilder:
                 account=account,
                 content=content,
                 pick=lambda options: options[seed % len(options)],
+                phrases=self._phrases(account.language),
+                fill=fill,
             )
         except TemplateNotFound:
             raise ConfigError(f"content/briefs/templates/{name}", "brief template not found") from None
@@ -88,6 +101,28 @@ class BriefBuilder:
         except (KeyError, IndexError, ValidationError) as exc:
             problem = f"missing line {exc}" if isinstance(exc, KeyError) else _first_error(exc)
             raise ConfigError(f"content/briefs/templates/{name}", f"bad brief: {problem}") from None
+
+
+    def _phrases(self, language: str) -> dict[str, str | list[str]]:
+        """The phrasebook's words in `language`, each one it lacks in English."""
+        return {**self._phrasebook["en"], **self._phrasebook.get(language, {})}
+
+
+def _read_phrasebook(path: Path) -> dict[str, dict[str, str | list[str]]]:
+    """Language → phrase name → a phrase or the phrases to pick from; English must be there (the fallback)."""
+    where = f"content/briefs/{path.name}"
+    try:
+        book = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(where, f"unreadable phrasebook: {exc}") from None
+    if not isinstance(book, dict) or not isinstance(book.get("en"), dict):
+        raise ConfigError(where, "must be an object of languages, \"en\" among them")
+    for language, phrases in book.items():
+        for key, value in (phrases.items() if isinstance(phrases, dict) else [("", None)]):
+            if not (isinstance(value, str) or (isinstance(value, list) and value
+                                               and all(isinstance(item, str) for item in value))):
+                raise ConfigError(where, f"{language}.{key}: must be a phrase or a list of phrases")
+    return book
 
 
 def _details(trend: Trend) -> list[str]:
