@@ -22,7 +22,8 @@ TARGET_LUFS = -14.0
 TARGET_TRUE_PEAK = -2.0  # loudnorm's aim: 1 dB below the -1 dBTP ceiling
 CEILING_DBTP = -1.2  # the encoded file's true peak at most (preflight's limit is -1 dBTP)
 LIMIT_DBFS = -3.0  # the first limit of the guard below; lowered when the encoded file still passes the ceiling
-ENCODE_TRIES = 4
+ENCODE_TRIES = 5
+LOUDNESS_AIM_LU = 0.5  # the encoded file within this of -14 LUFS (preflight allows 1)
 # The AAC encoder starts every file with 1024 samples of its own (priming) that players without an edit list (we
 # write none: preflight) play before the sound: so the sound's first 1024 samples are left out, and as many of
 # silence added at the end, and the sound is heard when it was mixed, with the picture (a click at 1.000 s was heard
@@ -86,22 +87,29 @@ async def build_soundtrack(
 
 
 async def encode(soundtrack: Soundtrack, output: Path, codec_args: Sequence[str]) -> Path:
-    """The soundtrack at -14 LUFS in `codec_args`' codec (AAC), its true peak measured on the encoded file itself:
-    AAC overshoots a transient by up to 3 dB, and erratically (a mix at -2.8 dBTP came out at +0.1 dBTP at 128 kb/s
-    and -2.2 at 160), so while the file passes the ceiling its limit is lowered by the excess and it is encoded
-    again. Limiting only the peaks leaves the loudness where it was."""
-    limit_dbfs = LIMIT_DBFS
+    """The soundtrack at -14 LUFS in `codec_args`' codec (AAC), measured again on the encoded file itself: AAC
+    overshoots a transient by up to 3 dB, and erratically (a mix at -2.8 dBTP came out at +0.1 dBTP at 128 kb/s and
+    -2.2 at 160), so while the file passes the true-peak ceiling its limit is lowered by the excess, and while the
+    limiting has cost it loudness its gain is raised by the loss, and it is encoded again."""
+    limit_dbfs, target_lufs = LIMIT_DBFS, TARGET_LUFS
     for _ in range(ENCODE_TRIES):
-        await run_ffmpeg(["-y", "-i", soundtrack.path.name, "-af", normalizer(soundtrack.measured, limit_dbfs),
-                          *codec_args, output.name], what="encoding the soundtrack", cwd=output.parent)
+        await run_ffmpeg(["-y", "-i", soundtrack.path.name, "-af",
+                          normalizer(soundtrack.measured, limit_dbfs, target_lufs), *codec_args, output.name],
+                         what="encoding the soundtrack", cwd=output.parent)
         stderr = await run_ffmpeg(["-i", output.name, "-af", loudness_meter(), "-f", "null", "-"],
                                   what="measuring the encoded soundtrack", cwd=output.parent)
-        peak = parse_loudness(stderr).true_peak_dbtp
-        if peak is None or peak <= CEILING_DBTP:
+        encoded = parse_loudness(stderr)
+        if encoded.integrated_lufs is None or encoded.true_peak_dbtp is None:
+            return output  # silence
+        over = encoded.true_peak_dbtp - CEILING_DBTP
+        short = TARGET_LUFS - encoded.integrated_lufs
+        if over <= 0 and abs(short) <= LOUDNESS_AIM_LU:
             return output
-        limit_dbfs -= peak - CEILING_DBTP + 0.5
-    raise MediaError(f"the soundtrack's true peak stays at {peak:.1f} dBTP after {ENCODE_TRIES} encodings, over "
-                     f"the {CEILING_DBTP:g} dBTP ceiling")
+        limit_dbfs -= over + 0.5 if over > 0 else 0.0
+        target_lufs += short
+    raise MediaError(f"the soundtrack came out at {encoded.integrated_lufs:.1f} LUFS, {encoded.true_peak_dbtp:.1f} "
+                     f"dBTP after {ENCODE_TRIES} encodings (needs {TARGET_LUFS:g} LUFS, at most {CEILING_DBTP:g} "
+                     "dBTP)")
 
 
 @dataclass(frozen=True)
@@ -130,13 +138,14 @@ def parse_loudness(stderr: str) -> Loudness:
                     values["Threshold:"] or 0.0)
 
 
-def normalizer(measured: Loudness, limit_dbfs: float = LIMIT_DBFS) -> str:
-    """loudnorm with the measurement, so it applies one linear gain instead of riding the level, then a limit at
-    `limit_dbfs` on the signal oversampled 4x, so it holds the peaks between samples too (true peak)."""
+def normalizer(measured: Loudness, limit_dbfs: float = LIMIT_DBFS, target_lufs: float = TARGET_LUFS) -> str:
+    """loudnorm to `target_lufs` with the measurement, so it applies one linear gain instead of riding the level,
+    then a limit at `limit_dbfs` on the signal oversampled 4x, so it holds the peaks between samples too (true
+    peak)."""
     if measured.integrated_lufs is None:
         return "anull"  # silence: nothing to normalize (preflight reports it)
     return (
-        f"loudnorm=I={TARGET_LUFS:g}:TP={TARGET_TRUE_PEAK:g}:LRA={max(TARGET_LRA, measured.range_lu):g}:"
+        f"loudnorm=I={target_lufs:.2f}:TP={TARGET_TRUE_PEAK:g}:LRA={max(TARGET_LRA, measured.range_lu):g}:"
         f"measured_I={measured.integrated_lufs:g}:measured_TP={measured.true_peak_dbtp:g}:"
         f"measured_LRA={measured.range_lu:g}:measured_thresh={measured.gate_lufs:g}:linear=true,"
         f"aresample={4 * SAMPLE_RATE},alimiter=limit={10 ** (limit_dbfs / 20):.4f}:attack=2:release=60:level=false:"
