@@ -87,7 +87,7 @@ async def _frame(style: Style, sample: Sample, home: Home, folder: Path) -> Imag
     second = hook.words[min(1, len(hook.words) - 1)]
     colours = style.palette.background
     backdrop = (f"gradients=s={frame.width}x{frame.height}:c0=0x{colours[0][1:]}:c1=0x{colours[-1][1:]}:"
-                f"x0=0:y0=0:x1={frame.width}:y1={frame.height}:r=30:d=5")
+                f"x0=0:y0=0:x1={frame.width}:y1={frame.height}:speed=0:seed=1:r=30:d=5")
     await run_ffmpeg(
         ["-y", "-f", "lavfi", "-i", backdrop, *inputs, "-filter_complex",
          f"[0:v]format=yuv420p,{layers},scale={CELL[0]}:{CELL[1]}:in_color_matrix=bt709:flags=lanczos,format=rgb24[v]",

@@ -1,5 +1,6 @@
 """The Reel's audio: a music bed (the user's track for the mood, or synthesized), narration ducking it, and
-two-pass EBU R128 loudness normalization to -14 LUFS integrated, true peak at most -1 dBTP.
+EBU R128 loudness normalization (measured, one linear gain, a true-peak limit, measured again once encoded) to -14
+LUFS integrated, true peak at most -1 dBTP.
 
 -14 LUFS is what Instagram, TikTok and YouTube normalize playback to (../shared/reference/trends_instagram.md §3);
 delivering at that level means the platform neither turns us down nor up.
@@ -19,7 +20,6 @@ from content.media.voiceover import Clip
 from core.errors import MediaError
 
 TARGET_LUFS = -14.0
-TARGET_TRUE_PEAK = -2.0  # loudnorm's aim: 1 dB below the -1 dBTP ceiling
 CEILING_DBTP = -1.2  # the encoded file's true peak at most (preflight's limit is -1 dBTP)
 LIMIT_DBFS = -3.0  # the first limit of the guard below; lowered when the encoded file still passes the ceiling
 ENCODE_TRIES = 5
@@ -29,7 +29,6 @@ LOUDNESS_AIM_LU = 0.5  # the encoded file within this of -14 LUFS (preflight all
 # silence added at the end, and the sound is heard when it was mixed, with the picture (a click at 1.000 s was heard
 # at 1.024 s).
 AAC_ALIGNED = "atrim=start_sample=1024,asetpts=PTS-STARTPTS,apad=pad_len=1024"
-TARGET_LRA = 11.0
 MUSIC_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac"}
 SILENCE_LUFS = -69.0  # ebur128 reports -70 LUFS for digital silence
 
@@ -105,7 +104,7 @@ async def encode(soundtrack: Soundtrack, output: Path, codec_args: Sequence[str]
         short = TARGET_LUFS - encoded.integrated_lufs
         if over <= 0 and abs(short) <= LOUDNESS_AIM_LU:
             return output
-        limit_dbfs -= over + 0.5 if over > 0 else 0.0
+        limit_dbfs -= over + 0.3 if over > 0 else 0.0
         target_lufs += short
     raise MediaError(f"the soundtrack came out at {encoded.integrated_lufs:.1f} LUFS, {encoded.true_peak_dbtp:.1f} "
                      f"dBTP after {ENCODE_TRIES} encodings (needs {TARGET_LUFS:g} LUFS, at most {CEILING_DBTP:g} "
@@ -139,17 +138,14 @@ def parse_loudness(stderr: str) -> Loudness:
 
 
 def normalizer(measured: Loudness, limit_dbfs: float = LIMIT_DBFS, target_lufs: float = TARGET_LUFS) -> str:
-    """loudnorm to `target_lufs` with the measurement, so it applies one linear gain instead of riding the level,
-    then a limit at `limit_dbfs` on the signal oversampled 4x, so it holds the peaks between samples too (true
-    peak)."""
+    """One linear gain from the measured loudness to `target_lufs` (so the level is not ridden), then a limit at
+    `limit_dbfs` on the signal oversampled 4x, so it holds the peaks between samples too (true peak)."""
     if measured.integrated_lufs is None:
         return "anull"  # silence: nothing to normalize (preflight reports it)
     return (
-        f"loudnorm=I={target_lufs:.2f}:TP={TARGET_TRUE_PEAK:g}:LRA={max(TARGET_LRA, measured.range_lu):g}:"
-        f"measured_I={measured.integrated_lufs:g}:measured_TP={measured.true_peak_dbtp:g}:"
-        f"measured_LRA={measured.range_lu:g}:measured_thresh={measured.gate_lufs:g}:linear=true,"
-        f"aresample={4 * SAMPLE_RATE},alimiter=limit={10 ** (limit_dbfs / 20):.4f}:attack=2:release=60:level=false:"
-        f"latency=1,aresample={SAMPLE_RATE},{AAC_ALIGNED}"
+        f"volume={target_lufs - measured.integrated_lufs:.2f}dB,aresample={4 * SAMPLE_RATE},"
+        f"alimiter=limit={10 ** (limit_dbfs / 20):.4f}:attack=2:release=60:level=false:latency=1,"
+        f"aresample={SAMPLE_RATE},{AAC_ALIGNED}"
     )
 
 
