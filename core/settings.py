@@ -173,13 +173,44 @@ class Palette(Strict):
     accent: HexColor = "#ffd166"
 
 
+VoiceEngineName = Literal["espeak", "elevenlabs", "openai"]
+
+
+class ElevenLabsVoice(Strict):
+    """ElevenLabs' speech with character timings (key: ELEVENLABS_API_KEY)."""
+
+    voice_id: str = Field("21m00Tcm4TlvDq8ikWAM", pattern=r"^[A-Za-z0-9]+$",
+                          description="a voice of the account's voice library (default: Rachel, a premade voice)")
+    model_id: str = Field("eleven_multilingual_v2", pattern=r"^[a-z0-9_]+$")
+    # elevenlabs.io/pricing/api: Multilingual v2 and v3 $0.10 per 1,000 characters, Flash and Turbo $0.05.
+    price_usd_per_character: float = Field(0.0001, ge=0, le=0.01, description="the model's price (set it with "
+                                                                              "model_id)")
+    base_url: str | None = Field(None, description="the API's address (a proxy, a test fake)")
+
+
+class OpenAIVoice(Strict):
+    """OpenAI's speech, its words timed by OpenAI's transcription of it (key: OPENAI_API_KEY)."""
+
+    model: str = Field("tts-1", pattern=r"^[a-z0-9.-]+$")
+    voice: str = Field("alloy", pattern=r"^[a-z]+$")
+    # openai.com/api/pricing: tts-1 $15 per million characters, and whisper-1 $0.006 a minute for the timings
+    # (about 900 characters of speech): $0.000022 a character; tts-1-hd $30 per million.
+    price_usd_per_character: float = Field(0.000022, ge=0, le=0.01, description="the model's price and the "
+                                                                               "transcription's (set it with model)")
+    base_url: str | None = Field(None, description="the API's address (a proxy, a test fake)")
+
+
 class Voiceover(Strict):
-    """Narration by espeak-ng (Debian package espeak-ng); without it installed, Reels get music only."""
+    """Narration by the first engine of `engine` that can speak (espeak-ng offline, or a cloud voice with its key);
+    when none can, Reels get music only."""
 
     enabled: bool = False
-    voice: str = Field("", pattern=r"^[A-Za-z0-9_+-]*$", description="espeak-ng --voices lists them (default: "
-                                                                    "the persona's language's)")
-    words_per_minute: int = Field(165, ge=80, le=260)
+    engine: list[VoiceEngineName] = Field(["espeak"], min_length=1, description="voice engines in fallback order")
+    voice: str = Field("", pattern=r"^[A-Za-z0-9_+-]*$", description="espeak-ng's voice: espeak-ng --voices lists "
+                                                                    "them (default: the persona's language's)")
+    words_per_minute: int = Field(165, ge=80, le=260, description="espeak-ng's speed")
+    elevenlabs: ElevenLabsVoice = ElevenLabsVoice()
+    openai: OpenAIVoice = OpenAIVoice()
 
 
 SceneSource = Literal["library", "stock", "generated"]

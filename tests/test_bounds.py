@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from content.providers import TaskStatus
-from content.providers.http import retry_after
-from core.bounds import MAX_WAIT_S, as_number
+from core.bounds import MAX_WAIT_S, as_number, retry_after
 from core.errors import ProviderError
 from core.home import Home
 from core.progress import NullProgress

@@ -19,7 +19,7 @@ from content.briefs.brief import Brief
 from content.media.look import Look
 from content.media.media import probe
 from content.providers import GenerationRequest, VideoProvider, VideoProviderRegistry
-from content.providers.http import retry_after
+from core.bounds import retry_after
 from core.engine.runner import JobOutcome
 from core.errors import ProviderError
 from core.home import Home

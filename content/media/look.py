@@ -1,11 +1,12 @@
 """A persona's style with every path resolved against the daemon's home, as the local renderer needs it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.font_files import primary_font_path
 from core.home import Home
+from core.secrets import Secrets
 from core.settings import Account, ContentSettings, Style
 
 
@@ -17,7 +18,8 @@ class Look:
     images_folder: Path | None
     music_folder: Path
     grade: Path | None  # a .cube LUT over the pictures
-    language: str = "en"  # the persona's: which forms its captions' Han characters take
+    language: str = "en"  # the persona's: which forms its captions' Han characters take, its voice's language
+    secrets: Secrets = field(default_factory=lambda: Secrets({}))  # the cloud voices' keys
 
     @classmethod
     def of(cls, account: Account, content: ContentSettings, home: Home) -> "Look":
@@ -30,4 +32,5 @@ class Look:
             music_folder=home.resolve(content.music_folder),
             grade=home.resolve(style.grade) if style.grade else None,
             language=account.language,
+            secrets=Secrets.load(home.env_file),
         )

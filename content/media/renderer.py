@@ -32,7 +32,8 @@ from content.media.music import beat_times
 from content.media.platforms import PlatformSpec, platform_spec, variant_path
 from content.media.soundtrack import build_soundtrack, encode, find_tracks
 from content.media.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_args
-from content.media.voiceover import Clip, narrate
+from content.media.voiceover import narrate
+from content.media.voices.contract import Speech
 from core.settings import CaptionPreset, Style
 
 FPS = 30
@@ -49,7 +50,7 @@ class RenderOptions:
 class Timing:
     """When each caption shows (and the voice that speaks it), and the scenes that follow from it."""
     segments: list[Segment]
-    voice: list[Clip] | None
+    voice: list[Speech] | None
     scenes: list[timeline.Scene]
 
 
@@ -58,7 +59,7 @@ async def time_reel(brief: Brief, look: Look, workdir: Path, length_s: float | N
     a provider's video) or the brief's duration; under the synthesized bed, captions and scenes change on its
     beats. The engine asks it first when each scene is made apart."""
     workdir.mkdir(parents=True, exist_ok=True)
-    clips = await narrate([brief.hook, *brief.beats], look.style.voiceover, workdir, look.language)
+    clips = await narrate([brief.hook, *brief.beats], look.style.voiceover, workdir, look.language, look.secrets)
     synthesized = length_s is None and not find_tracks(look.music_folder, look.style.music_mood)
     beats = [float(b) for b in beat_times(MAX_REEL_S, reel_seed(brief), look.style.music_mood)] if synthesized else []
     segments = speech_timeline(brief, clips, beats) if clips else reading_timeline(
@@ -214,7 +215,7 @@ def caption_layers(captions: str, stickers: Sequence[colour_emoji.Sticker], fold
     return args, chain
 
 
-async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tuple[float, Clip]],
+async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tuple[float, Speech]],
                         sound: Path, bed: list[Path]) -> None:
     """Music — or `bed`, a provider video's own sound — and narration mixed, measured, then brought to -14 LUFS
     while encoding to AAC."""

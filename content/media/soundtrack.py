@@ -16,7 +16,7 @@ from pathlib import Path
 
 from content.media.ffmpeg import run_ffmpeg
 from content.media.music import SAMPLE_RATE, write_music_bed
-from content.media.voiceover import Clip
+from content.media.voices.contract import Speech
 from core.errors import MediaError
 
 TARGET_LUFS = -14.0
@@ -48,7 +48,7 @@ def find_tracks(music_folder: Path, mood: str) -> list[Path]:
 
 async def build_soundtrack(
     workdir: Path, duration_s: float, seed: int, mood: str, tracks: Sequence[Path],
-    voice: Sequence[tuple[float, Clip]] = (),
+    voice: Sequence[tuple[float, Speech]] = (),
 ) -> Soundtrack:
     """Mix music (and `voice` clips at their start times) to `duration_s` and measure its loudness in one pass."""
     if tracks:

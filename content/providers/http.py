@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import email.utils
 import json
 import math
 import os
-import time
 from abc import abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.providers.contract import GenerationRequest, TaskStatus, VideoProvider
-from core.bounds import MAX_WAIT_S, wait_s
+from core.bounds import MAX_WAIT_S, retry_after
 from core.errors import ErrorClass, ProviderError
 from core.settings import STRICT
 
@@ -410,33 +408,3 @@ def _part(request: GenerationRequest, seconds: float, index: int, count: int) ->
         "duration_s": seconds, "visual_prompt": f"{request.brief.visual_prompt} (part {index + 1} of {count}, "
                                                  f"continuing the same scene)"})
     return dataclasses.replace(request, brief=brief)
-
-
-def retry_after(headers: Any) -> float | None:
-    """Seconds to wait, from `retry-after-ms`, or `Retry-After` in seconds or as an HTTP date, within
-    [0, MAX_WAIT_S] (a header of `inf` or a date in the year 9999 is a long wait, not a crash); None when unreadable."""
-    if headers is None:
-        return None
-    milliseconds = header_number(headers, "retry-after-ms")
-    if milliseconds is not None:
-        return wait_s(milliseconds / 1000)
-    seconds = header_number(headers, "Retry-After")
-    return wait_s(seconds if seconds is not None else _seconds_until(headers.get("Retry-After")))
-
-
-def header_number(headers: Mapping[str, str], name: str) -> float | None:
-    """A numeric header as sent (`inf` and `nan` included, for the caller to bound); None when absent or garbage."""
-    try:
-        return float(headers.get(name) or "")
-    except ValueError:
-        return None
-
-
-def _seconds_until(date: str | None) -> float | None:
-    """Seconds from now to an HTTP date (negative when it has passed); None when it is no date."""
-    if not date:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(date).timestamp() - time.time()
-    except (TypeError, ValueError, OverflowError):
-        return None

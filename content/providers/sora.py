@@ -14,8 +14,8 @@ import aiohttp
 from pydantic import Field
 
 from content.providers.contract import GenerationRequest, TaskStatus
-from content.providers.http import HttpParams, HttpProvider, Prices, header_number
-from core.bounds import as_number
+from content.providers.http import HttpParams, HttpProvider, Prices
+from core.bounds import as_number, header_number
 from core.errors import ErrorClass, ProviderError
 
 DURATIONS = (4, 8, 12)

@@ -26,8 +26,7 @@ from content.media.media import probe
 from content.media.timeline import Scene
 from content.providers.footage.choice import Choice, Video, pick
 from content.providers.footage.terms import search_terms
-from content.providers.http import header_number
-from core.bounds import bounded
+from core.bounds import bounded, header_number
 from core.errors import MediaError
 
 SEARCH_TTL_S = 24 * 3600.0  # Pixabay requires a day's caching; Pexels recommends it

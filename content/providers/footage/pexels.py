@@ -9,7 +9,7 @@ from typing import Any
 from content.media.footage import Wanted
 from content.providers.footage.choice import Rendition, Video
 from content.providers.footage.library import PER_PAGE, StockLibrary
-from content.providers.http import header_number
+from core.bounds import header_number
 
 
 class Pexels(StockLibrary):

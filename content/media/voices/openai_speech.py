@@ -1,0 +1,75 @@
+"""Engine `openai`: OpenAI's speech (`POST /v1/audio/speech`, raw 16-bit PCM at 24 kHz), which comes without
+timings, so its words are timed by OpenAI's transcription of that very sound (`POST /v1/audio/transcriptions`,
+whisper-1, verbose_json with word timestamps), each transcribed word found again in the caption's text. Through the
+official SDK, which asks again after a 429 (its Retry-After) or a 5xx."""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import openai
+from openai.types.audio import TranscriptionWord
+
+from content.media.voices.contract import Speech, SpokenWord, VoiceEngine, VoiceError, word_starts, write_wav
+
+RATE = 24_000  # the `pcm` format's
+TRANSCRIBER = "whisper-1"  # the transcription model that gives word timestamps
+TIMEOUT_S = 60.0
+RETRIES = 2
+
+
+class OpenAISpeech(VoiceEngine):
+    name = "openai"
+    required_env = ("OPENAI_API_KEY",)
+
+    @property
+    def price_usd_per_character(self) -> float:
+        return self.settings.openai.price_usd_per_character
+
+    def identity(self) -> str:
+        return f"{self.settings.openai.voice}@{self.settings.openai.model}"
+
+    async def speak(self, text: str, wav: Path) -> Speech:
+        config = self.settings.openai
+        client = openai.AsyncOpenAI(api_key=self.secrets.get("OPENAI_API_KEY"), base_url=config.base_url,
+                                    max_retries=RETRIES, timeout=TIMEOUT_S)
+        try:
+            async with client:
+                audio = await client.audio.speech.create(model=config.model, voice=config.voice, input=text,
+                                                         response_format="pcm")
+                duration = write_wav(wav, audio.content, RATE)
+                heard = await client.audio.transcriptions.create(
+                    file=(wav.name, wav.read_bytes(), "audio/wav"), model=TRANSCRIBER, response_format="verbose_json",
+                    timestamp_granularities=["word"], language=self.language, prompt=text)
+        except openai.AuthenticationError as exc:
+            raise VoiceError(f"OpenAI refused the key (HTTP {exc.status_code})") from None
+        except openai.APIStatusError as exc:
+            raise VoiceError(f"OpenAI refused the speech (HTTP {exc.status_code}: "
+                             f"{self.secrets.redact(exc.message)[:200]})") from None
+        except openai.APIError as exc:
+            raise VoiceError(f"OpenAI did not answer ({type(exc).__name__})") from None
+        spoken = located(text, heard.words or [])
+        if not spoken:
+            raise VoiceError("OpenAI's transcription of the speech has none of the text's words")
+        return Speech(wav, duration, word_starts(text, spoken, duration))
+
+
+def located(text: str, heard: Sequence[TranscriptionWord]) -> list[SpokenWord]:
+    """Each transcribed word where it stands in `text` (in order, ignoring case and the punctuation around it);
+    a word the transcription spelled otherwise ("10" for "ten") is left out, and takes its time from its neighbours."""
+    folded = text.lower()
+    spoken, cursor = [], 0
+    for word in heard:
+        needle = _bare(word.word).lower()
+        at = folded.find(needle, cursor) if needle else -1
+        if at >= 0:
+            spoken.append(SpokenWord(at, len(needle), float(word.start)))
+            cursor = at + len(needle)
+    return spoken
+
+
+def _bare(word: str) -> str:
+    """The word without the punctuation and spaces around it."""
+    keep = [i for i, char in enumerate(word) if not unicodedata.category(char).startswith(("P", "Z"))]
+    return word[keep[0]:keep[-1] + 1].strip() if keep else ""
