@@ -19,7 +19,6 @@ from core.settings import VoiceEngineName, Voiceover
 ENGINES: dict[VoiceEngineName, type[VoiceEngine]] = {
     "espeak": EspeakVoice, "elevenlabs": ElevenLabsEngine, "openai": OpenAISpeech,
 }
-_told_missing: set[str] = set()  # engines whose missing key was logged (once per process, not once per Reel)
 
 
 async def narrate(texts: list[str], settings: Voiceover, workdir: Path, language: str = "en",
@@ -32,9 +31,7 @@ async def narrate(texts: list[str], settings: Voiceover, workdir: Path, language
         engine = ENGINES[name](settings, language, secrets or Secrets({}))
         missing = engine.missing_requirements()
         if missing:
-            if name not in _told_missing:
-                _told_missing.add(name)
-                logger.warning(f"voice engine {name} skipped: it needs {', '.join(missing)}")
+            logger.warning(f"voice engine {name} skipped: it needs {', '.join(missing)}")
             continue
         try:
             spoken = [await _spoken(engine, text, workdir / "voice") for text in texts]

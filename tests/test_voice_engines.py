@@ -1,0 +1,200 @@
+"""The cloud voices (issue 20) against loopback fakes of their documented APIs: the lit word starts when the engine
+says the word starts, the sound written is the sound the engine timed, and every failure (a refused key, a
+validation error, a 429 with Retry-After, a 5xx) ends in the next engine of the persona's list, in one log line
+without the key."""
+from __future__ import annotations
+
+import ctypes.util
+import wave
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from content.briefs.brief import Brief
+from content.media import ass
+from content.media.captions import speech_timeline, tokens
+from content.media.fonts import font_chain
+from content.media.frame import REELS
+from content.media.layouts import kinetic
+from content.media.voiceover import narrate
+from content.media.voices.contract import Speech, token_spans
+from core.font_files import DEFAULT_FONT
+from core.secrets import Secrets
+from core.settings import ElevenLabsVoice, OpenAIVoice, VoiceEngineName, Voiceover
+from tests.fakes.speech import ELEVENLABS_KEY, OPENAI_KEY, FakeElevenLabs, FakeOpenAISpeech, Said
+
+HOOK = "Water first. Then sunlight, then a walk."
+BEATS = ["Coffee comes later, after the glass.", "Ten minutes outside, every morning.", "One task, written down."]
+KEYS = Secrets({"ELEVENLABS_API_KEY": ELEVENLABS_KEY, "OPENAI_API_KEY": OPENAI_KEY})
+espeak_installed = pytest.mark.skipif(ctypes.util.find_library("espeak-ng") is None, reason="needs espeak-ng")
+
+
+@pytest.fixture
+async def elevenlabs() -> AsyncIterator[FakeElevenLabs]:
+    server = FakeElevenLabs()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def openai_speech() -> AsyncIterator[FakeOpenAISpeech]:
+    server = FakeOpenAISpeech()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def voiceover(engines: list[VoiceEngineName], elevenlabs: FakeElevenLabs | None = None,
+              openai_speech: FakeOpenAISpeech | None = None) -> Voiceover:
+    return Voiceover(enabled=True, engine=engines,
+                     elevenlabs=ElevenLabsVoice(base_url=elevenlabs.url if elevenlabs else None),
+                     openai=OpenAIVoice(base_url=f"{openai_speech.url}/v1" if openai_speech else None))
+
+
+def lit_errors(texts: list[str], spoken: list[Speech], engine_starts: list[list[float]]) -> list[float]:
+    """For each caption word, how far the nearest karaoke event lighting a word starts from where the engine said
+    that word starts (on the Reel's clock)."""
+    brief = Brief(account="t", template="default", topic="mornings", hook=texts[0], beats=texts[1:], hashtags=[],
+                  cta="Follow for more", visual_prompt="kitchen", duration_s=15)
+    segments = speech_timeline(brief, spoken)
+    events = kinetic(segments, font_chain(DEFAULT_FONT), ass.TextLook("#ffffff", "#c1121f"), [], REELS)
+    lit = [ass.centis(event.start_s) / 100 for event in events]
+    return [min(abs(at - (segment.start_s + start)) for at in lit)
+            for segment, starts in zip(segments, engine_starts) for start in starts]
+
+
+def onsets(path: Path) -> list[float]:
+    """Where the sound starts again after at least 60 ms of silence, in seconds."""
+    with wave.open(str(path), "rb") as audio:
+        rate = audio.getframerate()
+        samples = np.frombuffer(audio.readframes(audio.getnframes()), "<i2").astype(np.float32) / 32768
+    hop = rate // 1000
+    loud = np.array([np.abs(samples[i:i + hop]).max() for i in range(0, len(samples) - hop, hop)]) > 0.05
+    return [i / 1000 for i in range(60, len(loud)) if loud[i] and not loud[i - 60:i].any()]
+
+
+def word_starts_of(text: str, said: Said) -> list[float]:
+    return [said.starts[at] for at, _ in token_spans(text)]
+
+
+async def test_elevenlabs_character_timings_light_each_word_and_describe_its_sound(elevenlabs: FakeElevenLabs,
+                                                                                 tmp_path: Path) -> None:
+    """Each lit word starts within 150 ms (50 ms at the median) of the first character ElevenLabs timed for it, and
+    each word heard after a pause in the WAV written begins where the alignment says (within 5 ms)."""
+    texts = [HOOK, *BEATS]
+    spoken = await narrate(texts, voiceover(["elevenlabs", "espeak"], elevenlabs), tmp_path, "en", KEYS)
+    assert spoken is not None and len(elevenlabs.calls) == 4
+    call = elevenlabs.calls[0]
+    assert call["key"] == ELEVENLABS_KEY and call["query"] == {"output_format": "pcm_24000"}
+    assert call["body"] == {"text": HOOK, "model_id": "eleven_multilingual_v2"}
+    engine_starts = [word_starts_of(text, elevenlabs.said[text]) for text in texts]
+    errors = lit_errors(texts, spoken, engine_starts)
+    assert len(errors) == sum(len(tokens(text)) for text in texts)
+    assert np.median(errors) <= 0.05 and max(errors) <= 0.15, (np.median(errors), max(errors))
+    for text, speech in zip(texts, spoken):
+        said = elevenlabs.said[text]
+        assert abs(speech.duration_s - said.ends[-1]) < 0.002
+        after_pause = [said.starts[at] for at, _ in token_spans(text)[1:]]
+        for onset in onsets(speech.path):
+            assert min(abs(onset - start) for start in after_pause) <= 0.005, (onset, after_pause)
+
+
+async def test_openai_speech_is_timed_by_its_own_transcription(tmp_path: Path) -> None:
+    """Through the official SDK: the speech as PCM, then whisper-1's words (verbose_json, word timestamps) found
+    again in the caption; each lit word within 150 ms of the transcription's start for it (50 ms at the median);
+    a word transcribed otherwise ("10" for "Ten") lights no later than the word after it."""
+    server = FakeOpenAISpeech(misheard={"Ten": "10"})
+    await server.start()
+    try:
+        texts = [HOOK, *BEATS]
+        spoken = await narrate(texts, voiceover(["openai"], openai_speech=server), tmp_path, "en", KEYS)
+    finally:
+        await server.stop()
+    assert spoken is not None
+    assert server.speech_calls[0] == {"input": HOOK, "model": "tts-1", "voice": "alloy", "response_format": "pcm"}
+    call = server.transcription_calls[0]
+    assert call["model"] == ["whisper-1"] and call["response_format"] == ["verbose_json"]
+    assert call["timestamp_granularities[]"] == ["word"] and call["language"] == ["en"]
+    heard = [[word["start"] for word in server.heard[text]] for text in texts]
+    errors = lit_errors(texts, spoken, heard)
+    assert np.median(errors) <= 0.05 and max(errors) <= 0.15, (np.median(errors), max(errors))
+    ten = spoken[2].word_starts
+    assert ten[0] <= ten[1] and ten == tuple(sorted(ten))
+
+
+@espeak_installed
+@pytest.mark.parametrize(("failures", "calls", "says"), [
+    ([401], 1, "refused the key"),
+    ([422], 1, "Field required"),
+    ([429], 1, "unavailable (HTTP 429"),  # Retry-After 120 s: longer than a Reel waits
+    ([500, 502, 503], 3, "unavailable (HTTP 503"),
+])
+async def test_an_elevenlabs_failure_falls_back_to_espeak_in_one_line(failures: list[int], calls: int, says: str,
+                                                                     tmp_path: Path, caplog_loguru) -> None:
+    server = FakeElevenLabs(failures=[status for status in failures if status not in (401, 422)],
+                            retry_after="120")
+    await server.start()
+    try:
+        keys = Secrets({"ELEVENLABS_API_KEY": "wrong-key-0000"}) if 401 in failures else KEYS
+        texts = [""] if 422 in failures else [HOOK]
+        spoken = await narrate(texts, voiceover(["elevenlabs", "espeak"], server), tmp_path, "en", keys)
+    finally:
+        await server.stop()
+    assert spoken is not None and spoken[0].path.name.startswith("espeak-")
+    assert len(server.calls) == calls
+    failed = [line for line in caplog_loguru.lines if "voice engine elevenlabs failed" in line]
+    assert len(failed) == 1 and says in failed[0], caplog_loguru.lines
+    assert ELEVENLABS_KEY not in caplog_loguru.text and "wrong-key-0000" not in caplog_loguru.text
+
+
+async def test_a_429_is_asked_again_after_its_retry_after(tmp_path: Path) -> None:
+    """ElevenLabs (our client) and OpenAI (the SDK) each wait out a short Retry-After and speak on the second call."""
+    eleven, openai_server = FakeElevenLabs(failures=[429]), FakeOpenAISpeech(failures=[429])
+    for server in (eleven, openai_server):
+        await server.start()
+    try:
+        by_eleven = await narrate([HOOK], voiceover(["elevenlabs"], eleven), tmp_path / "e", "en", KEYS)
+        by_openai = await narrate([HOOK], voiceover(["openai"], openai_speech=openai_server), tmp_path / "o", "en",
+                                  KEYS)
+    finally:
+        for server in (eleven, openai_server):
+            await server.stop()
+    assert by_eleven is not None and by_openai is not None
+    assert len(eleven.calls) == 2 and len(openai_server.speech_calls) == 2
+
+
+@espeak_installed
+async def test_openai_refusing_the_key_falls_back(openai_speech: FakeOpenAISpeech, tmp_path: Path,
+                                                 caplog_loguru) -> None:
+    keys = Secrets({"OPENAI_API_KEY": "sk-wrong-key-9999"})
+    spoken = await narrate([HOOK], voiceover(["openai", "espeak"], openai_speech=openai_speech), tmp_path, "en", keys)
+    assert spoken is not None and spoken[0].path.name.startswith("espeak-")
+    assert any("voice engine openai failed (OpenAI refused the key (HTTP 401))" in line
+               for line in caplog_loguru.lines), caplog_loguru.lines
+    assert "sk-wrong-key-9999" not in caplog_loguru.text
+
+
+@espeak_installed
+async def test_a_cloud_engine_without_its_key_is_skipped_in_one_line(elevenlabs: FakeElevenLabs, tmp_path: Path,
+                                                                    caplog_loguru) -> None:
+    spoken = await narrate([HOOK], voiceover(["elevenlabs", "openai", "espeak"], elevenlabs), tmp_path, "en",
+                           Secrets({}))
+    assert spoken is not None and spoken[0].path.name.startswith("espeak-") and not elevenlabs.calls
+    skipped = [line for line in caplog_loguru.lines if "skipped" in line]
+    assert skipped == ["voice engine elevenlabs skipped: it needs ELEVENLABS_API_KEY",
+                       "voice engine openai skipped: it needs OPENAI_API_KEY"]
+
+
+async def test_paid_speech_is_kept_and_never_paid_twice(elevenlabs: FakeElevenLabs, tmp_path: Path) -> None:
+    """A render done again in the same workdir (after a crash) reads the speech back; another voice is new speech."""
+    settings = voiceover(["elevenlabs"], elevenlabs)
+    first = await narrate([HOOK, *BEATS], settings, tmp_path, "en", KEYS)
+    again = await narrate([HOOK, *BEATS], settings, tmp_path, "en", KEYS)
+    assert first == again and len(elevenlabs.calls) == 4
+    other = settings.model_copy(update={"elevenlabs": ElevenLabsVoice(base_url=elevenlabs.url,
+                                                                      model_id="eleven_flash_v2_5")})
+    await narrate([HOOK], other, tmp_path, "en", KEYS)
+    assert len(elevenlabs.calls) == 5
