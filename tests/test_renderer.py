@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -159,7 +160,7 @@ async def test_voiceover_times_the_captions_to_the_speech(tmp_path: Path) -> Non
     look = look_for(Home.at(tmp_path), "kinetic", voiceover=True)
     output = await render_reel(WORLD_BRIEF, look, tmp_path / "work", tmp_path / "voiced.mp4",
                                RenderOptions(preset="ultrafast"))
-    clips = sorted((tmp_path / "work").glob("voice-*.wav"))
+    clips = sorted((tmp_path / "work" / "voice").glob("espeak-*.wav"))
     assert len(clips) == 1 + len(WORLD_BRIEF.beats), "espeak-ng must be installed (.ci/run installs it)"
     spoken = sum(probe_sync(clip).duration_s + 0.25 for clip in clips)
     scenes = timeline.load(output)
@@ -169,6 +170,12 @@ async def test_voiceover_times_the_captions_to_the_speech(tmp_path: Path) -> Non
     # each pause after a line is lengthened to the music's next beat (under a beat: 0.8 s at the slowest tempo)
     assert spoken + END_CARD_S - 0.15 <= duration <= spoken + END_CARD_S + 0.8 * len(clips)
     assert not failures(await preflight(output, platform_spec("instagram_reels")))
+    with av.open(str(output)) as container:  # the picture and the sound start together (it was 67 ms late)
+        streams = {stream.type: stream for stream in container.streams}
+        assert {kind: float(stream.start_time * stream.time_base) for kind, stream in streams.items()} == {
+            "video": 0.0, "audio": 0.0}
+    with av.open(str(output)) as container:
+        assert next(container.decode(video=0)).time == 0.0
 
 
 @pytest.mark.slow
@@ -178,9 +185,9 @@ async def test_without_espeak_the_reel_has_music_only_and_the_log_says_why(
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)  # as on a machine without libespeak-ng
     look = look_for(Home.at(tmp_path), "list", voiceover=True)
     output = await render_reel(WORLD_BRIEF, look, tmp_path / "work", tmp_path / "music.mp4")
-    assert "espeak-ng is not installed" in caplog_loguru.text
+    assert "voice engine espeak skipped: it needs espeak-ng (apt-get install espeak-ng)" in caplog_loguru.text
     assert probe_sync(output).duration_s == pytest.approx(WORLD_BRIEF.duration_s, abs=0.1)
-    assert not list((tmp_path / "work").glob("voice-*.wav"))
+    assert not (tmp_path / "work" / "voice").exists()
 
 
 @pytest.mark.slow
