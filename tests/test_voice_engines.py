@@ -1,7 +1,7 @@
 """The cloud voices (issue 20) against loopback fakes of their documented APIs: the lit word starts when the engine
 says the word starts, the sound written is the sound the engine timed, and every failure (a refused key, a
-validation error, a 429 with Retry-After, a 5xx) ends in the next engine of the persona's list, in one log line
-without the key."""
+validation error, a 429 with Retry-After, a 5xx) is an error of its class without the key, after which the next
+engine of the persona's list speaks. (What paid speech costs, and when it is bought: tests/test_voice_budget.py.)"""
 from __future__ import annotations
 
 import ctypes.util
@@ -18,8 +18,9 @@ from content.media.captions import speech_timeline, tokens
 from content.media.fonts import font_chain
 from content.media.frame import REELS
 from content.media.layouts import kinetic
-from content.media.voiceover import narrate
-from content.media.voices.contract import Speech, token_spans
+from content.media.voiceover import buy, narrate, ready_engines
+from content.media.voices.contract import Speech, VoiceError, token_spans
+from core.errors import ErrorClass
 from core.font_files import DEFAULT_FONT
 from core.secrets import Secrets
 from core.settings import ElevenLabsVoice, OpenAIVoice, VoiceEngineName, Voiceover
@@ -54,6 +55,12 @@ def voiceover(engines: list[VoiceEngineName], elevenlabs: FakeElevenLabs | None 
                      openai=OpenAIVoice(base_url=f"{openai_speech.url}/v1" if openai_speech else None))
 
 
+async def bought(texts: list[str], settings: Voiceover, workdir: Path, keys: Secrets = KEYS) -> list[Speech] | None:
+    """The speech of the persona's first engine, bought, then narrated as the render narrates."""
+    await buy(ready_engines(settings, "en", keys)[0], texts, workdir)
+    return await narrate(texts, settings, workdir, "en", keys)
+
+
 def lit_errors(texts: list[str], spoken: list[Speech], engine_starts: list[list[float]]) -> list[float]:
     """For each caption word, how far the nearest karaoke event lighting a word starts from where the engine said
     that word starts (on the Reel's clock)."""
@@ -85,7 +92,7 @@ async def test_elevenlabs_character_timings_light_each_word_and_describe_its_sou
     """Each lit word starts within 150 ms (50 ms at the median) of the first character ElevenLabs timed for it, and
     each word heard after a pause in the WAV written begins where the alignment says (within 5 ms)."""
     texts = [HOOK, *BEATS]
-    spoken = await narrate(texts, voiceover(["elevenlabs", "espeak"], elevenlabs), tmp_path, "en", KEYS)
+    spoken = await bought(texts, voiceover(["elevenlabs", "espeak"], elevenlabs), tmp_path)
     assert spoken is not None and len(elevenlabs.calls) == 4
     call = elevenlabs.calls[0]
     assert call["key"] == ELEVENLABS_KEY and call["query"] == {"output_format": "pcm_24000"}
@@ -110,7 +117,7 @@ async def test_openai_speech_is_timed_by_its_own_transcription(tmp_path: Path) -
     await server.start()
     try:
         texts = [HOOK, *BEATS]
-        spoken = await narrate(texts, voiceover(["openai"], openai_speech=server), tmp_path, "en", KEYS)
+        spoken = await bought(texts, voiceover(["openai"], openai_speech=server), tmp_path)
     finally:
         await server.stop()
     assert spoken is not None
@@ -126,28 +133,30 @@ async def test_openai_speech_is_timed_by_its_own_transcription(tmp_path: Path) -
 
 
 @espeak_installed
-@pytest.mark.parametrize(("failures", "calls", "says"), [
-    ([401], 1, "refused the key"),
-    ([422], 1, "Field required"),
-    ([429], 1, "unavailable (HTTP 429"),  # Retry-After 120 s: longer than a Reel waits
-    ([500, 502, 503], 3, "unavailable (HTTP 503"),
+@pytest.mark.parametrize(("failures", "calls", "says", "error_class"), [
+    ([401], 1, "refused the key", ErrorClass.AUTH),
+    ([422], 1, "Field required", ErrorClass.INVALID_REQUEST),
+    ([429], 1, "unavailable (HTTP 429", ErrorClass.RATE_LIMIT),  # Retry-After 120 s: longer than a Reel waits
+    ([500, 502, 503], 3, "unavailable (HTTP 503", ErrorClass.TEMPORARY),
 ])
-async def test_an_elevenlabs_failure_falls_back_to_espeak_in_one_line(failures: list[int], calls: int, says: str,
-                                                                     tmp_path: Path, caplog_loguru) -> None:
+async def test_an_elevenlabs_failure_is_classified_unbilled_and_espeak_speaks(
+        failures: list[int], calls: int, says: str, error_class: ErrorClass, tmp_path: Path) -> None:
     server = FakeElevenLabs(failures=[status for status in failures if status not in (401, 422)],
                             retry_after="120")
     await server.start()
     try:
         keys = Secrets({"ELEVENLABS_API_KEY": "wrong-key-0000"}) if 401 in failures else KEYS
         texts = [""] if 422 in failures else [HOOK]
-        spoken = await narrate(texts, voiceover(["elevenlabs", "espeak"], server), tmp_path, "en", keys)
+        settings = voiceover(["elevenlabs", "espeak"], server)
+        with pytest.raises(VoiceError) as failed:
+            await buy(ready_engines(settings, "en", keys)[0], texts, tmp_path)
+        spoken = await narrate(texts, settings, tmp_path, "en", keys)
     finally:
         await server.stop()
-    assert spoken is not None and spoken[0].path.name.startswith("espeak-")
+    assert says in str(failed.value) and failed.value.error_class == error_class and not failed.value.billed
+    assert ELEVENLABS_KEY not in str(failed.value) and "wrong-key-0000" not in str(failed.value)
     assert len(server.calls) == calls
-    failed = [line for line in caplog_loguru.lines if "voice engine elevenlabs failed" in line]
-    assert len(failed) == 1 and says in failed[0], caplog_loguru.lines
-    assert ELEVENLABS_KEY not in caplog_loguru.text and "wrong-key-0000" not in caplog_loguru.text
+    assert spoken is not None and spoken[0].path.name.startswith("espeak-")
 
 
 async def test_a_429_is_asked_again_after_its_retry_after(tmp_path: Path) -> None:
@@ -156,9 +165,8 @@ async def test_a_429_is_asked_again_after_its_retry_after(tmp_path: Path) -> Non
     for server in (eleven, openai_server):
         await server.start()
     try:
-        by_eleven = await narrate([HOOK], voiceover(["elevenlabs"], eleven), tmp_path / "e", "en", KEYS)
-        by_openai = await narrate([HOOK], voiceover(["openai"], openai_speech=openai_server), tmp_path / "o", "en",
-                                  KEYS)
+        by_eleven = await bought([HOOK], voiceover(["elevenlabs"], eleven), tmp_path / "e")
+        by_openai = await bought([HOOK], voiceover(["openai"], openai_speech=openai_server), tmp_path / "o")
     finally:
         for server in (eleven, openai_server):
             await server.stop()
@@ -166,15 +174,26 @@ async def test_a_429_is_asked_again_after_its_retry_after(tmp_path: Path) -> Non
     assert len(eleven.calls) == 2 and len(openai_server.speech_calls) == 2
 
 
-@espeak_installed
-async def test_openai_refusing_the_key_falls_back(openai_speech: FakeOpenAISpeech, tmp_path: Path,
-                                                 caplog_loguru) -> None:
+async def test_openai_refusing_the_key_is_an_auth_error_without_the_key(openai_speech: FakeOpenAISpeech,
+                                                                      tmp_path: Path) -> None:
     keys = Secrets({"OPENAI_API_KEY": "sk-wrong-key-9999"})
-    spoken = await narrate([HOOK], voiceover(["openai", "espeak"], openai_speech=openai_speech), tmp_path, "en", keys)
-    assert spoken is not None and spoken[0].path.name.startswith("espeak-")
-    assert any("voice engine openai failed (OpenAI refused the key (HTTP 401))" in line
-               for line in caplog_loguru.lines), caplog_loguru.lines
-    assert "sk-wrong-key-9999" not in caplog_loguru.text
+    engine = ready_engines(voiceover(["openai"], openai_speech=openai_speech), "en", keys)[0]
+    with pytest.raises(VoiceError) as failed:
+        await buy(engine, [HOOK], tmp_path)
+    assert str(failed.value) == "OpenAI refused the key (HTTP 401)" and failed.value.error_class == ErrorClass.AUTH
+    assert not failed.value.billed and len(openai_speech.speech_calls) == 0
+
+
+async def test_a_transcription_that_fails_after_the_speech_was_made_counts_as_billed(tmp_path: Path) -> None:
+    server = FakeOpenAISpeech(transcription_failures=[503, 503, 503])  # the SDK asks three times
+    await server.start()
+    try:
+        engine = ready_engines(voiceover(["openai"], openai_speech=server), "en", KEYS)[0]
+        with pytest.raises(VoiceError) as failed:
+            await buy(engine, [HOOK], tmp_path)
+    finally:
+        await server.stop()
+    assert failed.value.billed and len(server.speech_calls) == 1
 
 
 @espeak_installed
@@ -188,13 +207,16 @@ async def test_a_cloud_engine_without_its_key_is_skipped_in_one_line(elevenlabs:
                        "voice engine openai skipped: it needs OPENAI_API_KEY"]
 
 
-async def test_paid_speech_is_kept_and_never_paid_twice(elevenlabs: FakeElevenLabs, tmp_path: Path) -> None:
-    """A render done again in the same workdir (after a crash) reads the speech back; another voice is new speech."""
-    settings = voiceover(["elevenlabs"], elevenlabs)
-    first = await narrate([HOOK, *BEATS], settings, tmp_path, "en", KEYS)
-    again = await narrate([HOOK, *BEATS], settings, tmp_path, "en", KEYS)
+async def test_paid_speech_is_kept_and_never_paid_twice(elevenlabs: FakeElevenLabs, tmp_path: Path,
+                                                       caplog_loguru) -> None:
+    """Bought again in the same workdir (a run after a crash), the speech is read back; another model is new speech;
+    narrating never buys: a paid engine's speech not bought gives way to the next engine."""
+    settings = voiceover(["elevenlabs", "espeak"], elevenlabs)
+    first = await bought([HOOK, *BEATS], settings, tmp_path)
+    again = await bought([HOOK, *BEATS], settings, tmp_path)
     assert first == again and len(elevenlabs.calls) == 4
     other = settings.model_copy(update={"elevenlabs": ElevenLabsVoice(base_url=elevenlabs.url,
                                                                       model_id="eleven_flash_v2_5")})
-    await narrate([HOOK], other, tmp_path, "en", KEYS)
-    assert len(elevenlabs.calls) == 5
+    spoken = await narrate([HOOK], other, tmp_path, "en", KEYS)
+    assert len(elevenlabs.calls) == 4 and spoken is not None and spoken[0].path.name.startswith("espeak-")
+    assert "voice engine elevenlabs skipped: its speech was not bought for this Reel" in caplog_loguru.text

@@ -59,12 +59,17 @@ async def time_reel(brief: Brief, look: Look, workdir: Path, length_s: float | N
     a provider's video) or the brief's duration; under the synthesized bed, captions and scenes change on its
     beats. The engine asks it first when each scene is made apart."""
     workdir.mkdir(parents=True, exist_ok=True)
-    clips = await narrate([brief.hook, *brief.beats], look.style.voiceover, workdir, look.language, look.secrets)
+    clips = await narrate(narrated_texts(brief), look.style.voiceover, workdir, look.language, look.secrets)
     synthesized = length_s is None and not find_tracks(look.music_folder, look.style.music_mood)
     beats = [float(b) for b in beat_times(MAX_REEL_S, reel_seed(brief), look.style.music_mood)] if synthesized else []
     segments = speech_timeline(brief, clips, beats) if clips else reading_timeline(
         brief, length_s or brief.duration_s, beats)
     return Timing(segments, clips, timeline.plan(brief, segments))
+
+
+def narrated_texts(brief: Brief) -> list[str]:
+    """What the voiceover says, one text a caption: the hook and each beat."""
+    return [brief.hook, *brief.beats]
 
 
 def reel_seed(brief: Brief) -> int:

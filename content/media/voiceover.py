@@ -1,10 +1,13 @@
 """Narration: the persona's voice engines (settings.Voiceover.engine) asked in turn, the first that speaks every
-caption wins. What an engine said is kept in the workdir under what it said and how, so a render done again (after
-a crash, for the scenes of a Reel) reuses it rather than paying twice."""
+caption wins. What an engine said is kept in the workdir under what it said and how, and read back rather than made
+again. A paid engine's speech is bought apart (`buy`, which the engine's runner reserves and settles in the budget
+ledger as it does a provider's attempt): narrating spends nothing, it reads a paid engine's speech from what was
+bought, or goes on to the next engine."""
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from loguru import logger
@@ -14,11 +17,29 @@ from content.media.voices.elevenlabs import ElevenLabsEngine
 from content.media.voices.espeak import EspeakVoice
 from content.media.voices.openai_speech import OpenAISpeech
 from core.secrets import Secrets
-from core.settings import VoiceEngineName, Voiceover
+from core.settings import Voiceover
 
-ENGINES: dict[VoiceEngineName, type[VoiceEngine]] = {
+ENGINES: dict[str, type[VoiceEngine]] = {  # by settings.VoiceEngineName
     "espeak": EspeakVoice, "elevenlabs": ElevenLabsEngine, "openai": OpenAISpeech,
 }
+
+
+def engine_named(name: str, settings: Voiceover, language: str, secrets: Secrets) -> VoiceEngine | None:
+    """The engine called `name` (as an attempt records it), or None when there is none by that name."""
+    return ENGINES[name](settings, language, secrets) if name in ENGINES else None
+
+
+def ready_engines(settings: Voiceover, language: str, secrets: Secrets) -> list[VoiceEngine]:
+    """The persona's engines in its order, minus those that lack a key or a library (each skip one log line)."""
+    ready = []
+    for name in settings.engine if settings.enabled else []:
+        engine = ENGINES[name](settings, language, secrets)
+        missing = engine.missing_requirements()
+        if missing:
+            logger.warning(f"voice engine {name} skipped: it needs {', '.join(missing)}")
+        else:
+            ready.append(engine)
+    return ready
 
 
 async def narrate(texts: list[str], settings: Voiceover, workdir: Path, language: str = "en",
@@ -27,33 +48,45 @@ async def narrate(texts: list[str], settings: Voiceover, workdir: Path, language
     None (and a log line saying why) when no engine can."""
     if not settings.enabled:
         return None
-    for name in settings.engine:
-        engine = ENGINES[name](settings, language, secrets or Secrets({}))
-        missing = engine.missing_requirements()
-        if missing:
-            logger.warning(f"voice engine {name} skipped: it needs {', '.join(missing)}")
+    for engine in ready_engines(settings, language, secrets or Secrets({})):
+        if engine.price_usd_per_character and unbought(engine, texts, workdir):
+            logger.info(f"voice engine {engine.name} skipped: its speech was not bought for this Reel")
             continue
         try:
-            spoken = [await _spoken(engine, text, workdir / "voice") for text in texts]
+            return [await _spoken(engine, text, workdir) for text in texts]
         except VoiceError as exc:
-            logger.warning(f"voice engine {name} failed ({exc})")
-            continue
-        if engine.price_usd_per_character:
-            logger.info(f"voiceover by {name}: {sum(map(len, texts))} characters, about "
-                        f"${engine.estimate_usd(texts):.4f}")
-        return spoken
+            logger.warning(f"voice engine {engine.name} failed ({exc})")
     logger.warning(f"no voice engine could speak ({', '.join(settings.engine)}): music only")
     return None
 
 
-async def _spoken(engine: VoiceEngine, text: str, folder: Path) -> Speech:
-    """The engine's speech of `text`: made once, then read back from `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
+def unbought(engine: VoiceEngine, texts: Sequence[str], workdir: Path) -> list[str]:
+    """The texts whose speech by `engine` is not kept in `workdir` yet."""
+    return [text for text in texts if not all(path.is_file() for path in _kept(engine, text, workdir))]
+
+
+async def buy(engine: VoiceEngine, texts: Sequence[str], workdir: Path) -> None:
+    """Have a paid `engine` speak every text not bought yet, kept in `workdir` for `narrate`. Raises VoiceError
+    (its `billed` saying whether the call that failed may have been paid for)."""
+    for text in unbought(engine, texts, workdir):
+        await _spoken(engine, text, workdir)
+    logger.info(f"voiceover bought from {engine.name}: {sum(map(len, texts))} characters")
+
+
+def _kept(engine: VoiceEngine, text: str, workdir: Path) -> tuple[Path, Path]:
+    """Where the engine's speech of `text` is kept: its WAV, and its timings (written last)."""
     key = hashlib.sha256(f"{engine.name}\n{engine.identity()}\n{text}".encode()).hexdigest()[:16]
-    wav, timings = folder / f"{engine.name}-{key}.wav", folder / f"{engine.name}-{key}.json"
+    folder = workdir / "voice"
+    return folder / f"{engine.name}-{key}.wav", folder / f"{engine.name}-{key}.json"
+
+
+async def _spoken(engine: VoiceEngine, text: str, workdir: Path) -> Speech:
+    """The engine's speech of `text`: made once, then read back."""
+    wav, timings = _kept(engine, text, workdir)
     if wav.is_file() and timings.is_file():
         kept = json.loads(timings.read_text(encoding="utf-8"))
         return Speech(wav, kept["duration_s"], tuple(kept["word_starts"]))
+    wav.parent.mkdir(parents=True, exist_ok=True)
     speech = await engine.speak(text, wav)
     timings.write_text(json.dumps({"duration_s": speech.duration_s, "word_starts": speech.word_starts}),
                        encoding="utf-8")  # written last: a WAV without it was cut short and is made again

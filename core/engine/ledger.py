@@ -22,6 +22,7 @@ from core.settings import Budget
 from core.storage import Database, Step, Transaction, Write, as_utc, inserted_id, utcnow
 
 CENT = 1e-9  # float slack when comparing sums of dollar amounts
+VOICE = "voice"  # the provider type of an attempt that buys a Reel's speech from a paid voice engine
 SLOT_RECHECK_S = 0.25  # how soon a provider at its max_concurrent is asked again for a free slot
 
 
@@ -61,6 +62,11 @@ class Attempt:
     budget_day: str
     budget_month: str
     scene: int | None = None  # the scene it makes a clip for (None: the whole video)
+    provider_type: str = ""
+
+    @property
+    def buys_voice(self) -> bool:
+        return self.provider_type == VOICE
 
     @property
     def key(self) -> str:
@@ -93,8 +99,9 @@ class Ledger:
         """Check the provider's limits and every cap, and reserve the estimate, inside the caller's write
         transaction (the claim's, so a job is never leased without its money set aside).
 
-        A clip for one `scene` counts against the per-video cap with everything the job's other scenes were
-        charged or hold reserved: the cap is on the video, however many tasks make it.
+        A clip for one `scene`, or the speech for the video (provider type VOICE), counts against the per-video cap
+        with everything the job's other attempts were charged or hold reserved, and a whole video with its speech:
+        the cap is on the video, however many tasks make it.
 
         The estimate is added to the day's and month's totals first and the new totals checked against the caps
         (which holds those rows locked until the transaction ends, so reservations from every process take turns);
@@ -104,10 +111,9 @@ class Ledger:
         day, month = self.periods(now)
         periods = {"day": f"day:{day}", "month": f"month:{month}"}
         await _check_limits(conn, provider, limits, now)
-        video_usd = estimate_usd
-        if scene is not None:
-            video_usd += (await conn.execute(select(func.coalesce(func.sum(cost_ledger.c.amount_usd), 0.0))
-                                             .where(cost_ledger.c.job_id == job_id))).scalar_one()
+        video_usd = estimate_usd + (await conn.execute(
+            _JOB_SPEND if scene is not None or provider_type == VOICE else _JOB_VOICE_SPEND, {"job_id": job_id})
+        ).scalar_one()
         totals: dict[str, float] = {}
         for period in periods.values():  # the day's row, then the month's: every writer locks them in this order
             total = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})).scalar()
@@ -130,7 +136,7 @@ class Ledger:
         attempt_id = inserted_id(await conn.execute(_INSERT_ATTEMPT, {
             "job_id": job_id, "provider": provider, "provider_type": provider_type, "state": AttemptState.RESERVED,
             "estimated_cost_usd": estimate_usd, "started_at": now, "scene": scene}))
-        attempt = Attempt(attempt_id, job_id, provider, estimate_usd, day, month, scene)
+        attempt = Attempt(attempt_id, job_id, provider, estimate_usd, day, month, scene, provider_type)
         await conn.execute(*_ledger_row(attempt, LedgerKind.RESERVE, estimate_usd, now))
         return Reservation(attempt, totals[periods["day"]], totals[periods["month"]])
 
@@ -224,7 +230,7 @@ async def _check_limits(conn: Transaction, provider: str, limits: ProviderLimits
 
 def _attempt_of(row: Any) -> Attempt:
     return Attempt(row.id, row.job_id, row.provider, row.estimated_cost_usd, row.budget_day, row.budget_month,
-                   row.scene)
+                   row.scene, row.provider_type)
 
 
 def _guarded(guard: Step | None) -> list[Step]:
@@ -255,6 +261,10 @@ _ADD_TO_TOTAL_RETURNING = _ADD_TO_TOTAL.returning(budget_totals.c.amount_usd)
 _ENSURE_TOTAL = text("INSERT INTO budget_totals (period, amount_usd) VALUES (:period, 0) "
                      "ON CONFLICT (period) DO NOTHING")
 _INSERT_ATTEMPT = insert(attempts)
+_JOB_SPEND = select(func.coalesce(func.sum(cost_ledger.c.amount_usd), 0.0)).where(
+    cost_ledger.c.job_id == bindparam("job_id"))
+_JOB_VOICE_SPEND = _JOB_SPEND.where(cost_ledger.c.attempt_id.in_(
+    select(attempts.c.id).where(attempts.c.job_id == bindparam("job_id"), attempts.c.provider_type == VOICE)))
 _with_reservation = select(attempts, cost_ledger.c.budget_day, cost_ledger.c.budget_month).join(
     cost_ledger, (cost_ledger.c.attempt_id == attempts.c.id) & (cost_ledger.c.kind == LedgerKind.RESERVE))
 _INSERT_LEDGER = insert(cost_ledger)

@@ -31,12 +31,23 @@ from content.media.look import Look
 from content.media.media import probe
 from content.media.platforms import PLATFORMS, platform_spec, variant_path
 from content.media.preflight import describe_failures, failures, preflight
-from content.media.renderer import RenderOptions, Timing, render_reel, time_reel
+from content.media.renderer import RenderOptions, Timing, narrated_texts, render_reel, time_reel
 from content.media.timeline import Scene
 from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize, usable
+from content.media.voiceover import buy, engine_named, ready_engines, unbought
+from content.media.voices.contract import VoiceError
 from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from core.engine import queue
-from core.engine.ledger import Attempt, AttemptClosed, BudgetExceeded, Ledger, ProviderBusy, ProviderLimits, Reservation
+from core.engine.ledger import (
+    VOICE,
+    Attempt,
+    AttemptClosed,
+    BudgetExceeded,
+    Ledger,
+    ProviderBusy,
+    ProviderLimits,
+    Reservation,
+)
 from core.engine.policy import POLICY, OnJob, OnProvider, WhilePolling
 from core.engine.provider_health import ProviderHealth
 from core.engine.queue import Job
@@ -219,7 +230,10 @@ class JobRunner:
         if job.cancel_reason:
             self.cancel_requests[job.id] = job.cancel_reason
         open_attempts = await self.ledger.unfinished(job.id) if start is None and job.attempts_so_far else []
-        whole = [found for found in open_attempts if found[0].scene is None]
+        for found in open_attempts:
+            if found[0].buys_voice:
+                await self._settle_voice(job, request, *found[:2])
+        whole = [found for found in open_attempts if found[0].scene is None and not found[0].buys_voice]
         if start is None and not whole and self._by_scene(request):
             return await self._run_scenes(job, request, stage)
         if start is None:
@@ -465,11 +479,13 @@ class JobRunner:
         Once the task has succeeded it is paid for: a download or a file that then fails is charged and ends the
         job (DeliveryFailed), rather than paying a second provider for the same video."""
         guard = job.lease.hold
+        if provider.composes and task_id is None:  # it narrates the Reel it makes: the paid speech is bought first
+            await self._buy_voice(job, request)
         task_id, cost = await self._made(job, provider, request, attempt, task_id, stage)
         try:
             raw = await self._download(job, provider, attempt, task_id, stage)
             await self.ledger.advance(attempt, AttemptState.OPTIMIZING, guard)
-            made = await self._compose(provider, request, raw, stage)
+            made = await self._compose(job, provider, request, raw, stage)
             scenes = timeline.load(made)
             video, thumbnail, duration = await self._deliver(job, made, stage, request.variants,
                                                              sidecar.post_of(job.brief, provider.name, cost,
@@ -659,7 +675,7 @@ class JobRunner:
         elif effect is OnProvider.COUNT_FAILURE:
             await self.health.failed(provider.name, self.policy.breaker_failures, self.policy.breaker_cooldown_s)
 
-    async def _compose(self, provider: VideoProvider, request: GenerationRequest, raw: Path,
+    async def _compose(self, job: Job, provider: VideoProvider, request: GenerationRequest, raw: Path,
                        stage: StageCallback) -> Path:
         """A provider's video composed into the Reel (content/media/renderer.py, `over`), unless its maker composed
         it already (it wrote a timeline) or the composer is switched off: the video to deliver."""
@@ -670,6 +686,8 @@ class JobRunner:
         look = request.look
         if provider.speaks:  # the avatar narrates: no second voice
             look = dataclasses.replace(look, style=look.style.model_copy(update={"voiceover": Voiceover()}))
+        else:
+            await self._buy_voice(job, request)
         return await render_reel(request.brief, look, request.workdir, composed_path(raw),
                                  RenderOptions(composer.preset, composer.crf), lambda f: stage("composing", f),
                                  platform=request.platform, variants=request.variants, over=raw)
@@ -717,6 +735,7 @@ class JobRunner:
         job's video is), then the Reel composed from them and delivered. A scene no provider could make shows the
         persona's own sources; one that must wait (budget, a paused provider) defers the job, its paid scenes kept
         for the next run, never made again."""
+        await self._buy_voice(job, request)
         timing = await time_reel(request.brief, request.look, request.workdir)
         scenes = timing.scenes
         paid = await self.ledger.made_scenes(job.id)
@@ -852,6 +871,53 @@ class JobRunner:
                 logger.warning(f"job {job.id}: scene {(attempt.scene or 0) + 1}'s paid clip cannot be downloaded "
                                f"again ({exc}): the persona's own sources show it")
         return None
+
+    async def _buy_voice(self, job: Job, request: GenerationRequest) -> None:
+        """Before the render that narrates the Reel: its speech bought from the persona's first ready voice engine
+        if that one is paid (a free one speaks in the render), reserved in the ledger and settled as a provider's
+        attempt is — charged for what was bought, and for a call whose answer was lost. An engine the budget has no
+        room for, or that fails, gives way to the next. The speech is kept in the job's workdir, where the render
+        reads it, and a run after a stop finds it there: it is never bought twice."""
+        look, texts = request.look, narrated_texts(request.brief)
+        for engine in ready_engines(look.style.voiceover, look.language, look.secrets):
+            wanted = unbought(engine, texts, request.workdir) if engine.price_usd_per_character else []
+            if not wanted:
+                return
+            estimate = engine.estimate_usd(wanted)
+            try:
+                reservation = await self._fenced(job, lambda conn: self.ledger.reserve(
+                    conn, job.id, engine.name, VOICE, estimate))
+            except BudgetExceeded as exc:
+                logger.bind(job_id=job.id).warning(f"voice {exc}: the next voice engine speaks")
+                continue
+            await self.ledger.alert(reservation)
+            attempt = reservation.attempt
+            await self.ledger.advance(attempt, AttemptState.SUBMITTING, job.lease.hold)
+            try:
+                await buy(engine, texts, request.workdir)
+            except VoiceError as exc:
+                left = unbought(engine, wanted, request.workdir)
+                charged = engine.estimate_usd([text for text in wanted if text not in left])
+                charged += engine.estimate_usd(left[:1]) if exc.billed else 0.0  # the call that failed
+                await self.ledger.fail(attempt, exc.error_class, str(exc), round(charged, 6), job.lease.hold)
+                logger.bind(job_id=job.id).warning(f"voice engine {engine.name} failed ({exc})")
+                continue
+            await self.ledger.close(attempt, AttemptState.DONE, estimate, job.lease.hold)
+            return
+
+    async def _settle_voice(self, job: Job, request: GenerationRequest, attempt: Attempt, state: str) -> None:
+        """A voice purchase a stop interrupted: charged if its speech was kept, or if its call may have gone out;
+        else released."""
+        look = request.look
+        engine = engine_named(attempt.provider, look.style.voiceover, look.language, look.secrets)
+        guard = job.lease.hold
+        if engine is not None and not unbought(engine, narrated_texts(request.brief), request.workdir):
+            await self.ledger.close(attempt, AttemptState.DONE, attempt.estimate_usd, guard)
+        elif state == AttemptState.SUBMITTING:
+            await self.ledger.fail(attempt, ErrorClass.UNKNOWN, "interrupted during a paid voice call: its estimate "
+                                   "counts as spent", attempt.estimate_usd, guard)
+        else:
+            await self.ledger.close(attempt, AttemptState.CANCELLED, 0.0, guard, error=f"interrupted while {state}")
 
     def _stock_footage(self, workdir: Path) -> contextlib.AbstractAsyncContextManager[FindFootage | None]:
         """The stock footage of the first ready provider that composes Reels itself: a scene no clip was made for

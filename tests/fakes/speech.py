@@ -4,8 +4,8 @@ list of validation errors for 422) and OpenAI's speech and transcription (Bearer
 as verbose_json with word timestamps; errors as `{"error": {...}}`).
 
 Both "speak" the same way: each letter a 55 ms tone, a space 80 ms of silence, a punctuation mark 150 ms, so where
-each word begins can be heard in the sound. `failures` are statuses answered, one per call, before any success (with
-`retry_after` as Retry-After on a 429)."""
+each word begins can be heard in the sound. `failures` (and for OpenAI's transcription `transcription_failures`)
+are statuses answered, one per call, before any success (with `retry_after` as Retry-After on a 429)."""
 from __future__ import annotations
 
 import base64
@@ -108,8 +108,9 @@ class FakeOpenAISpeech(LoopbackServer):
     the text had it (without its punctuation), or as `misheard` spells it."""
 
     def __init__(self, failures: list[int] | None = None, retry_after: str = "1",
-                 misheard: dict[str, str] | None = None) -> None:
+                 misheard: dict[str, str] | None = None, transcription_failures: list[int] | None = None) -> None:
         self.failing = _Failing(list(failures or []), retry_after)
+        self.transcription_failing = _Failing(list(transcription_failures or []))
         self.misheard = misheard or {}
         self.speech_calls: list[dict] = []
         self.transcription_calls: list[dict] = []
@@ -144,6 +145,9 @@ class FakeOpenAISpeech(LoopbackServer):
         form = await request.post()
         call = {name: form.getall(name) for name in set(form.keys())}
         self.transcription_calls.append(call)
+        failure = self.transcription_failing.next_failure()
+        if failure is not None:
+            return _error(failure, "The server had an error while processing your request.", None)
         upload = form.get("file")
         if not isinstance(upload, web.FileField) or form.get("model") != "whisper-1":
             return _error(400, "'file' and 'model' are required.", None)

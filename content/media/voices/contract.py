@@ -10,12 +10,20 @@ from pathlib import Path
 from typing import ClassVar
 
 from content.media.captions import tokens
+from core.errors import ErrorClass
 from core.secrets import Secrets
 from core.settings import Voiceover
 
 
 class VoiceError(Exception):
-    """The engine could not speak (a refused key, a voice it lacks, a service down): the next engine is asked."""
+    """The engine could not speak (a refused key, a voice it lacks, a service down): the next engine is asked.
+    `error_class` says what kind of failure, as for a provider's; `billed`: the speech was made, or the request went
+    out and its answer was lost, so it may have been paid for."""
+
+    def __init__(self, message: str, error_class: ErrorClass = ErrorClass.UNKNOWN, billed: bool = False) -> None:
+        self.error_class = error_class
+        self.billed = billed
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

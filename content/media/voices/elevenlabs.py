@@ -23,6 +23,7 @@ from content.media.voices.contract import (
     write_wav,
 )
 from core.bounds import retry_after
+from core.errors import ErrorClass
 
 DEFAULT_BASE_URL = "https://api.elevenlabs.io"
 RATE = 24_000
@@ -51,9 +52,9 @@ class ElevenLabsEngine(VoiceEngine):
             alignment = answer["alignment"]
             characters, starts = alignment["characters"], alignment["character_start_times_seconds"]
         except (KeyError, TypeError, binascii.Error) as exc:
-            raise VoiceError(f"ElevenLabs answered without its sound or timings ({exc!r})") from None
+            raise VoiceError(f"ElevenLabs answered without its sound or timings ({exc!r})", billed=True) from None
         if "".join(characters) != text or len(starts) != len(characters):
-            raise VoiceError("ElevenLabs timed other characters than the text it was given")
+            raise VoiceError("ElevenLabs timed other characters than the text it was given", billed=True)
         duration = write_wav(wav, samples, RATE)
         spoken = [SpokenWord(at, end - at, float(starts[at])) for at, end in token_spans(text)]
         return Speech(wav, duration, word_starts(text, spoken, duration))
@@ -69,19 +70,21 @@ class ElevenLabsEngine(VoiceEngine):
                         if response.status == 200:
                             answer = await response.json(content_type=None)
                             if not isinstance(answer, dict):
-                                raise VoiceError("ElevenLabs answered with no JSON object")
+                                raise VoiceError("ElevenLabs answered with no JSON object", billed=True)
                             return answer
                         why = self.secrets.redact(_detail(await response.text()))
                         asked = retry_after(response.headers)
                 except (aiohttp.ClientError, TimeoutError, ValueError) as exc:  # may have been billed: not sent again
-                    raise VoiceError(f"ElevenLabs did not answer ({type(exc).__name__})") from None
+                    raise VoiceError(f"ElevenLabs did not answer ({type(exc).__name__})", billed=True) from None
                 if response.status in (401, 403):
-                    raise VoiceError(f"ElevenLabs refused the key (HTTP {response.status}: {why})")
+                    raise VoiceError(f"ElevenLabs refused the key (HTTP {response.status}: {why})", ErrorClass.AUTH)
                 if response.status != 429 and response.status < 500:
-                    raise VoiceError(f"ElevenLabs refused the request (HTTP {response.status}: {why})")
+                    raise VoiceError(f"ElevenLabs refused the request (HTTP {response.status}: {why})",
+                                     ErrorClass.INVALID_REQUEST)
                 delay = asked if asked is not None else 0.5 * 2 ** (attempt - 1)
                 if attempt == TRIES or delay > LONGEST_WAIT_S:
-                    raise VoiceError(f"ElevenLabs is unavailable (HTTP {response.status}: {why})")
+                    raise VoiceError(f"ElevenLabs is unavailable (HTTP {response.status}: {why})",
+                                     ErrorClass.RATE_LIMIT if response.status == 429 else ErrorClass.TEMPORARY)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 

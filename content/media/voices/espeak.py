@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from content.media.voices.contract import Speech, SpokenWord, VoiceEngine, VoiceError, word_starts, write_wav
+from core.errors import ErrorClass
 
 _SYNTHESIZER = threading.Lock()  # the library is one synthesizer for the whole process
 _SYNCHRONOUS, _UTF8, _BY_CHARACTER, _RATE = 2, 1, 1, 1  # speak_lib.h: output, chars, position type, rate
@@ -54,7 +55,8 @@ class EspeakVoice(VoiceEngine):
         with _SYNTHESIZER:
             library, rate = _started(name)
             if library.espeak_SetVoiceByName(self.voice.encode()) != 0:
-                raise VoiceError(f"espeak-ng has no voice {self.voice!r} (espeak-ng --voices lists them)")
+                raise VoiceError(f"espeak-ng has no voice {self.voice!r} (espeak-ng --voices lists them)",
+                                 ErrorClass.INVALID_REQUEST)
             library.espeak_SetParameter(_RATE, self.settings.words_per_minute, 0)
             samples, words = _synthesize(library, text)
         duration = write_wav(wav, samples, rate)

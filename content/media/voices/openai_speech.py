@@ -12,6 +12,7 @@ import openai
 from openai.types.audio import TranscriptionWord
 
 from content.media.voices.contract import Speech, SpokenWord, VoiceEngine, VoiceError, word_starts, write_wav
+from core.errors import ErrorClass
 
 RATE = 24_000  # the `pcm` format's
 TRANSCRIBER = "whisper-1"  # the transcription model that gives word timestamps
@@ -34,25 +35,40 @@ class OpenAISpeech(VoiceEngine):
         config = self.settings.openai
         client = openai.AsyncOpenAI(api_key=self.secrets.get("OPENAI_API_KEY"), base_url=config.base_url,
                                     max_retries=RETRIES, timeout=TIMEOUT_S)
+        spoke = False
         try:
             async with client:
                 audio = await client.audio.speech.create(model=config.model, voice=config.voice, input=text,
                                                          response_format="pcm")
+                spoke = True
                 duration = write_wav(wav, audio.content, RATE)
                 heard = await client.audio.transcriptions.create(
                     file=(wav.name, wav.read_bytes(), "audio/wav"), model=TRANSCRIBER, response_format="verbose_json",
                     timestamp_granularities=["word"], language=self.language, prompt=text)
-        except openai.AuthenticationError as exc:
-            raise VoiceError(f"OpenAI refused the key (HTTP {exc.status_code})") from None
-        except openai.APIStatusError as exc:
-            raise VoiceError(f"OpenAI refused the speech (HTTP {exc.status_code}: "
-                             f"{self.secrets.redact(exc.message)[:200]})") from None
-        except openai.APIError as exc:
-            raise VoiceError(f"OpenAI did not answer ({type(exc).__name__})") from None
+        except openai.APIError as exc:  # the speech was made, or an answer was lost: it may have been billed
+            raise VoiceError(self._why(exc), _error_class(exc),
+                             billed=spoke or not isinstance(exc, openai.APIStatusError)) from None
         spoken = located(text, heard.words or [])
         if not spoken:
-            raise VoiceError("OpenAI's transcription of the speech has none of the text's words")
+            raise VoiceError("OpenAI's transcription of the speech has none of the text's words", billed=True)
         return Speech(wav, duration, word_starts(text, spoken, duration))
+
+    def _why(self, exc: openai.APIError) -> str:
+        if isinstance(exc, openai.AuthenticationError):
+            return f"OpenAI refused the key (HTTP {exc.status_code})"
+        if isinstance(exc, openai.APIStatusError):
+            return f"OpenAI refused the speech (HTTP {exc.status_code}: {self.secrets.redact(exc.message)[:200]})"
+        return f"OpenAI did not answer ({type(exc).__name__})"
+
+
+def _error_class(exc: openai.APIError) -> ErrorClass:
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return ErrorClass.AUTH
+    if isinstance(exc, openai.RateLimitError):
+        return ErrorClass.RATE_LIMIT
+    if isinstance(exc, openai.InternalServerError):
+        return ErrorClass.TEMPORARY
+    return ErrorClass.INVALID_REQUEST if isinstance(exc, openai.APIStatusError) else ErrorClass.UNKNOWN
 
 
 def located(text: str, heard: Sequence[TranscriptionWord]) -> list[SpokenWord]:
