@@ -83,6 +83,18 @@ async def test_paid_speech_is_reserved_charged_once_and_narrates_the_reel(home: 
 
 
 @pytest.mark.slow
+async def test_a_voice_the_cap_has_no_room_for_is_not_bought_and_espeak_speaks(home: Home, elevenlabs: FakeElevenLabs,
+                                                                             caplog_loguru) -> None:
+    edit_json(home.video_config_file, lambda d: d["video_generation"]["budget"].update(per_video_limit_usd=0.001))
+    outcome, rows = await generate_and_wait(home, "three habits for calmer mornings", 10,
+                                            then=select(cost_ledger).order_by(cost_ledger.c.id))
+    assert outcome.status == "done", outcome.error
+    assert not elevenlabs.calls and voice_rows(rows) == []
+    assert "would exceed the per-video cap" in caplog_loguru.text
+    assert "voice engine elevenlabs skipped: its speech was not bought for this Reel" in caplog_loguru.text
+
+
+@pytest.mark.slow
 async def test_a_stop_after_the_speech_was_bought_never_pays_for_it_again(home: Home,
                                                                          elevenlabs: FakeElevenLabs) -> None:
     """The process stopped during the voice attempt, after the speech came (kept in the job's workdir): the run

@@ -207,6 +207,12 @@ async def test_a_cloud_engine_without_its_key_is_skipped_in_one_line(elevenlabs:
                        "voice engine openai skipped: it needs OPENAI_API_KEY"]
 
 
+def test_a_voiceover_switched_off_has_no_engine_to_buy_from() -> None:
+    assert ready_engines(Voiceover(enabled=False, engine=["elevenlabs"]), "en", KEYS) == []
+    assert [engine.name for engine in ready_engines(Voiceover(enabled=True, engine=["elevenlabs"]), "en", KEYS)] == [
+        "elevenlabs"]
+
+
 async def test_paid_speech_is_kept_and_never_paid_twice(elevenlabs: FakeElevenLabs, tmp_path: Path,
                                                        caplog_loguru) -> None:
     """Bought again in the same workdir (a run after a crash), the speech is read back; another model is new speech;

@@ -30,16 +30,15 @@ def engine_named(name: str, settings: Voiceover, language: str, secrets: Secrets
 
 
 def ready_engines(settings: Voiceover, language: str, secrets: Secrets) -> list[VoiceEngine]:
-    """The persona's engines in its order, minus those that lack a key or a library (each skip one log line)."""
-    ready = []
-    for name in settings.engine if settings.enabled else []:
-        engine = ENGINES[name](settings, language, secrets)
-        missing = engine.missing_requirements()
-        if missing:
-            logger.warning(f"voice engine {name} skipped: it needs {', '.join(missing)}")
-        else:
-            ready.append(engine)
-    return ready
+    """The persona's engines in its order, minus those that lack a key or a library."""
+    return [engine for engine, missing in _engines(settings, language, secrets) if not missing]
+
+
+def _engines(settings: Voiceover, language: str, secrets: Secrets) -> list[tuple[VoiceEngine, list[str]]]:
+    """The persona's engines in its order (none when its voiceover is off), each with what it lacks to speak (a key,
+    a library)."""
+    made = [ENGINES[name](settings, language, secrets) for name in settings.engine if settings.enabled]
+    return [(engine, engine.missing_requirements()) for engine in made]
 
 
 async def narrate(texts: list[str], settings: Voiceover, workdir: Path, language: str = "en",
@@ -48,7 +47,10 @@ async def narrate(texts: list[str], settings: Voiceover, workdir: Path, language
     None (and a log line saying why) when no engine can."""
     if not settings.enabled:
         return None
-    for engine in ready_engines(settings, language, secrets or Secrets({})):
+    for engine, missing in _engines(settings, language, secrets or Secrets({})):
+        if missing:
+            logger.warning(f"voice engine {engine.name} skipped: it needs {', '.join(missing)}")
+            continue
         if engine.price_usd_per_character and unbought(engine, texts, workdir):
             logger.info(f"voice engine {engine.name} skipped: its speech was not bought for this Reel")
             continue
@@ -68,9 +70,11 @@ def unbought(engine: VoiceEngine, texts: Sequence[str], workdir: Path) -> list[s
 async def buy(engine: VoiceEngine, texts: Sequence[str], workdir: Path) -> None:
     """Have a paid `engine` speak every text not bought yet, kept in `workdir` for `narrate`. Raises VoiceError
     (its `billed` saying whether the call that failed may have been paid for)."""
-    for text in unbought(engine, texts, workdir):
+    wanted = unbought(engine, texts, workdir)
+    for text in wanted:
         await _spoken(engine, text, workdir)
-    logger.info(f"voiceover bought from {engine.name}: {sum(map(len, texts))} characters")
+    logger.info(f"voiceover bought from {engine.name}: {sum(map(len, wanted))} characters, about "
+                f"${engine.estimate_usd(wanted):.4f}")
 
 
 def _kept(engine: VoiceEngine, text: str, workdir: Path) -> tuple[Path, Path]:
