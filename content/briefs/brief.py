@@ -5,13 +5,13 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
-from core.settings import Account, ContentSettings
+from core.settings import Account, ContentSettings, Language
 from trends.models import SENTENCE_END, Trend, hashtag_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -102,14 +102,15 @@ class BriefBuilder:
             problem = f"missing line {exc}" if isinstance(exc, KeyError) else _first_error(exc)
             raise ConfigError(f"content/briefs/templates/{name}", f"bad brief: {problem}") from None
 
-
     def _phrases(self, language: str) -> dict[str, str | list[str]]:
         """The phrasebook's words in `language`, each one it lacks in English."""
         return {**self._phrasebook["en"], **self._phrasebook.get(language, {})}
 
 
 def _read_phrasebook(path: Path) -> dict[str, dict[str, str | list[str]]]:
-    """Language → phrase name → a phrase or the phrases to pick from; English must be there (the fallback)."""
+    """Language → phrase name → a phrase or the phrases to pick from. English must be there (the fallback), and every
+    other language's phrase must be one of English's, of its kind: a typo'd name would silently stay English, and a
+    phrase where a list belongs would be picked from letter by letter."""
     where = f"content/briefs/{path.name}"
     try:
         book = json.loads(path.read_text(encoding="utf-8"))
@@ -117,11 +118,17 @@ def _read_phrasebook(path: Path) -> dict[str, dict[str, str | list[str]]]:
         raise ConfigError(where, f"unreadable phrasebook: {exc}") from None
     if not isinstance(book, dict) or not isinstance(book.get("en"), dict):
         raise ConfigError(where, "must be an object of languages, \"en\" among them")
+    english = book["en"]
     for language, phrases in book.items():
+        if language not in get_args(Language):
+            raise ConfigError(where, f"{language}: not a persona language ({', '.join(get_args(Language))})")
         for key, value in (phrases.items() if isinstance(phrases, dict) else [("", None)]):
             if not (isinstance(value, str) or (isinstance(value, list) and value
                                                and all(isinstance(item, str) for item in value))):
                 raise ConfigError(where, f"{language}.{key}: must be a phrase or a list of phrases")
+            if key not in english or isinstance(value, list) != isinstance(english[key], list):
+                raise ConfigError(where, f"{language}.{key}: English has no such "
+                                         f"{'list of phrases' if isinstance(value, list) else 'phrase'}")
     return book
 
 
