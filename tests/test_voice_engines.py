@@ -4,6 +4,7 @@ validation error, a 429 with Retry-After, a 5xx) is an error of its class withou
 engine of the persona's list speaks. (What paid speech costs, and when it is bought: tests/test_voice_budget.py.)"""
 from __future__ import annotations
 
+import base64
 import ctypes.util
 import wave
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from core.errors import ErrorClass
 from core.font_files import DEFAULT_FONT
 from core.secrets import Secrets
 from core.settings import ElevenLabsVoice, OpenAIVoice, VoiceEngineName, Voiceover
-from tests.fakes.speech import ELEVENLABS_KEY, OPENAI_KEY, FakeElevenLabs, FakeOpenAISpeech, Said
+from tests.fakes.speech import DROPPED, ELEVENLABS_KEY, OPENAI_KEY, FakeElevenLabs, FakeOpenAISpeech, Said
 
 HOOK = "Water first. Then sunlight, then a walk."
 BEATS = ["Coffee comes later, after the glass.", "Ten minutes outside, every morning.", "One task, written down."]
@@ -160,7 +161,7 @@ async def test_an_elevenlabs_failure_is_classified_unbilled_and_espeak_speaks(
 
 
 async def test_a_429_is_asked_again_after_its_retry_after(tmp_path: Path) -> None:
-    """ElevenLabs (our client) and OpenAI (the SDK) each wait out a short Retry-After and speak on the second call."""
+    """ElevenLabs and OpenAI (through its SDK) each wait out a short Retry-After and speak on the second call."""
     eleven, openai_server = FakeElevenLabs(failures=[429]), FakeOpenAISpeech(failures=[429])
     for server in (eleven, openai_server):
         await server.start()
@@ -174,6 +175,46 @@ async def test_a_429_is_asked_again_after_its_retry_after(tmp_path: Path) -> Non
     assert len(eleven.calls) == 2 and len(openai_server.speech_calls) == 2
 
 
+async def test_elevenlabs_own_sdk_reads_the_fake_as_it_reads_the_service(elevenlabs: FakeElevenLabs) -> None:
+    """The vendor's SDK (elevenlabs on PyPI) parses the fake's answers: the sound and character timings of a
+    success, and a refused key as an ApiError with the documented `detail`."""
+    from elevenlabs.client import AsyncElevenLabs
+    from elevenlabs.core.api_error import ApiError
+
+    client = AsyncElevenLabs(api_key=ELEVENLABS_KEY, base_url=elevenlabs.url)
+    answer = await client.text_to_speech.convert_with_timestamps(
+        ElevenLabsVoice().voice_id, text=HOOK, model_id="eleven_multilingual_v2", output_format="pcm_24000")
+    said = elevenlabs.said[HOOK]
+    assert base64.b64decode(answer.audio_base_64) == said.pcm
+    assert answer.alignment is not None and "".join(answer.alignment.characters) == HOOK
+    assert answer.alignment.character_start_times_seconds == said.starts
+    with pytest.raises(ApiError) as refused:
+        await AsyncElevenLabs(api_key="wrong-key", base_url=elevenlabs.url).text_to_speech.convert_with_timestamps(
+            ElevenLabsVoice().voice_id, text=HOOK, request_options={"max_retries": 0})
+    assert refused.value.status_code == 401 and refused.value.body["detail"]["status"] == "invalid_api_key"
+
+
+async def test_a_call_whose_answer_was_lost_is_billed_and_never_sent_again(tmp_path: Path) -> None:
+    """The connection dropped after the speech was made: paid for, so neither our client nor the SDK (whose own
+    retries would send it twice more) asks again; the next engine speaks."""
+    eleven, openai_server = FakeElevenLabs(failures=[DROPPED]), FakeOpenAISpeech(failures=[DROPPED])
+    for server in (eleven, openai_server):
+        await server.start()
+    try:
+        failures = []
+        for settings in (voiceover(["elevenlabs"], eleven), voiceover(["openai"], openai_speech=openai_server)):
+            with pytest.raises(VoiceError) as failed:
+                await buy(ready_engines(settings, "en", KEYS)[0], [HOOK], tmp_path)
+            failures.append(failed.value)
+    finally:
+        for server in (eleven, openai_server):
+            await server.stop()
+    assert [failure.billed for failure in failures] == [True, True]
+    assert [str(failure) for failure in failures] == ["ElevenLabs did not answer (ServerDisconnectedError)",
+                                                      "OpenAI did not answer (APIConnectionError)"]
+    assert len(eleven.calls) == 1 and len(openai_server.speech_calls) == 1
+
+
 async def test_openai_refusing_the_key_is_an_auth_error_without_the_key(openai_speech: FakeOpenAISpeech,
                                                                       tmp_path: Path) -> None:
     keys = Secrets({"OPENAI_API_KEY": "sk-wrong-key-9999"})
@@ -185,7 +226,7 @@ async def test_openai_refusing_the_key_is_an_auth_error_without_the_key(openai_s
 
 
 async def test_a_transcription_that_fails_after_the_speech_was_made_counts_as_billed(tmp_path: Path) -> None:
-    server = FakeOpenAISpeech(transcription_failures=[503, 503, 503])  # the SDK asks three times
+    server = FakeOpenAISpeech(transcription_failures=[503, 503, 503])  # asked three times
     await server.start()
     try:
         engine = ready_engines(voiceover(["openai"], openai_speech=server), "en", KEYS)[0]

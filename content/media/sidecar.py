@@ -6,12 +6,12 @@ Each file is written to a hidden partial name and renamed into place, so a reade
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from content.briefs.brief import Brief
+from core.files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,12 @@ def paths(video: Path) -> tuple[Path, Path]:
 def write(video: Path, post: Post) -> None:
     """Both sidecars of `video`, each complete or absent."""
     as_json, as_text = paths(video)
-    _replace(as_json, json.dumps({"video": video.name, **asdict(post)}, ensure_ascii=False, indent=2) + "\n")
+    write_atomically(as_json, json.dumps({"video": video.name, **asdict(post)}, ensure_ascii=False, indent=2) + "\n")
     tags = " ".join(f"#{tag}" for tag in post.hashtags)
     extra = [f"variant for {name}: {file}" for name, file in post.variants.items()]
     extra += [f"footage: {credit['author']} on {credit['source'].capitalize()}, {credit['page_url']} "
               f"({credit['licence']})" for credit in credits(post)]
-    _replace(as_text, f"{post.caption}\n\n{tags}\n\n---\ntopic: {post.topic}\naccount: {post.account}\n"
+    write_atomically(as_text, f"{post.caption}\n\n{tags}\n\n---\ntopic: {post.topic}\naccount: {post.account}\n"
                       f"provider: {post.provider}\ncost: ${post.cost_usd:.2f}\n" + "".join(f"{x}\n" for x in extra))
 
 
@@ -53,9 +53,3 @@ def credits(post: Post) -> list[dict[str, str]]:
     """The stock footage the video shows, each clip once, in order of appearance."""
     found = {scene["credit"]["page_url"]: scene["credit"] for scene in post.scenes if scene.get("credit")}
     return list(found.values())
-
-
-def _replace(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)

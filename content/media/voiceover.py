@@ -16,6 +16,7 @@ from content.media.voices.contract import Speech, VoiceEngine, VoiceError
 from content.media.voices.elevenlabs import ElevenLabsEngine
 from content.media.voices.espeak import EspeakVoice
 from content.media.voices.openai_speech import OpenAISpeech
+from core.files import write_atomically
 from core.secrets import Secrets
 from core.settings import Voiceover
 
@@ -92,6 +93,6 @@ async def _spoken(engine: VoiceEngine, text: str, workdir: Path) -> Speech:
         return Speech(wav, kept["duration_s"], tuple(kept["word_starts"]))
     wav.parent.mkdir(parents=True, exist_ok=True)
     speech = await engine.speak(text, wav)
-    timings.write_text(json.dumps({"duration_s": speech.duration_s, "word_starts": speech.word_starts}),
-                       encoding="utf-8")  # written last: a WAV without it was cut short and is made again
+    write_atomically(timings, json.dumps({"duration_s": speech.duration_s, "word_starts": speech.word_starts}))
+    # written last: a WAV without its timings was cut short, and is made again
     return speech

@@ -5,7 +5,8 @@ as verbose_json with word timestamps; errors as `{"error": {...}}`).
 
 Both "speak" the same way: each letter a 55 ms tone, a space 80 ms of silence, a punctuation mark 150 ms, so where
 each word begins can be heard in the sound. `failures` (and for OpenAI's transcription `transcription_failures`)
-are statuses answered, one per call, before any success (with `retry_after` as Retry-After on a 429)."""
+are statuses answered, one per call, before any success (with `retry_after` as Retry-After on a 429); DROPPED makes
+the speech (so it is billed) and drops the connection before answering."""
 from __future__ import annotations
 
 import base64
@@ -26,6 +27,7 @@ OPENAI_KEY = "sk-test-speech-key-321"
 VOICE_ID = "21m00Tcm4TlvDq8ikWAM"
 LETTER_S, SPACE_S, MARK_S = 0.055, 0.08, 0.15
 RATE = 24_000
+DROPPED = 0  # a failure: the speech is made, then the connection dropped unanswered
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class FakeElevenLabs(LoopbackServer):
         if output not in {"pcm_16000", "pcm_22050", "pcm_24000", "pcm_44100"}:
             return _detail(422, {"status": "invalid_output_format", "message": f"{output} is not served here"})
         failure = self.failing.next_failure()
+        if failure == DROPPED:
+            return _dropped(request)
         if failure == 429:
             return _detail(429, {"status": "too_many_concurrent_requests", "message": "Too many concurrent requests"},
                            {"Retry-After": self.failing.retry_after})
@@ -128,6 +132,8 @@ class FakeOpenAISpeech(LoopbackServer):
         if not all(isinstance(body.get(name), str) and body[name] for name in ("model", "input", "voice")):
             return _error(400, "'model', 'input' and 'voice' are required.", None)
         failure = self.failing.next_failure()
+        if failure == DROPPED:
+            return _dropped(request)
         if failure == 429:
             return _error(429, "Rate limit reached for requests.", "rate_limit_exceeded",
                           {"retry-after": self.failing.retry_after})
@@ -176,6 +182,13 @@ def _words(text: str, said: Said, misheard: dict[str, str]) -> list[dict]:
             words.append({"word": misheard.get(word, word), "start": said.starts[first], "end": said.ends[last]})
         at += len(part)
     return words
+
+
+def _dropped(request: web.Request) -> web.Response:
+    """The connection closed under the client before any answer."""
+    assert request.transport is not None
+    request.transport.abort()
+    return web.Response()
 
 
 def _detail(status: int, detail: dict, headers: dict[str, str] | None = None) -> web.Response:

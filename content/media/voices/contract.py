@@ -14,6 +14,9 @@ from core.errors import ErrorClass
 from core.secrets import Secrets
 from core.settings import Voiceover
 
+TRIES = 3  # a call refused with a 429 or a 5xx is asked this many times in all, then the next engine speaks
+LONGEST_WAIT_S = 20.0  # a Retry-After longer than this: the next engine speaks rather than the Reel waiting
+
 
 class VoiceError(Exception):
     """The engine could not speak (a refused key, a voice it lacks, a service down): the next engine is asked.
@@ -73,6 +76,14 @@ class VoiceEngine(ABC):
     @abstractmethod
     async def speak(self, text: str, wav: Path) -> Speech:
         """`text` spoken into the WAV file `wav`, with its words' starts."""
+
+
+def retry_delay(tries: int, asked_s: float | None) -> float | None:
+    """How long to wait before asking again after `tries` calls refused with a 429 or a 5xx (refusals are not
+    billed): its Retry-After, or a doubling backoff; None when the next engine should speak instead. A call whose
+    answer was lost is never sent again: it may have been billed."""
+    delay = asked_s if asked_s is not None else 0.5 * 2 ** (tries - 1)
+    return None if tries >= TRIES or delay > LONGEST_WAIT_S else delay
 
 
 def write_wav(path: Path, samples: bytes, rate: int) -> float:

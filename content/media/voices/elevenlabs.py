@@ -18,6 +18,7 @@ from content.media.voices.contract import (
     SpokenWord,
     VoiceEngine,
     VoiceError,
+    retry_delay,
     token_spans,
     word_starts,
     write_wav,
@@ -27,8 +28,6 @@ from core.errors import ErrorClass
 
 DEFAULT_BASE_URL = "https://api.elevenlabs.io"
 RATE = 24_000
-TRIES = 3  # a 429 or a 5xx is asked again this many times in all, then the next engine speaks
-LONGEST_WAIT_S = 20.0  # a Retry-After longer than this: the next engine speaks rather than the Reel waiting
 TIMEOUT_S = 60.0
 
 
@@ -60,10 +59,12 @@ class ElevenLabsEngine(VoiceEngine):
         return Speech(wav, duration, word_starts(text, spoken, duration))
 
     async def _post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
-        """The JSON answer; a 429 (after its Retry-After) or a 5xx asked again, up to TRIES in all."""
+        """The JSON answer; a 429 (after its Retry-After) or a 5xx asked again (contract.retry_delay)."""
         headers = {"xi-api-key": self.secrets.get("ELEVENLABS_API_KEY") or "", "Accept": "application/json"}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S)) as session:
-            for attempt in range(1, TRIES + 1):
+            tries = 0
+            while True:
+                tries += 1
                 try:
                     async with session.post(url, json=body, headers=headers,
                                             params={"output_format": f"pcm_{RATE}"}) as response:
@@ -81,12 +82,11 @@ class ElevenLabsEngine(VoiceEngine):
                 if response.status != 429 and response.status < 500:
                     raise VoiceError(f"ElevenLabs refused the request (HTTP {response.status}: {why})",
                                      ErrorClass.INVALID_REQUEST)
-                delay = asked if asked is not None else 0.5 * 2 ** (attempt - 1)
-                if attempt == TRIES or delay > LONGEST_WAIT_S:
+                delay = retry_delay(tries, asked)
+                if delay is None:
                     raise VoiceError(f"ElevenLabs is unavailable (HTTP {response.status}: {why})",
                                      ErrorClass.RATE_LIMIT if response.status == 429 else ErrorClass.TEMPORARY)
                 await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
 
 
 def _detail(text: str) -> str:

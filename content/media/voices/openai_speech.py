@@ -1,23 +1,35 @@
 """Engine `openai`: OpenAI's speech (`POST /v1/audio/speech`, raw 16-bit PCM at 24 kHz), which comes without
 timings, so its words are timed by OpenAI's transcription of that very sound (`POST /v1/audio/transcriptions`,
 whisper-1, verbose_json with word timestamps), each transcribed word found again in the caption's text. Through the
-official SDK, which asks again after a 429 (its Retry-After) or a 5xx."""
+official SDK with its own retries off (it would send again a call whose answer was lost, paying twice): a 429 or a
+5xx is asked again here (contract.retry_delay)."""
 from __future__ import annotations
 
+import asyncio
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import openai
 from openai.types.audio import TranscriptionWord
 
-from content.media.voices.contract import Speech, SpokenWord, VoiceEngine, VoiceError, word_starts, write_wav
+from content.media.voices.contract import (
+    Speech,
+    SpokenWord,
+    VoiceEngine,
+    VoiceError,
+    retry_delay,
+    word_starts,
+    write_wav,
+)
+from core.bounds import retry_after
 from core.errors import ErrorClass
 
+T = TypeVar("T")
 RATE = 24_000  # the `pcm` format's
 TRANSCRIBER = "whisper-1"  # the transcription model that gives word timestamps
 TIMEOUT_S = 60.0
-RETRIES = 2
 
 
 class OpenAISpeech(VoiceEngine):
@@ -34,17 +46,17 @@ class OpenAISpeech(VoiceEngine):
     async def speak(self, text: str, wav: Path) -> Speech:
         config = self.settings.openai
         client = openai.AsyncOpenAI(api_key=self.secrets.get("OPENAI_API_KEY"), base_url=config.base_url,
-                                    max_retries=RETRIES, timeout=TIMEOUT_S)
+                                    max_retries=0, timeout=TIMEOUT_S)
         spoke = False
         try:
             async with client:
-                audio = await client.audio.speech.create(model=config.model, voice=config.voice, input=text,
-                                                         response_format="pcm")
+                audio = await _asked(lambda: client.audio.speech.create(
+                    model=config.model, voice=config.voice, input=text, response_format="pcm"))
                 spoke = True
                 duration = write_wav(wav, audio.content, RATE)
-                heard = await client.audio.transcriptions.create(
+                heard = await _asked(lambda: client.audio.transcriptions.create(
                     file=(wav.name, wav.read_bytes(), "audio/wav"), model=TRANSCRIBER, response_format="verbose_json",
-                    timestamp_granularities=["word"], language=self.language, prompt=text)
+                    timestamp_granularities=["word"], language=self.language, prompt=text))
         except openai.APIError as exc:  # the speech was made, or an answer was lost: it may have been billed
             raise VoiceError(self._why(exc), _error_class(exc),
                              billed=spoke or not isinstance(exc, openai.APIStatusError)) from None
@@ -59,6 +71,21 @@ class OpenAISpeech(VoiceEngine):
         if isinstance(exc, openai.APIStatusError):
             return f"OpenAI refused the speech (HTTP {exc.status_code}: {self.secrets.redact(exc.message)[:200]})"
         return f"OpenAI did not answer ({type(exc).__name__})"
+
+
+async def _asked(call: Callable[[], Awaitable[T]]) -> T:
+    """The call's answer, asked again after a refusal with a 429 or a 5xx (not billed); a call whose answer was lost
+    (a dropped connection, a timeout) raises at once."""
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            return await call()
+        except (openai.RateLimitError, openai.InternalServerError) as exc:
+            delay = retry_delay(tries, retry_after(exc.response.headers))
+            if delay is None:
+                raise
+        await asyncio.sleep(delay)
 
 
 def _error_class(exc: openai.APIError) -> ErrorClass:

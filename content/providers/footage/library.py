@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import datetime
@@ -28,6 +27,7 @@ from content.providers.footage.choice import Choice, Video, pick
 from content.providers.footage.terms import search_terms
 from core.bounds import bounded, header_number
 from core.errors import MediaError
+from core.files import partial_beside, write_atomically
 
 SEARCH_TTL_S = 24 * 3600.0  # Pixabay requires a day's caching; Pexels recommends it
 PER_PAGE = 15
@@ -122,7 +122,7 @@ class StockLibrary(ABC):
         except (KeyError, TypeError, ValueError, AttributeError):
             raise LibraryFailed("its search answer is not in the documented format") from None
         if asked:
-            _write_atomically(cached, json.dumps(answer).encode())
+            write_atomically(cached, json.dumps(answer).encode())
         return found
 
     async def _get_json(self, url: str, params: dict[str, str]) -> Any:
@@ -178,7 +178,7 @@ class StockLibrary(ABC):
 
     async def _download(self, url: str, path: Path) -> None:
         """Streamed to a dot-file beside `path`, renamed when complete."""
-        partial = _partial(path)
+        partial = partial_beside(path)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.timeout_s, sock_read=self.timeout_s)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -208,18 +208,6 @@ def _fresh(cached: Path) -> Any:
     except (OSError, ValueError):
         pass
     return None
-
-
-def _partial(path: Path) -> Path:
-    """A dot-file beside `path` of this writer's own (two renders may fetch the same clip at once)."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = _partial(path)
-    partial.write_bytes(data)
-    os.replace(partial, path)
 
 
 def _clock(moment: float) -> str:
