@@ -63,6 +63,10 @@ class Home:
     def trend_cache_dir(self) -> Path:
         return self.data_dir / "cache" / "trends"
 
+    @property
+    def beats_cache_dir(self) -> Path:
+        return self.data_dir / "cache" / "beats"
+
     def resolve(self, path: str) -> Path:
         """A path from a config file: absolute as written, otherwise relative to the home."""
         candidate = Path(path).expanduser()

@@ -235,6 +235,8 @@ class Style(Strict):
     grade: str = Field("", description="a colour grade for the pictures: a .cube LUT file under the home (the "
                                         "captions keep their own colours)")
     music_mood: Literal["upbeat", "calm", "dramatic"] = "upbeat"
+    music_folder: str = Field("", description="the persona's own music library, tracks in <folder>/<mood>/ "
+                                              "(default: content.music_folder's)")
     voiceover: Voiceover = Voiceover()
     highlight: Literal["auto", "colour", "box"] = Field(
         "auto", description="the word being read: recoloured in the accent, or set on an accent box; auto: the "

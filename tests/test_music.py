@@ -90,7 +90,7 @@ async def test_voice_over_the_bed_encoded_stays_under_the_true_peak_ceiling_at_t
         assert clips is not None
         voice = [(0.0, clips[0]), (clips[0].duration_s + 0.25, clips[1])]
         length = sum(clip.duration_s for clip in clips) + 3.0
-        sound = await encode(await build_soundtrack(work, length, seed, mood, (), voice), work / "sound.m4a",
+        sound = await encode(await build_soundtrack(work, length, seed, mood, voice=voice), work / "sound.m4a",
                              AAC_ARGS)
         stderr = subprocess.run([ffmpeg_exe(), "-nostats", "-i", str(sound), "-af", loudness_meter(), "-f", "null",
                                  "-"], capture_output=True, text=True, check=True).stderr
@@ -117,7 +117,7 @@ BRIEF = Brief(account="t", template="default", topic="mornings", hook="Five morn
 async def test_scenes_change_on_the_beds_beats(voiceover: bool, tmp_path: Path) -> None:
     """Under the synthesized bed each scene begins within a frame of one of its beats (read: the beat nearest;
     spoken: the pause after a line lengthened to the next beat, never cutting the speech); over a track of the
-    persona's own, whose beats are not known, scenes keep reading speed's times."""
+    persona's own, see tests/test_beats.py."""
     home = Home.at(tmp_path)
     style = Style(voiceover=Voiceover(enabled=voiceover))
     look = Look.of(Account(name="t", handle="t", style=style), ContentSettings(), home)
@@ -131,7 +131,3 @@ async def test_scenes_change_on_the_beds_beats(voiceover: bool, tmp_path: Path) 
             assert segment.end_s - segment.start_s >= clip.duration_s
     else:
         assert starts != [segment.start_s for segment in reading_timeline(BRIEF, BRIEF.duration_s)[1:]]
-        (home.resolve(ContentSettings().music_folder) / style.music_mood).mkdir(parents=True)
-        write_music_bed(home.resolve(ContentSettings().music_folder) / style.music_mood / "mine.wav", 20, 1)
-        own = await time_reel(BRIEF, look, tmp_path / "own")
-        assert [s.start_s for s in own.segments] == [s.start_s for s in reading_timeline(BRIEF, BRIEF.duration_s)]

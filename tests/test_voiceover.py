@@ -94,3 +94,19 @@ async def test_a_persona_speaks_its_own_language_unless_it_names_a_voice(languag
     assert by_language and named and english
     assert abs(by_language[0].duration_s - named[0].duration_s) < 0.01  # the synthesizer adds a sample or so a run
     assert abs(english[0].duration_s - named[0].duration_s) > 0.03  # a named voice wins over the language
+
+
+async def test_japanese_kanji_are_read_not_named(tmp_path: Path) -> None:
+    """espeak-ng names every kanji "Chinese letter" (issue 20): given UniDic's readings, a line written in kanji takes
+    as long to say as the same line written in kana, and each of its words lights in order as it is said."""
+    kanji, kana = "今日は朝の習慣を変える。", "きょうはあさのしゅうかんをかえる。"
+    for folder in ("kanji", "kana"):
+        (tmp_path / folder).mkdir()
+    written = await narrate([kanji], Voiceover(enabled=True), tmp_path / "kanji", "ja")
+    spelled = await narrate([kana], Voiceover(enabled=True), tmp_path / "kana", "ja")
+    assert written and spelled
+    assert abs(written[0].duration_s - spelled[0].duration_s) < 0.15 * spelled[0].duration_s, (
+        written[0].duration_s, spelled[0].duration_s)
+    starts = written[0].word_starts
+    assert len(starts) == len(tokens(kanji)) and list(starts) == sorted(starts)
+    assert len(set(starts)) >= 5  # 今日 は 朝 の 習慣 を 変える: each word its own start

@@ -18,6 +18,7 @@ class Look:
     images_folder: Path | None
     music_folder: Path
     grade: Path | None  # a .cube LUT over the pictures
+    beats_cache: Path  # each music track's beats, found once (content/media/beats.py)
     language: str = "en"  # the persona's: which forms its captions' Han characters take, its voice's language
     secrets: Secrets = field(default_factory=lambda: Secrets({}))  # the cloud voices' keys
 
@@ -29,8 +30,9 @@ class Look:
             font=primary_font_path(style.font, home.root),
             fonts_folder=home.resolve(content.fonts_folder),
             images_folder=home.resolve(style.images_folder) if style.images_folder else None,
-            music_folder=home.resolve(content.music_folder),
+            music_folder=home.resolve(style.music_folder or content.music_folder),
             grade=home.resolve(style.grade) if style.grade else None,
+            beats_cache=home.beats_cache_dir,
             language=account.language,
             secrets=Secrets.load(home.env_file),
         )

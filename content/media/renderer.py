@@ -28,9 +28,8 @@ from content.media.frame import Frame
 from content.media.layouts import LAYOUTS
 from content.media.look import Look
 from content.media.media import probe
-from content.media.music import beat_times
 from content.media.platforms import PlatformSpec, platform_spec, variant_path
-from content.media.soundtrack import build_soundtrack, encode, find_tracks
+from content.media.soundtrack import Bed, build_soundtrack, choose_bed, encode
 from content.media.video_utils import AAC_ARGS, CONTAINER_ARGS, video_encoder_args
 from content.media.voiceover import narrate
 from content.media.voices.contract import Speech
@@ -48,23 +47,28 @@ class RenderOptions:
 
 @dataclass(frozen=True)
 class Timing:
-    """When each caption shows (and the voice that speaks it), and the scenes that follow from it."""
+    """When each caption shows (and the voice that speaks it), the scenes that follow from it, and the music whose
+    beats they change on."""
     segments: list[Segment]
     voice: list[Speech] | None
     scenes: list[timeline.Scene]
+    bed: Bed
 
 
 async def time_reel(brief: Brief, look: Look, workdir: Path, length_s: float | None = None) -> Timing:
     """The Reel's timing: to the voiceover when there is one, else to reading speed over `length_s` (the length of
-    a provider's video) or the brief's duration; under the synthesized bed, captions and scenes change on its
-    beats. The engine asks it first when each scene is made apart."""
+    a provider's video) or the brief's duration; except over a provider's video, captions and scenes change on the
+    music's beats (the persona's track's, or the synthesized bed's). The engine asks it first when each scene is
+    made apart."""
     workdir.mkdir(parents=True, exist_ok=True)
     clips = await narrate(narrated_texts(brief), look.style.voiceover, workdir, look.language, look.secrets)
-    synthesized = length_s is None and not find_tracks(look.music_folder, look.style.music_mood)
-    beats = [float(b) for b in beat_times(MAX_REEL_S, reel_seed(brief), look.style.music_mood)] if synthesized else []
+    bed, beats = await choose_bed(look.music_folder, look.style.music_mood, reel_seed(brief), look.beats_cache,
+                                  MAX_REEL_S)
+    if length_s is not None:
+        beats = []  # the provider's video sets the times
     segments = speech_timeline(brief, clips, beats) if clips else reading_timeline(
         brief, length_s or brief.duration_s, beats)
-    return Timing(segments, clips, timeline.plan(brief, segments))
+    return Timing(segments, clips, timeline.plan(brief, segments), bed)
 
 
 def narrated_texts(brief: Brief) -> list[str]:
@@ -118,13 +122,13 @@ async def render_reel(
         timing = await time_reel(brief, look, workdir, given.duration_s if given else None)  # as long as it was made
     segments, clips, scenes = timing.segments, timing.voice, timing.scenes
     duration = segments[-1].end_s
-    bed: list[Path] = []
+    bed = timing.bed
     if given is None:
         chosen = await pictures.choose(look, scenes, Frame.of(platform_spec(platform)), workdir, seed, FPS,
                                        find_footage, scene_clips)
     else:
         chosen = pictures.stretches(given, scenes, workdir, FPS)
-        bed = [given.path] if given.audio is not None else []
+        bed = Bed(given.path) if given.audio is not None else bed
     scenes = pictures.sourced(scenes, chosen)
     shown = [in_capitals(segment) for segment in segments] if style.uppercase else segments
 
@@ -221,11 +225,10 @@ def caption_layers(captions: str, stickers: Sequence[colour_emoji.Sticker], fold
 
 
 async def _encode_sound(look: Look, duration_s: float, seed: int, voice: list[tuple[float, Speech]],
-                        sound: Path, bed: list[Path]) -> None:
-    """Music — or `bed`, a provider video's own sound — and narration mixed, measured, then brought to -14 LUFS
+                        sound: Path, bed: Bed) -> None:
+    """The bed — music, or a provider video's own sound — and narration mixed, measured, then brought to -14 LUFS
     while encoding to AAC."""
-    tracks = bed or find_tracks(look.music_folder, look.style.music_mood)
-    soundtrack = await build_soundtrack(sound.parent, duration_s, seed, look.style.music_mood, tracks, voice)
+    soundtrack = await build_soundtrack(sound.parent, duration_s, seed, look.style.music_mood, bed, voice)
     await encode(soundtrack, sound, AAC_ARGS)
 
 

@@ -14,10 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from loguru import logger
+
+from content.media.beats import track_beats
 from content.media.ffmpeg import run_ffmpeg
-from content.media.music import SAMPLE_RATE, write_music_bed
+from content.media.music import SAMPLE_RATE, beat_times, write_music_bed
 from content.media.voices.contract import Speech
-from core.errors import MediaError
+from core.errors import FFmpegError, MediaError
 
 TARGET_LUFS = -14.0
 CEILING_DBTP = -1.2  # the encoded file's true peak at most (preflight's limit is -1 dBTP)
@@ -41,23 +44,52 @@ class Soundtrack:
     measured: Loudness
 
 
+@dataclass(frozen=True)
+class Bed:
+    """What plays under the voice: a recording (a track of the persona's, from its first beat, looped; or a
+    provider video's own sound), or, without one, music synthesized from the Reel's seed."""
+
+    recording: Path | None = None
+    start_s: float = 0.0
+
+
 def find_tracks(music_folder: Path, mood: str) -> list[Path]:
     folder = music_folder / mood
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in MUSIC_SUFFIXES) if folder.is_dir() else []
 
 
+async def choose_bed(music_folder: Path, mood: str, seed: int, beats_cache: Path,
+                     length_s: float) -> tuple[Bed, list[float]]:
+    """The Reel's bed and its beats over `length_s`: one of the persona's tracks for the mood, picked by the seed
+    and played from its first beat (its beats found by content/media/beats.py), else the synthesized bed's. A track
+    that cannot be read is one line, and the bed is synthesized."""
+    tracks = find_tracks(music_folder, mood)
+    if tracks:
+        track = random.Random(seed).choice(tracks)
+        try:
+            found = await track_beats(track, beats_cache)
+        except (MediaError, FFmpegError) as error:
+            logger.warning(f"{track}: cannot be read for its beats ({str(error).splitlines()[0]}); the music is "
+                           "synthesized instead")
+        else:
+            return Bed(track, found.beats_s[0] if found.beats_s else 0.0), found.in_reel(length_s)
+    return Bed(), [float(beat) for beat in beat_times(length_s, seed, mood)]
+
+
 async def build_soundtrack(
-    workdir: Path, duration_s: float, seed: int, mood: str, tracks: Sequence[Path],
+    workdir: Path, duration_s: float, seed: int, mood: str, bed: Bed = Bed(),
     voice: Sequence[tuple[float, Speech]] = (),
 ) -> Soundtrack:
-    """Mix music (and `voice` clips at their start times) to `duration_s` and measure its loudness in one pass."""
-    if tracks:
-        inputs = ["-stream_loop", "-1", "-i", str(random.Random(seed).choice(list(tracks)).resolve())]
+    """Mix the bed (and `voice` clips at their start times) to `duration_s` and measure its loudness in one
+    pass."""
+    if bed.recording is not None:
+        inputs = ["-stream_loop", "-1", "-i", str(bed.recording.resolve())]
     else:
-        bed = await asyncio.to_thread(write_music_bed, workdir / "music.wav", duration_s, seed, mood)  # loop stays free
-        inputs = ["-i", bed.name]
+        music = await asyncio.to_thread(write_music_bed, workdir / "music.wav", duration_s, seed, mood)  # loop free
+        inputs = ["-i", music.name]
     fade_start = max(duration_s - 1.5, 0)
-    graph = [f"[0:a]aformat=sample_rates={SAMPLE_RATE}:channel_layouts=stereo,atrim=0:{duration_s:.3f},"
+    graph = [f"[0:a]atrim=start={bed.start_s:.3f},asetpts=PTS-STARTPTS,"
+             f"aformat=sample_rates={SAMPLE_RATE}:channel_layouts=stereo,atrim=0:{duration_s:.3f},"
              f"afade=t=out:st={fade_start:.3f}:d=1.5[music]"]
     if voice:
         for index, (start_s, clip) in enumerate(voice, start=1):

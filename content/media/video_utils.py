@@ -144,7 +144,7 @@ async def _audio_plan(source: Path, info: MediaInfo, scratch: Path) -> tuple[lis
     """Extra inputs and output arguments for the audio: copy it, normalize it, or add a music bed if mute."""
     if info.audio is None:
         seed = int(hashlib.sha256(source.name.encode()).hexdigest()[:8], 16)
-        bed = await encode(await build_soundtrack(scratch, info.duration_s, seed, "calm", ()), scratch / "bed.m4a",
+        bed = await encode(await build_soundtrack(scratch, info.duration_s, seed, "calm"), scratch / "bed.m4a",
                            AAC_ARGS)
         logger.info(f"{source.name} has no audio: adding a music bed")
         return ["-i", str(bed)], ["-map", "1:a:0", "-c:a", "copy"]

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from content.media.voices.contract import Speech, SpokenWord, VoiceEngine, VoiceError, word_starts, write_wav
+from content.media.voices.readings import japanese_reading
 from core.errors import ErrorClass
 
 _SYNTHESIZER = threading.Lock()  # the library is one synthesizer for the whole process
@@ -42,8 +43,13 @@ class EspeakVoice(VoiceEngine):
     def voice(self) -> str:
         return self.settings.voice or VOICES.get(self.language, VOICES["en"])
 
+    @property
+    def reads_kana(self) -> bool:
+        """Its Japanese voice, which is given kana readings (voices/readings.py)."""
+        return self.voice.split("-")[0] == "ja"
+
     def identity(self) -> str:
-        return f"{self.voice}@{self.settings.words_per_minute}"
+        return f"{self.voice}@{self.settings.words_per_minute}" + ("+kana" if self.reads_kana else "")
 
     async def speak(self, text: str, wav: Path) -> Speech:
         library = ctypes.util.find_library("espeak-ng")
@@ -58,7 +64,12 @@ class EspeakVoice(VoiceEngine):
                 raise VoiceError(f"espeak-ng has no voice {self.voice!r} (espeak-ng --voices lists them)",
                                  ErrorClass.INVALID_REQUEST)
             library.espeak_SetParameter(_RATE, self.settings.words_per_minute, 0)
-            samples, words = _synthesize(library, text)
+            if self.reads_kana:
+                reading = japanese_reading(text)
+                samples, words = _synthesize(library, reading.text)
+                words = [reading.original(word) for word in words]
+            else:
+                samples, words = _synthesize(library, text)
         duration = write_wav(wav, samples, rate)
         return Speech(wav, duration, word_starts(text, words, duration))
 
