@@ -4,7 +4,11 @@ a run after a stop reads the speech it bought rather than paying again."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -24,8 +28,9 @@ from core.schema import attempts, cost_ledger
 from core.secrets import Secrets
 from core.settings import Budget
 from core.storage import Database
-from tests.conftest import brief, claim, edit_json, generate_and_wait, open_attempt, settings_for
+from tests.conftest import brief, claim, edit_json, generate_and_wait, open_attempt, query, run_cli, settings_for
 from tests.fakes.speech import ELEVENLABS_KEY, FakeElevenLabs
+from tests.test_crash import start_worker
 from trends.file_source import read_trend_folder
 from trends.store import save_trends, unused_trends
 
@@ -135,3 +140,49 @@ async def test_a_stop_after_the_speech_was_bought_never_pays_for_it_again(home: 
                                 ("charge", attempt.estimate_usd)]
     assert [tuple(row) for row in states][0] == ("elevenlabs", "done")
     assert not Path(home.work_dir / f"job-{job.id}").exists()  # the job's scratch goes once it is delivered
+
+
+
+def killed_when(home: Home, happened: Callable[[], bool]) -> None:
+    """A worker SIGKILLed the moment `happened()`."""
+    worker = start_worker(home)
+    deadline = time.monotonic() + 120
+    while not happened():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            raise AssertionError(f"the worker ended first: {worker.communicate()[1][-2000:]}")
+        time.sleep(0.01)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+
+
+@pytest.mark.slow
+async def test_sigkill_during_a_voice_purchase_and_again_during_recovery_never_buys_a_speech_twice(
+        home: Home, elevenlabs: FakeElevenLabs) -> None:
+    """Each speech takes 0.4 s to make; a worker is killed with the Reel's second speech under way, the one taking
+    it over while it renders. What was kept is never asked again, and an engine whose call was cut off is not asked
+    again for that Reel (espeak-ng speaks it): the ledger charges exactly what the fake billed, the job is done, no
+    reservation is left open."""
+    elevenlabs.speaking_s = 0.4
+    edit_json(home.video_config_file, lambda d: d["video_generation"].update(lease_s=2))
+    assert run_cli(home.root, "generate", "three habits for calmer mornings", "--duration", "8").returncode == 0
+    await asyncio.to_thread(killed_when, home, lambda: len(elevenlabs.calls) >= 2)
+    asked_before = len(elevenlabs.calls)
+    await asyncio.to_thread(killed_when, home, lambda: bool(query(
+        home, "SELECT id FROM attempts WHERE provider != 'elevenlabs'")))
+    final = start_worker(home)
+    _, stderr = await asyncio.to_thread(final.communicate, timeout=300)
+    assert final.returncode == 0, stderr[-3000:]
+
+    status = json.loads(run_cli(home.root, "status", "--json").stdout)
+    assert [job["status"] for job in status["jobs"]] == ["done"]
+    asked = [call["body"]["text"] for call in elevenlabs.calls]
+    assert len(asked) == len(set(asked)) == asked_before == 2, "nothing asked twice, nor after the call was cut"
+    assert elevenlabs.billed == asked, "the call under way was made, and billed"
+    charged = query(home, "SELECT SUM(amount_usd) FROM cost_ledger WHERE kind = 'charge' AND provider = 'elevenlabs'")
+    assert charged[0][0] == pytest.approx(sum(map(len, elevenlabs.billed)) * 0.0001, abs=1e-6)
+    assert query(home, "SELECT state, error_class FROM attempts WHERE provider = 'elevenlabs'") == [
+        ("failed", "unknown")]
+    open_reservations = query(home, "SELECT attempt_id FROM cost_ledger WHERE kind IN ('reserve', 'release') "
+                                    "GROUP BY attempt_id HAVING ABS(SUM(amount_usd)) > 1e-9")
+    assert open_reservations == [] and status["budget"]["daily"]["reserved_usd"] == 0.0

@@ -16,7 +16,7 @@ from sqlalchemy import Float, bindparam, func, insert, select, text, update
 from core.engine.alerts import BudgetAlerts
 from core.engine.provider_health import locked_row
 from core.engine.states import OPEN_STATES, AttemptState, LedgerKind
-from core.errors import DaemonError
+from core.errors import DaemonError, ErrorClass
 from core.schema import attempts, budget_totals, cost_ledger
 from core.settings import Budget
 from core.storage import Database, Step, Transaction, Write, as_utc, inserted_id, utcnow
@@ -174,6 +174,14 @@ class Ledger:
         rows = await self.db.fetch_all(_with_reservation.where(
             attempts.c.job_id == job_id, attempts.c.state == AttemptState.DONE, attempts.c.scene.is_not(None)))
         return {row.scene: (_attempt_of(row), row.provider_task_id) for row in rows}
+
+    async def voices_lost(self, job_id: int) -> set[str]:
+        """The voice engines a call of which, for this job, may have been billed without its speech coming back
+        (failed as `unknown`): not asked again for it, so no speech is paid for twice."""
+        rows = await self.db.fetch_all(select(attempts.c.provider).where(
+            attempts.c.job_id == job_id, attempts.c.provider_type == VOICE, attempts.c.state == AttemptState.FAILED,
+            attempts.c.error_class == ErrorClass.UNKNOWN))
+        return {row.provider for row in rows}
 
     async def charged(self, job_id: int) -> float:
         """What the job's attempts were charged, all together."""

@@ -14,7 +14,7 @@ import dataclasses
 import random
 import shutil
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,7 @@ from content.media.renderer import RenderOptions, Timing, narrated_texts, render
 from content.media.timeline import Scene
 from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize, usable
 from content.media.voiceover import buy, engine_named, ready_engines, unbought
-from content.media.voices.contract import VoiceError
+from content.media.voices.contract import VoiceEngine, VoiceError
 from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from core.engine import queue
 from core.engine.ledger import (
@@ -877,12 +877,18 @@ class JobRunner:
         if that one is paid (a free one speaks in the render), reserved in the ledger and settled as a provider's
         attempt is — charged for what was bought, and for a call whose answer was lost. An engine the budget has no
         room for, or that fails, gives way to the next. The speech is kept in the job's workdir, where the render
-        reads it, and a run after a stop finds it there: it is never bought twice."""
+        reads it, and a run after a stop finds it there: it is never bought twice. An engine a call of which may
+        have been billed without its speech coming back is not asked again for the job (its next engine speaks)."""
         look, texts = request.look, narrated_texts(request.brief)
+        lost = await self.ledger.voices_lost(job.id)
         for engine in ready_engines(look.style.voiceover, look.language, look.secrets):
             wanted = unbought(engine, texts, request.workdir) if engine.price_usd_per_character else []
             if not wanted:
                 return
+            if engine.name in lost:
+                logger.bind(job_id=job.id).warning(f"voice engine {engine.name} not asked again: a call of its for "
+                                                   "this Reel may have been billed and its answer was lost")
+                continue
             estimate = engine.estimate_usd(wanted)
             try:
                 reservation = await self._fenced(job, lambda conn: self.ledger.reserve(
@@ -896,26 +902,28 @@ class JobRunner:
             try:
                 await buy(engine, texts, request.workdir)
             except VoiceError as exc:
-                left = unbought(engine, wanted, request.workdir)
-                charged = engine.estimate_usd([text for text in wanted if text not in left])
-                charged += engine.estimate_usd(left[:1]) if exc.billed else 0.0  # the call that failed
-                await self.ledger.fail(attempt, exc.error_class, str(exc), round(charged, 6), job.lease.hold)
+                error_class = ErrorClass.UNKNOWN if exc.billed else exc.error_class
+                await self.ledger.fail(attempt, error_class, str(exc),
+                                       _voice_spent(engine, attempt, texts, request.workdir, exc.billed),
+                                       job.lease.hold)
                 logger.bind(job_id=job.id).warning(f"voice engine {engine.name} failed ({exc})")
                 continue
             await self.ledger.close(attempt, AttemptState.DONE, estimate, job.lease.hold)
             return
 
     async def _settle_voice(self, job: Job, request: GenerationRequest, attempt: Attempt, state: str) -> None:
-        """A voice purchase a stop interrupted: charged if its speech was kept, or if its call may have gone out;
-        else released."""
+        """A voice purchase a stop interrupted: done if all its speech was kept; stopped during its calls, charged
+        for the speech kept and the call that was under way (its answer lost); else released."""
         look = request.look
         engine = engine_named(attempt.provider, look.style.voiceover, look.language, look.secrets)
         guard = job.lease.hold
         if engine is not None and not unbought(engine, narrated_texts(request.brief), request.workdir):
             await self.ledger.close(attempt, AttemptState.DONE, attempt.estimate_usd, guard)
         elif state == AttemptState.SUBMITTING:
-            await self.ledger.fail(attempt, ErrorClass.UNKNOWN, "interrupted during a paid voice call: its estimate "
-                                   "counts as spent", attempt.estimate_usd, guard)
+            spent = attempt.estimate_usd if engine is None else _voice_spent(
+                engine, attempt, narrated_texts(request.brief), request.workdir, billed=True)
+            await self.ledger.fail(attempt, ErrorClass.UNKNOWN, "interrupted during a paid voice call: what was "
+                                   "kept and the call under way count as spent", spent, guard)
         else:
             await self.ledger.close(attempt, AttemptState.CANCELLED, 0.0, guard, error=f"interrupted while {state}")
 
@@ -990,6 +998,14 @@ class JobRunner:
             "job_id": job.id, "account": job.account, "theme": job.brief.theme, "prompt": verdict.prompt,
             "verdict": verdict.outcome, "policy_notes": "; ".join(verdict.notes) or None, "outcome": outcome,
             "error_class": error_class, "provider": provider, "created_at": utcnow()}
+
+
+def _voice_spent(engine: VoiceEngine, attempt: Attempt, texts: Sequence[str], workdir: Path, billed: bool) -> float:
+    """What a voice purchase that stopped short cost: the speech it kept (its texts are bought in order, so all
+    it wanted less what is still unbought), and, when `billed`, the call under way whose answer was lost."""
+    left = unbought(engine, texts, workdir)
+    spent = attempt.estimate_usd - engine.estimate_usd(left) + (engine.estimate_usd(left[:1]) if billed else 0.0)
+    return round(min(max(spent, 0.0), attempt.estimate_usd), 6)
 
 
 def _makes_clips(provider: VideoProvider) -> bool:

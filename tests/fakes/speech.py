@@ -9,6 +9,7 @@ are statuses answered, one per call, before any success (with `retry_after` as R
 the speech (so it is billed) and drops the connection before answering."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -68,10 +69,12 @@ class _Failing:
 class FakeElevenLabs(LoopbackServer):
     """`POST /v1/text-to-speech/{voice_id}/with-timestamps`."""
 
-    def __init__(self, failures: list[int] | None = None, retry_after: str = "1") -> None:
+    def __init__(self, failures: list[int] | None = None, retry_after: str = "1", speaking_s: float = 0.0) -> None:
         self.failing = _Failing(list(failures or []), retry_after)
+        self.speaking_s = speaking_s  # how long making each speech takes, the connection open
         self.calls: list[dict] = []  # each request's body, query and key, in order
         self.said: dict[str, Said] = {}  # text → what was said for it
+        self.billed: list[str] = []  # each text whose speech was made (a client gone meanwhile is billed too)
         self.app = web.Application()
         self.app.router.add_post("/v1/text-to-speech/{voice_id}/with-timestamps", self._speak)
 
@@ -94,13 +97,17 @@ class FakeElevenLabs(LoopbackServer):
             return _detail(422, {"status": "invalid_output_format", "message": f"{output} is not served here"})
         failure = self.failing.next_failure()
         if failure == DROPPED:
+            self.billed.append(body["text"])
             return _dropped(request)
         if failure == 429:
             return _detail(429, {"status": "too_many_concurrent_requests", "message": "Too many concurrent requests"},
                            {"Retry-After": self.failing.retry_after})
         if failure is not None:
             return _detail(failure, {"status": "internal_error", "message": "Something went wrong"})
+        if self.speaking_s:
+            await asyncio.sleep(self.speaking_s)  # made to the end even if the client goes (no handler cancellation)
         said = self.said[body["text"]] = say(body["text"], int(output.removeprefix("pcm_")))
+        self.billed.append(body["text"])
         alignment = {"characters": list(body["text"]), "character_start_times_seconds": said.starts,
                      "character_end_times_seconds": said.ends}
         return web.json_response({"audio_base64": base64.b64encode(said.pcm).decode(), "alignment": alignment,
