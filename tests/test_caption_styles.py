@@ -10,7 +10,16 @@ import pytest
 
 from content.briefs.brief import Brief
 from content.media import ass
-from content.media.captions import NO_LINE_START, fit_block, in_capitals, join_words, reading_timeline, time_words, wrap
+from content.media.captions import (
+    NO_LINE_START,
+    fit_block,
+    in_capitals,
+    join_words,
+    reading_timeline,
+    time_words,
+    tokens,
+    wrap,
+)
 from content.media.contrast import READABLE, ratio
 from content.media.ffmpeg import ffmpeg_exe
 from content.media.fonts import FontChain, font_chain
@@ -118,6 +127,21 @@ def test_a_cjk_line_never_starts_with_closing_punctuation_nor_ends_on_one_charac
         lines = wrap(time_words(text, 0.0, 5.0), chain, 72, width)
         assert all(line[0].text[0] not in NO_LINE_START for line in lines), (width, [join_words(l) for l in lines])
         assert len(lines) == 1 or len(join_words(lines[-1])) > 1, (width, [join_words(l) for l in lines])
+
+
+def test_a_japanese_line_breaks_between_words_and_each_word_lights_whole() -> None:
+    """Japanese writes no spaces, yet a line breaking inside a word (続|く) reads wrong and lighting one kanji of 本当
+    lights half a word: words come from the dictionary, with their endings (です, つ, て) kept on them."""
+    chain = font_chain(DEFAULT_FONT)
+    text = "本当に続く朝の五つの習慣、寝る前に温かいお茶を飲んでみてください"
+    whole = ["本当", "続く", "五つ", "習慣", "寝る", "温かい", "お茶", "飲んで", "みて", "ください"]
+    assert [word for word, _ in tokens(text)] == [
+        "本当", "に", "続く", "朝", "の", "五つ", "の", "習慣", "、", "寝る", "前", "に", "温かい", "お茶", "を",
+        "飲んで", "みて", "ください"]
+    for width in range(240, 900, 40):  # from the width of the longest word, ください
+        lines = [join_words(line) for line in wrap(time_words(text, 0.0, 5.0), chain, 72, width)]
+        assert all(any(word in line for line in lines) for word in whole), (width, lines)
+        assert all(line[0] not in NO_LINE_START for line in lines), (width, lines)
 
 
 def test_a_word_broken_over_lines_is_lit_whole_and_keeps_its_marks() -> None:

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from content.briefs.brief import Brief
 from content.media.fonts import FontChain
+from content.media.japanese import is_japanese, japanese_words
 
 # libass draws an outline and a shadow around each glyph, and the lit word's box reaches 0.14 of a size past its
 # glyphs (ass.HIGHLIGHT_PAD_EM): layout keeps that much clear of the safe area's edges.
@@ -51,7 +52,10 @@ class Block:
 
 
 def tokens(text: str) -> list[tuple[str, bool]]:
-    """Words (and each CJK character, since those scripts break between characters) with 'space before' flags."""
+    """Words with 'space before' flags: Japanese's as its dictionary splits them, each character of Chinese and
+    Korean (which may break between any two) its own."""
+    if is_japanese(text):
+        return [(word.text, word.space_before) for word in japanese_words(text)]
     result: list[tuple[str, bool]] = []
     for word in text.split():
         pending, space = "", True

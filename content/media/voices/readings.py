@@ -1,13 +1,11 @@
 """Japanese as espeak-ng can read it: its Japanese voice reads kana but says "Chinese letter" for every kanji, so each
-word is given to it as its pronunciation (UniDic's, through fugashi: both offline, from PyPI), a space between words,
-and the synthesizer's word positions are mapped back onto the original text for the captions."""
+word is given to it as its pronunciation (content/media/japanese.py), a space between words, and the synthesizer's
+word positions are mapped back onto the original text for the captions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
-import fugashi
-
+from content.media.japanese import japanese_words
 from content.media.voices.contract import SpokenWord
 
 
@@ -36,26 +34,18 @@ class Reading:
         return SpokenWord(at, inside[-1].original_at + inside[-1].original_length - at, word.start_s)
 
 
-@cache
-def _tagger() -> fugashi.Tagger:
-    return fugashi.Tagger()
-
-
 def japanese_reading(text: str) -> Reading:
-    """`text` with every word that has a pronunciation written as it (katakana: は as a particle is ワ), the rest
-    (digits, Latin, punctuation, emoji) as written."""
+    """`text` with every word written as it is pronounced, a space between words."""
     parts: list[str] = []
     segments: list[Segment] = []
     original = spoken = 0
-    for word in _tagger()(text):
-        original += len(word.white_space)
-        pronunciation = word.feature.pron
-        said = pronunciation if pronunciation and pronunciation != "*" else word.surface
+    for word in japanese_words(text):
+        original = text.index(word.text, original)
         if parts:
             parts.append(" ")
             spoken += 1
-        parts.append(said)
-        segments.append(Segment(spoken, len(said), original, len(word.surface)))
-        spoken += len(said)
-        original += len(word.surface)
+        parts.append(word.pronunciation)
+        segments.append(Segment(spoken, len(word.pronunciation), original, len(word.text)))
+        spoken += len(word.pronunciation)
+        original += len(word.text)
     return Reading("".join(parts), tuple(segments))
