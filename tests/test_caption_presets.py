@@ -205,3 +205,11 @@ def test_boxed_captions_have_one_even_box_and_the_lit_word_s_box_on_top(tmp_path
     inked = ~box & (frame[ys.min():ys.max() + 1, xs.min():xs.max() + 1].sum(axis=2) < 150)  # ink or a dark box
     rows_cut = (inked.mean(axis=1) > 0.9).sum()  # a neighbour's box across the accent box leaves full dark rows
     assert rows_cut == 0, rows_cut
+    # nor does the accent box cover a neighbour's letters: the first line's white letters while a word of the second
+    # line is lit, where the accent box stands beside the lit word's own glyphs
+    other = frame_at(tmp_path, events, look, (block.lines[1][0].start_s + block.lines[1][0].end_s) / 2)
+    inside = (other[ys.min():ys.max() + 1, xs.min():xs.max() + 1].min(axis=2) > 225) & box
+    glyphs = np.nonzero(inked.any(axis=0))[0]  # the lit word's own dark letters, across the box
+    beside = inside.copy()
+    beside[:, glyphs.min():glyphs.max() + 1] = False
+    assert beside.sum() == 0, f"the lit word's box hides {beside.sum()} pixels of its neighbours' letters"

@@ -138,19 +138,23 @@ def draw(block: Block, chain: FontChain, look: TextLook, lit: Sequence[Word] = (
     for line in block.lines:
         parts = []
         for position, word in enumerate(line):
-            spacer = " " if word.space_before and position else ""  # a space has no glyph: it is never boxed
             shown = any(word is piece for piece in lit)
+            if word.space_before and position:  # the space before a lit word is not lit: its box is the word's
+                if only_lit:
+                    parts.append(r"{\alpha&HFF&}")
+                parts.append(_plain(look) + _runs(chain, " ", look, HIDDEN if only_lit else alpha))
             if only_lit:
                 parts.append(r"{\alpha&H00&}" if shown else r"{\alpha&HFF&}")
             parts.append(_lit(look, block.size) if shown else _plain(look))
-            parts.append(_runs(chain, spacer + word.text, look, HIDDEN if only_lit and not shown else alpha))
+            parts.append(_runs(chain, word.text, look, HIDDEN if only_lit and not shown else alpha))
         rendered_lines.append("".join(parts))
     return r"\N".join(rendered_lines)
 
 
 def _lit(look: TextLook, size: int) -> str:
     if look.highlight == "box":
-        pad = look.border[1] if look.boxed else max(2, round(size * HIGHLIGHT_PAD_EM))  # boxed: as its neighbours
+        pad = max(2, round(size * HIGHLIGHT_PAD_EM))  # boxed: drawn over its neighbours, so no wider than the gaps
+        pad = min(pad, look.border[1]) if look.boxed else pad
         return rf"{{\1c{ass_colour(ink_on(look.accent))}&\3c{ass_colour(look.accent)}&\bord{pad}\shad0}}"
     return rf"{{\1c{ass_colour(look.accent)}&}}"
 

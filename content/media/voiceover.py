@@ -56,9 +56,12 @@ async def narrate(texts: list[str], settings: Voiceover, workdir: Path, language
             logger.info(f"voice engine {engine.name} skipped: its speech was not bought for this Reel")
             continue
         try:
-            return [await _spoken(engine, text, workdir) for text in texts]
+            spoken = [await _spoken(engine, text, workdir) for text in texts]
         except VoiceError as exc:
             logger.warning(f"voice engine {engine.name} failed ({exc})")
+            continue
+        logger.info(f"voiceover by {engine.name}: {len(spoken)} lines, {sum(s.duration_s for s in spoken):.1f} s")
+        return spoken
     logger.warning(f"no voice engine could speak ({', '.join(settings.engine)}): music only")
     return None
 
