@@ -44,7 +44,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cancel.add_argument("--reason", default="cancelled by the operator", help="recorded with the job")
     enable = commands.add_parser("enable", help="put a provider disabled by billing/auth errors (or paused) back in "
                                                 "use")
-    enable.add_argument("provider", help="the provider's name in video_config.json")
+    enable.add_argument("provider", help="the provider's name in video_config.json, or an account's publishing "
+                                         "(instagram:ACCOUNT)")
+    approve = commands.add_parser("approve", help="schedule a finished video at its persona's next posting slot")
+    approve.add_argument("job_id", type=int)
+    publish = commands.add_parser("publish", help="post a finished video now and wait until it is published")
+    publish.add_argument("job_id", type=int)
+    publish.add_argument("--platform", choices=["instagram"], help="only this platform (default: each the persona "
+                                                                    "publishes to)")
+    publish.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds (the post "
+                                                                     "stays scheduled for the daemon)")
+    publish.add_argument("--json", action="store_true", help="print the posts as one JSON object")
+    insights = commands.add_parser("insights", help="engagement read back from the platforms")
+    insights.add_subparsers(dest="insights_command", required=True, metavar="ACTION").add_parser(
+        "pull", help="read every published post's metrics now into the ROI report's engagement table")
+    posts = commands.add_parser("posts", help="the posts: scheduled, processing, published (with links), failed")
+    posts.add_argument("--json", action="store_true", help="print one JSON object")
     trends = commands.add_parser("trends", help="the current trends, ranked, with their scores and sources")
     trends.add_argument("--refresh", action="store_true", help="collect from every source now (caches skipped)")
     trends.add_argument("--json", action="store_true", help="print {trends, sources} as one JSON object")

@@ -53,14 +53,19 @@ async def import_metrics(db: Database, path: Path) -> ImportResult:
             result.unmatched.append(f"row {number} ({_describe(row)})")
             continue
         snapshots.append({"job_id": job_id, **values, "source": path.name, "imported_at": now})
+    await store_snapshots(db, snapshots)
+    result.imported = len(snapshots)
+    return result
+
+
+async def store_snapshots(db: Database, snapshots: list[dict[str, Any]]) -> None:
+    """Engagement snapshots stored in one transaction; one already stored for the same video and time is replaced."""
     async with db.transaction() as conn:
         for snapshot in snapshots:
             await conn.execute(delete(engagement_metrics).where(
                 engagement_metrics.c.job_id == snapshot["job_id"],
                 engagement_metrics.c.captured_at == snapshot["captured_at"]))
             await conn.execute(engagement_metrics.insert().values(**snapshot))
-    result.imported = len(snapshots)
-    return result
 
 
 def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:

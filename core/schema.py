@@ -1,4 +1,4 @@
-"""The one portable schema (SQLAlchemy Core) behind trends → briefs → jobs → attempts → ledger."""
+"""The one portable schema (SQLAlchemy Core) behind trends → briefs → jobs → attempts → ledger → posts."""
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # What each version adds to the one before, applied in order to an older database (create_all adds new tables).
 MIGRATIONS = {
     2: [
@@ -51,6 +51,7 @@ MIGRATIONS = {
     ],
     6: ["ALTER TABLE video_jobs ADD COLUMN timeline JSON"],  # the delivered video's scenes
     7: ["ALTER TABLE attempts ADD COLUMN scene INTEGER"],  # a clip for one scene of the Reel (NULL: the whole video)
+    8: [],  # posts and publisher_tokens: create_all makes the new tables
 }
 
 metadata = MetaData()
@@ -256,4 +257,40 @@ cost_ledger = Table(
     Column("budget_day", String(10), nullable=False, index=True),
     Column("budget_month", String(7), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A delivered video on one platform: scheduled → processing → publishing → published | failed. One row per job and
+# platform, ever (the unique key is what makes "never posted twice" hold under races); leased like a running job.
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("video_jobs.id"), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("account", String(64), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("not_before", DateTime(timezone=True), nullable=False),  # its slot, or the next look at it
+    Column("lease_owner", String(96)),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    Column("container_id", Text),  # the platform's handle on the video it is processing
+    Column("container_at", DateTime(timezone=True)),  # when that container was made (it is given up after a timeout)
+    Column("publish_sent", Boolean, nullable=False, default=False),  # a publish call went out: look before resending
+    Column("media_id", Text),
+    Column("permalink", Text),
+    Column("tries", Integer, nullable=False, default=0),  # temporary failures in a row
+    Column("error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("job_id", "platform", name="uq_posts_job_platform"),
+    Index("ix_posts_due", "state", "not_before"),
+)
+
+# When each account's platform token was last renewed (the token itself lives in the environment or .env only).
+publisher_tokens = Table(
+    "publisher_tokens",
+    metadata,
+    Column("publisher", String(96), primary_key=True),  # `instagram:mia_moves`
+    Column("refreshed_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
 )

@@ -41,6 +41,17 @@ class Secrets:
         self._tokens = {**{t: until for t, until in self._tokens.items() if until > now}, token: expires_at}
         return token
 
+    def renew(self, name: str, value: str, env_file: Path, old_valid_until: float) -> None:
+        """A refreshed token: written to `env_file` (where secrets live, atomically) and used from now on; the old
+        value stays masked until it expires."""
+        from dotenv import set_key  # loaded for the rare refresh only
+
+        set_key(env_file, name, value, quote_mode="never")
+        old = self._values.get(name)
+        self._values = {**self._values, name: value}
+        if old:
+            self.register_token(old, old_valid_until)
+
     def secret_values(self) -> list[str]:
         """Values to scrub from any text we write: every KEY/TOKEN/SECRET/PASSWORD, the database password and the
         registered tokens, longest first (a value inside a longer one is masked with it)."""

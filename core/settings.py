@@ -24,6 +24,7 @@ from core.secrets import SECRET_NAME
 PlatformName = Literal["instagram_reels", "instagram_story", "instagram_feed", "instagram_square", "tiktok",
                        "youtube_shorts", "youtube", "youtube_wide"]
 HexColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")]
+CLOCK_TIME = r"^([01]\d|2[0-3]):[0-5]\d$"  # HH:MM
 SECRET_KEY_HINT = re.compile(r"(api[_-]?key|token|secret|password)", re.IGNORECASE)
 
 
@@ -53,7 +54,7 @@ def _check_timezone(name: str) -> str:
 
 class Schedule(Strict):
     trend_interval_hours: float = Field(6.0, gt=0, le=168, description="how often to scrape trends and make a batch")
-    report_time: str = Field("23:55", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="daily report, HH:MM")
+    report_time: str = Field("23:55", pattern=CLOCK_TIME, description="daily report, HH:MM")
     timezone: str = "UTC"
 
     _tz = field_validator("timezone")(_check_timezone)
@@ -277,6 +278,36 @@ class Style(Strict):
 Language = Literal["en", "es", "pt", "fr", "de", "ar", "hi", "zh", "ja"]
 
 
+class InstagramPublishing(Strict):
+    """Posting Reels through the Instagram Graph API, to a professional (Business or Creator) account."""
+
+    enabled: bool = False
+    login: Literal["instagram", "facebook"] = Field(
+        "instagram", description="Instagram Login (graph.instagram.com) or Facebook Login for Business "
+                                 "(graph.facebook.com): the kind of app the token was issued to")
+    user_id: str = Field("", pattern=r"^[0-9]*$", description="the account's Instagram user id")
+    token_env: str = Field("INSTAGRAM_ACCESS_TOKEN", pattern=r"^[A-Z][A-Z0-9_]*TOKEN$",
+                           description="the environment variable (or .env entry) holding its access token")
+    api_version: str = Field("v23.0", pattern=r"^v[0-9]+\.[0-9]+$")
+    share_to_feed: bool = Field(True, description="the Reel shows in the profile's grid too")
+    base_url: str | None = Field(None, pattern=r"^https?://", description="the API's address (a proxy, a test fake)")
+    poll_interval_s: float = Field(60.0, gt=0, le=600, description="between two looks at a container Meta is "
+                                                                   "processing (Meta asks for once a minute)")
+    processing_timeout_s: float = Field(1800.0, gt=0, le=86_400, description="a container not processed by then "
+                                                                             "fails the post")
+    timeout_s: float = Field(60.0, gt=0, le=MAX_WAIT_S, description="for one request")
+
+
+class Publishing(Strict):
+    """Where and when a persona's finished Reels are posted."""
+
+    auto_publish: bool = Field(False, description="post each finished Reel at the next slot; off: `approve JOB` "
+                                                  "schedules it")
+    slots: list[Annotated[str, Field(pattern=CLOCK_TIME)]] = Field(
+        ["12:00", "19:00"], description="posting times (HH:MM in schedule.timezone); empty: as soon as it is made")
+    instagram: InstagramPublishing = InstagramPublishing()
+
+
 class Account(Strict):
     """A persona the daemon produces for; only trends in its niches feed it (empty niches: every trend)."""
 
@@ -290,6 +321,7 @@ class Account(Strict):
     brief_template: str = Field("default", pattern=r"^[a-z0-9_]+$")
     language: Language = Field("en", description="the language (BCP-47 code) its briefs are written in")
     style: Style = Style()
+    publishing: Publishing = Publishing()
 
 
 class ContentSettings(Strict):
@@ -323,6 +355,18 @@ class AnalyticsSettings(Strict):
                                                             "embedded in the report")
 
 
+class MediaHosting(Strict):
+    """S3-compatible object storage (AWS S3, Cloudflare R2, MinIO, Backblaze B2) that holds a video while a platform
+    that pulls from a link (Instagram) fetches it; the keys are AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."""
+
+    bucket: str = Field("", pattern=r"^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$", description="empty: no hosting")
+    endpoint_url: str | None = Field(None, pattern=r"^https?://", description="the store's address; empty: AWS S3")
+    region: str = Field("us-east-1", pattern=r"^[a-z0-9-]+$")
+    prefix: str = Field("reels/", pattern=r"^[A-Za-z0-9_./-]*$", description="the folder in the bucket")
+    link_expiry_s: int = Field(86_400, ge=300, le=604_800, description="how long a presigned link works (at most "
+                                                                       "7 days, S3's limit)")
+
+
 class AppConfig(Strict):
     schedule: Schedule = Schedule()
     trends: TrendSettings = TrendSettings()
@@ -332,6 +376,7 @@ class AppConfig(Strict):
                                           "video is made for; every other gets a variant reframed from its timeline")
     content: ContentSettings = ContentSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    media_hosting: MediaHosting = MediaHosting()
 
     @model_validator(mode="after")
     def _unique_accounts(self) -> "AppConfig":

@@ -80,10 +80,10 @@ def cli_in_process(capfd: pytest.CaptureFixture[str]) -> Iterator[Callable[..., 
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
     """A fresh home with the shipped sample config and trends: what `main.py init` writes (called in this process;
-    test_settings runs the command itself), with the local renderer and the composer at x264's fastest preset: the
-    tests look at what is in the picture, not at how well it is compressed (tests/test_renderer.py renders at the
-    default). Providers' videos are delivered as made: the engine's tests follow money and states; those of the
-    composer (tests/test_composer.py) switch it back on."""
+    test_settings runs the command itself), unnarrated (see `unnarrated`), with the local renderer and the composer
+    at x264's fastest preset: the tests look at what is in the picture, not at how well it is compressed
+    (tests/test_renderer.py renders at the default). Providers' videos are delivered as made: the engine's tests
+    follow money and states; those of the composer (tests/test_composer.py) switch it back on."""
     home = Home.at(tmp_path)
     with contextlib.redirect_stdout(io.StringIO()):
         assert init_home(home) == 0
@@ -94,7 +94,15 @@ def home(tmp_path: Path) -> Home:
         generation["composer"] = {"preset": "ultrafast", "provider_videos": False}
 
     edit_json(home.video_config_file, fastest)
+    edit_json(home.config_file, unnarrated)
     return home
+
+
+def unnarrated(data: dict[str, Any]) -> None:
+    """The sample personas without their voiceover: most tests follow money, states and pictures, and a Reel
+    narrated by espeak-ng lasts as long as its speech, not its --duration (tests/test_voiceover.py narrates)."""
+    for account in data["accounts"]:
+        account["style"]["voiceover"]["enabled"] = False
 
 
 def edit_json(path: Path, change: Any) -> None:

@@ -24,7 +24,8 @@ from tests.conftest import ROOT, edit_json, run_cli
 
 @pytest.mark.slow
 def test_once_makes_three_reels_that_pass_preflight(home: Home) -> None:
-    shutil.copy(ROOT / "config" / "video_config.json", home.video_config_file)  # as shipped: a user's first `once`
+    for name in ("config.json", "video_config.json"):  # as shipped (narrated): a user's first `once`
+        shutil.copy(ROOT / "config" / name, home.root / "config" / name)
     edit_json(home.video_config_file,  # but at a fast x264 preset: the encoder's quality is test_preflight's business
               lambda d: d["video_generation"]["providers"]["local"]["params"].update(preset="superfast"))
     result = run_cli(home.root, "once", "--json")

@@ -23,7 +23,7 @@ from core.home import Home
 from core.progress import NullProgress
 from core.schema import video_jobs
 from core.storage import Database
-from tests.conftest import CliResult, daemon_for, edit_json, make_clip, run_cli, settings_for
+from tests.conftest import CliResult, daemon_for, edit_json, make_clip, run_cli, settings_for, unnarrated
 from tests.test_engine_faults import KeyedProvider, money
 
 
@@ -49,6 +49,7 @@ def new_home(root: Path) -> Home:
     home = Home.at(root)
     with contextlib.redirect_stdout(None):
         init_home(home)
+    edit_json(home.config_file, unnarrated)  # the disk is sized for an unnarrated Reel's files
     return home
 
 

@@ -20,7 +20,8 @@ from content.media.platforms import platform_spec
 from content.media.preflight import failures, preflight
 from content.providers import build_providers, provider_params
 from core.daemon.daemon import Daemon
-from core.engine.states import Cancellation, JobStatus
+from core.engine.publishing import PostRow, publisher_name
+from core.engine.states import Cancellation, JobStatus, PostState
 from core.engine.status import budget_view, job_result, job_rows, print_status
 from core.errors import ConfigError, DaemonError, InputError, MediaError, machine_fault
 from core.home import PROJECT_ROOT, Home
@@ -154,6 +155,13 @@ async def cancel_job(daemon: Daemon, args: argparse.Namespace) -> int:
 
 
 async def enable_provider(daemon: Daemon, args: argparse.Namespace) -> int:
+    platform, _, account = args.provider.partition(":")
+    if account:  # an account's publishing, disabled by an auth error
+        if account not in {a.name for a in daemon.settings.app.accounts}:
+            raise ConfigError("config/config.json", f"no account named {account!r}", "accounts")
+        await daemon.publishing.health.enable(publisher_name(platform, account))
+        print(f"{args.provider}: publishing enabled again; its posts are tried at their next look")
+        return 0
     if args.provider not in daemon.settings.video.providers:
         raise ConfigError("config/video_config.json", f"no provider named {args.provider!r}",
                           "video_generation.providers")
@@ -161,6 +169,54 @@ async def enable_provider(daemon: Daemon, args: argparse.Namespace) -> int:
     print(f"provider {args.provider} enabled: its pause, disable and failure count are cleared; {woken} waiting "
           f"job(s) looked at again")
     return 0
+
+
+async def approve_job(daemon: Daemon, args: argparse.Namespace) -> int:
+    for post in await daemon.publishing.approve(args.job_id):
+        print(f"job {post.job_id}: {post.platform} {post.state}" + (
+            f" for {post.not_before:%Y-%m-%d %H:%M} UTC" if post.state == PostState.SCHEDULED else ""))
+    return 0
+
+
+async def publish_job(daemon: Daemon, args: argparse.Namespace) -> int:
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise InputError(f"--timeout {args.timeout:g}: give a number of seconds above 0")
+    made = await daemon.publishing.publish_now(args.job_id, args.platform, args.timeout)
+    if args.json:
+        print(json.dumps({"posts": [post_record(post) for post in made]}))
+    for post in made if not args.json else []:
+        if post.state == PostState.PUBLISHED:
+            print(f"job {post.job_id}: published on {post.platform}: {post.permalink or post.media_id}")
+        else:
+            print(f"job {post.job_id}: {post.platform} {post.state}: {post.error or 'waiting'}", file=sys.stderr)
+    return 0 if all(post.state == PostState.PUBLISHED for post in made) else 1
+
+
+async def list_posts(daemon: Daemon, args: argparse.Namespace) -> int:
+    records = [post_record(post) for post in await daemon.publishing.all_posts()]
+    if args.json:
+        print(json.dumps({"posts": records}))
+        return 0
+    for r in records:
+        shown = r["permalink"] or r["error"] or f"next look {r['not_before']}"
+        print(f"post {r['id']}  job {r['job_id']}  {r['account']}  {r['platform']}  {r['state']}  {shown}")
+    if not records:
+        print("no posts yet: `approve JOB` schedules one, `publish JOB` posts one now")
+    return 0
+
+
+async def pull_post_insights(daemon: Daemon, _args: argparse.Namespace) -> int:
+    result = await daemon.pull_insights(due_only=False)
+    print(f"insights read for {result.pulled} post(s)")
+    for line in result.failed:
+        print(line, file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def post_record(post: PostRow) -> dict[str, object]:
+    return {"id": post.id, "job_id": post.job_id, "account": post.account, "platform": post.platform,
+            "state": post.state, "not_before": post.not_before.isoformat(), "media_id": post.media_id,
+            "permalink": post.permalink, "error": post.error}
 
 
 async def show_status(daemon: Daemon, args: argparse.Namespace) -> int:
@@ -221,6 +277,10 @@ COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {
     "metrics": import_engagement,
     "cancel": cancel_job,
     "enable": enable_provider,
+    "approve": approve_job,
+    "publish": publish_job,
+    "posts": list_posts,
+    "insights": pull_post_insights,
 }
 
 

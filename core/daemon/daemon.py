@@ -18,6 +18,7 @@ from content.providers import VideoProvider
 from core.daemon.planning import Planner
 from core.engine import queue
 from core.engine.ledger import Ledger
+from core.engine.publishing import Publishing
 from core.engine.runner import JobOutcome, JobRunner
 from core.engine.states import JobStatus
 from core.engine.worker import Worker, stop_on_signals, unless_stopped
@@ -29,9 +30,11 @@ from core.settings import Settings
 from core.storage import Database, utcnow
 
 if TYPE_CHECKING:
+    from analytics.insights import PullResult
     from analytics.video_analytics import VideoAnalytics
 
 LEADERSHIP_CHECK_S = 5.0  # how often the leader checks it still leads, and the others ask to lead
+PUBLISH_EVERY_S = 60.0  # the longest wait between two looks at the posts (schedule the finished, advance the due)
 
 
 @dataclass
@@ -57,10 +60,23 @@ class Daemon:
         self.runner = JobRunner(home, settings, self.ledger, providers)
         self.worker = Worker(settings, db, self.runner)
         self.planner = Planner(home, settings, db, secrets)
+        self.secrets = secrets
+        self.publishing = Publishing(settings, db, secrets, home.env_file)
         self._cycle_lock = asyncio.Lock()
 
     async def close(self) -> None:
-        await asyncio.gather(self.runner.close(), self.planner.close())
+        await asyncio.gather(self.runner.close(), self.planner.close(), self.publishing.close())
+
+    async def pull_insights(self, due_only: bool = True) -> "PullResult":
+        """Published posts' metrics into the engagement table (see analytics/insights.py)."""
+        from analytics.insights import pull_insights
+
+        return await pull_insights(self.db, self.settings, self.secrets, due_only)
+
+    async def publish_due(self) -> None:
+        """auto_publish's finished videos scheduled, and every post that is due advanced."""
+        await self.publishing.schedule_finished()
+        await self.publishing.run_due()
 
     async def run_cycle(self, progress: ProgressView | None = None) -> CycleResult:
         async with self._cycle_lock:
@@ -71,6 +87,7 @@ class Daemon:
                 # Jobs parked at a cap get another look: a new day or month, or a raised cap, may admit them.
                 await queue.requeue(self.db, (JobStatus.WAITING_BUDGET,))
                 result.outcomes = await self.worker.process_queue(progress or NullProgress())
+                await self.publish_due()  # auto_publish: what was just made, if its persona posts at once
             else:
                 logger.info("video generation is disabled in video_config.json: trends collected, nothing rendered")
             result.report = await self.write_report()
@@ -133,6 +150,16 @@ class Daemon:
         scheduler.add_job(launch(self.run_cycle, "cycle"), IntervalTrigger(hours=schedule.trend_interval_hours),
                           id="cycle", name="collect trends and make videos", next_run_time=utcnow(),
                           max_instances=1, coalesce=True, misfire_grace_time=3600)
+        look_every = IntervalTrigger(seconds=self.publishing.look_every_s(PUBLISH_EVERY_S))
+        scheduler.add_job(launch(self.publish_due, "publishing"), look_every,
+                          id="publishing", name="publish what is due", next_run_time=utcnow(), max_instances=1,
+                          coalesce=True, misfire_grace_time=3600)
+        scheduler.add_job(launch(self.publishing.refresh_tokens, "token renewal"), IntervalTrigger(hours=6),
+                          id="tokens", name="renew platform tokens", next_run_time=utcnow(), max_instances=1,
+                          coalesce=True, misfire_grace_time=3600)
+        scheduler.add_job(launch(self.pull_insights, "insights"), IntervalTrigger(hours=1), id="insights",
+                          name="read published posts' metrics", max_instances=1, coalesce=True,
+                          misfire_grace_time=3600)
         scheduler.add_job(launch(self.write_report, "daily report"), CronTrigger(hour=hour, minute=minute),
                           id="daily_report", name="daily report", max_instances=1, coalesce=True,
                           misfire_grace_time=3600)

@@ -188,7 +188,7 @@ async def cancel(db: Database, job_id: int, reason: str) -> Cancellation:
             await conn.execute(_UPDATE_JOB, {"job_id": job_id, "status": JobStatus.CANCELLED,
                                              "error": f"cancelled: {reason}", "updated_at": now})
             return Cancellation.CANCELLED
-        alive = not _dead_here(row.lease_owner) and not _expired(row.lease_expires_at, now)
+        alive = not holder_died_here(row.lease_owner) and not _expired(row.lease_expires_at, now)
         if row.status == JobStatus.RUNNING and alive:
             await conn.execute(_UPDATE_JOB, {"job_id": job_id, "cancel_reason": reason})
             return Cancellation.REQUESTED
@@ -200,7 +200,7 @@ async def cancel(db: Database, job_id: int, reason: str) -> Cancellation:
         raise DaemonError(f"job {job_id} is already {row.status}: nothing to cancel")
 
 
-def _dead_here(owner: str | None) -> bool:
+def holder_died_here(owner: str | None) -> bool:
     """A lease held by a process of this host that no longer exists (a lease names `host:pid:nonce`)."""
     host, _, rest = (owner or "").partition(":")
     pid = rest.partition(":")[0]

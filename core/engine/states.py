@@ -6,6 +6,7 @@ row read back compares equal to its member and nothing needed migrating.
     job:      queued ⇄ running → done | failed | cancelled;  queued ⇄ waiting_budget | waiting_provider
     attempt:  reserved → submitting → submitted → polling → downloading → optimizing → done | failed | cancelled
     money:    reserve (+estimate) … release (−estimate) [+ charge (+actual)]
+    post:     scheduled → processing → publishing → published | failed;  processing → scheduled (expired)
 """
 from __future__ import annotations
 
@@ -84,3 +85,21 @@ class LedgerKind(StrEnum):
     """−estimate, when the attempt is settled."""
     CHARGE = "charge"
     """+actual, when the provider charged (or may have)."""
+
+
+class PostState(StrEnum):
+    """Where a delivered video stands on one platform (`posts.state`)."""
+
+    SCHEDULED = "scheduled"
+    """Waiting for its slot (or a rate limit, a full quota, a disabled account) to pass, with no container yet."""
+    PROCESSING = "processing"
+    """The platform has the video in a container and is processing it; nothing is posted."""
+    PUBLISHING = "publishing"
+    """Processed, and a publish is due or went out: before another is sent, the platform is asked whether it landed."""
+    PUBLISHED = "published"
+    """Posted: its media id and link are kept. The end."""
+    FAILED = "failed"
+    """Refused for good (the platform could not process it, a request it rejects); `error` says why. The end."""
+
+
+POST_OPEN = (PostState.SCHEDULED, PostState.PROCESSING, PostState.PUBLISHING)

@@ -1,0 +1,353 @@
+"""Publishing a finished Reel to Instagram as a user does (`approve`, `publish`, `posts`, `enable`), against the Graph
+API's fake (tests/fakes/instagram_graph.py), which fetches the video from its presigned link on moto's S3 server: the
+post is made once, whatever fails — the quota, a rate limit, the token, an expired container — and whenever the
+process is killed."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import os
+import shutil
+import signal
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from sqlalchemy import update
+
+from core.daemon.cli import init_home
+from core.home import Home
+from core.schema import posts
+from core.secrets import Secrets
+from core.storage import Database, database_url, utcnow
+from tests.conftest import ROOT, daemon_for, edit_json, run_cli, settings_for, unnarrated
+from tests.fakes.instagram_graph import TOKEN, USER_ID, FakeGraph
+from tests.test_providers import cli
+
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "AKIAFAKEID1234", "AWS_SECRET_ACCESS_KEY": "fake-secret-access-key-789"}
+ACCOUNT = "mia_moves"  # the sample config's first persona: `generate` makes its videos
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with one finished Reel (rendered once for the module; each test works on a copy of the home)."""
+    root = tmp_path_factory.mktemp("rendered")
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert init_home(Home.at(root)) == 0
+    edit_json(Home.at(root).video_config_file, lambda d: d["video_generation"]["providers"]["local"].setdefault(
+        "params", {}).update(preset="ultrafast"))
+    edit_json(Home.at(root).config_file, unnarrated)
+    made = run_cli(root, "generate", "Three stretches for stiff shoulders", "--duration", "5", "--wait", "--json")
+    assert made.returncode == 0, made.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[str]:
+    """moto's S3 server on loopback (a real implementation of the protocol, from PyPI)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraph]:
+    fake = FakeGraph()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def ready(rendered: Path, tmp_path: Path, s3: str, graph: FakeGraph) -> Home:
+    """A copy of the rendered home whose persona publishes to Instagram (the fake), its videos hosted on S3."""
+    home = Home.at(shutil.copytree(rendered, tmp_path / "home"))
+    bucket = f"reels-{uuid.uuid4().hex[:10]}"
+    s3_client(s3).create_bucket(Bucket=bucket)
+
+    def publish_to_the_fake(data: dict) -> None:  # type: ignore[type-arg]
+        data["accounts"][0]["publishing"] = {"instagram": {"enabled": True, "user_id": USER_ID,
+                                                           "base_url": graph.url, "poll_interval_s": 0.05}}
+        data["media_hosting"] = {"bucket": bucket, "endpoint_url": s3}
+
+    edit_json(home.config_file, publish_to_the_fake)
+    edit_json(home.video_config_file, lambda d: d["video_generation"].update(lease_s=3))
+    home.env_file.write_text("".join(f"{k}={v}\n" for k, v in {"INSTAGRAM_ACCESS_TOKEN": TOKEN, **S3_KEYS}.items()))
+    return home
+
+
+def s3_client(endpoint: str) -> Any:
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"])
+
+
+def stored(home: Home) -> list[str]:
+    hosting = json.loads(home.config_file.read_text())["media_hosting"]
+    listed = s3_client(hosting["endpoint_url"]).list_objects_v2(Bucket=hosting["bucket"])
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+async def posts_of(home: Home) -> list[dict]:  # type: ignore[type-arg]
+    code, out, err = await cli(home, "posts", "--json", env={})
+    assert code == 0, err
+    return list(json.loads(out)["posts"])
+
+
+def assert_no_secret_written(home: Home, *outputs: str) -> None:
+    written = "".join(path.read_text(errors="replace") for path in home.logs_dir.rglob("*") if path.is_file())
+    for secret in (TOKEN, S3_KEYS["AWS_SECRET_ACCESS_KEY"]):
+        assert secret not in written and not any(secret in output for output in outputs)
+
+
+@pytest.mark.slow
+async def test_publish_posts_the_reel_once_from_its_hosted_file_with_caption_cover_and_ai_label(
+        ready: Home, graph: FakeGraph) -> None:
+    code, out, err = await cli(ready, "publish", "1", "--json", env={})
+    assert code == 0, err
+    [post] = json.loads(out)["posts"]
+    assert post["state"] == "published" and post["platform"] == "instagram"
+    assert len(graph.media) == 1 and post["media_id"] == graph.media[0]["id"]
+    assert post["permalink"] == graph.media[0]["permalink"]
+    [container] = graph.containers.values()
+    sidecar = json.loads(next((ready.data_dir / "videos" / ACCOUNT).glob("*.json")).read_text())
+    assert container.caption.startswith(sidecar["caption"])
+    assert container.caption.endswith(" ".join(f"#{tag}" for tag in sidecar["hashtags"]))
+    assert container.ai_generated and container.share_to_feed and container.cover_url
+    video = next((ready.data_dir / "videos" / ACCOUNT).glob("*.mp4"))
+    assert container.video_size == video.stat().st_size, "Meta fetched the whole file from its link"
+    assert sorted(stored(ready)) == ["reels/1-instagram.jpg", "reels/1-instagram.mp4"]
+
+    again_code, again, again_err = await cli(ready, "publish", "1", "--json", env={})
+    assert again_code == 0, again_err
+    assert json.loads(again)["posts"] == [post], "a published video is not posted again"
+    assert graph.publish_calls == 1 and len(graph.containers) == 1
+    assert [p["state"] for p in await posts_of(ready)] == ["published"]
+    assert_no_secret_written(ready, out, err, again, again_err)
+
+
+@pytest.mark.slow
+async def test_approve_schedules_at_the_personas_next_slot_and_calls_nothing(ready: Home, graph: FakeGraph) -> None:
+    edit_json(ready.config_file, lambda d: d["accounts"][0]["publishing"].update(slots=["06:30", "21:15"]))
+    code, out, err = await cli(ready, "approve", "1", env={})
+    assert code == 0, err
+    [post] = await posts_of(ready)
+    when = datetime.fromisoformat(post["not_before"])
+    assert post["state"] == "scheduled" and (when.hour, when.minute) in ((6, 30), (21, 15))  # schedule.timezone UTC
+    assert (when - datetime.now(when.tzinfo)).total_seconds() < 86_400
+    assert "scheduled for" in out and graph.requests == []
+    code, _, err = await cli(ready, "approve", "2", env={})
+    assert code == 2 and err == "error: no job 2\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["expire_first", "rate_limit"])
+async def test_an_expired_container_or_a_rate_limit_still_makes_exactly_one_post(
+        ready: Home, graph: FakeGraph, scenario: str) -> None:
+    graph.scenario = scenario
+    code, out, err = await cli(ready, "publish", "1", "--timeout", "60", env={})
+    assert code == 0, err
+    assert len(graph.media) == 1 and graph.publish_calls == 1
+    assert len(graph.containers) == (2 if scenario == "expire_first" else 1)
+    assert "published on instagram" in out
+
+
+@pytest.mark.slow
+async def test_the_51st_post_of_a_day_waits_for_the_window_and_is_posted_when_it_rolls(
+        ready: Home, graph: FakeGraph) -> None:
+    graph.seed_posts(50, age_s=20 * 3600)  # today's 50: the quota content_publishing_limit reports is full
+    code, _, err = await cli(ready, "publish", "1", "--timeout", "3", env={})
+    assert code == 1 and "50 of 50 posts in 24 h used" in err.splitlines()[-1], err
+    assert graph.containers == {} and len(graph.media) == 50, "nothing handed to Meta while the quota is full"
+    [post] = await posts_of(ready)
+    wait = (datetime.fromisoformat(post["not_before"]) - datetime.now(timezone.utc)).total_seconds()
+    assert post["state"] == "scheduled" and 3000 < wait <= 3600, "it looks again in an hour"
+    for media in graph.media:
+        media["published_at"] -= 5 * 3600  # the window rolls past them
+    code, _, err = await cli(ready, "enable", "instagram:mia_moves", env={})  # rather than wait the hour
+    assert code == 0, err
+    code, _, err = await cli(ready, "publish", "1", env={})
+    assert code == 0, err
+    assert len(graph.media) == 51 and graph.publish_calls == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario, says", [
+    ("garbage_usage_header", "Application request limit reached"),  # an unreadable wait: the default pause
+    ("cannot_process", "could not process the video"),
+])
+async def test_what_cannot_be_posted_now_waits_or_fails_alone_with_one_line(
+        ready: Home, graph: FakeGraph, scenario: str, says: str) -> None:
+    graph.scenario = scenario
+    code, _, err = await cli(ready, "publish", "1", "--timeout", "3", env={})
+    assert code == 1 and says in err.splitlines()[-1] and "Traceback" not in err, err  # the last line sums it up
+    [post] = await posts_of(ready)
+    assert post["state"] == ("failed" if scenario == "cannot_process" else "scheduled")
+    assert graph.media == [] and graph.publish_calls == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario, says", [("bad_token", "Invalid OAuth access token"),
+                                            ("expired_token", "Session has expired")])
+async def test_a_refused_or_expired_token_disables_publishing_until_enable(
+        ready: Home, graph: FakeGraph, scenario: str, says: str) -> None:
+    graph.scenario = scenario
+    code, _, err = await cli(ready, "publish", "1", "--timeout", "3", env={})
+    assert code == 1 and "enable instagram:mia_moves" in err and says in err
+    graph.scenario = "ok"  # the operator fixed the token
+    code, _, err = await cli(ready, "publish", "1", "--timeout", "3", env={})
+    assert code == 1 and "disabled until" in err and graph.media == [], "still disabled: nothing tried"
+    code, out, err = await cli(ready, "enable", "instagram:mia_moves", env={})
+    assert code == 0, err
+    code, out, err = await cli(ready, "publish", "1", env={})
+    assert code == 0, err
+    assert len(graph.media) == 1
+    assert_no_secret_written(ready, out, err)
+
+
+async def started_publish(home: Home) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "main.py"), "--home", str(home.root), "publish", "1", cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+
+
+async def kill_when(process: asyncio.subprocess.Process, happened: object) -> None:
+    for _ in range(1200):
+        if callable(happened) and happened():
+            process.send_signal(signal.SIGKILL)
+            await process.wait()
+            return
+        await asyncio.sleep(0.05)
+    process.kill()
+    raise AssertionError("the moment to kill never came")
+
+
+@pytest.mark.slow
+async def test_sigkill_between_container_and_publish_and_after_a_publish_lands_posts_once(
+        ready: Home, graph: FakeGraph) -> None:
+    graph.hold_processing = True  # Meta is still processing: the worker polls the container
+    await kill_when(await started_publish(ready), lambda: len(graph.containers) == 1 and graph.requests[-1].startswith(
+        "GET"))
+    graph.hold_processing = False
+    graph.publish_delay_s = 60.0  # the post is made; its answer never comes back to this worker
+    await kill_when(await started_publish(ready), lambda: len(graph.media) == 1)
+    graph.publish_delay_s = 0.0
+    code, out, err = await cli(ready, "publish", "1", env={})
+    assert code == 0, err
+    assert len(graph.containers) == 1, "the container made before the kill was used, not a new one"
+    assert len(graph.media) == 1 and graph.publish_calls == 1, "the post that landed was found, not made again"
+    [post] = await posts_of(ready)
+    assert post["state"] == "published" and post["media_id"] == graph.media[0]["id"]
+
+
+@pytest.mark.slow
+async def test_auto_publish_schedules_each_new_video_once_at_the_next_slot_and_posts_it_when_due(
+        ready: Home, graph: FakeGraph) -> None:
+    edit_json(ready.config_file, lambda d: d["accounts"][0]["publishing"].update(auto_publish=True))
+    db = await Database.open(database_url(ready, Secrets.load(ready.env_file)))
+    daemon = daemon_for(ready, settings_for(ready), db, Secrets.load(ready.env_file))
+    try:
+        await daemon.publish_due()
+        await daemon.publish_due()  # the next tick: scheduled once, and not due before its slot
+        [post] = await daemon.publishing.all_posts()
+        assert post.state == "scheduled" and post.not_before > utcnow() and graph.requests == []
+        await db.write((update(posts).values(not_before=utcnow()), {}))  # the slot comes
+        for _ in range(50):
+            await daemon.publish_due()
+            if (await daemon.publishing.post(post.id)).state == "published":
+                break
+            await asyncio.sleep(0.05)
+        assert (await daemon.publishing.post(post.id)).permalink == graph.media[0]["permalink"]
+        assert len(graph.media) == 1
+    finally:
+        await daemon.close()
+        await db.close()
+
+
+@pytest.mark.slow
+async def test_insights_of_published_posts_fill_the_roi_report(ready: Home, graph: FakeGraph) -> None:
+    code, _, err = await cli(ready, "publish", "1", env={})
+    assert code == 0, err
+    code, out, err = await cli(ready, "insights", "pull", env={})
+    assert code == 0 and "insights read for 0 post(s)" in out, "too few viewers yet: nothing, and no error"
+    graph.media[0]["insights"] = {"views": 12_400, "reach": 9_100, "likes": 830, "comments": 41, "saved": 122,
+                                  "shares": 57}
+    code, out, err = await cli(ready, "insights", "pull", env={})
+    assert code == 0 and "insights read for 1 post(s)" in out, err
+    code, out, err = await cli(ready, "report", "--format", "json", env={})
+    assert code == 0, err
+    roi = json.loads(next(ready.reports_dir.rglob("report.json")).read_text())["roi"]
+    assert roi["videos_with_metrics"] == 1 and roi["total_views"] == 12_400 and roi["estimated_value"] > 0
+
+
+@pytest.mark.slow
+async def test_run_takes_a_trend_to_a_published_reel_and_a_day_later_the_roi_report_has_its_metrics(
+        ready: Home, graph: FakeGraph) -> None:
+    def every_persona_posts_at_once(data: dict) -> None:  # type: ignore[type-arg]
+        data["trends"]["top_n"] = 1
+        for account in data["accounts"]:
+            account["publishing"] = {**data["accounts"][0]["publishing"], "auto_publish": True, "slots": []}
+
+    edit_json(ready.config_file, every_persona_posts_at_once)
+    daemon = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "main.py"), "--home", str(ready.root), "run", cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    try:
+        for _ in range(1200):  # the trend's Reel is made, then posted with the one made before (the same day)
+            if len(graph.media) == 2:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, log = await asyncio.wait_for(daemon.communicate(), 120)
+    assert daemon.returncode == 0 and "stopped cleanly" in log.decode(), log.decode()[-3000:]
+    published = await posts_of(ready)
+    assert sorted(p["job_id"] for p in published) == [1, 2] and {p["state"] for p in published} == {"published"}
+    assert len(graph.media) == 2 and graph.publish_calls == 2, "each video posted once"
+
+    for media, views in zip(graph.media, (25_000, 4_000)):  # a day later, Meta counts
+        media["insights"] = {"views": views, "reach": views * 3 // 4, "likes": views // 20, "comments": views // 400,
+                             "saved": views // 100, "shares": views // 200}
+    code, out, err = await cli(ready, "insights", "pull", env={})
+    assert code == 0 and "insights read for 2 post(s)" in out, err
+    code, out, err = await cli(ready, "report", "--format", "json", env={})
+    assert code == 0, err
+    roi = json.loads(next(ready.reports_dir.rglob("report.json")).read_text())["roi"]
+    assert roi["videos_with_metrics"] == 2 and roi["total_views"] == 29_000
+    assert roi["estimated_value"] > 0 and {v["job_id"] for v in roi["per_video"]} == {1, 2}
+
+
+@pytest.mark.slow
+async def test_the_token_is_renewed_into_env_once_a_week_and_used_at_once(ready: Home, graph: FakeGraph) -> None:
+    secrets = Secrets.load(ready.env_file)
+    db = await Database.open(database_url(ready, secrets))
+    daemon = daemon_for(ready, settings_for(ready), db, secrets)
+    try:
+        await daemon.publishing.refresh_tokens()
+        renewed = Secrets.load(ready.env_file).get("INSTAGRAM_ACCESS_TOKEN")
+        assert renewed is not None and renewed != TOKEN and renewed in graph.tokens
+        assert (ready.env_file.read_text().count("AWS_SECRET_ACCESS_KEY=") == 1), "the rest of .env kept"
+        await daemon.publishing.refresh_tokens()  # within the week: not again
+        assert len(graph.tokens) == 2
+        graph.tokens.discard(TOKEN)  # the old token has run out: only the renewed one works
+        [post] = await daemon.publishing.publish_now(1)
+        assert post.state == "published"
+        assert renewed not in secrets.redact(f"token {renewed}"), "the renewed token is masked like the old"
+    finally:
+        await daemon.close()
+        await db.close()
+    assert_no_secret_written(ready)
+    written = "".join(path.read_text(errors="replace") for path in ready.logs_dir.rglob("*") if path.is_file())
+    assert renewed not in written
