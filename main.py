@@ -50,14 +50,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     approve.add_argument("job_id", type=int)
     publish = commands.add_parser("publish", help="post a finished video now and wait until it is published")
     publish.add_argument("job_id", type=int)
-    publish.add_argument("--platform", choices=["instagram"], help="only this platform (default: each the persona "
-                                                                    "publishes to)")
+    publish.add_argument("--platform", choices=["instagram", "youtube"],
+                         help="only this platform (default: each the persona publishes to)")
     publish.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds (the post "
                                                                      "stays scheduled for the daemon)")
     publish.add_argument("--json", action="store_true", help="print the posts as one JSON object")
     insights = commands.add_parser("insights", help="engagement read back from the platforms")
     insights.add_subparsers(dest="insights_command", required=True, metavar="ACTION").add_parser(
         "pull", help="read every published post's metrics now into the ROI report's engagement table")
+    cleanup = commands.add_parser("cleanup", help="remove the files of videos posted retention_days ago")
+    cleanup.add_argument("--dry-run", action="store_true", help="list what would go, remove nothing")
     posts = commands.add_parser("posts", help="the posts: scheduled, processing, published (with links), failed")
     posts.add_argument("--json", action="store_true", help="print one JSON object")
     trends = commands.add_parser("trends", help="the current trends, ranked, with their scores and sources")

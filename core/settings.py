@@ -298,6 +298,23 @@ class InstagramPublishing(Strict):
     timeout_s: float = Field(60.0, gt=0, le=MAX_WAIT_S, description="for one request")
 
 
+class YouTubePublishing(Strict):
+    """Uploading Shorts through the YouTube Data API (videos.insert, resumable), as the channel whose OAuth refresh
+    token the environment holds (scope youtube.upload)."""
+
+    enabled: bool = False
+    client_id_env: str = Field("YOUTUBE_CLIENT_ID", pattern=r"^[A-Z][A-Z0-9_]*$",
+                               description="the environment variable holding the OAuth client's id")
+    client_secret_env: str = Field("YOUTUBE_CLIENT_SECRET", pattern=r"^[A-Z][A-Z0-9_]*SECRET$")
+    refresh_token_env: str = Field("YOUTUBE_REFRESH_TOKEN", pattern=r"^[A-Z][A-Z0-9_]*TOKEN$")
+    privacy: Literal["public", "unlisted", "private"] = "public"
+    made_for_kids: bool = Field(False, description="status.selfDeclaredMadeForKids")
+    category_id: str = Field("22", pattern=r"^[0-9]+$", description="22: People & Blogs")
+    base_url: str | None = Field(None, pattern=r"^https?://", description="the API's address (a proxy, a test fake)")
+    token_url: str | None = Field(None, pattern=r"^https?://", description="the OAuth token endpoint's")
+    timeout_s: float = Field(120.0, gt=0, le=MAX_WAIT_S, description="for one request (an upload: all of it)")
+
+
 class Publishing(Strict):
     """Where and when a persona's finished Reels are posted."""
 
@@ -306,6 +323,7 @@ class Publishing(Strict):
     slots: list[Annotated[str, Field(pattern=CLOCK_TIME)]] = Field(
         ["12:00", "19:00"], description="posting times (HH:MM in schedule.timezone); empty: as soon as it is made")
     instagram: InstagramPublishing = InstagramPublishing()
+    youtube: YouTubePublishing = YouTubePublishing()
 
 
 class Account(Strict):
@@ -377,6 +395,10 @@ class AppConfig(Strict):
     content: ContentSettings = ContentSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     media_hosting: MediaHosting = MediaHosting()
+    retention_days: int = Field(7, ge=0, le=3650, description="a posted video's files (and their hosted copies) go "
+                                                              "this many days after its last post; 0: kept")
+    delete_unpublished: bool = Field(False, description="a video never posted goes too, retention_days after it was "
+                                                        "made")
 
     @model_validator(mode="after")
     def _unique_accounts(self) -> "AppConfig":

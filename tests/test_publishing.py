@@ -1,6 +1,7 @@
-"""Publishing a finished Reel to Instagram as a user does (`approve`, `publish`, `posts`, `enable`), against the Graph
-API's fake (tests/fakes/instagram_graph.py), which fetches the video from its presigned link on moto's S3 server: the
-post is made once, whatever fails — the quota, a rate limit, the token, an expired container — and whenever the
+"""Publishing a finished Reel as a user does (`approve`, `publish`, `posts`, `enable`, `insights pull`, `cleanup`):
+to Instagram against the Graph API's fake (tests/fakes/instagram_graph.py), which fetches the video from its
+presigned link on moto's S3 server, and to YouTube against the Data API's (tests/fakes/youtube.py). The post is made
+once, whatever fails — the quota, a rate limit, the token, an expired container, a cut upload — and whenever the
 process is killed."""
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,21 @@ from sqlalchemy import update
 
 from core.daemon.cli import init_home
 from core.home import Home
-from core.schema import posts
+from core.schema import posts, video_jobs
 from core.secrets import Secrets
 from core.storage import Database, database_url, utcnow
-from tests.conftest import ROOT, daemon_for, edit_json, run_cli, settings_for, unnarrated
+from tests.conftest import (
+    DIALECTS,
+    ROOT,
+    daemon_for,
+    edit_json,
+    fresh_database,
+    run_cli,
+    settings_for,
+    unnarrated,
+)
 from tests.fakes.instagram_graph import TOKEN, USER_ID, FakeGraph
+from tests.fakes.youtube import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeYouTube
 from tests.test_providers import cli
 
 S3_KEYS = {"AWS_ACCESS_KEY_ID": "AKIAFAKEID1234", "AWS_SECRET_ACCESS_KEY": "fake-secret-access-key-789"}
@@ -96,6 +107,14 @@ def stored(home: Home) -> list[str]:
     hosting = json.loads(home.config_file.read_text())["media_hosting"]
     listed = s3_client(hosting["endpoint_url"]).list_objects_v2(Bucket=hosting["bucket"])
     return [item["Key"] for item in listed.get("Contents", [])]
+
+
+async def db_write(home: Home, statement: Any) -> None:
+    db = await Database.open(database_url(home, Secrets.load(home.env_file)))
+    try:
+        await db.write((statement, {}))
+    finally:
+        await db.close()
 
 
 async def posts_of(home: Home) -> list[dict]:  # type: ignore[type-arg]
@@ -234,8 +253,20 @@ async def kill_when(process: asyncio.subprocess.Process, happened: object) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kind", DIALECTS)
 async def test_sigkill_between_container_and_publish_and_after_a_publish_lands_posts_once(
-        ready: Home, graph: FakeGraph) -> None:
+        ready: Home, graph: FakeGraph, kind: str, tmp_path: Path) -> None:
+    with fresh_database(kind, tmp_path) as url:
+        if kind == "postgresql":  # the video made again, into a database of its own on the server
+            with ready.env_file.open("a") as env:
+                env.write(f"DATABASE_URL={url}\n")
+            code, _, err = await cli(ready, "generate", "Three stretches for stiff shoulders", "--duration", "5",
+                                     "--wait", env={})
+            assert code == 0, err
+        await sigkill_twice_and_publish(ready, graph)
+
+
+async def sigkill_twice_and_publish(ready: Home, graph: FakeGraph) -> None:
     graph.hold_processing = True  # Meta is still processing: the worker polls the container
     await kill_when(await started_publish(ready), lambda: len(graph.containers) == 1 and graph.requests[-1].startswith(
         "GET"))
@@ -351,3 +382,114 @@ async def test_the_token_is_renewed_into_env_once_a_week_and_used_at_once(ready:
     assert_no_secret_written(ready)
     written = "".join(path.read_text(errors="replace") for path in ready.logs_dir.rglob("*") if path.is_file())
     assert renewed not in written
+
+
+@pytest.mark.slow
+async def test_a_posted_videos_files_go_after_retention_days_an_unposted_ones_stay(
+        ready: Home, graph: FakeGraph) -> None:
+    video = next((ready.data_dir / "videos" / ACCOUNT).glob("*.mp4"))
+    eight_days_ago = utcnow() - timedelta(days=8)
+    await db_write(ready, update(video_jobs).values(  # this copy's files, not the module's rendered ones
+        updated_at=eight_days_ago, output_path=str(video), thumbnail_path=str(video.with_suffix(".jpg"))))
+    code, out, err = await cli(ready, "cleanup", env={})
+    assert code == 0 and "0 video(s) past retention (7 days)" in out and video.is_file(), "never posted: kept"
+
+    code, _, err = await cli(ready, "publish", "1", env={})
+    assert code == 0, err
+    await db_write(ready, update(posts).values(published_at=eight_days_ago))
+    code, out, err = await cli(ready, "cleanup", "--dry-run", env={})
+    assert code == 0 and "job 1: would remove" in out and "hosted 1-instagram.mp4" in out and video.is_file()
+    code, out, err = await cli(ready, "cleanup", env={})
+    assert code == 0 and "1 video(s) past retention" in out, err
+    assert not video.exists() and not video.with_suffix(".jpg").exists()
+    assert video.with_suffix(".json").is_file() and video.with_suffix(".txt").is_file(), "the post's record stays"
+    assert stored(ready) == [], "the hosted copies go with it"
+    [post] = await posts_of(ready)
+    assert post["state"] == "published"
+
+
+# ---- YouTube Shorts -------------------------------------------------------------------------------------------------
+
+YOUTUBE_KEYS = {"YOUTUBE_CLIENT_ID": CLIENT_ID, "YOUTUBE_CLIENT_SECRET": CLIENT_SECRET,
+                "YOUTUBE_REFRESH_TOKEN": REFRESH_TOKEN}
+
+
+@pytest.fixture
+async def youtube() -> AsyncIterator[FakeYouTube]:
+    fake = FakeYouTube()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def on_youtube(rendered: Path, tmp_path: Path, youtube: FakeYouTube) -> Home:
+    """A copy of the rendered home whose persona posts Shorts to YouTube (the fake), uploading the file itself."""
+    home = Home.at(shutil.copytree(rendered, tmp_path / "home"))
+    edit_json(home.config_file, lambda d: d["accounts"][0].update(publishing={"youtube": {
+        "enabled": True, "base_url": youtube.url, "token_url": f"{youtube.url}/token"}}))
+    home.env_file.write_text("".join(f"{k}={v}\n" for k, v in YOUTUBE_KEYS.items()))
+    return home
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["ok", "cut_upload"])
+async def test_a_short_is_uploaded_once_whole_even_when_the_upload_is_cut_off(
+        on_youtube: Home, youtube: FakeYouTube, scenario: str) -> None:
+    youtube.scenario = scenario
+    code, out, err = await cli(on_youtube, "publish", "1", "--json", env={})
+    assert code == 0, err
+    [post] = json.loads(out)["posts"]
+    [(video_id, resource)] = youtube.videos.items()
+    assert post["state"] == "published" and post["media_id"] == video_id
+    assert post["permalink"] == f"https://www.youtube.com/shorts/{video_id}"
+    [session] = youtube.sessions.values()
+    video = next((on_youtube.data_dir / "videos" / ACCOUNT).glob("*.mp4"))
+    assert bytes(session.data) == video.read_bytes(), "the file arrived whole, resumed where it was cut"
+    assert resource["status"]["containsSyntheticMedia"] is True and resource["status"]["privacyStatus"] == "public"
+    assert resource["status"]["selfDeclaredMadeForKids"] is False and 0 < len(resource["snippet"]["title"]) <= 100
+    code, again, err = await cli(on_youtube, "publish", "1", "--json", env={})
+    assert code == 0 and json.loads(again)["posts"] == [post] and len(youtube.sessions) == 1
+    assert_no_secret_written(on_youtube, out, err)
+    for secret in (CLIENT_SECRET, REFRESH_TOKEN, *youtube.access_tokens):
+        assert secret not in out + err + "".join(p.read_text() for p in on_youtube.logs_dir.rglob("*.log"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario, says, state", [
+    ("quota", "exceeded your quota", "scheduled"),
+    ("revoked", "enable youtube:mia_moves", "scheduled"),
+])
+async def test_youtube_quota_waits_for_its_day_and_a_revoked_token_disables(
+        on_youtube: Home, youtube: FakeYouTube, scenario: str, says: str, state: str) -> None:
+    youtube.scenario = scenario
+    code, _, err = await cli(on_youtube, "publish", "1", "--timeout", "3", env={})
+    assert code == 1 and says in err.splitlines()[-1] and "Traceback" not in err, err
+    [post] = await posts_of(on_youtube)
+    assert post["state"] == state and youtube.videos == {}
+
+
+@pytest.mark.slow
+async def test_youtube_statistics_come_back_as_insights(on_youtube: Home, youtube: FakeYouTube) -> None:
+    code, _, err = await cli(on_youtube, "publish", "1", env={})
+    assert code == 0, err
+    [video_id] = youtube.videos
+    youtube.statistics[video_id] = {"viewCount": "3100", "likeCount": "220", "commentCount": "12",
+                                    "favoriteCount": "0"}
+    code, out, err = await cli(on_youtube, "insights", "pull", env={})
+    assert code == 0 and "insights read for 1 post(s)" in out, err
+    code, _, err = await cli(on_youtube, "report", "--format", "json", env={})
+    roi = json.loads(next(on_youtube.reports_dir.rglob("report.json")).read_text())["roi"]
+    assert roi["total_views"] == 3100
+
+
+@pytest.mark.slow
+async def test_sigkill_after_a_short_is_uploaded_but_before_its_answer_uploads_it_once(
+        on_youtube: Home, youtube: FakeYouTube) -> None:
+    youtube.complete_delay_s = 60.0
+    await kill_when(await started_publish(on_youtube), lambda: len(youtube.videos) == 1)
+    youtube.complete_delay_s = 0.0
+    code, out, err = await cli(on_youtube, "publish", "1", "--json", env={})
+    assert code == 0, err
+    [post] = json.loads(out)["posts"]
+    assert list(youtube.videos) == [post["media_id"]] and len(youtube.sessions) == 1, "found, not uploaded again"

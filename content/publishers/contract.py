@@ -112,8 +112,8 @@ class Publisher(ABC):
         """Where the container stands."""
 
     @abstractmethod
-    async def publish(self, container_id: str) -> str:
-        """Post the processed container; returns the post's media id."""
+    async def publish(self, container_id: str, reel: Reel) -> str:
+        """Post the processed container (of `reel`); returns the post's media id."""
 
     @abstractmethod
     async def find(self, container_id: str, reel: Reel) -> str | None:

@@ -95,7 +95,7 @@ class InstagramPublisher(Publisher):
         detail = answer.get("status")
         return Container(STATES[code], detail if isinstance(detail, str) else "")
 
-    async def publish(self, container_id: str) -> str:
+    async def publish(self, container_id: str, reel: Reel) -> str:
         answer = await self._call("POST", f"/{self.settings.user_id}/media_publish",
                                   data={"creation_id": container_id})
         return self._id(answer, "the post")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from content.publishers.contract import Publisher
 from content.publishers.instagram import InstagramPublisher
+from content.publishers.youtube import YouTubePublisher
 from core.secrets import Secrets
 from core.settings import Account
 
@@ -11,4 +12,9 @@ from core.settings import Account
 def publishers_of(account: Account, secrets: Secrets) -> list[Publisher]:
     """One publisher for each platform the account has switched on."""
     settings = account.publishing
-    return [InstagramPublisher(settings.instagram, secrets)] if settings.instagram.enabled else []
+    made: list[Publisher] = []
+    if settings.instagram.enabled:
+        made.append(InstagramPublisher(settings.instagram, secrets))
+    if settings.youtube.enabled:
+        made.append(YouTubePublisher(settings.youtube, secrets))
+    return made

@@ -21,6 +21,7 @@ from content.media.preflight import failures, preflight
 from content.providers import build_providers, provider_params
 from core.daemon.daemon import Daemon
 from core.engine.publishing import PostRow, publisher_name
+from core.engine.retention import expired_videos
 from core.engine.states import Cancellation, JobStatus, PostState
 from core.engine.status import budget_view, job_result, job_rows, print_status
 from core.errors import ConfigError, DaemonError, InputError, MediaError, machine_fault
@@ -213,6 +214,18 @@ async def pull_post_insights(daemon: Daemon, _args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+async def clean_up(daemon: Daemon, args: argparse.Namespace) -> int:
+    expired = (await expired_videos(daemon.db, daemon.settings) if args.dry_run
+               else await daemon.remove_expired())
+    verb = "would remove" if args.dry_run else "removed"
+    for video in expired:
+        shown = [daemon.home.display(path) for path in video.files] + [f"hosted {name}" for name in video.hosted]
+        print(f"job {video.job_id}: {verb} {', '.join(shown)}")
+    days = daemon.settings.app.retention_days
+    print(f"{len(expired)} video(s) past retention ({days} days)" if days else "retention_days is 0: nothing expires")
+    return 0
+
+
 def post_record(post: PostRow) -> dict[str, object]:
     return {"id": post.id, "job_id": post.job_id, "account": post.account, "platform": post.platform,
             "state": post.state, "not_before": post.not_before.isoformat(), "media_id": post.media_id,
@@ -281,6 +294,7 @@ COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {
     "publish": publish_job,
     "posts": list_posts,
     "insights": pull_post_insights,
+    "cleanup": clean_up,
 }
 
 

@@ -19,6 +19,7 @@ from core.daemon.planning import Planner
 from core.engine import queue
 from core.engine.ledger import Ledger
 from core.engine.publishing import Publishing
+from core.engine.retention import Expired, remove_expired
 from core.engine.runner import JobOutcome, JobRunner
 from core.engine.states import JobStatus
 from core.engine.worker import Worker, stop_on_signals, unless_stopped
@@ -72,6 +73,10 @@ class Daemon:
         from analytics.insights import pull_insights
 
         return await pull_insights(self.db, self.settings, self.secrets, due_only)
+
+    async def remove_expired(self) -> list[Expired]:
+        """Posted videos' files past `retention_days`, removed (see core/engine/retention.py)."""
+        return await remove_expired(self.db, self.settings, self.publishing.host)
 
     async def publish_due(self) -> None:
         """auto_publish's finished videos scheduled, and every post that is due advanced."""
@@ -160,6 +165,9 @@ class Daemon:
         scheduler.add_job(launch(self.pull_insights, "insights"), IntervalTrigger(hours=1), id="insights",
                           name="read published posts' metrics", max_instances=1, coalesce=True,
                           misfire_grace_time=3600)
+        scheduler.add_job(launch(self.remove_expired, "retention"), CronTrigger(hour=hour, minute=minute),
+                          id="retention", name="remove posted videos past retention", max_instances=1,
+                          coalesce=True, misfire_grace_time=3600)
         scheduler.add_job(launch(self.write_report, "daily report"), CronTrigger(hour=hour, minute=minute),
                           id="daily_report", name="daily report", max_instances=1, coalesce=True,
                           misfire_grace_time=3600)

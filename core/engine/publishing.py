@@ -43,6 +43,7 @@ from core.storage import Database, Transaction, as_utc, server_now, utcnow
 CAPTION_LIMIT = 2200  # Instagram's; the others allow more
 HASHTAG_LIMIT = 30
 TRIES = 8  # temporary failures in a row before a post fails
+BACKOFF_FIRST_S = 5.0  # a temporary failure is tried again after 10 s, 20 s, 40 s...
 BACKOFF_MAX_S = 3600.0
 DISABLE_HOURS = 24 * 365  # an auth failure lasts until `enable`
 TOKEN_RENEWAL = timedelta(days=7)  # how often a token that expires is renewed
@@ -254,8 +255,8 @@ class Publishing:
         container = await publisher.create(reel)
         await self._fenced(post.id, state=PostState.PROCESSING, container_id=container, container_at=utcnow(),
                            publish_sent=False, error=None)
-        logger.info(f"post {post.id} (job {post.job_id}): {post.platform} is processing the video "
-                    f"(container {container})")
+        logger.info(f"post {post.id} (job {post.job_id}): {post.platform} has the video")  # its handle may be a
+        # capability (an upload session's URL): it is kept in the post's row, not in the log
         return PostState.PROCESSING
 
     async def _processing(self, post: PostRow, publisher: Publisher) -> PostState:
@@ -297,7 +298,7 @@ class Publishing:
                 await self._fenced(post.id, state=PostState.PROCESSING)  # expired or failed: handled there
                 return
         await self._fenced(post.id, publish_sent=True)  # written before the call that posts
-        media_id = await publisher.publish(post.container_id)
+        media_id = await publisher.publish(post.container_id, await self._reel(post, publisher, hosted=False))
         await self._published(post, publisher, media_id)
 
     async def _published(self, post: PostRow, publisher: Publisher, media_id: str) -> None:
@@ -324,11 +325,11 @@ class Publishing:
         elif exc.error_class == ErrorClass.TEMPORARY or await self._publish_sent(post.id):
             # a publish that may have landed is never given up on blindly: it is looked up again
             tries = await self._tries(post.id) + 1
-            if tries >= TRIES and not await self._publish_sent(post.id):
+            if tries >= TRIES:  # each try began by asking whether the post had landed: it had not
                 await self._fenced(post.id, state=PostState.FAILED, error=f"{message} ({tries} tries)")
                 logger.error(f"post {post.id} (job {post.job_id}) failed after {tries} tries: {message}")
                 return
-            wait = min(30.0 * 2 ** tries, BACKOFF_MAX_S)
+            wait = min(BACKOFF_FIRST_S * 2 ** tries, BACKOFF_MAX_S)
             await self._fenced(post.id, tries=tries, not_before=utcnow() + timedelta(seconds=wait), error=message)
             logger.warning(f"post {post.id}: {message}; tried again in {wait:.0f} s")
         else:

@@ -6,6 +6,8 @@ the real server would reject: a missing or wrong key, a missing version header, 
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -54,7 +56,18 @@ class LoopbackServer:
         self.url = f"http://127.0.0.1:{port}"
         return self.url
 
+    async def late_answer(self, delay_s: float) -> None:
+        """Hold an answer back for `delay_s` (a test kills the client meanwhile), or until the server stops."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stopping().wait(), delay_s)
+
+    def _stopping(self) -> asyncio.Event:
+        if not hasattr(self, "_stop_event"):
+            self._stop_event = asyncio.Event()
+        return self._stop_event
+
     async def stop(self) -> None:
+        self._stopping().set()  # answers held back go now, so the server's shutdown does not wait for them
         if self._runner is not None:
             await self._runner.cleanup()
 

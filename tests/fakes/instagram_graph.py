@@ -11,7 +11,6 @@ that Meta cannot process.
 """
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from dataclasses import dataclass
@@ -192,7 +191,7 @@ class FakeGraph(LoopbackServer):
                            "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000"),
                            "published_at": time.time(), "container": container.id})
         if self.publish_delay_s:
-            await asyncio.sleep(self.publish_delay_s)  # posted; the answer is late (a kill can come before it)
+            await self.late_answer(self.publish_delay_s)  # posted; the answer is late (a kill can come before it)
         return web.json_response({"id": media_id})
 
 
