@@ -76,6 +76,16 @@ def test_pop_grows_each_group_in_and_classic_does_not(tmp_path: Path) -> None:
     assert covered["none"] > 0.95, covered
 
 
+def test_the_caption_that_opens_the_reel_is_whole_on_its_first_frame(tmp_path: Path) -> None:
+    """Frame 0 is what a viewer swiping in sees first: the hook does not pop in there (it would be blank)."""
+    chain = font_chain(DEFAULT_FONT)
+    block = fit_block(time_words("Morning habits", 0.0, 1.0), chain, 120, 800, 900)
+    look = ass.TextLook("#ffffff", ACCENT, entrance="pop")
+    events = ass.karaoke(block, chain, look, *REELS.centre, 0.0, 1.0)
+    first, settled = (ink(frame_at(tmp_path, events, look, t)).sum() for t in (0.0, 0.9))
+    assert settled > 0 and first / settled > 0.95
+
+
 def test_a_persona_can_use_another_preset_on_one_platform() -> None:
     style = Style(captions="pop", captions_per_platform={"youtube": "classic"})
     assert caption_look(style, "instagram_reels").words_at_once == 3

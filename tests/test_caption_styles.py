@@ -144,6 +144,19 @@ def test_a_japanese_line_breaks_between_words_and_each_word_lights_whole() -> No
         assert all(line[0] not in NO_LINE_START for line in lines), (width, lines)
 
 
+def test_a_short_han_or_hangul_run_between_spaces_is_one_word_a_chinese_sentence_is_not() -> None:
+    """東京 in an English hook, and Korean's words, are set apart by spaces: broken or lit one character at a time
+    they read wrong. Chinese, written without spaces, may break between any two characters."""
+    assert [word for word, _ in tokens("Tokyo 東京 at dawn")] == ["Tokyo", "東京", "at", "dawn"]
+    assert [word for word, _ in tokens("오늘 아침 스트레칭")] == ["오늘", "아침", "스트레칭"]
+    assert [word for word, _ in tokens("睡前一小时喝一杯")] == list("睡前一小时喝一杯")
+    chain = font_chain(DEFAULT_FONT)
+    for width in range(300, 700, 40):
+        lines = [join_words(line) for line in wrap(time_words("Tokyo 東京 at dawn is unreal", 0.0, 3.0), chain, 72,
+                                                   width)]
+        assert any("東京" in line for line in lines), (width, lines)
+
+
 def test_a_word_broken_over_lines_is_lit_whole_and_keeps_its_marks() -> None:
     chain = font_chain(DEFAULT_FONT)
     words = time_words("see https://example.com/a-very-long-path/that-keeps-going/and-going now", 0.0, 3.0)

@@ -115,7 +115,7 @@ async def test_karaoke_lights_one_word_per_event_in_reading_order(tmp_path: Path
     await render_reel(WORLD_BRIEF, look_for(Home.at(tmp_path), "kinetic"), tmp_path / "work", tmp_path / "k.mp4")
     events = [line for line in (tmp_path / "work" / "captions-instagram_reels.ass").read_text().splitlines()
               if line.startswith("Dialogue:")]
-    hook_words = len(WORLD_BRIEF.hook.split()) + 1  # 東京 splits into two characters
+    hook_words = len(WORLD_BRIEF.hook.split())  # 東京, set apart by spaces, is one word
     hook_events = events[:hook_words]
     starts = [line.split(",")[1] for line in hook_events]
     assert starts == sorted(starts) and len(set(starts)) == hook_words

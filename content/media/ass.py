@@ -87,7 +87,8 @@ def karaoke(
     *, align: int = 5,
 ) -> list[Event]:
     """One event per word, each drawing the whole block with that word in the accent colour; the first arrives with
-    the look's entrance.
+    the look's entrance, unless the block opens the Reel: its first frame shows the hook whole (a viewer swiping in,
+    and a feed that shows that frame, see it before any entrance could play).
 
     Blocks cut out without fades, on the frames where their scene ends.
 
@@ -101,18 +102,19 @@ def karaoke(
         else:
             spoken.append([word])
     placed = rf"\an{align}\pos({x},{y})\fs{block.size}"
+    arrival: Entrance = look.entrance if start_s > 0 else "none"
     events = []
     if look.boxed and spoken:  # the block once, each lit word drawn again above it, so no neighbour's box covers it
-        events.append(Event(start_s, end_s, rf"{{{placed}{ENTRANCES[look.entrance]}}}" + draw(block, chain, look)))
+        events.append(Event(start_s, end_s, rf"{{{placed}{ENTRANCES[arrival]}}}" + draw(block, chain, look)))
     for index, pieces in enumerate(spoken):
         begin = start_s if index == 0 else pieces[0].start_s
         finish = end_s if index == len(spoken) - 1 else spoken[index + 1][0].start_s
-        entrance = ENTRANCES[look.entrance] if index == 0 else ""
+        entrance = ENTRANCES[arrival] if index == 0 else ""
         text = draw(block, chain, look, lit=pieces, only_lit=look.boxed)
         events.append(Event(begin, finish, rf"{{{placed}{entrance}}}" + text, layer=int(look.boxed)))
     if events:  # the block's emoji are laid over it once, for as long as it is shown
         events[0] = dataclasses.replace(
-            events[0], stickers=_stickers(block, chain, x, y, align, start_s + ENTRANCE_S[look.entrance], end_s))
+            events[0], stickers=_stickers(block, chain, x, y, align, start_s + ENTRANCE_S[arrival], end_s))
     return events
 
 

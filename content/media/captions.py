@@ -21,6 +21,7 @@ CLAUSE_END = frozenset(",.;:!?…،؛؟。、！？；：")  # a word group ends
 NO_LINE_START = frozenset("，。、．！？；：）」』】〕〉》〗”’・ー…‥々ゝゞヽヾ"
                           "ぁぃぅぇぉっゃゅょァィゥェォッャュョ,.!?;:)]}%")
 MIN_HOOK_S, MAX_HOOK_S = 2.0, 4.0
+SPACED_CJK_WORD = 6  # characters: a run this short with spaces around it is a word, not a sentence
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,16 @@ class Block:
 
 
 def tokens(text: str) -> list[tuple[str, bool]]:
-    """Words with 'space before' flags: Japanese's as its dictionary splits them, each character of Chinese and
-    Korean (which may break between any two) its own."""
+    """Words with 'space before' flags: Japanese's as its dictionary splits them; a short run of Han or Hangul set
+    apart by spaces (a Korean word, 東京 in an English line) whole; each character of a longer run, as Chinese is
+    written without spaces, its own (it may break between any two)."""
     if is_japanese(text):
         return [(word.text, word.space_before) for word in japanese_words(text)]
     result: list[tuple[str, bool]] = []
     for word in text.split():
+        if len(word) <= SPACED_CJK_WORD and all(_breaks_anywhere(char) for char in word):
+            result.append((word, True))
+            continue
         pending, space = "", True
         for char in word:
             if _breaks_anywhere(char):

@@ -8,26 +8,32 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
 
 from loguru import logger
 
 from content.media.voices.contract import Speech, VoiceEngine, VoiceError
-from content.media.voices.elevenlabs import ElevenLabsEngine
-from content.media.voices.espeak import EspeakVoice
-from content.media.voices.openai_speech import OpenAISpeech
 from core.files import write_atomically
 from core.secrets import Secrets
 from core.settings import Voiceover
 
-ENGINES: dict[str, type[VoiceEngine]] = {  # by settings.VoiceEngineName
-    "espeak": EspeakVoice, "elevenlabs": ElevenLabsEngine, "openai": OpenAISpeech,
+ENGINES = {  # by settings.VoiceEngineName: module:class, imported on first use (openai's SDK takes 1.5 s to load)
+    "espeak": "content.media.voices.espeak:EspeakVoice",
+    "elevenlabs": "content.media.voices.elevenlabs:ElevenLabsEngine",
+    "openai": "content.media.voices.openai_speech:OpenAISpeech",
 }
 
 
 def engine_named(name: str, settings: Voiceover, language: str, secrets: Secrets) -> VoiceEngine | None:
     """The engine called `name` (as an attempt records it), or None when there is none by that name."""
-    return ENGINES[name](settings, language, secrets) if name in ENGINES else None
+    return _engine(name, settings, language, secrets) if name in ENGINES else None
+
+
+def _engine(name: str, settings: Voiceover, language: str, secrets: Secrets) -> VoiceEngine:
+    module, _, attribute = ENGINES[name].partition(":")
+    engine: type[VoiceEngine] = getattr(import_module(module), attribute)
+    return engine(settings, language, secrets)
 
 
 def ready_engines(settings: Voiceover, language: str, secrets: Secrets) -> list[VoiceEngine]:
@@ -38,7 +44,7 @@ def ready_engines(settings: Voiceover, language: str, secrets: Secrets) -> list[
 def _engines(settings: Voiceover, language: str, secrets: Secrets) -> list[tuple[VoiceEngine, list[str]]]:
     """The persona's engines in its order (none when its voiceover is off), each with what it lacks to speak (a key,
     a library)."""
-    made = [ENGINES[name](settings, language, secrets) for name in settings.engine if settings.enabled]
+    made = [_engine(name, settings, language, secrets) for name in settings.engine if settings.enabled]
     return [(engine, engine.missing_requirements()) for engine in made]
 
 

@@ -62,11 +62,15 @@ class PostRow:
     media_id: str | None
     permalink: str | None
     error: str | None
+    publish_sent: bool  # the call that posts went out (it may have landed): looked up before anything is sent
+    tries: int  # temporary failures in a row
+    container_at: datetime | None
 
     @classmethod
     def of(cls, row: Row[Any]) -> "PostRow":
         return cls(row.id, row.job_id, row.platform, row.account, row.state, as_utc(row.not_before),
-                   row.container_id, row.media_id, row.permalink, row.error)
+                   row.container_id, row.media_id, row.permalink, row.error, bool(row.publish_sent),
+                   int(row.tries or 0), as_utc(row.container_at) if row.container_at else None)
 
 
 class Publishing:
@@ -263,7 +267,7 @@ class Publishing:
         assert post.container_id is not None
         container = await publisher.state(post.container_id)
         if container.state == ContainerState.PROCESSING:
-            started = await self._container_at(post.id)
+            started = post.container_at or utcnow()
             if (utcnow() - started).total_seconds() > publisher.processing_timeout_s:
                 await self._fenced(post.id, state=PostState.FAILED,
                                    error=f"{post.platform} did not process the video in time")
@@ -284,10 +288,10 @@ class Publishing:
 
     async def _publishing(self, post: PostRow, publisher: Publisher) -> None:
         assert post.container_id is not None
-        sent = await self._publish_sent(post.id)
-        if sent:  # a publish went out before: did it land?
+        reel = await self._reel(post, publisher, hosted=False)
+        if post.publish_sent:  # a publish went out before: did it land?
             container = await publisher.state(post.container_id)
-            found = await publisher.find(post.container_id, await self._reel(post, publisher, hosted=False))
+            found = await publisher.find(post.container_id, reel)
             if found is None and container.state == ContainerState.PUBLISHED:
                 raise PublishError(f"{post.platform}: the container is published but its post is not listed yet",
                                    ErrorClass.TEMPORARY)
@@ -298,7 +302,7 @@ class Publishing:
                 await self._fenced(post.id, state=PostState.PROCESSING)  # expired or failed: handled there
                 return
         await self._fenced(post.id, publish_sent=True)  # written before the call that posts
-        media_id = await publisher.publish(post.container_id, await self._reel(post, publisher, hosted=False))
+        media_id = await publisher.publish(post.container_id, reel)
         await self._published(post, publisher, media_id)
 
     async def _published(self, post: PostRow, publisher: Publisher, media_id: str) -> None:
@@ -312,6 +316,7 @@ class Publishing:
         logger.info(f"post {post.id} (job {post.job_id}) published on {post.platform}: {permalink or media_id}")
 
     async def _failed_call(self, post: PostRow, exc: PublishError) -> None:
+        post = await self.post(post.id)  # as this advance left it: a publish may have been sent meanwhile
         name = publisher_name(post.platform, post.account)
         message = self.secrets.redact(str(exc))
         if exc.error_class == ErrorClass.RATE_LIMIT:
@@ -322,9 +327,9 @@ class Publishing:
             reason = f"{message} (`enable {name}` once fixed)"
             await self.health.disable(name, DISABLE_HOURS, reason)
             await self._fenced(post.id, error=reason)
-        elif exc.error_class == ErrorClass.TEMPORARY or await self._publish_sent(post.id):
+        elif exc.error_class == ErrorClass.TEMPORARY or post.publish_sent:
             # a publish that may have landed is never given up on blindly: it is looked up again
-            tries = await self._tries(post.id) + 1
+            tries = post.tries + 1
             if tries >= TRIES:  # each try began by asking whether the post had landed: it had not
                 await self._fenced(post.id, state=PostState.FAILED, error=f"{message} ({tries} tries)")
                 logger.error(f"post {post.id} (job {post.job_id}) failed after {tries} tries: {message}")
@@ -421,18 +426,6 @@ class Publishing:
     async def _release(self, post_id: int) -> None:
         await self.db.write((update(posts).where(posts.c.id == post_id, posts.c.lease_owner == self.owner)
                              .values(lease_owner=None, lease_expires_at=None), {}))
-
-    async def _column(self, post_id: int, column: Any) -> Any:
-        return (await self.db.fetch_all(select(column).where(posts.c.id == post_id)))[0][0]
-
-    async def _publish_sent(self, post_id: int) -> bool:
-        return bool(await self._column(post_id, posts.c.publish_sent))
-
-    async def _tries(self, post_id: int) -> int:
-        return int(await self._column(post_id, posts.c.tries) or 0)
-
-    async def _container_at(self, post_id: int) -> datetime:
-        return as_utc(await self._column(post_id, posts.c.container_at))
 
     # ---- settings -----------------------------------------------------------------------------------------------
 
