@@ -20,6 +20,7 @@ from content.media.frame import Frame
 BOX_PAD = 14  # the opaque box libass draws around boxed text (ASS Outline with BorderStyle 3)
 BRIEF_NUMBER = re.compile(r"\d{1,2}[.)]")  # "1." or "2)" opening a beat
 DIM_ALPHA = 0x70  # list items already read stay, at ~44% transparency
+LIST_SIZE = 80  # the largest size of the numbered list's items (64 read small on a phone, over photos)
 GROUP_SIZE = 190  # the largest size of captions shown a few words at a time: they fill the width
 
 Layout = Callable[[Sequence[Segment], FontChain, TextLook, list[str], Frame], list[Event]]
@@ -99,9 +100,10 @@ def _largest(look: TextLook, size: int) -> int:
 
 
 def _fit_items(beats: Sequence[Segment], chain: FontChain, height: float, width: float) -> list[Block]:
-    """Number each beat and find the largest common size at which all of them fit in `height`."""
+    """Number each beat and find the largest common size at which all of them fit in `height` (from LIST_SIZE: read
+    on a phone, a list item is body text, and smaller than that it is skipped)."""
     numbered = [_numbered(index, segment) for index, segment in enumerate(beats, start=1)]
-    size = 64
+    size = LIST_SIZE
     while True:
         blocks = [fit_block(words, chain, size, height, width, min_size=size) for words in numbered]
         if sum(b.height for b in blocks) + 24 * (len(blocks) - 1) <= height or size <= 28:
