@@ -322,6 +322,9 @@ class Publishing(Strict):
                                                   "schedules it")
     slots: list[Annotated[str, Field(pattern=CLOCK_TIME)]] = Field(
         ["12:00", "19:00"], description="posting times (HH:MM in schedule.timezone); empty: as soon as it is made")
+    best_hours: int = Field(0, ge=0, le=6, description="post on the hour at this many of the hours whose collected "
+                                                       "posts engaged most (the latest viral patterns) instead of "
+                                                       "`slots`; 0, or too few posts with counts yet: `slots`")
     instagram: InstagramPublishing = InstagramPublishing()
     youtube: YouTubePublishing = YouTubePublishing()
 

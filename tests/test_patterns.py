@@ -5,11 +5,15 @@ import json
 from datetime import datetime, timezone
 
 from content.briefs.brief import BriefBuilder
+from core.engine.publishing import Publishing
 from core.home import Home
+from core.secrets import Secrets
+from core.storage import Database, database_url
 from tests.conftest import edit_json, run_cli, settings_for
 from trends.file_source import read_trend_folder
 from trends.models import Trend
 from trends.patterns import analyse, posts_frame, related_hashtags, write_patterns
+from trends.posting_hours import best_hours
 
 
 def post(tags: list[str], likes: int, hour: int, caption: str = "A post about running far. More words.",
@@ -75,3 +79,31 @@ def test_scraping_with_a_publishing_account_is_refused_in_one_line(home: Home) -
     result = run_cli(home.root, "config", "check")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "publishes for an account here" in result.stderr
+
+
+async def test_a_persona_on_best_hours_posts_at_the_hours_that_engaged_most_and_falls_back_to_its_slots(
+        home: Home) -> None:
+    """07:00 engaged most over three posts; 03:00's one viral post does not count (too few posts to tell)."""
+    posts = ([post(["running"], 900 + n, 7) for n in range(3)] + [post(["running"], 100 + n, 12) for n in range(3)]
+             + [post(["running"], 90_000, 3)])
+    edit_json(home.config_file, lambda d: d["schedule"].update(timezone="UTC"))
+    settings = settings_for(home)
+    account = settings.app.accounts[0]
+    db = await Database.open(database_url(home, Secrets({})))
+    publishing = Publishing(settings, db, Secrets({}), home)
+    after = datetime(2026, 12, 4, 8, 30, tzinfo=timezone.utc)
+    try:
+        best = account.model_copy(update={"publishing": account.publishing.model_copy(update={"best_hours": 2})})
+        fixed_noon = publishing.next_slot(best, after)  # no patterns yet: the fixed slots (12:00, 19:00)
+        write_patterns(analyse(posts_frame(posts, "UTC")), home.trend_reports_dir, after)
+        assert best_hours(home.trend_reports_dir, 3) == [7, 12]
+        on_best = [publishing.next_slot(best, after), publishing.next_slot(best, after.replace(hour=13))]
+        (home.trend_reports_dir / "2026-12-05").mkdir()
+        (home.trend_reports_dir / "2026-12-05" / "patterns.json").write_text('{"posting_hours": [{"hour": "x"}]}')
+        unreadable = publishing.next_slot(best, after)
+    finally:
+        await publishing.close()
+        await db.close()
+    assert fixed_noon == after.replace(hour=12, minute=0)
+    assert on_best == [after.replace(hour=12, minute=0), datetime(2026, 12, 5, 7, tzinfo=timezone.utc)]
+    assert unreadable == after.replace(hour=12, minute=0)  # a patterns file it cannot read: the fixed slots

@@ -62,7 +62,7 @@ class Daemon:
         self.worker = Worker(settings, db, self.runner)
         self.planner = Planner(home, settings, db, secrets)
         self.secrets = secrets
-        self.publishing = Publishing(settings, db, secrets, home.env_file)
+        self.publishing = Publishing(settings, db, secrets, home)
         self._cycle_lock = asyncio.Lock()
 
     async def close(self) -> None:

@@ -35,10 +35,12 @@ from core.engine.provider_health import ProviderHealth
 from core.engine.queue import LeaseLost, holder_died_here
 from core.engine.states import POST_OPEN, JobStatus, PostState
 from core.errors import ErrorClass, InputError
+from core.home import Home
 from core.schema import posts, publisher_tokens, video_jobs
 from core.secrets import Secrets
 from core.settings import Account, Settings
 from core.storage import Database, Transaction, as_utc, server_now, utcnow
+from trends.posting_hours import best_hours
 
 CAPTION_LIMIT = 2200  # Instagram's; the others allow more
 HASHTAG_LIMIT = 30
@@ -74,11 +76,12 @@ class PostRow:
 
 
 class Publishing:
-    def __init__(self, settings: Settings, db: Database, secrets: Secrets, env_file: Path) -> None:
+    def __init__(self, settings: Settings, db: Database, secrets: Secrets, home: Home) -> None:
         self.settings = settings
         self.db = db
         self.secrets = secrets
-        self.env_file = env_file  # where a renewed token is written
+        self.env_file = home.env_file  # where a renewed token is written
+        self.patterns_dir = home.trend_reports_dir  # where the viral patterns' posting hours are read
         self.health = ProviderHealth(db)
         self.host = MediaHost(settings.app.media_hosting, secrets)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -149,13 +152,13 @@ class Publishing:
         return scheduled
 
     def next_slot(self, account: Account, after: datetime) -> datetime:
-        """The persona's first posting slot after `after` (slots are clock times in schedule.timezone; with none,
-        `after` itself)."""
-        if not account.publishing.slots:
+        """The persona's first posting slot after `after` (slots are clock times in schedule.timezone, or its best
+        hours; with none, `after` itself)."""
+        times = self._slot_times(account)
+        if not times:
             return after
         zone = ZoneInfo(self.settings.app.schedule.timezone)
         local = after.astimezone(zone)
-        times = sorted(clock_time(int(slot[:2]), int(slot[3:])) for slot in account.publishing.slots)  # HH:MM
         for days in (0, 1):
             day = local.date() + timedelta(days=days)
             for clock in times:
@@ -163,6 +166,15 @@ class Publishing:
                 if candidate > local:
                     return candidate.astimezone(after.tzinfo)
         raise AssertionError("a slot comes within two days")
+
+    def _slot_times(self, account: Account) -> list[clock_time]:
+        """The persona's posting times: its best hours when it asks for them and the patterns know them, else its
+        fixed slots."""
+        config = account.publishing
+        hours = best_hours(self.patterns_dir, config.best_hours) if config.best_hours else []
+        if hours:
+            return [clock_time(hour) for hour in hours]
+        return sorted(clock_time(int(slot[:2]), int(slot[3:])) for slot in config.slots)  # HH:MM
 
     # ---- running posts ------------------------------------------------------------------------------------------
 
