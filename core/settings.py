@@ -130,12 +130,14 @@ class TrendSources(Strict):
 
 
 class ScoreWeights(Strict):
-    """Exponents of the score's four factors (trends/scoring.py): 0 switches a factor off, 2 makes it count double."""
+    """Exponents of the score's five factors (trends/scoring.py): 0 switches a factor off, 2 makes it count double."""
 
     recency: float = Field(1.0, ge=0, le=5)
     velocity: float = Field(1.0, ge=0, le=5)
     engagement: float = Field(1.0, ge=0, le=5)
     agreement: float = Field(1.0, ge=0, le=5)
+    results: float = Field(1.0, ge=0, le=5, description="the account's own videos' views by theme and hashtag "
+                                                         "(trends/learning.py)")
 
 
 class TrendSettings(Strict):

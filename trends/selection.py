@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.settings import Account, TrendSettings
+from trends.learning import NOTHING_LEARNED, Results
 from trends.merge import mentions, merge, same_topic
 from trends.models import Trend
 from trends.scoring import Factors, factors
@@ -28,12 +29,13 @@ class Candidate:
 
 
 def select(stored: Sequence[tuple[int, Trend]], recently_made: Sequence[Trend], accounts: Sequence[Account],
-           settings: TrendSettings, now: datetime) -> list[Candidate]:
-    """Every candidate, best first, each with its persona or the reason it is passed over."""
+           settings: TrendSettings, now: datetime, learned: Results = NOTHING_LEARNED) -> list[Candidate]:
+    """Every candidate, best first (scored with what the account's own results taught), each with its persona or
+    the reason it is passed over."""
     ids = {trend.dedup_key: trend_id for trend_id, trend in stored}
     scored = []
     for trend in merge(trend for _, trend in stored):
-        found = factors(trend, now, settings.half_life_hours)
+        found = factors(trend, now, settings.half_life_hours, learned)
         scored.append((found.score(settings.weights), trend, found))
     scored.sort(key=lambda item: (-item[0], -item[1].timestamp.timestamp(), item[1].topic))
     load = {account.name: 0 for account in accounts}

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
+from core.schema import engagement_metrics, video_jobs
 from core.schema import trends as trends_table
-from core.schema import video_jobs
 from core.storage import Database, utcnow
 from trends.models import Trend
 
@@ -59,6 +59,17 @@ async def recently_used(db: Database, since: datetime) -> list[Trend]:
         select(trends_table).join(video_jobs, video_jobs.c.trend_key == trends_table.c.dedup_key)
         .where(video_jobs.c.created_at >= since))
     return [_trend(row) for row in rows]
+
+
+async def own_results(db: Database) -> list[tuple[Trend, int]]:
+    """Each trend the account made a video of that has metrics (insights pulled or imported), with the most views
+    its video reached."""
+    views = (select(video_jobs.c.trend_key, func.max(engagement_metrics.c.views).label("views"))
+             .join(engagement_metrics, engagement_metrics.c.job_id == video_jobs.c.id)
+             .group_by(video_jobs.c.trend_key).subquery())
+    rows = await db.fetch_all(select(trends_table, views.c.views.label("own_views"))
+                              .join(views, views.c.trend_key == trends_table.c.dedup_key))
+    return [(_trend(row), int(row.own_views)) for row in rows]
 
 
 def _row(trend: Trend, now: datetime) -> dict[str, Any]:

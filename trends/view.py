@@ -22,12 +22,13 @@ def candidate_records(candidates: list[Candidate]) -> list[dict[str, Any]]:
 def print_trends(records: list[dict[str, Any]], runs: list[dict[str, Any]], limit: int = 30) -> None:
     console = Console(width=max(Console().width, 150))
     table = Table(title=f"trends, best first ({min(limit, len(records))} of {len(records)} not yet made)")
-    for column in ("#", "score", "recency", "velocity", "engagement", "sources", "topic", "theme", "for"):
+    for column in ("#", "score", "recency", "velocity", "engagement", "results", "sources", "topic", "theme", "for"):
         table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=48 if column == "topic" else 24)
     for record in records[:limit]:
         factors = record["factors"]
         table.add_row(str(record["rank"]), f"{record['score']:.2f}", f"{factors['recency']:.2f}",
-                      f"{factors['velocity']:.2f}", f"{factors['engagement']:.2f}", " + ".join(record["sources"]),
+                      f"{factors['velocity']:.2f}", f"{factors['engagement']:.2f}", f"{factors['results']:.2f}",
+                      " + ".join(record["sources"]),
                       record["topic"][:60], record["theme"], record["account"] or f"— {record['passed_over']}")
     console.print(table)
     if not records:

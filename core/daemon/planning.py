@@ -22,9 +22,10 @@ from core.secrets import Secrets
 from core.settings import REEL_SECONDS, Account, Settings
 from core.storage import Database, utcnow
 from trends.collector import Collector, SourceRun, build_sources
+from trends.learning import learn
 from trends.models import Trend
 from trends.selection import Candidate, select
-from trends.store import collected_since, recently_used, save_trends, trend_row_id, unused_trends
+from trends.store import collected_since, own_results, recently_used, save_trends, trend_row_id, unused_trends
 
 MIN_PROMPT_CHARS, MAX_PROMPT_CHARS = 3, 500  # a topic in a few words; a trend's caption is held to the same floor
 MAX_PRIORITY = 1000
@@ -78,7 +79,8 @@ class Planner:
         settings = self.settings.app
         now = utcnow()
         recent = await recently_used(self.db, now - timedelta(days=settings.trends.memory_days))
-        return select(await unused_trends(self.db), recent, settings.accounts, settings.trends, now)
+        learned = learn(await own_results(self.db))
+        return select(await unused_trends(self.db), recent, settings.accounts, settings.trends, now, learned)
 
     async def plan_batch(self) -> list[int]:
         """Turn the best unused trends into briefs and jobs, each for a persona that takes it."""
