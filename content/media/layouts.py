@@ -20,7 +20,7 @@ from content.media.frame import Frame
 BOX_PAD = 14  # the opaque box libass draws around boxed text (ASS Outline with BorderStyle 3)
 BRIEF_NUMBER = re.compile(r"\d{1,2}[.)]")  # "1." or "2)" opening a beat
 DIM_ALPHA = 0x70  # list items already read stay, at ~44% transparency
-LIST_SIZE = 80  # the largest size of the numbered list's items (64 read small on a phone, over photos)
+LIST_SIZE = 80  # the largest size of list items and Ken Burns beats (64 read small on a phone, over photos)
 GROUP_SIZE = 190  # the largest size of captions shown a few words at a time: they fill the width
 
 Layout = Callable[[Sequence[Segment], FontChain, TextLook, list[str], Frame], list[Event]]
@@ -68,7 +68,7 @@ def captions_below(segments: Sequence[Segment], chain: FontChain, look: TextLook
     events = [event for part in _shown_apart(hook, look)
               for event in _centred(part, chain, look, _largest(look, 92), frame)]
     for part in (part for segment in beats for part in _shown_apart(segment, look)):
-        block = fit_block(part.words, chain, _largest(look, 64), frame.safe_height * 0.45, width)
+        block = fit_block(part.words, chain, _largest(look, LIST_SIZE), frame.safe_height * 0.45, width)
         centre = round(frame.bottom - margin - block.height / 2)
         events += karaoke(block, chain, look, frame.centre[0], centre, part.start_s, part.end_s)
     return events + end_card(cta, chain, look, hashtags, frame)
