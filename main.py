@@ -50,7 +50,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     approve.add_argument("job_id", type=int)
     publish = commands.add_parser("publish", help="post a finished video now and wait until it is published")
     publish.add_argument("job_id", type=int)
-    publish.add_argument("--platform", choices=["instagram", "youtube"],
+    publish.add_argument("--platform", choices=["instagram", "youtube", "tiktok"],
                          help="only this platform (default: each the persona publishes to)")
     publish.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds (the post "
                                                                      "stays scheduled for the daemon)")

@@ -317,6 +317,21 @@ class YouTubePublishing(Strict):
     timeout_s: float = Field(120.0, gt=0, le=MAX_WAIT_S, description="for one request (an upload: all of it)")
 
 
+class TikTokPublishing(Strict):
+    """Posting videos through TikTok's Content Posting API (Direct Post, FILE_UPLOAD), as the creator whose OAuth
+    refresh token the environment holds (scope video.publish)."""
+
+    enabled: bool = False
+    client_key_env: str = Field("TIKTOK_CLIENT_KEY", pattern=r"^[A-Z][A-Z0-9_]*$",
+                                description="the environment variable holding the app's client key")
+    client_secret_env: str = Field("TIKTOK_CLIENT_SECRET", pattern=r"^[A-Z][A-Z0-9_]*SECRET$")
+    refresh_token_env: str = Field("TIKTOK_REFRESH_TOKEN", pattern=r"^[A-Z][A-Z0-9_]*TOKEN$")
+    privacy: Literal["SELF_ONLY", "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR"] = Field(
+        "SELF_ONLY", description="who sees the post; an app TikTok has not audited may only post SELF_ONLY")
+    base_url: str | None = Field(None, pattern=r"^https?://", description="the API's address (a proxy, a test fake)")
+    timeout_s: float = Field(120.0, gt=0, le=MAX_WAIT_S, description="for one request (a chunk: all of it)")
+
+
 class Publishing(Strict):
     """Where and when a persona's finished Reels are posted."""
 
@@ -329,6 +344,7 @@ class Publishing(Strict):
                                                        "`slots`; 0, or too few posts with counts yet: `slots`")
     instagram: InstagramPublishing = InstagramPublishing()
     youtube: YouTubePublishing = YouTubePublishing()
+    tiktok: TikTokPublishing = TikTokPublishing()
 
 
 class Account(Strict):

@@ -24,10 +24,13 @@ import pytest
 from moto.server import ThreadedMotoServer
 from sqlalchemy import update
 
+from content.publishers.contract import ContainerState, PublishError, Reel
+from content.publishers.tiktok import CHUNK, TikTokPublisher
 from core.daemon.cli import init_home
 from core.home import Home
 from core.schema import posts, video_jobs
 from core.secrets import Secrets
+from core.settings import TikTokPublishing
 from core.storage import Database, database_url, utcnow
 from tests.conftest import (
     DIALECTS,
@@ -39,7 +42,9 @@ from tests.conftest import (
     settings_for,
     unnarrated,
 )
+from tests.fakes import tiktok
 from tests.fakes.instagram_graph import TOKEN, USER_ID, FakeGraph
+from tests.fakes.tiktok import FakeTikTok
 from tests.fakes.youtube import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, FakeYouTube
 from tests.test_providers import cli
 
@@ -493,3 +498,130 @@ async def test_sigkill_after_a_short_is_uploaded_but_before_its_answer_uploads_i
     assert code == 0, err
     [post] = json.loads(out)["posts"]
     assert list(youtube.videos) == [post["media_id"]] and len(youtube.sessions) == 1, "found, not uploaded again"
+
+
+# ---- TikTok -------------------------------------------------------------------------------------------------------
+
+TIKTOK_KEYS = {"TIKTOK_CLIENT_KEY": tiktok.CLIENT_KEY, "TIKTOK_CLIENT_SECRET": tiktok.CLIENT_SECRET,
+               "TIKTOK_REFRESH_TOKEN": tiktok.REFRESH_TOKEN}
+
+
+@pytest.fixture
+async def on_tiktok() -> AsyncIterator[FakeTikTok]:
+    fake = FakeTikTok()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def posts_to_tiktok(rendered: Path, tmp_path: Path, on_tiktok: FakeTikTok) -> Home:
+    """A copy of the rendered home whose persona posts to TikTok (the fake), uploading the file in chunks."""
+    home = Home.at(shutil.copytree(rendered, tmp_path / "home"))
+    edit_json(home.config_file, lambda d: d["accounts"][0].update(publishing={"tiktok": {
+        "enabled": True, "base_url": on_tiktok.url}}))
+    home.env_file.write_text("".join(f"{k}={v}\n" for k, v in TIKTOK_KEYS.items()))
+    return home
+
+
+async def test_a_cut_tiktok_upload_resumes_from_its_last_whole_chunk_and_posts_once(tmp_path: Path) -> None:
+    """25 MB in chunks of 10 (the last 15): the second chunk is lost on its way; the next try asks TikTok how much
+    it holds and sends the rest, and the post is made once, private (an unaudited app), labelled AI-generated."""
+    video = tmp_path / "reel.mp4"
+    video.write_bytes(os.urandom(25 * 1024 * 1024))
+    fake = FakeTikTok("cut_upload")
+    await fake.start()
+    publisher = TikTokPublisher(TikTokPublishing(enabled=True, base_url=fake.url), Secrets(TIKTOK_KEYS))
+    reel = Reel(video, None, "Three stretches for stiff shoulders #mobility")
+    try:
+        container = await publisher.create(reel)
+        assert (await publisher.state(container)).state == ContainerState.READY
+        with pytest.raises(PublishError) as cut:
+            await publisher.publish(container, reel)
+        held = (await publisher.state(container)).state
+        media_id = await publisher.publish(container, reel)
+        found = await publisher.find(container, reel)
+        posted = await publisher.posted(media_id)
+        assert await publisher.insights(media_id) is None  # a private post has no public statistics
+    finally:
+        await publisher.close()
+        await fake.stop()
+    assert cut.value.error_class == "temporary" and held == ContainerState.READY
+    [post] = fake.posts.values()
+    assert bytes(post.data) == video.read_bytes() and post.chunk == CHUNK and post.chunks == 2
+    assert media_id == found == post.publish_id and posted.permalink == ""
+    assert post.post_info["privacy_level"] == "SELF_ONLY" and post.post_info["is_aigc"] is True
+    assert post.post_info["title"] == reel.caption
+
+
+@pytest.mark.slow
+async def test_a_tiktok_post_is_made_once_and_its_statistics_come_back(
+        posts_to_tiktok: Home, on_tiktok: FakeTikTok) -> None:
+    on_tiktok.audited = True
+    edit_json(posts_to_tiktok.config_file, lambda d: d["accounts"][0]["publishing"]["tiktok"].update(
+        privacy="PUBLIC_TO_EVERYONE"))
+    code, out, err = await cli(posts_to_tiktok, "publish", "1", "--json", env={})
+    assert code == 0, err
+    [post] = json.loads(out)["posts"]
+    [made] = on_tiktok.complete
+    assert post["state"] == "published" and post["media_id"] == made.post_id
+    assert post["permalink"] == f"https://www.tiktok.com/@{tiktok.USERNAME}/video/{made.post_id}"
+    video = next((posts_to_tiktok.data_dir / "videos" / ACCOUNT).glob("*.mp4"))
+    assert bytes(made.data) == video.read_bytes()
+    code, again, err = await cli(posts_to_tiktok, "publish", "1", "--json", env={})
+    assert code == 0 and json.loads(again)["posts"] == [post] and len(on_tiktok.posts) == 1
+    on_tiktok.statistics[str(made.post_id)] = {"view_count": 5200, "like_count": 410, "comment_count": 33,
+                                               "share_count": 21}
+    code, pulled, err = await cli(posts_to_tiktok, "insights", "pull", env={})
+    assert code == 0 and "insights read for 1 post(s)" in pulled, err
+    code, _, err = await cli(posts_to_tiktok, "report", "--format", "json", env={})
+    assert json.loads(next(posts_to_tiktok.reports_dir.rglob("report.json")).read_text())["roi"]["total_views"] == 5200
+    written = out + err + "".join(p.read_text() for p in posts_to_tiktok.logs_dir.rglob("*.log"))
+    for secret in (tiktok.CLIENT_SECRET, tiktok.REFRESH_TOKEN, *on_tiktok.access_tokens):
+        assert secret not in written
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario, says", [
+    ("daily_cap", "spam_risk_too_many_posts"),
+    ("rate_limit", "rate_limit_exceeded"),
+    ("revoked", "enable tiktok:mia_moves"),
+])
+async def test_tiktok_limits_wait_and_a_refused_token_disables(
+        posts_to_tiktok: Home, on_tiktok: FakeTikTok, scenario: str, says: str) -> None:
+    on_tiktok.scenario = scenario
+    code, _, err = await cli(posts_to_tiktok, "publish", "1", "--timeout", "3", env={})
+    assert code == 1 and says in err.splitlines()[-1] and "Traceback" not in err, err
+    [post] = await posts_of(posts_to_tiktok)
+    assert post["state"] == "scheduled" and on_tiktok.complete == []
+
+
+@pytest.mark.slow
+async def test_a_rotated_tiktok_refresh_token_is_written_to_env_and_used(
+        posts_to_tiktok: Home, on_tiktok: FakeTikTok) -> None:
+    on_tiktok.scenario = "rotates"
+    settings = settings_for(posts_to_tiktok)
+    db = await Database.open(database_url(posts_to_tiktok, Secrets.load(posts_to_tiktok.env_file)))
+    daemon = daemon_for(posts_to_tiktok, settings, db, Secrets.load(posts_to_tiktok.env_file))
+    try:
+        await daemon.publishing.refresh_tokens()
+    finally:
+        await daemon.close()
+        await db.close()
+    [rotated] = on_tiktok.refresh_tokens
+    assert rotated != tiktok.REFRESH_TOKEN and f"TIKTOK_REFRESH_TOKEN={rotated}" in posts_to_tiktok.env_file.read_text()
+    on_tiktok.scenario = "ok"
+    code, _, err = await cli(posts_to_tiktok, "publish", "1", env={})  # the old one no longer works
+    assert code == 0, err
+
+
+@pytest.mark.slow
+async def test_sigkill_after_the_last_tiktok_chunk_but_before_its_answer_posts_once(
+        posts_to_tiktok: Home, on_tiktok: FakeTikTok) -> None:
+    on_tiktok.complete_delay_s = 60.0
+    await kill_when(await started_publish(posts_to_tiktok), lambda: len(on_tiktok.complete) == 1)
+    on_tiktok.complete_delay_s = 0.0
+    code, out, err = await cli(posts_to_tiktok, "publish", "1", "--json", env={})
+    assert code == 0, err
+    [post] = json.loads(out)["posts"]
+    assert len(on_tiktok.posts) == 1 and post["media_id"] == next(iter(on_tiktok.posts)), "found, not sent again"

@@ -132,5 +132,10 @@ class Publisher(ABC):
         itself; None where it need not or cannot be."""
         return None
 
+    def replaced_token(self) -> tuple[str, float] | None:
+        """A token the platform replaced the stored one with during this publisher's calls, and the seconds it
+        lasts, once (the engine saves it at once); None when none was."""
+        return None
+
     async def close(self) -> None:
         """Release the publisher's connections."""

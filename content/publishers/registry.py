@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from content.publishers.contract import Publisher
 from content.publishers.instagram import InstagramPublisher
+from content.publishers.tiktok import TikTokPublisher
 from content.publishers.youtube import YouTubePublisher
 from core.secrets import Secrets
 from core.settings import Account
@@ -17,4 +18,6 @@ def publishers_of(account: Account, secrets: Secrets) -> list[Publisher]:
         made.append(InstagramPublisher(settings.instagram, secrets))
     if settings.youtube.enabled:
         made.append(YouTubePublisher(settings.youtube, secrets))
+    if settings.tiktok.enabled:
+        made.append(TikTokPublisher(settings.tiktok, secrets))
     return made

@@ -225,6 +225,8 @@ class Publishing:
         except LeaseLost as exc:
             logger.warning(f"post {post_id}: {exc}; its new holder goes on")
             return await self.post(post_id)
+        finally:
+            await self._keep_replaced_tokens()
         await self._release(post.id)
         return await self.post(post_id)
 
@@ -373,13 +375,23 @@ class Publishing:
                     continue
                 finally:
                     await publisher.close()
-                if fresh is None:
-                    continue
-                token, lasts_s = fresh
-                self.secrets.renew(publisher.token_name, token, self.env_file, time.time() + lasts_s)
-                expires = now + timedelta(seconds=lasts_s)
-                await self.db.write(self._token_renewed(name, now, expires))
-                logger.info(f"{name}: token renewed in {self.env_file.name}, good until {expires:%Y-%m-%d} UTC")
+                if fresh is not None:
+                    await self._keep_token(name, publisher, *fresh)
+
+    async def _keep_replaced_tokens(self) -> None:
+        """Save at once a token a platform replaced while it was called (TikTok may rotate its refresh token, and
+        the one in .env then stops working)."""
+        for (platform, account), publisher in self._publishers.items():
+            replaced = publisher.replaced_token()
+            if replaced is not None:
+                await self._keep_token(publisher_name(platform, account), publisher, *replaced)
+
+    async def _keep_token(self, name: str, publisher: Publisher, token: str, lasts_s: float) -> None:
+        now = utcnow()
+        self.secrets.renew(publisher.token_name, token, self.env_file, time.time() + lasts_s)
+        expires = now + timedelta(seconds=lasts_s)
+        await self.db.write(self._token_renewed(name, now, expires))
+        logger.info(f"{name}: token renewed in {self.env_file.name}, good until {expires:%Y-%m-%d} UTC")
 
     def _token_renewed(self, name: str, now: datetime, expires: datetime) -> Callable[[Transaction], Any]:
         async def step(conn: Transaction) -> None:
