@@ -179,8 +179,9 @@ class TikTokPublisher(Publisher):
         form = {"grant_type": "refresh_token", "refresh_token": refresh,
                 "client_key": self.secrets.get(self.settings.client_key_env),
                 "client_secret": self.secrets.get(self.settings.client_secret_env)}
-        status, answer = await self._send("POST", f"{self.base_url}/v2/oauth/token/",
-                                          {"Content-Type": "application/x-www-form-urlencoded"}, data=form)
+        status, answer = await self._send("POST", f"{self.base_url}/v2/oauth/token/",  # its answer carries the
+                                          {"Content-Type": "application/x-www-form-urlencoded"},  # refresh token:
+                                          redacted=False, data=form)  # read as sent, never logged
         token = answer.get("access_token") if isinstance(answer, dict) else None
         if status >= 400 or not isinstance(token, str):
             reason = (answer.get("error_description") or answer.get("error")) if isinstance(answer, dict) else None
@@ -208,14 +209,17 @@ class TikTokPublisher(Publisher):
         data = answer.get("data") if isinstance(answer, dict) else None
         return data if isinstance(data, dict) else {}
 
-    async def _send(self, method: str, url: str, headers: dict[str, str], **kwargs: Any) -> tuple[int, Any]:
+    async def _send(self, method: str, url: str, headers: dict[str, str], redacted: bool = True,
+                    **kwargs: Any) -> tuple[int, Any]:
+        """One request; its JSON answer with every secret masked where it comes in (unless not `redacted`)."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.settings.timeout_s))
         try:
             async with self._session.request(method, url, headers=headers, **kwargs) as response:
                 body = await response.read()
                 try:
-                    answer = self.secrets.redact_answer(json.loads(body)) if body.strip() else None
+                    answer = json.loads(body) if body.strip() else None
+                    answer = self.secrets.redact_answer(answer) if redacted else answer
                 except ValueError:
                     answer = None
                 return response.status, answer
