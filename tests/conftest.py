@@ -150,6 +150,15 @@ def make_clip(path: Path, *, size: str = "640x360", rate: str = "25", seconds: f
     return path
 
 
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the fakes hand out: a 5 s portrait clip already in Reels shape (H.264 High, 30 fps, closed 2 s GOPs,
+    AAC 48 kHz stereo), so the engine's optimizer only remuxes it (its transcodes are tested elsewhere)."""
+    return make_clip(tmp_path_factory.mktemp("media") / "made.mp4", size="1080x1920", rate="30", seconds=5,
+                     extra=["-profile:v", "high", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
+                            "-flags", "+cgop", "-ar", "48000", "-ac", "2"])
+
+
 def brief(topic: str) -> Brief:
     return Brief(account="a", template="default", topic=topic, hook="h", beats=["1", "2", "3"], hashtags=[],
                  cta="c", visual_prompt="p", duration_s=15)

@@ -20,7 +20,7 @@ from core.storage import Database, as_utc, database_url, utcnow
 from tests.conftest import daemon_for, settings_for
 from tests.fakes.runway import FakeRunway
 from tests.fakes.sora import FakeSora
-from tests.test_providers import build, clip, configure, keys, request_for  # noqa: F401  (clip: a fixture)
+from tests.test_providers import build, configure, keys, request_for
 
 FAR_FUTURE = "Fri, 31 Dec 9999 23:59:59 GMT"
 

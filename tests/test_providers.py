@@ -25,7 +25,7 @@ from core.errors import ProviderError
 from core.home import Home
 from core.schema import cost_ledger
 from core.secrets import Secrets
-from tests.conftest import ROOT, edit_json, generate_and_wait, make_clip, run_cli
+from tests.conftest import ROOT, edit_json, generate_and_wait, run_cli
 from tests.fakes.base import RETRY_AFTER_S, SCENARIOS, SLOW_STEPS, FakeApi
 from tests.fakes.fal import FakeFal
 from tests.fakes.heygen import FakeHeygen
@@ -64,15 +64,6 @@ ADAPTERS = {
                          reports_progress=False),
     "sora": Adapter(FakeSora, ("OPENAI_API_KEY",), {"model": "sora-2"}, can_cancel=False),
 }
-
-
-@pytest.fixture(scope="session")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What the fakes hand out: a 5 s portrait clip already in Reels shape (H.264 High, 30 fps, closed 2 s GOPs,
-    AAC 48 kHz stereo), so the engine's optimizer only remuxes it (its transcodes are tested elsewhere)."""
-    return make_clip(tmp_path_factory.mktemp("media") / "made.mp4", size="1080x1920", rate="30", seconds=5,
-                     extra=["-profile:v", "high", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
-                            "-flags", "+cgop", "-ar", "48000", "-ac", "2"])
 
 
 def build(kind: str, url: str) -> VideoProvider:

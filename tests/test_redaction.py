@@ -14,7 +14,6 @@ from tests.fakes.base import FakeApi
 from tests.test_providers import (
     ADAPTERS,
     cli,
-    clip,  # noqa: F401  (the fakes' video, a fixture)
     configure,
     keys,
 )

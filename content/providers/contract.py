@@ -89,9 +89,16 @@ class VideoProvider(ABC):
         """What keeps this provider from running (unset environment keys); empty when ready."""
         return [key for key in self.required_env if not self.secrets.has(key)]
 
+    def misconfigured(self) -> str | None:
+        """Why this entry cannot make any video as configured (a model that does not take its resolution or mode),
+        checked against the vendor's documented capabilities; None when it can. `config check` says it."""
+        return None
+
     def cannot_make(self, request: GenerationRequest) -> str | None:
-        """Why this provider cannot make the requested video (aspect ratio, length), or None when it can: failover
-        skips it rather than pay for a video that cannot be used."""
+        """Why this provider cannot make the requested video (its settings, aspect ratio, length), or None when it
+        can: failover skips it rather than send a request the vendor refuses or pay for a video that cannot be used."""
+        if (refusal := self.misconfigured()) is not None:
+            return refusal
         brief = request.brief
         if brief.aspect_ratio not in self.aspect_ratios:
             return f"cannot make {brief.aspect_ratio} (only {', '.join(self.aspect_ratios)})"

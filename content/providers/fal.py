@@ -13,17 +13,26 @@ from typing import Any
 
 from pydantic import Field
 
+from content.providers.capabilities import ModelSpec, Tier
 from content.providers.contract import GenerationRequest, TaskStatus
-from content.providers.http import ClipSeconds, HttpParams, HttpProvider, Prices, member
+from content.providers.http import HttpParams, HttpProvider, Prices, member
 from core.errors import ErrorClass, ProviderError
+
+PRICES = "fal model pages (llms.txt), read 2026-11"
+MODELS = {
+    "fal-ai/pika/v2.2/text-to-video": ModelSpec((5, 10), f"{PRICES}: $0.20 per 5 s at 720p, $0.45 at 1080p",
+                                                resolutions={"720p": 1.0, "1080p": 2.25}),
+    "fal-ai/luma-dream-machine/ray-2-flash": ModelSpec((5, 9), f"{PRICES}: $0.20 per 5 s at 540p, 9 s 2x",
+                                                       resolutions={"540p": 1.0, "720p": 2.0, "1080p": 4.0}),
+}
+SECONDS_AS_TEXT = {"fal-ai/luma-dream-machine/ray-2-flash"}  # takes "5s" or "9s", not a number
 
 
 class FalParams(HttpParams):
     model: str = Field("fal-ai/pika/v2.2/text-to-video", description="the fal model id (owner/app/path)")
     prices_usd_per_second: Prices = {"fal-ai/pika/v2.2/text-to-video": 0.04,
-                                               "fal-ai/luma-dream-machine/ray-2-flash": 0.04}
-    prices_note: str = "from fal's model pages (Pika 2.2: $0.20 per 5 s at 720p)"
-    durations_s: list[ClipSeconds] = Field([5, 10], min_length=1, description="the lengths the model makes")
+                                               "fal-ai/luma-dream-machine/ray-2-flash": 0.0445}
+    prices_note: str = "from fal's model pages (Pika 2.2: $0.20 per 5 s at 720p; ray-2-flash $0.40 per 9 s at 540p)"
     extra_input: dict[str, Any] = Field({}, description="model-specific input fields, e.g. resolution")
     poll_interval_s: float = 3.0
 
@@ -34,15 +43,20 @@ class FalProvider(HttpProvider[FalParams]):
     required_env = ("FAL_KEY",)
     default_base_url = "https://queue.fal.run"
 
-    def durations(self) -> tuple[int, ...]:
-        return tuple(self.settings.durations_s)
+    models = MODELS
+    unknown_model_durations = (5, 10)
+
+    def tier(self) -> Tier:
+        return Tier(resolution=str(self.settings.extra_input.get("resolution", "")))
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Key {self.secrets.get('FAL_KEY')}"}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
+        seconds = int(self.billed_seconds(request.brief.duration_s))
         body = {"prompt": self.prompt(request), "aspect_ratio": "9:16",
-                "duration": int(self.billed_seconds(request.brief.duration_s)), **self.settings.extra_input}
+                "duration": f"{seconds}s" if self.settings.model in SECONDS_AS_TEXT else seconds,
+                **self.settings.extra_input}
         return self.created_id(await self.call("POST", f"/{self.settings.model}", json=body, create=True), "request_id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:

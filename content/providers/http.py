@@ -22,6 +22,7 @@ import aiohttp
 from pydantic import BaseModel, Field
 
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
+from content.providers.capabilities import ModelSpec, Tier
 from content.providers.contract import GenerationRequest, TaskStatus, VideoProvider
 from core.bounds import MAX_WAIT_S, retry_after
 from core.errors import ErrorClass, ProviderError
@@ -46,10 +47,14 @@ class HttpParams(BaseModel):
 
     base_url: str | None = Field(None, description="the API's address (a proxy, a regional endpoint, a test fake)")
     model: str
-    prices_usd_per_second: Prices = Field(description="per model: what one second of video costs")
+    prices_usd_per_second: Prices = Field(description="per model: what one second of video costs at its base tier "
+                                                      "(base resolution and mode, no sound)")
     prices_note: str = Field("", description="where the prices come from; unverified figures say so")
     poll_interval_s: float = Field(5.0, gt=0, le=600, description="the longest wait between two polls of a task")
     timeout_s: float = Field(60.0, gt=0, le=MAX_WAIT_S, description="for one request (downloads: between two chunks)")
+    durations_s: list[ClipSeconds] | None = Field(None, min_length=1, description="only these of the lengths the "
+                                                  "model makes (unset: all; a model the adapter does not know: "
+                                                  "the lengths it makes)")
 
 
 class ExpiredUrl(ProviderError):
@@ -71,6 +76,8 @@ class HttpProvider(VideoProvider, Generic[P]):
 
     params_model: ClassVar[type[BaseModel]] = HttpParams
     default_base_url: ClassVar[str]
+    models: ClassVar[Mapping[str, ModelSpec]] = {}  # what the vendor documents of each model it takes
+    unknown_model_durations: ClassVar[tuple[int, ...]] = ()  # a model the table lacks: these lengths, unless set
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -88,6 +95,25 @@ class HttpProvider(VideoProvider, Generic[P]):
     @property
     def base_url(self) -> str:
         return (self.settings.base_url or self.default_base_url).rstrip("/")
+
+    @property
+    def spec(self) -> ModelSpec | None:
+        """The configured model's capabilities and price multipliers (None: a model the table lacks)."""
+        return self.models.get(self.settings.model)
+
+    def tier(self) -> Tier:
+        """What the entry asks of its model besides the length (adapters with resolutions, modes or sound say)."""
+        return Tier()
+
+    def misconfigured(self) -> str | None:
+        spec = self.spec
+        if spec is None:
+            return None
+        if (refusal := spec.refusal(self.settings.model, self.tier())) is not None:
+            return refusal
+        if not self.durations():
+            return f"{self.settings.model} makes none of durations_s {self.settings.durations_s} at this tier"
+        return None
 
     def estimate_cost(self, request: GenerationRequest) -> float:
         billed = sum(self.billed_seconds(seconds) for seconds in self.part_lengths(request.brief.duration_s))
@@ -171,15 +197,21 @@ class HttpProvider(VideoProvider, Generic[P]):
         return None
 
     def price_per_second(self) -> float:
+        """The model's base price times its tier's multiplier (1080p, pro mode, sound)."""
         prices = self.settings.prices_usd_per_second
         if self.settings.model not in prices:
             raise ProviderError(f"{self.name}: no price for model {self.settings.model!r} in prices_usd_per_second",
                                 ErrorClass.INVALID_REQUEST)
-        return prices[self.settings.model]
+        spec = self.spec
+        return prices[self.settings.model] * (spec.factor(self.tier()) if spec is not None else 1.0)
 
     def durations(self) -> tuple[int, ...]:
-        """The lengths the model makes, in seconds (empty: any length)."""
-        return ()
+        """The lengths the model makes at the entry's tier, in seconds (empty: any length), narrowed to the entry's
+        own `durations_s` when it sets them."""
+        spec, chosen = self.spec, self.settings.durations_s
+        if spec is None:
+            return tuple(chosen or self.unknown_model_durations)
+        return tuple(d for d in spec.lengths(self.tier()) if chosen is None or d in chosen)
 
     @property
     def max_duration_s(self) -> float | None:  # type: ignore[override]

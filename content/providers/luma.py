@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
+from content.providers.capabilities import ModelSpec, Tier
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import HttpParams, HttpProvider, Prices, member
 
-DURATIONS = (5, 9)
+PRICES = "lumaai SDK; UNVERIFIED prices (Ray 2 about $0.08/s at 720p; 720p 2x and 1080p 4x 540p), read 2026-11"
+RAY = {"540p": 1.0, "720p": 2.0, "1080p": 4.0, "4k": 16.0}  # 4k: assumed by its pixels, 4x 1080p
+RAY_MODEL = ModelSpec((5, 9), PRICES, resolutions=RAY)
+MODELS = {"ray-2": RAY_MODEL, "ray-flash-2": RAY_MODEL}
 
 
 class LumaParams(HttpParams):
-    model: str = Field("ray-2", description="ray-2 or ray-flash-2")
+    model: Literal["ray-2", "ray-flash-2"] = "ray-2"
     resolution: Literal["540p", "720p", "1080p", "4k"] = "720p"
-    prices_usd_per_second: Prices = {"ray-2": 0.08, "ray-flash-2": 0.03}
-    prices_note: str = "UNVERIFIED: third-party figures for 720p"
+    prices_usd_per_second: Prices = {"ray-2": 0.04, "ray-flash-2": 0.015}
+    prices_note: str = "UNVERIFIED: third-party figures, at 540p (720p costs 2x, 1080p 4x)"
 
 
 class LumaProvider(HttpProvider[LumaParams]):
@@ -30,8 +32,11 @@ class LumaProvider(HttpProvider[LumaParams]):
     required_env = ("LUMA_API_KEY",)
     default_base_url = "https://api.lumalabs.ai/dream-machine/v1"
 
-    def durations(self) -> tuple[int, ...]:
-        return DURATIONS
+    models = MODELS
+    unknown_model_durations = (5, 9)
+
+    def tier(self) -> Tier:
+        return Tier(resolution=self.settings.resolution)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('LUMA_API_KEY')}"}

@@ -2,10 +2,10 @@
 
 Protocol (reference/provider_apis.md §8, from MiniMax's API documentation): `Authorization: Bearer`;
 `POST /v1/video_generation` answers `{task_id, base_resp}`; `GET /v1/query/video_generation?task_id=` walks Preparing /
-Queueing / Processing to Success (`file_id`) or Fail; `GET /v1/files/retrieve?file_id=` hands out a temporary
-`download_url`. Errors come as HTTP 200 with `base_resp.status_code` (1008: no balance; 1026/1027: moderation).
-Hailuo's text to video is landscape only: set `letterbox_to_portrait` to let its clips be framed into a 9:16 Reel
-(over a blurred copy of themselves); otherwise failover passes it by for Reels.
+Queueing / Processing to Success (`file_id`) or Fail (Failed, says its CLI); `GET /v1/files/retrieve?file_id=` hands
+out a temporary `download_url`. Errors come as HTTP 200 with `base_resp.status_code` (1008: no balance; 1026/1027:
+moderation). Hailuo's text to video is landscape only: set `letterbox_to_portrait` to let its clips be framed into a
+9:16 Reel (over a blurred copy of themselves); otherwise failover passes it by for Reels.
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import Field
 
+from content.providers.capabilities import ModelSpec, Tier
 from content.providers.contract import GenerationRequest, TaskStatus
-from content.providers.http import ClipSeconds, HttpParams, HttpProvider, Prices, member
+from content.providers.http import HttpParams, HttpProvider, Prices, member
 from core.errors import ErrorClass, ProviderError
 
 CODES: dict[int, ErrorClass] = {
@@ -26,12 +27,17 @@ CODES: dict[int, ErrorClass] = {
     **dict.fromkeys((2013,), ErrorClass.INVALID_REQUEST),
 }
 RUNNING = {"Preparing": 0.0, "Queueing": 0.05, "Processing": None}
+FAILED = ("Fail", "Failed")  # the docs and MiniMax's MCP server say Fail, its official CLI Failed
+PRICES = "MiniMax API docs; UNVERIFIED third-party prices (768P 6 s about $0.28, 1080P $0.49), read 2026-11"
+HAILUO = ModelSpec((6, 10), PRICES, resolutions={"768P": 1.0, "1080P": 1.75}, lengths_at={"1080P": (6,)})
+MODELS = {"MiniMax-Hailuo-2.3": HAILUO, "MiniMax-Hailuo-02": HAILUO,
+          "T2V-01": ModelSpec((6,), PRICES, resolutions={"720P": 1.0}),
+          "T2V-01-Director": ModelSpec((6,), PRICES, resolutions={"720P": 1.0})}
 
 
 class MinimaxParams(HttpParams):
     model: str = Field("MiniMax-Hailuo-2.3", description="the Hailuo model")
     resolution: str = Field("768P", pattern="^(512P|720P|768P|1080P)$")
-    durations_s: list[ClipSeconds] = Field([6, 10], min_length=1, description="6 or 10 at 768P; 6 only at 1080P")
     letterbox_to_portrait: bool = Field(False, description="accept landscape clips for 9:16 Reels (blurred bars)")
     prices_usd_per_second: Prices = {"MiniMax-Hailuo-2.3": 0.047, "MiniMax-Hailuo-02": 0.047}
     prices_note: str = "UNVERIFIED: third-party figure (about $0.28 for 6 s at 768P)"
@@ -48,8 +54,11 @@ class MinimaxProvider(HttpProvider[MinimaxParams]):
     def aspect_ratios(self) -> tuple[str, ...]:  # type: ignore[override]
         return ("16:9", "9:16") if self.settings.letterbox_to_portrait else ("16:9",)
 
-    def durations(self) -> tuple[int, ...]:
-        return tuple(self.settings.durations_s)
+    models = MODELS
+    unknown_model_durations = (6,)
+
+    def tier(self) -> Tier:
+        return Tier(resolution=self.settings.resolution)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('MINIMAX_API_KEY')}"}
@@ -66,7 +75,7 @@ class MinimaxProvider(HttpProvider[MinimaxParams]):
             return TaskStatus("running", RUNNING[status])
         if status == "Success":
             return TaskStatus("succeeded", 1.0)
-        if status == "Fail":
+        if status in FAILED:
             return TaskStatus("failed", error=ProviderError(f"{self.name}: task {task_id} failed", ErrorClass.UNKNOWN))
         raise self.unknown_state(task_id, status)
 

@@ -12,17 +12,20 @@ from typing import Any
 
 from pydantic import Field
 
+from content.providers.capabilities import ModelSpec, Tier
 from content.providers.contract import GenerationRequest, TaskStatus
-from content.providers.http import ClipSeconds, HttpParams, HttpProvider, Prices, member
+from content.providers.http import HttpParams, HttpProvider, Prices, member
+
+MODELS = {"google/veo-3.1-fast": ModelSpec((4, 6, 8), "the model page, read 2026-11: $0.10/s silent, $0.15/s with "
+                                                     "sound (generate_audio, on by default)", audio=1.5)}
 
 
 class ReplicateParams(HttpParams):
     model: str = Field("google/veo-3.1-fast", description="owner/name of an official model")
-    durations_s: list[ClipSeconds] = Field([4, 6, 8], min_length=1, description="the lengths the model makes")
     duration_field: str = Field("duration", description="the model's input field for the length in seconds")
     extra_input: dict[str, Any] = Field({}, description="model-specific input fields")
     prices_usd_per_second: Prices = {"google/veo-3.1-fast": 0.10}
-    prices_note: str = "from the model page (Veo 3.1 Fast without audio); each model has its own price"
+    prices_note: str = "from the model page (Veo 3.1 Fast, silent: sound costs 1.5x); each model has its own price"
     poll_interval_s: float = 2.0
 
 
@@ -32,8 +35,14 @@ class ReplicateProvider(HttpProvider[ReplicateParams]):
     required_env = ("REPLICATE_API_TOKEN",)
     default_base_url = "https://api.replicate.com"
 
-    def durations(self) -> tuple[int, ...]:
-        return tuple(self.settings.durations_s)
+    models = MODELS
+    unknown_model_durations = (4, 6, 8)
+
+    def tier(self) -> Tier:
+        """A model that makes sound makes it unless `generate_audio` is false (Veo on Replicate: on by default)."""
+        spec = self.spec
+        makes_sound = spec is not None and spec.audio is not None
+        return Tier(audio=bool(self.settings.extra_input.get("generate_audio", makes_sound)))
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('REPLICATE_API_TOKEN')}"}

@@ -2,46 +2,41 @@
 
 Protocol (reference/provider_apis.md §1, from Runway's official SDK): `Authorization: Bearer` plus the
 `X-Runway-Version` header on every call; `POST /v1/text_to_video` answers `{"id"}`; `GET /v1/tasks/{id}` walks
-PENDING / THROTTLED / RUNNING (with `progress`) to SUCCEEDED (`output` URLs that expire in 24–48 h: the task is
-fetched again for fresh ones), FAILED (`failure`, `failureCode`) or CANCELLED; `DELETE /v1/tasks/{id}` cancels.
+PENDING / THROTTLED / RUNNING (with `progress` and `estimatedCost`) to SUCCEEDED (`cost.credits`, what was charged;
+`output` URLs that expire in 24–48 h: the task is fetched again for fresh ones), FAILED (`failure`, `failureCode`)
+or CANCELLED; `DELETE /v1/tasks/{id}` cancels.
 Runway asks not to poll a task more often than every five seconds. There is no way to look a task up by our key.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
 
+from content.providers.capabilities import ModelSpec, Tier
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import HttpParams, HttpProvider, Prices, member
 from core.bounds import as_number
 from core.errors import ErrorClass, ProviderError
 
 API_VERSION = "2024-11-06"
-
-
-@dataclass(frozen=True)
-class RunwayModel:
-    durations: tuple[int, ...]
-    portrait: str  # the 9:16 `ratio` it takes
-    text_to_video: bool = True
-
-
+SDK = "runwayml 5.24 text_to_video params, read 2026-12"
+PRICES = "UNVERIFIED third-party credit figures (1 credit = $0.01), read 2026-11"
 MODELS = {
-    "gen4.5": RunwayModel(tuple(range(2, 11)), "720:1280"),
-    "gen4_turbo": RunwayModel(tuple(range(2, 11)), "720:1280", text_to_video=False),
-    "veo3.1": RunwayModel((4, 6, 8), "1080:1920"),
-    "veo3.1_fast": RunwayModel((4, 6, 8), "1080:1920"),
-    "veo3": RunwayModel((8,), "1080:1920"),
+    "gen4.5": ModelSpec(tuple(range(2, 11)), f"{SDK}; {PRICES}"),
+    "veo3.1": ModelSpec((4, 6, 8), f"{SDK}; {PRICES}: 20 credits/s silent, 40 with sound", audio=2.0),
+    "veo3.1_fast": ModelSpec((4, 6, 8), f"{SDK}; {PRICES}: 10 credits/s silent, 15 with sound", audio=1.5),
+    "gen4_turbo": ModelSpec((5, 10), SDK, unusable="makes video from an image only"),
+    "veo3": ModelSpec((8,), SDK, unusable="is no longer a text-to-video model at Runway (use veo3.1)"),
 }
+PORTRAIT = {"veo3.1": "1080:1920", "veo3.1_fast": "1080:1920"}  # the 9:16 `ratio` each takes beyond gen4.5's 720:1280
 
 
 class RunwayParams(HttpParams):
     model: Literal["gen4.5", "gen4_turbo", "veo3.1", "veo3.1_fast", "veo3"] = "gen4.5"
-    prices_usd_per_second: Prices = {"gen4.5": 0.12, "gen4_turbo": 0.05, "veo3.1": 0.40,
-                                               "veo3.1_fast": 0.15, "veo3": 0.40}
-    prices_note: str = "UNVERIFIED: third-party figures (1 credit = $0.01); check Runway's pricing page"
+    audio: bool = Field(False, description="veo3.1 models: make sound (it costs more)")
+    prices_usd_per_second: Prices = {"gen4.5": 0.12, "veo3.1": 0.20, "veo3.1_fast": 0.10}
+    prices_note: str = "UNVERIFIED: third-party figures (1 credit = $0.01), silent; check Runway's pricing page"
     poll_interval_s: float = 6.0
     min_poll_interval_s: float = Field(5.0, ge=0, le=600, description="Runway: no more often than every 5 s per task")
 
@@ -53,24 +48,20 @@ class RunwayProvider(HttpProvider[RunwayParams]):
     required_env = ("RUNWAY_API_KEY",)
     default_base_url = "https://api.dev.runwayml.com"
 
-    @property
-    def spec(self) -> RunwayModel:
-        return MODELS[self.settings.model]
+    models = MODELS
 
-    def cannot_make(self, request: GenerationRequest) -> str | None:
-        if not self.spec.text_to_video:
-            return f"{self.settings.model} makes video from an image only"
-        return super().cannot_make(request)
-
-    def durations(self) -> tuple[int, ...]:
-        return self.spec.durations
+    def tier(self) -> Tier:
+        return Tier(audio=self.settings.audio)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('RUNWAY_API_KEY')}", "X-Runway-Version": API_VERSION}
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"model": self.settings.model, "promptText": self.prompt(request),
-                "ratio": self.spec.portrait, "duration": int(self.billed_seconds(request.brief.duration_s))}
+        body: dict[str, Any] = {"model": self.settings.model, "promptText": self.prompt(request),
+                                "ratio": PORTRAIT.get(self.settings.model, "720:1280"),
+                                "duration": int(self.billed_seconds(request.brief.duration_s))}
+        if self.spec is not None and self.spec.audio is not None:  # Runway's default is sound, which costs more
+            body["audio"] = self.settings.audio
         return self.created_id(await self.call("POST", "/v1/text_to_video", json=body, create=True), "id")
 
     async def poll_one(self, task_id: str) -> TaskStatus:
@@ -80,8 +71,9 @@ class RunwayProvider(HttpProvider[RunwayParams]):
             return TaskStatus("running", 0.0, poll_after_s=hint)
         if status == "RUNNING":
             return TaskStatus("running", as_number(task.get("progress")), poll_after_s=hint)
-        if status == "SUCCEEDED":
-            return TaskStatus("succeeded", 1.0)
+        if status == "SUCCEEDED":  # `cost.credits`: what Runway charged (1 credit = $0.01)
+            credits = as_number(member(task, "cost", "credits"))
+            return TaskStatus("succeeded", 1.0, cost_usd=credits / 100 if credits is not None else None)
         if status == "CANCELLED":
             cancelled = ProviderError(f"{self.name}: task {task_id} was cancelled", ErrorClass.UNKNOWN)
             return TaskStatus("failed", error=cancelled)

@@ -13,12 +13,15 @@ from typing import Any, Literal
 import aiohttp
 from pydantic import Field
 
+from content.providers.capabilities import ModelSpec, Tier
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import HttpParams, HttpProvider, Prices
 from core.bounds import as_number, header_number
 from core.errors import ErrorClass, ProviderError
 
-DURATIONS = (4, 8, 12)
+PRICES = "OpenAI SDK sizes; UNVERIFIED third-party prices, read 2026-11"
+MODELS = {"sora-2": ModelSpec((4, 8, 12), PRICES, resolutions={"720x1280": 1.0}),
+          "sora-2-pro": ModelSpec((4, 8, 12), PRICES, resolutions={"720x1280": 1.0, "1024x1792": 5 / 3})}
 
 
 class SoraParams(HttpParams):
@@ -37,8 +40,11 @@ class SoraProvider(HttpProvider[SoraParams]):
     default_base_url = "https://api.openai.com/v1"
     deprecated = "OpenAI shut the Sora video API down on 2026-09-24; only an OpenAI-compatible server still works"
 
-    def durations(self) -> tuple[int, ...]:
-        return DURATIONS
+    models = MODELS
+    unknown_model_durations = (4, 8, 12)
+
+    def tier(self) -> Tier:
+        return Tier(resolution=self.settings.size)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets.get('OPENAI_API_KEY')}"}

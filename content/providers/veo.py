@@ -12,20 +12,30 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from content.providers.capabilities import ModelSpec, Tier
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import HttpParams, HttpProvider, Prices, member
 from core.errors import ErrorClass, ProviderError
 
-DURATIONS = (4, 6, 8)
+PRICES = "python-genai SDK; prices: third parties citing ai.google.dev/gemini-api/docs/pricing, read 2026-11"
+EIGHT = {"1080p": (8,), "4k": (8,)}  # 1080p and 4k are made 8 s long only
+MODELS = {
+    "veo-3.1-generate-preview": ModelSpec((4, 6, 8), PRICES, resolutions={"720p": 1.0, "1080p": 1.0, "4k": 1.5},
+                                          lengths_at=EIGHT),
+    "veo-3.1-fast-generate-preview": ModelSpec((4, 6, 8), PRICES, resolutions={"720p": 1.0, "1080p": 1.2, "4k": 3.0},
+                                               lengths_at=EIGHT),
+    "veo-3.1-lite-generate-preview": ModelSpec((4, 6, 8), PRICES, resolutions={"720p": 1.0, "1080p": 1.6},
+                                               lengths_at=EIGHT),
+}
 
 
 class VeoParams(HttpParams):
     model: str = Field("veo-3.1-fast-generate-preview", description="the Veo model id")
-    resolution: Literal["720p", "1080p"] = "720p"
+    resolution: Literal["720p", "1080p", "4k"] = Field("720p", description="1080p and 4k: 8 s parts, at a higher price")
     prices_usd_per_second: Prices = {"veo-3.1-generate-preview": 0.40,
                                                "veo-3.1-fast-generate-preview": 0.10,
                                                "veo-3.1-lite-generate-preview": 0.05}
-    prices_note: str = "UNVERIFIED: third-party figures for 720p with sound; 1080p costs more on Fast and Lite"
+    prices_note: str = "UNVERIFIED: third-party figures for 720p with sound (1080p and 4k cost more)"
     poll_interval_s: float = 10.0
 
 
@@ -35,8 +45,11 @@ class VeoProvider(HttpProvider[VeoParams]):
     required_env = ("GEMINI_API_KEY",)
     default_base_url = "https://generativelanguage.googleapis.com"
 
-    def durations(self) -> tuple[int, ...]:
-        return DURATIONS
+    models = MODELS
+    unknown_model_durations = (4, 6, 8)
+
+    def tier(self) -> Tier:
+        return Tier(resolution=self.settings.resolution)
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self.secrets.get("GEMINI_API_KEY") or ""}

@@ -353,11 +353,13 @@ async def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
     print("providers (in failover order):")
     providers = build_providers(settings.video, secrets, home.data_dir)
     order = settings.video.provider_order()
-    ready = [name for name in order if not providers[name].missing_requirements()]
+    ready = [name for name in order if not providers[name].missing_requirements() and
+             providers[name].misconfigured() is None]
     for name in order + [n for n in providers if n not in order]:
         provider = providers[name]
-        missing = provider.missing_requirements()
-        states = (["disabled"] if name not in order else []) + ([f"missing {', '.join(missing)}"] if missing else [])
+        missing, refusal = provider.missing_requirements(), provider.misconfigured()
+        states = (["disabled"] if name not in order else []) + ([f"missing {', '.join(missing)}"] if missing else []) \
+            + ([f"cannot run as configured: {refusal}"] if refusal else [])
         state = "; ".join(states) or "ready"
         warning = f" — DEPRECATED: {provider.deprecated}" if provider.deprecated else ""
         print(f"  {name} (type {provider.type_name}): {state}{warning}")

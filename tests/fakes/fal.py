@@ -11,7 +11,11 @@ from tests.fakes.base import RETRY_AFTER_S, FakeApi
 
 APP = "fal-ai/pika"
 MODEL = f"{APP}/v2.2/text-to-video"
-FIELDS = {"prompt", "negative_prompt", "aspect_ratio", "duration", "resolution", "seed"}
+RAY_FLASH = "fal-ai/luma-dream-machine/ray-2-flash"
+# Each model's input schema on its fal page: the lengths (Ray takes "5s"/"9s", not a number) and resolutions
+MODELS: dict[str, tuple[tuple[Any, ...], tuple[str, ...]]] = {MODEL: ((5, 10), ("720p", "1080p")),
+                                                              RAY_FLASH: (("5s", "9s"), ("540p", "720p", "1080p"))}
+FIELDS = {"prompt", "negative_prompt", "aspect_ratio", "duration", "resolution", "seed", "loop"}
 
 
 def detail(status: int, message: str, kind: str | None = None, **headers: str) -> web.Response:
@@ -21,18 +25,20 @@ def detail(status: int, message: str, kind: str | None = None, **headers: str) -
 
 class FakeFal(FakeApi):
     def routes(self, router: web.UrlDispatcher) -> None:
-        router.add_post(f"/{MODEL}", self.submit)
-        router.add_get(f"/{APP}/requests/{{id}}/status", self.status)
-        router.add_get(f"/{APP}/requests/{{id}}", self.result)
-        router.add_put(f"/{APP}/requests/{{id}}/cancel", self.cancel)
+        for model in MODELS:  # requests live under the model's owner/app, its subpath dropped
+            app = "/".join(model.split("/")[:2])
+            router.add_post(f"/{model}", self.submit)
+            router.add_get(f"/{app}/requests/{{id}}/status", self.status)
+            router.add_get(f"/{app}/requests/{{id}}", self.result)
+            router.add_put(f"/{app}/requests/{{id}}/cancel", self.cancel)
 
     def refused(self, request: web.Request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Key {self.accepted_key}":
             return detail(401, "Invalid Key Authorization header format or credentials")
         return None
 
-    def urls(self, request_id: str) -> dict[str, str]:
-        base = f"{self.url}/{APP}/requests/{request_id}"
+    def urls(self, model: str, request_id: str) -> dict[str, str]:
+        base = f"{self.url}/{'/'.join(model.split('/')[:2])}/requests/{request_id}"
         return {"request_id": request_id, "status_url": f"{base}/status", "response_url": base,
                 "cancel_url": f"{base}/cancel"}
 
@@ -44,8 +50,12 @@ class FakeFal(FakeApi):
         if unknown or not body.get("prompt") or body.get("aspect_ratio") not in ("16:9", "9:16", "1:1", "4:5", "5:4",
                                                                                 "3:2", "2:3"):
             return detail(422, f"invalid input: {sorted(unknown) or body}", "value_error")
-        if body.get("duration") not in (5, 10):
-            return detail(422, "duration: Input should be 5 or 10", "literal_error")
+        model = request.path.lstrip("/")
+        lengths, resolutions = MODELS[model]
+        if body.get("duration") not in lengths:
+            return detail(422, f"duration: Input should be {' or '.join(map(repr, lengths))}", "literal_error")
+        if body.get("resolution", resolutions[0]) not in resolutions:
+            return detail(422, f"resolution: Input should be {' or '.join(resolutions)}", "literal_error")
         if self.scenario == "rate_limit":
             return detail(429, "Too many requests", **{"Retry-After": str(RETRY_AFTER_S)})
         if self.scenario == "credits":
@@ -54,7 +64,7 @@ class FakeFal(FakeApi):
         if self.scenario == "server_error":
             return detail(500, "Internal server error")
         task = self.new_task(body, prefix=str(uuid.uuid4()))
-        answer = {**self.urls(task.id), "status": "IN_QUEUE", "queue_position": 0}
+        answer = {**self.urls(model, task.id), "status": "IN_QUEUE", "queue_position": 0}
         if self.scenario == "malformed":
             return web.Response(text=json.dumps(answer)[:20], content_type="application/json")
         return web.json_response(answer)

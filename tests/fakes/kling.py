@@ -8,13 +8,18 @@ from typing import Any
 import jwt
 from aiohttp import web
 
-from tests.fakes.base import FakeApi
+from tests.fakes.base import FakeApi, FakeTask
 
 FIELDS = {"model_name", "model", "prompt", "negative_prompt", "cfg_scale", "mode", "camera_control", "aspect_ratio",
           "duration", "callback_url", "external_task_id", "sound", "watermark_info", "multi_shot", "shot_type",
           "multi_prompt"}
-MODELS = {"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6",
-          "kling-v3"}
+FIVE_TEN, BOTH = ("5", "10"), ("std", "pro")
+# Each text-to-video model's lengths and modes, and whether it takes `sound` (its docs' capability map)
+MODELS: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
+    "kling-v1": (FIVE_TEN, BOTH, False), "kling-v1-6": (FIVE_TEN, BOTH, False),
+    "kling-v2-master": (FIVE_TEN, ("pro",), False), "kling-v2-1-master": (FIVE_TEN, ("pro",), False),
+    "kling-v2-5-turbo": (FIVE_TEN, BOTH, False), "kling-v2-6": (FIVE_TEN, BOTH, True),
+    "kling-v3": (tuple(str(n) for n in range(3, 16)), BOTH, True)}
 ACCESS_KEY = "ak-test"
 
 
@@ -31,6 +36,7 @@ class FakeKling(FakeApi):
 
     def routes(self, router: web.UrlDispatcher) -> None:
         router.add_post("/v1/videos/text2video", self.create)
+        router.add_get("/v1/videos/text2video", self.listing)
         router.add_get("/v1/videos/text2video/{id}", self.query)
 
     def refused(self, request: web.Request) -> web.Response | None:
@@ -59,11 +65,18 @@ class FakeKling(FakeApi):
         unknown = set(body) - FIELDS
         if unknown:
             return failure(400, 1200, f"invalid request parameters: {sorted(unknown)}")
-        if body.get("model_name", "kling-v1") not in MODELS or body.get("mode", "std") not in ("std", "pro"):
-            return failure(400, 1201, "model_name or mode is invalid")
+        if body.get("model_name", "kling-v1") not in MODELS:
+            return failure(400, 1201, "model_name is invalid")
+        lengths, modes, takes_sound = MODELS[body.get("model_name", "kling-v1")]
+        if body.get("mode", "std") not in modes:
+            return failure(400, 1201, "mode is not supported by the model")
+        if "sound" in body and (not takes_sound or body["sound"] not in ("on", "off")):
+            return failure(400, 1201, "sound is not supported by the model")
+        if body.get("sound") == "on" and body.get("model_name") == "kling-v2-6" and body.get("mode", "std") != "pro":
+            return failure(400, 1201, "kling-v2-6 makes sound in pro mode only")
         if body.get("aspect_ratio", "16:9") not in ("16:9", "9:16", "1:1"):
             return failure(400, 1201, "aspect_ratio is invalid")
-        if body.get("duration", "5") not in ("5", "10"):  # a string, as documented
+        if body.get("duration", "5") not in lengths:  # a string, as documented
             return failure(400, 1201, "duration is invalid")
         if not body.get("prompt") or len(body["prompt"]) > 2500:
             return failure(400, 1201, "prompt is invalid")
@@ -83,17 +96,31 @@ class FakeKling(FakeApi):
             return web.Response(text=json.dumps({"code": 0, "data": data})[:30], content_type="application/json")
         return answer(data)
 
-    async def query(self, request: web.Request) -> web.Response:
+    async def listing(self, request: web.Request) -> web.Response:
+        """The account's tasks, newest first, a page at a time (pageNum 1-1000, pageSize 1-500)."""
         if (refusal := self.refused(request)) is not None:
             return refusal
-        wanted = request.match_info["id"]
-        task = next((t for t in self.tasks.values() if wanted in (t.id, t.body.get("external_task_id"))), None)
+        page, size = int(request.query.get("pageNum", "1")), int(request.query.get("pageSize", "30"))
+        if not (1 <= page <= 1000 and 1 <= size <= 500):
+            return failure(400, 1201, "pageNum or pageSize is invalid")
+        newest_first = [*self.tasks.values()][::-1][(page - 1) * size:page * size]
+        return web.json_response({"code": 0, "message": "SUCCEED", "request_id": "req-1",
+                                  "data": [{**self.summary(task), "task_status": "submitted"}
+                                           for task in newest_first]})
+
+    def summary(self, task: FakeTask) -> dict[str, Any]:
+        return {"task_id": task.id, "task_info": {"external_task_id": task.body.get("external_task_id")},
+                "created_at": 1774805076166, "updated_at": 1774805076166}
+
+    async def query(self, request: web.Request) -> web.Response:
+        """One task, by Kling's own task id (the only lookup its docs confirm for this path)."""
+        if (refusal := self.refused(request)) is not None:
+            return refusal
+        task = self.tasks.get(request.match_info["id"])
         if task is None:
             return failure(404, 1203, "The requested resource does not exist")
         task.polls += 1
-        data: dict[str, Any] = {"task_id": task.id,
-                                "task_info": {"external_task_id": task.body.get("external_task_id")},
-                                "created_at": 1774805076166, "updated_at": 1774805076166}
+        data = self.summary(task)
         if task.polls == 1:
             return answer({**data, "task_status": "submitted"})
         if task.running(self.scenario):

@@ -33,7 +33,7 @@ class FakeLuma(FakeApi):
         if (refusal := self.refused(request)) is not None:
             return refusal
         body: dict[str, Any] = await request.json()
-        if set(body) - FIELDS or body.get("model") not in ("ray-1-6", "ray-2", "ray-flash-2") or not body.get("prompt"):
+        if set(body) - FIELDS or body.get("model") not in ("ray-2", "ray-flash-2") or not body.get("prompt"):
             return detail(400, f"Invalid request: {sorted(set(body) - FIELDS)}")
         if body.get("aspect_ratio") not in ("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21") or \
                 body.get("duration", "5s") not in ("5s", "9s"):

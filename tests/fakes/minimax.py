@@ -19,6 +19,8 @@ def base(code: int = 0, message: str = "success", **body: Any) -> web.Response:
 
 
 class FakeMinimax(FakeApi):
+    fails_as: str | None = None  # set: every task ends in this state with no error code (docs: Fail; CLI: Failed)
+
     def routes(self, router: web.UrlDispatcher) -> None:
         router.add_post("/v1/video_generation", self.create)
         router.add_get("/v1/query/video_generation", self.query)
@@ -61,6 +63,8 @@ class FakeMinimax(FakeApi):
             return base(task_id=task.id, status="Processing")
         if self.scenario == "moderation":
             return base(1027, "output video sensitive", task_id=task.id, status="Fail")
+        if self.fails_as:
+            return base(task_id=task.id, status=self.fails_as)
         return base(task_id=task.id, status="Success", file_id=f"file-{task.id}", video_width=1366,
                     video_height=768)
 

@@ -9,10 +9,11 @@ from aiohttp import web
 
 from tests.fakes.base import RETRY_AFTER_S, FakeApi
 
+# The text-to-video models of runwayml 5.24 (veo3 and gen4_turbo are not among them), with their credits per second
 RATIOS = {"gen4.5": {"1280:720", "720:1280"}, "veo3.1": {"1280:720", "720:1280", "1080:1920", "1920:1080"},
-          "veo3.1_fast": {"1280:720", "720:1280", "1080:1920", "1920:1080"},
-          "veo3": {"1280:720", "720:1280", "1080:1920", "1920:1080"}}
-DURATIONS = {"gen4.5": set(range(2, 11)), "veo3.1": {4, 6, 8}, "veo3.1_fast": {4, 6, 8}, "veo3": {8}}
+          "veo3.1_fast": {"1280:720", "720:1280", "1080:1920", "1920:1080"}}
+DURATIONS = {"gen4.5": set(range(2, 11)), "veo3.1": {4, 6, 8}, "veo3.1_fast": {4, 6, 8}}
+CREDITS_PER_SECOND = {"gen4.5": (12, 12), "veo3.1": (20, 40), "veo3.1_fast": (10, 15)}  # (silent, with sound)
 FIELDS = {"model", "promptText", "ratio", "duration", "seed", "contentModeration", "negativePrompt", "audio"}
 
 
@@ -59,16 +60,19 @@ class FakeRunway(FakeApi):
         if task is None:
             return error(404, "Task not found")
         base = {"id": task.id, "createdAt": "2026-11-21T10:00:00.000Z"}
+        estimated, refunded = {"estimatedCost": {"credits": credits(task.body)}}, {"cost": {"credits": 0}}
         if task.cancelled:
-            return web.json_response({**base, "status": "CANCELLED"})
-        if task.polls == 1:
-            return web.json_response({**base, "status": "PENDING"})
+            return web.json_response({**base, **refunded, "status": "CANCELLED"})
+        if task.polls == 1:  # a slow task waits its turn behind the account's others
+            return web.json_response({**base, **estimated, "status": "THROTTLED" if self.scenario == "slow" else
+                                      "PENDING"})
         if task.running(self.scenario):
-            return web.json_response({**base, "status": "RUNNING", "progress": task.progress()})
+            return web.json_response({**base, **estimated, "status": "RUNNING", "progress": task.progress()})
         if self.scenario == "moderation":
-            return web.json_response({**base, "status": "FAILED", "failure": "Your prompt did not pass moderation",
-                                      "failureCode": "SAFETY.INPUT.TEXT"})
-        return web.json_response({**base, "status": "SUCCEEDED", "output": [self.media_link()]})
+            return web.json_response({**base, **refunded, "status": "FAILED", "failureCode": "SAFETY.INPUT.TEXT",
+                                      "failure": "Your prompt did not pass moderation"})
+        return web.json_response({**base, "status": "SUCCEEDED", "cost": {"credits": credits(task.body)},
+                                  "output": [self.media_link()]})
 
     async def delete(self, request: web.Request) -> web.Response:
         if (refusal := self.refused(request)) is not None:
@@ -78,6 +82,12 @@ class FakeRunway(FakeApi):
             return error(404, "Task not found")
         task.cancelled = True
         return web.Response(status=204)
+
+
+def credits(body: dict[str, Any]) -> int:
+    """What the task costs: credits per second (more with sound, Runway's default for Veo) times its length."""
+    silent, with_sound = CREDITS_PER_SECOND[body["model"]]
+    return (with_sound if body.get("audio", True) else silent) * int(body["duration"])
 
 
 def validate(body: dict[str, Any]) -> str | None:

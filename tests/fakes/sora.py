@@ -18,11 +18,15 @@ def failure(status: int, message: str, code: str | None, kind: str = "invalid_re
                              status=status, headers=headers)
 
 
+SIZES = {"sora-2": ("720x1280", "1280x720"), "sora-2-pro": ("720x1280", "1280x720", "1024x1792", "1792x1024")}
+
+
 class FakeSora(FakeApi):
     def routes(self, router: web.UrlDispatcher) -> None:
         router.add_post("/videos", self.create)
         router.add_get("/videos/{id}", self.retrieve)
         router.add_get("/videos/{id}/content", self.content)
+        router.add_delete("/videos/{id}", self.delete)
 
     def refused(self, request: web.Request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Bearer {self.accepted_key}":
@@ -36,7 +40,7 @@ class FakeSora(FakeApi):
             return failure(400, "Expected multipart/form-data", None)
         form: dict[str, Any] = dict(await request.post())
         if not form.get("prompt") or form.get("seconds", "4") not in ("4", "8", "12") or \
-                form.get("size", "720x1280") not in ("720x1280", "1280x720", "1024x1792", "1792x1024"):
+                form.get("size", "720x1280") not in SIZES.get(str(form.get("model", "sora-2")), ()):
             return failure(400, f"Invalid value: {form}", "invalid_value")
         if self.scenario == "rate_limit":
             return failure(429, "Rate limit reached for requests", "rate_limit_exceeded", "requests",
@@ -75,6 +79,14 @@ class FakeSora(FakeApi):
             return web.json_response(self.view(task.id, "failed", error={
                 "code": "moderation_blocked", "message": "Your request was blocked by our moderation system."}))
         return web.json_response(self.view(task.id, "completed", progress=100, completed_at=1712697700))
+
+    async def delete(self, request: web.Request) -> web.Response:
+        """OpenAI's `videos.delete`: the video is gone, its id answered with `deleted`."""
+        if (refusal := self.refused(request)) is not None:
+            return refusal
+        if self.tasks.pop(request.match_info["id"], None) is None:
+            return failure(404, "Video not found", "not_found")
+        return web.json_response({"id": request.match_info["id"], "object": "video.deleted", "deleted": True})
 
     async def content(self, request: web.Request) -> web.StreamResponse:
         if (refusal := self.refused(request)) is not None:

@@ -45,6 +45,11 @@ class FakeVeo(FakeApi):
             return status_error(400, "INVALID_ARGUMENT", "Invalid value at 'parameters'")
         if int(parameters.get("durationSeconds", 8)) not in (4, 6, 8):  # the SDK sends an int; proxies a string
             return status_error(400, "INVALID_ARGUMENT", "durationSeconds must be 4, 6 or 8")
+        if parameters.get("resolution", "720p") not in ("720p", "1080p", "4k") or \
+                (model == "veo-3.1-lite-generate-preview" and parameters.get("resolution") == "4k"):
+            return status_error(400, "INVALID_ARGUMENT", "resolution is not supported by the model")
+        if parameters.get("resolution") in ("1080p", "4k") and int(parameters.get("durationSeconds", 8)) != 8:
+            return status_error(400, "INVALID_ARGUMENT", "1080p and 4k videos must be 8 seconds long")
         if self.scenario == "rate_limit":
             return status_error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).",
                                 [{"@type": "type.googleapis.com/google.rpc.RetryInfo",

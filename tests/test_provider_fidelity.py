@@ -1,0 +1,171 @@
+"""Per-model truth (issue 22): estimates price the tier asked for, requests a vendor refuses are never sent, a lost
+Kling create is looked up only where the docs say it can be, and the charge is what the provider says it billed."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from content.providers import VideoProvider, VideoProviderRegistry
+from core.errors import ProviderError
+from core.home import Home
+from core.schema import attempts
+from core.secrets import Secrets
+from tests.conftest import edit_json, generate_and_wait, run_cli
+from tests.fakes import runway as runway_fake
+from tests.fakes.base import FakeApi
+from tests.fakes.kling import FakeKling
+from tests.fakes.minimax import FakeMinimax
+from tests.test_providers import ADAPTERS, configure, drive, keys, request_for
+
+
+def built(kind: str, url: str = "http://127.0.0.1:9", **params: Any) -> VideoProvider:
+    cls = VideoProviderRegistry.get(kind)
+    merged = {**ADAPTERS[kind].params, "base_url": url, "poll_interval_s": 0.01, **params}
+    return cls(kind, cls.params_model.model_validate(merged), Secrets(keys(kind)))
+
+
+@pytest.mark.parametrize(("kind", "base", "tier", "ratio", "billed_s"), [
+    ("luma", {"resolution": "540p"}, {"resolution": "1080p"}, 4.0, 5),
+    ("luma", {"resolution": "540p"}, {"resolution": "720p"}, 2.0, 5),
+    ("fal", {}, {"extra_input": {"resolution": "1080p"}}, 2.25, 5),
+    ("kling", {}, {"mode": "pro"}, 5 / 3, 5),
+    ("kling", {"model": "kling-v3"}, {"model": "kling-v3", "mode": "pro", "sound": True}, 4 / 3 * 1.5, 5),
+    ("veo", {}, {"resolution": "1080p"}, 1.2 * 8 / 6, 8),  # 1080p is made 8 s long only
+    ("minimax", {}, {"resolution": "1080P"}, 1.75, 6),
+    ("replicate", {"extra_input": {"generate_audio": False}}, {}, 1.5, 6),  # Veo on Replicate: sound by default
+    ("runway", {"model": "veo3.1_fast"}, {"model": "veo3.1_fast", "audio": True}, 1.5, 6),
+    ("sora", {"model": "sora-2-pro"}, {"model": "sora-2-pro", "size": "1024x1792"}, 5 / 3, 8),
+])
+def test_the_estimate_prices_the_tier_asked_for(kind: str, base: dict[str, Any], tier: dict[str, Any], ratio: float,
+                                                billed_s: int, tmp_path: Path) -> None:
+    """Resolution, mode and sound change the bill: a reservation at the base price would under-reserve."""
+    request = request_for(tmp_path, 5)
+    cheap, dear = built(kind, **base), built(kind, **tier)
+    assert cheap.misconfigured() is None and dear.misconfigured() is None
+    assert dear.estimate_cost(request) == pytest.approx(cheap.estimate_cost(request) * ratio)
+    assert dear.billed_seconds(5) == billed_s
+
+
+REFUSED = [
+    ("runway", {"model": "veo3"}, "no longer a text-to-video model"),
+    ("runway", {"model": "gen4_turbo"}, "from an image only"),
+    ("kling", {"model": "kling-v2-1-master", "mode": "std"}, "pro mode, not std"),
+    ("kling", {"model": "kling-v2-6", "mode": "std", "sound": True}, "sound in pro mode only"),
+    ("veo", {"model": "veo-3.1-lite-generate-preview", "resolution": "4k"}, "makes 720p, 1080p, not 4k"),
+    ("sora", {"model": "sora-2", "size": "1024x1792"}, "makes 720x1280, not 1024x1792"),
+    ("minimax", {"resolution": "1080P", "durations_s": [10]}, "makes none of durations_s [10]"),
+]
+
+
+@pytest.mark.parametrize(("kind", "params", "why"), REFUSED)
+async def test_a_request_the_vendor_refuses_is_never_sent(kind: str, params: dict[str, Any], why: str, clip: Path,
+                                                          tmp_path: Path) -> None:
+    """The table says no before any call, and the fake (the vendor's documented rules) agrees: sent anyway, it is
+    refused as an invalid request — which would have failed over to a paid provider instead of making the video."""
+    fake = ADAPTERS[kind].fake(clip, "success")
+    provider = built(kind, await fake.start(), **params)
+    try:
+        assert why in (provider.misconfigured() or "")
+        assert why in (provider.cannot_make(request_for(tmp_path, 5)) or "")
+        with pytest.raises(ProviderError) as refused:
+            await provider.submit_one(request_for(tmp_path, 5), "job1-attempt1")  # past the check, as a test only
+        assert refused.value.error_class == "invalid_request"
+    finally:
+        await provider.close()
+        await fake.stop()
+    assert not fake.tasks
+
+
+@pytest.mark.parametrize(("kind", "params", "seconds"), [
+    ("kling", {"model": "kling-v3", "mode": "pro", "sound": True}, 15),  # v3: 3-15 s in one task
+    ("kling", {"model": "kling-v2-1-master", "mode": "pro"}, 5),
+    ("veo", {"resolution": "1080p"}, 15),  # two 8 s parts
+    ("minimax", {"resolution": "1080P"}, 6),
+    ("fal", {"model": "fal-ai/luma-dream-machine/ray-2-flash", "extra_input": {"resolution": "720p"}}, 5),
+    ("runway", {"model": "veo3.1_fast"}, 6),
+])
+async def test_what_the_table_allows_the_vendor_makes(kind: str, params: dict[str, Any], seconds: float, clip: Path,
+                                                     tmp_path: Path) -> None:
+    fake = ADAPTERS[kind].fake(clip, "success")
+    provider = built(kind, await fake.start(), **params)
+    assert provider.cannot_make(request_for(tmp_path, seconds)) is None
+    try:
+        run = await drive(provider, request_for(tmp_path, seconds), tmp_path / "out.mp4")
+    finally:
+        await fake.stop()
+    assert run.error is None and run.video is not None, run.error
+
+
+def test_config_check_says_which_entry_cannot_run_as_configured(home: Home) -> None:
+    def change(data: dict[str, Any]) -> None:
+        kling = data["video_generation"]["providers"]["kling"]
+        kling["enabled"] = True
+        kling["params"].update(model="kling-v2-1-master", mode="std")
+    edit_json(home.video_config_file, change)
+    result = run_cli(home.root, "config", "check", env={"KLING_ACCESS_KEY": "ak", "KLING_SECRET_KEY": "sk"})
+    assert "kling (type kling): cannot run as configured: kling-v2-1-master runs in pro mode, not std" \
+        in result.stdout, result.stdout
+
+
+async def test_a_lost_kling_create_is_looked_for_in_the_task_list(clip: Path, tmp_path: Path) -> None:
+    """Kling's docs confirm the single-task path for its own task id only, so our key is looked for in the list; a
+    list read to its end says "none", one too long to read is ambiguous (the estimate counts, nothing is resent)."""
+    fake = FakeKling(clip, "success")
+    provider = built("kling", await fake.start())
+    try:
+        task_id = await provider.submit(request_for(tmp_path), "job7-attempt9")
+        assert await provider.find_task("job7-attempt9") == task_id
+        assert await provider.find_task("job7-attempt10") is None
+        assert not any(line.startswith("GET /v1/videos/text2video/job7") for line in fake.requests)
+        for n in range(2000):  # the account's newer tasks push ours past what is read
+            fake.new_task({"external_task_id": f"other-{n}"})
+        with pytest.raises(ProviderError) as unknown:
+            await provider.find_task("job7-attempt9")
+        assert unknown.value.ambiguous
+    finally:
+        await provider.close()
+        await fake.stop()
+
+
+@pytest.mark.parametrize("word", ["Fail", "Failed"])
+async def test_a_minimax_task_that_failed_is_failed_in_either_spelling(word: str, clip: Path, tmp_path: Path) -> None:
+    fake = FakeMinimax(clip, "success")
+    fake.fails_as = word
+    try:
+        run = await drive(built("minimax", await fake.start()), request_for(tmp_path), tmp_path / "out.mp4")
+    finally:
+        await fake.stop()
+    assert run.error is not None and "failed" in str(run.error)
+
+
+async def test_kling_units_become_the_charge_when_their_price_is_set(clip: Path, tmp_path: Path) -> None:
+    fake = FakeKling(clip, "success")
+    provider = built("kling", await fake.start(), usd_per_unit=0.14)
+    try:
+        task_id = await provider.submit(request_for(tmp_path), "job1-attempt1")
+        while (status := await provider.poll(task_id)).state == "running":
+            pass
+    finally:
+        await provider.close()
+        await fake.stop()
+    assert status.cost_usd == pytest.approx(5 * 0.14), "final_unit_deduction 5 at $0.14 a unit"
+
+
+async def test_the_ledger_records_what_runway_billed_beside_the_estimate(home: Home, clip: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(runway_fake.CREDITS_PER_SECOND, "gen4.5", (10, 10))  # cheaper than the table's 12
+    fake = runway_fake.FakeRunway(clip, "success")
+    configure(home, {"runway": ("runway", await fake.start())})
+    try:
+        outcome, rows = await generate_and_wait(
+            home, "Morning light over a quiet harbour", 5, Secrets(keys("runway")),
+            then=select(attempts.c.estimated_cost_usd, attempts.c.actual_cost_usd))
+    finally:
+        await fake.stop()
+    assert outcome.status == "done", outcome.error
+    assert [tuple(row) for row in rows] == [(pytest.approx(0.60), pytest.approx(0.50))]
+    assert outcome.cost_usd == pytest.approx(0.50)
+    assert FakeApi.key not in str(rows)
