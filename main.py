@@ -80,6 +80,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     check.add_argument("video", type=Path, help="the video file to check")
     check.add_argument("--platform", choices=list(PLATFORMS), default="instagram_reels")
     check.add_argument("--json", action="store_true", help="print the rules as one JSON object")
+    providers = commands.add_parser("providers", help="the video providers' models")
+    models = providers.add_subparsers(dest="providers_command", required=True, metavar="ACTION").add_parser(
+        "models", help="each built-in model: its lengths, ratios, tiers with their price multipliers, base price and "
+                       "where the figures come from")
+    models.add_argument("--json", action="store_true", help="print {models: [...]} as one JSON object")
     gallery = commands.add_parser("gallery", help="draw one frame per caption preset and per script on a contact sheet")
     gallery.add_argument("--account", help="in this persona's style (default: the Anton capitals of the sample config)")
     gallery.add_argument("--out", type=Path, help="the sheet's path, .png or .jpg (default: data/gallery.png)")

@@ -2,6 +2,7 @@
 Kling create is looked up only where the docs say it can be, and the charge is what the provider says it billed."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from content.providers import VideoProvider, VideoProviderRegistry
+from content.providers.catalogue import ModelRow, lengths_text, model_rows
 from core.errors import ProviderError
 from core.home import Home
 from core.schema import attempts
 from core.secrets import Secrets
-from tests.conftest import edit_json, generate_and_wait, run_cli
+from tests.conftest import ROOT, edit_json, generate_and_wait, run_cli
 from tests.fakes import runway as runway_fake
 from tests.fakes.base import FakeApi
 from tests.fakes.kling import FakeKling
@@ -169,3 +171,35 @@ async def test_the_ledger_records_what_runway_billed_beside_the_estimate(home: H
     assert [tuple(row) for row in rows] == [(pytest.approx(0.60), pytest.approx(0.50))]
     assert outcome.cost_usd == pytest.approx(0.50)
     assert FakeApi.key not in str(rows)
+
+
+def readme_row(row: ModelRow) -> str:
+    model = f"`{row.model}`" + (f" (cannot run: {row.unusable})" if row.unusable else "")
+    price = "—" if row.usd_per_second is None else f"{row.usd_per_second:g}"
+    tiers = "; ".join(part for part in (row.tiers, row.limits) if part) or "—"
+    return (f"| `{row.provider}` | {model} | {lengths_text(row.lengths_s)} | {', '.join(row.ratios)} | {tiers} | "
+            f"{price} | {row.source} |")
+
+
+def test_the_readme_lists_every_model_as_the_adapters_know_it() -> None:
+    """The README's model table is the adapters' own tables (`providers models`): it cannot drift from them."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [line for line in map(readme_row, model_rows()) if line not in readme]
+    assert not missing, "README.md's model table differs; the rows as they should read:\n" + "\n".join(missing)
+
+
+def test_providers_models_prints_each_model_with_its_source() -> None:
+    result = run_cli(ROOT, "providers", "models", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = {(m["provider"], m["model"]): m for m in json.loads(result.stdout)["models"]}
+    assert listed[("veo", "veo-3.1-fast-generate-preview")]["tiers"] == "720p 1x, 1080p 1.2x, 4k 3x"
+    assert listed[("kling", "kling-v3")]["lengths_s"] == list(range(3, 16))
+    assert "no longer a text-to-video model" in listed[("runway", "veo3")]["unusable"]
+    assert all(m["source"] for m in listed.values())
+
+
+def test_a_model_without_a_price_cannot_run_rather_than_fail_each_job() -> None:
+    """The budget reserves an estimate before paying: a model without a base price is caught by the config check."""
+    assert built("kling", model="kling-v1").misconfigured() == \
+        "no price for kling-v1 in prices_usd_per_second (the budget needs an estimate)"
+    assert built("kling", model="kling-v1", prices_usd_per_second={"kling-v1": 0.05}).misconfigured() is None

@@ -106,13 +106,13 @@ class HttpProvider(VideoProvider, Generic[P]):
         return Tier()
 
     def misconfigured(self) -> str | None:
-        spec = self.spec
-        if spec is None:
-            return None
-        if (refusal := spec.refusal(self.settings.model, self.tier())) is not None:
+        spec, model = self.spec, self.settings.model
+        if spec is not None and (refusal := spec.refusal(model, self.tier())) is not None:
             return refusal
-        if not self.durations():
-            return f"{self.settings.model} makes none of durations_s {self.settings.durations_s} at this tier"
+        if spec is not None and not self.durations():
+            return f"{model} makes none of durations_s {self.settings.durations_s} at this tier"
+        if model not in self.settings.prices_usd_per_second:
+            return f"no price for {model} in prices_usd_per_second (the budget needs an estimate)"
         return None
 
     def estimate_cost(self, request: GenerationRequest) -> float:

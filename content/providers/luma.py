@@ -13,7 +13,7 @@ from content.providers.capabilities import ModelSpec, Tier
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import HttpParams, HttpProvider, Prices, member
 
-PRICES = "lumaai SDK; UNVERIFIED prices (Ray 2 about $0.08/s at 720p; 720p 2x and 1080p 4x 540p), read 2026-11"
+PRICES = "lumaai SDK; UNVERIFIED prices (Ray 2 about $0.08/s at 720p; 720p costs 2x and 1080p 4x 540p), read 2026-11"
 RAY = {"540p": 1.0, "720p": 2.0, "1080p": 4.0, "4k": 16.0}  # 4k: assumed by its pixels, 4x 1080p
 RAY_MODEL = ModelSpec((5, 9), PRICES, resolutions=RAY)
 MODELS = {"ray-2": RAY_MODEL, "ray-flash-2": RAY_MODEL}

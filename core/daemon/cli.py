@@ -19,6 +19,7 @@ from content.media.gallery import render_gallery
 from content.media.platforms import platform_spec
 from content.media.preflight import failures, preflight
 from content.providers import build_providers, provider_params
+from content.providers.catalogue import print_models
 from core.daemon.daemon import Daemon
 from core.engine.publishing import PostRow, publisher_name
 from core.engine.retention import expired_videos
@@ -44,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
             return init_home(home)
         if args.command == "check":
             return asyncio.run(check_video(args.video, args.platform, args.json))
+        if args.command == "providers":
+            print_models(args.json)
+            return 0
         quiet = getattr(args, "json", False)
         setup_logging(home, secrets, verbose=args.verbose, quiet=quiet)
         if args.command == "gallery":
