@@ -80,11 +80,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     check.add_argument("video", type=Path, help="the video file to check")
     check.add_argument("--platform", choices=list(PLATFORMS), default="instagram_reels")
     check.add_argument("--json", action="store_true", help="print the rules as one JSON object")
-    providers = commands.add_parser("providers", help="the video providers' models")
-    models = providers.add_subparsers(dest="providers_command", required=True, metavar="ACTION").add_parser(
+    providers = commands.add_parser("providers", help="the video providers: their models; a real test call")
+    provider_actions = providers.add_subparsers(dest="providers_command", required=True, metavar="ACTION")
+    models = provider_actions.add_parser(
         "models", help="each built-in model: its lengths, ratios, tiers with their price multipliers, base price and "
                        "where the figures come from")
     models.add_argument("--json", action="store_true", help="print {models: [...]} as one JSON object")
+    provider_test = provider_actions.add_parser(
+        "test", help="make one real, smallest video with one provider (billed: its estimate is shown and confirmed)")
+    provider_test.add_argument("name", help="the provider's name in video_config.json (it may be disabled there)")
+    provider_test.add_argument("--yes", action="store_true", help="do not ask to confirm the estimated cost")
     gallery = commands.add_parser("gallery", help="draw one frame per caption preset and per script on a contact sheet")
     gallery.add_argument("--account", help="in this persona's style (default: the Anton capitals of the sample config)")
     gallery.add_argument("--out", type=Path, help="the sheet's path, .png or .jpg (default: data/gallery.png)")

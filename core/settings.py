@@ -35,6 +35,7 @@ STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 WEEK_S = 7 * 86400.0
 REEL_SECONDS = (5, 90)  # the lengths a Reel is made in (the platform may allow a narrower range)
 MAX_CONFIG_BYTES = 1024 * 1024  # a config file is a few KiB; a bigger one is the wrong file
+MAX_REFERENCE_BYTES = 5 * 1024 * 1024  # Runway's limit for an image sent inline, the smallest among the providers
 
 
 class Strict(BaseModel):
@@ -237,6 +238,9 @@ class Style(Strict):
         None, description="between scenes (default: the template's own: kinetic cut, list slide, kenburns fade)")
     grade: str = Field("", description="a colour grade for the pictures: a .cube LUT file under the home (the "
                                         "captions keep their own colours)")
+    reference_image: str = Field("", description="a photo of the persona (.jpg/.png under the home, at most 5 MB): "
+                                                 "sent as a character reference to every provider that takes one, "
+                                                 "so the influencer looks the same from video to video")
     music_mood: Literal["upbeat", "calm", "dramatic"] = "upbeat"
     music_folder: str = Field("", description="the persona's own music library, tracks in <folder>/<mood>/ "
                                               "(default: content.music_folder's)")
@@ -259,6 +263,22 @@ class Style(Strict):
         home_root = (info.context or {}).get("home_root")
         if value and home_root is not None and not (Path(home_root) / value).is_file():
             raise ValueError(f"no LUT file {value!r} under the home")
+        return value
+
+    @field_validator("reference_image")
+    @classmethod
+    def _photo_file(cls, value: str, info: ValidationInfo) -> str:
+        if value and not value.lower().endswith((".jpg", ".jpeg", ".png")):
+            raise ValueError(f"{value!r} is not a .jpg or .png photo")
+        home_root = (info.context or {}).get("home_root")
+        if not value or home_root is None:
+            return value
+        photo = Path(home_root) / value
+        if not photo.is_file():
+            raise ValueError(f"no photo {value!r} under the home")
+        if photo.stat().st_size > MAX_REFERENCE_BYTES:
+            raise ValueError(f"{value!r} is {photo.stat().st_size / 2**20:.1f} MB; at most 5 MB (the providers' "
+                             "limit for an inline image)")
         return value
 
     @field_validator("scene_sources")

@@ -15,12 +15,12 @@ from core.errors import ProviderError
 from core.home import Home
 from core.schema import attempts
 from core.secrets import Secrets
-from tests.conftest import ROOT, edit_json, generate_and_wait, run_cli
+from tests.conftest import ROOT, edit_json, generate_and_wait, query, run_cli
 from tests.fakes import runway as runway_fake
 from tests.fakes.base import FakeApi
 from tests.fakes.kling import FakeKling
 from tests.fakes.minimax import FakeMinimax
-from tests.test_providers import ADAPTERS, configure, drive, keys, request_for
+from tests.test_providers import ADAPTERS, cli, configure, drive, keys, request_for
 
 
 def built(kind: str, url: str = "http://127.0.0.1:9", **params: Any) -> VideoProvider:
@@ -192,7 +192,7 @@ def test_providers_models_prints_each_model_with_its_source() -> None:
     result = run_cli(ROOT, "providers", "models", "--json")
     assert result.returncode == 0, result.stderr
     listed = {(m["provider"], m["model"]): m for m in json.loads(result.stdout)["models"]}
-    assert listed[("veo", "veo-3.1-fast-generate-preview")]["tiers"] == "720p 1x, 1080p 1.2x, 4k 3x"
+    assert listed[("veo", "veo-3.1-fast-generate-preview")]["tiers"] == "720p 1x, 1080p 1.2x, 4k 3x, reference image 1x"
     assert listed[("kling", "kling-v3")]["lengths_s"] == list(range(3, 16))
     assert "no longer a text-to-video model" in listed[("runway", "veo3")]["unusable"]
     assert all(m["source"] for m in listed.values())
@@ -203,3 +203,38 @@ def test_a_model_without_a_price_cannot_run_rather_than_fail_each_job() -> None:
     assert built("kling", model="kling-v1").misconfigured() == \
         "no price for kling-v1 in prices_usd_per_second (the budget needs an estimate)"
     assert built("kling", model="kling-v1", prices_usd_per_second={"kling-v1": 0.05}).misconfigured() is None
+
+
+async def test_providers_test_makes_one_smallest_video_billed_and_reported(home: Home, clip: Path) -> None:
+    """A user's first call with a new key: the estimate, then each step's result; the spend is in the ledger."""
+    fake = runway_fake.FakeRunway(clip, "success")
+    configure(home, {"runway": ("runway", await fake.start())})
+    edit_json(home.video_config_file, lambda data: data["video_generation"]["providers"]["runway"].update(
+        enabled=False))  # tested before it is switched on
+    try:
+        code, out, err = await cli(home, "providers", "test", "runway", "--yes", env=keys("runway"))
+    finally:
+        await fake.stop()
+    assert code == 0, err
+    [task] = fake.tasks.values()
+    assert task.body["duration"] == 5 and task.body["model"] == "gen4.5", "the smallest video"
+    assert "providers test runway: one 5 s video from gen4.5 (type runway), estimated $0.60" in out
+    assert f"task {task.id}, ended done; estimated $0.60, charged $0.60" in out
+    assert out.strip().endswith("providers test runway: OK (job 1, $0.60)"), out
+    assert FakeApi.key not in out + err
+    assert query(home, "SELECT kind, amount_usd FROM cost_ledger WHERE kind = 'charge'") == [("charge", 0.6)]
+
+
+async def test_providers_test_sends_nothing_unconfirmed_or_without_its_key(home: Home, clip: Path) -> None:
+    fake = runway_fake.FakeRunway(clip, "success")
+    configure(home, {"runway": ("runway", await fake.start())})
+    try:
+        unconfirmed = await cli(home, "providers", "test", "runway", env=keys("runway"))  # no terminal to ask on
+        keyless = await cli(home, "providers", "test", "runway", "--yes", env={"RUNWAY_API_KEY": ""})
+        unknown = await cli(home, "providers", "test", "nosuch", "--yes", env=keys("runway"))
+    finally:
+        await fake.stop()
+    assert unconfirmed[0] == 2 and "confirm with --yes (nothing was sent)" in unconfirmed[2]
+    assert keyless[0] == 2 and "set RUNWAY_API_KEY in the environment or .env first" in keyless[2]
+    assert unknown[0] == 2 and "no provider named 'nosuch'" in unknown[2]
+    assert not fake.tasks and not any(line.startswith("POST") for line in fake.requests)

@@ -208,7 +208,7 @@ async def cli(home: Home, *args: str, env: dict[str, str]) -> tuple[int, str, st
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "main.py"), "--home", str(home.root), *args, cwd=ROOT,
         env={**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(process.communicate(), 300)
     return process.returncode or 0, out.decode(), err.decode()
 

@@ -19,6 +19,7 @@ class Tier:
     resolution: str = ""
     mode: str = ""
     audio: bool = False
+    reference: bool = False  # the persona's photo goes along as a character reference
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ class ModelSpec:
     modes: Mapping[str, float] = field(default_factory=dict)
     audio: float | None = None  # the price with sound over the silent one; None: the model makes no sound
     audio_modes: tuple[str, ...] = ()  # the only modes in which it makes sound (empty: any)
-    lengths_at: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # a resolution or mode allowing fewer
+    lengths_at: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # a resolution, mode or "reference"
+    references: bool = False  # it takes a character reference image (the same face from video to video)
     unusable: str | None = None  # why the model cannot make a video from text at all
 
     def refusal(self, model: str, tier: Tier) -> str | None:
@@ -47,6 +49,8 @@ class ModelSpec:
             return f"{model} makes no sound (turn audio off)"
         if tier.audio and self.audio_modes and tier.mode not in self.audio_modes:
             return f"{model} makes sound in {' or '.join(self.audio_modes)} mode only"
+        if tier.reference and not self.references:
+            return f"{model} takes no reference image"
         if not self.lengths(tier):
             return f"{model} makes no length at {tier.resolution or tier.mode}"
         return None
@@ -54,7 +58,7 @@ class ModelSpec:
     def lengths(self, tier: Tier) -> tuple[int, ...]:
         """The lengths it makes at this tier (1080p Veo: 8 s only)."""
         allowed = set(self.durations)
-        for setting in (tier.resolution, tier.mode):
+        for setting in (tier.resolution, tier.mode, "reference" if tier.reference else ""):
             if setting in self.lengths_at:
                 allowed &= set(self.lengths_at[setting])
         return tuple(sorted(allowed))

@@ -42,8 +42,10 @@ def model_rows() -> list[ModelRow]:
             tiers = [f"{name} {factor:.3g}x" for name, factor in settings.items()]
             if spec.audio is not None:
                 tiers.append(f"sound {spec.audio:.3g}x")
+            if spec.references:
+                tiers.append("reference image 1x")
             limits = [f"{setting}: {', '.join(map(str, lengths))} s" for setting, lengths in spec.lengths_at.items()
-                      if setting in settings]
+                      if setting in settings or (setting == "reference" and spec.references)]
             if spec.audio_modes:
                 limits.append(f"sound in {' or '.join(spec.audio_modes)} mode only")
             rows.append(ModelRow(type_name, model, spec.durations, tuple(provider.aspect_ratios), ", ".join(tiers),

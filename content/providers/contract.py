@@ -94,6 +94,11 @@ class VideoProvider(ABC):
         checked against the vendor's documented capabilities; None when it can. `config check` says it."""
         return None
 
+    def takes_reference(self) -> bool:
+        """Whether it sends the persona's reference image along as a character reference: for a persona that has
+        one, such providers are tried first, so the influencer looks the same from video to video."""
+        return False
+
     def cannot_make(self, request: GenerationRequest) -> str | None:
         """Why this provider cannot make the requested video (its settings, aspect ratio, length), or None when it
         can: failover skips it rather than send a request the vendor refuses or pay for a video that cannot be used."""

@@ -1,7 +1,8 @@
 """Provider `veo`: Google Veo 3.x through the Gemini API's long-running operations, text to video.
 
 Protocol (reference/provider_apis.md §3, from Google's python-genai SDK): `x-goog-api-key` on every call;
-`POST /v1beta/models/{model}:predictLongRunning` with `instances[].prompt` and `parameters` (aspectRatio "9:16",
+`POST /v1beta/models/{model}:predictLongRunning` with `instances[].prompt` (and `referenceImages`, inline base64
+"asset" images: up to 3, Veo 3.1 and 3.1 Fast, 8 s videos) and `parameters` (aspectRatio "9:16",
 durationSeconds, resolution) answers an operation `{name}`; `GET /v1beta/{name}` until `done`, then
 `response.generateVideoResponse.generatedSamples[0].video.uri` (fetched with the key), or `error` (a google.rpc.Status),
 or — the safety filters at work — `raiMediaFilteredCount` with no samples. No cancel, no lookup by our key.
@@ -15,15 +16,16 @@ from pydantic import Field
 from content.providers.capabilities import ModelSpec, Tier
 from content.providers.contract import GenerationRequest, TaskStatus
 from content.providers.http import HttpParams, HttpProvider, Prices, member
+from content.providers.images import inline_image
 from core.errors import ErrorClass, ProviderError
 
 PRICES = "python-genai SDK; prices: third parties citing ai.google.dev/gemini-api/docs/pricing, read 2026-11"
-EIGHT = {"1080p": (8,), "4k": (8,)}  # 1080p and 4k are made 8 s long only
+EIGHT = {"1080p": (8,), "4k": (8,), "reference": (8,)}  # 1080p, 4k and reference images: 8 s long only
 MODELS = {
     "veo-3.1-generate-preview": ModelSpec((4, 6, 8), PRICES, resolutions={"720p": 1.0, "1080p": 1.0, "4k": 1.5},
-                                          lengths_at=EIGHT),
+                                          lengths_at=EIGHT, references=True),
     "veo-3.1-fast-generate-preview": ModelSpec((4, 6, 8), PRICES, resolutions={"720p": 1.0, "1080p": 1.2, "4k": 3.0},
-                                               lengths_at=EIGHT),
+                                               lengths_at=EIGHT, references=True),
     "veo-3.1-lite-generate-preview": ModelSpec((4, 6, 8), PRICES, resolutions={"720p": 1.0, "1080p": 1.6},
                                                lengths_at=EIGHT),
 }
@@ -32,6 +34,8 @@ MODELS = {
 class VeoParams(HttpParams):
     model: str = Field("veo-3.1-fast-generate-preview", description="the Veo model id")
     resolution: Literal["720p", "1080p", "4k"] = Field("720p", description="1080p and 4k: 8 s parts, at a higher price")
+    reference_images: bool = Field(False, description="send the persona's reference_image as an asset reference "
+                                                      "(the same face in every video; Veo then makes 8 s clips only)")
     prices_usd_per_second: Prices = {"veo-3.1-generate-preview": 0.40,
                                                "veo-3.1-fast-generate-preview": 0.10,
                                                "veo-3.1-lite-generate-preview": 0.05}
@@ -49,7 +53,10 @@ class VeoProvider(HttpProvider[VeoParams]):
     unknown_model_durations = (4, 6, 8)
 
     def tier(self) -> Tier:
-        return Tier(resolution=self.settings.resolution)
+        return Tier(resolution=self.settings.resolution, reference=self.settings.reference_images)
+
+    def takes_reference(self) -> bool:
+        return self.settings.reference_images and self.misconfigured() is None
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self.secrets.get("GEMINI_API_KEY") or ""}
@@ -58,7 +65,11 @@ class VeoProvider(HttpProvider[VeoParams]):
         return self.auth_headers()
 
     async def submit_one(self, request: GenerationRequest, idempotency_key: str) -> str:
-        body = {"instances": [{"prompt": self.prompt(request)}],
+        instance: dict[str, Any] = {"prompt": self.prompt(request)}
+        if self.takes_reference() and request.look.reference_image is not None:
+            instance["referenceImages"] = [{"image": inline_image(request.look.reference_image),
+                                            "referenceType": "asset"}]
+        body = {"instances": [instance],
                 "parameters": {"aspectRatio": "9:16", "sampleCount": 1, "resolution": self.settings.resolution,
                                "durationSeconds": int(self.billed_seconds(request.brief.duration_s))}}
         operation = await self.call("POST", f"/v1beta/models/{self.settings.model}:predictLongRunning", json=body,

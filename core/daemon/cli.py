@@ -21,6 +21,7 @@ from content.media.preflight import failures, preflight
 from content.providers import build_providers, provider_params
 from content.providers.catalogue import print_models
 from core.daemon.daemon import Daemon
+from core.daemon.provider_test import alone, try_provider
 from core.engine.publishing import PostRow, publisher_name
 from core.engine.retention import expired_videos
 from core.engine.states import Cancellation, JobStatus, PostState
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             return init_home(home)
         if args.command == "check":
             return asyncio.run(check_video(args.video, args.platform, args.json))
-        if args.command == "providers":
+        if args.command == "providers" and args.providers_command == "models":
             print_models(args.json)
             return 0
         quiet = getattr(args, "json", False)
@@ -55,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings(home, provider_params())
         if args.command == "config":
             return asyncio.run(check_config(home, settings, secrets))
+        if args.command == "providers":
+            return asyncio.run(with_daemon(home, alone(settings, args.name), secrets,
+                                           lambda daemon: try_provider(daemon, args.name, args.yes)))
         return asyncio.run(with_daemon(home, settings, secrets, lambda o: COMMANDS[args.command](o, args)))
     except DaemonError as exc:
         print(f"error: {secrets.redact(str(exc))}", file=sys.stderr)

@@ -352,6 +352,8 @@ class JobRunner:
                 plan.errors.append(f"{provider.name}: {unable}")
             elif provider.name not in tried:
                 plan.providers.append(provider)
+        if request.look.reference_image is not None:  # the persona's face goes to those that take it, first
+            plan.providers.sort(key=lambda provider: not provider.takes_reference())
         if not plan.providers and not tried and not plan.errors and not plan.unready:
             plan.unready.append("no provider is enabled in video_config.json")
         return Start(plan, await self._open_next(conn, job, request, plan, scene))

@@ -1,6 +1,8 @@
 """The Gemini API's Veo operations as Google's python-genai SDK speaks them (reference/provider_apis.md §3)."""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -50,6 +52,8 @@ class FakeVeo(FakeApi):
             return status_error(400, "INVALID_ARGUMENT", "resolution is not supported by the model")
         if parameters.get("resolution") in ("1080p", "4k") and int(parameters.get("durationSeconds", 8)) != 8:
             return status_error(400, "INVALID_ARGUMENT", "1080p and 4k videos must be 8 seconds long")
+        if (problem := reference_problem(model, instances[0], parameters)) is not None:
+            return status_error(400, "INVALID_ARGUMENT", problem)
         if self.scenario == "rate_limit":
             return status_error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).",
                                 [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
@@ -90,3 +94,28 @@ class FakeVeo(FakeApi):
         if (refusal := self.refused(request)) is not None:
             return refusal
         raise web.HTTPFound(f"/media/{request.match_info['file']}.mp4")
+
+
+def reference_problem(model: str, instance: dict[str, Any], parameters: dict[str, Any]) -> str | None:
+    """What the Gemini API answers 400 to in `referenceImages` (the SDK's VideoGenerationReferenceImage)."""
+    if set(instance) - {"prompt", "image", "lastFrame", "referenceImages", "video"}:
+        return f"Invalid JSON payload received. Unknown name in instances: {sorted(instance)}"
+    references = instance.get("referenceImages")
+    if references is None:
+        return None
+    if model == "veo-3.1-lite-generate-preview":
+        return "referenceImages is not supported by this model"
+    if not isinstance(references, list) or not 1 <= len(references) <= 3:
+        return "referenceImages: 1 to 3 images"
+    if int(parameters.get("durationSeconds", 8)) != 8:
+        return "videos with reference images must be 8 seconds long"
+    for reference in references:
+        image = reference.get("image") if isinstance(reference, dict) else None
+        if reference.get("referenceType") != "asset" or not isinstance(image, dict) or \
+                image.get("mimeType") not in ("image/jpeg", "image/png"):
+            return "referenceImages[]: an asset image with a mimeType"
+        try:
+            base64.b64decode(image.get("bytesBase64Encoded", ""), validate=True)
+        except (binascii.Error, ValueError):
+            return "referenceImages[].image.bytesBase64Encoded: invalid base64"
+    return None

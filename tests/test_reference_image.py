@@ -1,0 +1,85 @@
+"""Character consistency (issue 22): a persona's `reference_image` goes to every provider that takes a character
+reference, and those providers are tried first for that persona, so the influencer looks the same in each video."""
+from __future__ import annotations
+
+import base64
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from content.media.ffmpeg import ffmpeg_exe
+from content.providers import VideoProviderRegistry
+from core.home import Home
+from core.secrets import Secrets
+from tests.conftest import edit_json, generate_and_wait, make_clip, run_cli
+from tests.fakes.runway import FakeRunway
+from tests.fakes.veo import FakeVeo
+from tests.test_providers import configure, keys
+
+
+def persona_photo(home: Home) -> Path:
+    """A small portrait PNG standing in for the persona's face."""
+    photo = home.root / "data" / "persona.png"
+    frames = make_clip(home.root / "data" / "face.mp4", size="480x600", seconds=1, audio=False)
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(frames), "-frames:v", "1", str(photo)],
+                   check=True)
+    return photo
+
+
+def with_reference(home: Home, photo: str) -> None:
+    """Every persona's reference photo, and Veo asked to send it."""
+    def change(data: dict[str, Any]) -> None:
+        for account in data["accounts"]:
+            account.setdefault("style", {})["reference_image"] = photo
+    edit_json(home.config_file, change)
+
+    def veo(data: dict[str, Any]) -> None:
+        data["video_generation"]["providers"]["veo"]["params"]["reference_images"] = True
+    edit_json(home.video_config_file, veo)
+
+
+@pytest.mark.parametrize("photo", ["data/persona.png", ""])
+async def test_the_persona_photo_goes_to_the_provider_that_takes_it_which_is_tried_first(photo: str, home: Home,
+                                                                                      clip: Path) -> None:
+    """Runway comes first in failover but takes no reference: for a persona with a photo, Veo (which does) is tried
+    first; without one, the failover order stands."""
+    picture = persona_photo(home)
+    runway, veo = FakeRunway(clip), FakeVeo(clip)
+    configure(home, {"runway": ("runway", await runway.start()), "veo": ("veo", await veo.start())})
+    with_reference(home, photo)
+    try:
+        outcome, _ = await generate_and_wait(home, "Morning light over a quiet harbour", 8,
+                                             Secrets(keys("runway", "veo")))
+    finally:
+        await runway.stop()
+        await veo.stop()
+    assert outcome.status == "done", outcome.error
+    if not photo:
+        assert outcome.provider == "runway" and not veo.tasks
+        return
+    assert outcome.provider == "veo" and not runway.tasks and veo.tasks
+    for task in veo.tasks.values():
+        [reference] = task.body["instances"][0]["referenceImages"]
+        assert reference["referenceType"] == "asset" and reference["image"]["mimeType"] == "image/png"
+        assert base64.b64decode(reference["image"]["bytesBase64Encoded"]) == picture.read_bytes()
+        assert task.body["parameters"]["durationSeconds"] == 8, "Veo makes 8 s videos from reference images"
+
+
+def test_a_persona_photo_that_is_missing_or_not_a_photo_is_one_line(home: Home) -> None:
+    for photo, problem in [("data/nobody.png", "no photo 'data/nobody.png' under the home"),
+                           ("data/trends", "'data/trends' is not a .jpg or .png photo")]:
+        with_reference(home, photo)
+        result = run_cli(home.root, "config", "check")
+        assert result.returncode == 2, result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert f"config/config.json: accounts[0].style.reference_image: {problem}" in line, line
+
+
+def test_veo_lite_takes_no_reference_image() -> None:
+    cls = VideoProviderRegistry.get("veo")
+    lite = cls("veo", cls.params_model.model_validate({"model": "veo-3.1-lite-generate-preview",
+                                                       "reference_images": True}), Secrets({}))
+    assert lite.misconfigured() == "veo-3.1-lite-generate-preview takes no reference image"
+    assert not lite.takes_reference()
