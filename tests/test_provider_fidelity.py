@@ -88,6 +88,8 @@ async def test_a_request_the_vendor_refuses_is_never_sent(kind: str, params: dic
     ("minimax", {"resolution": "1080P"}, 6),
     ("fal", {"model": "fal-ai/luma-dream-machine/ray-2-flash", "extra_input": {"resolution": "720p"}}, 5),
     ("runway", {"model": "veo3.1_fast"}, 6),
+    ("runway", {"model": "gemini_omni_flash", "prices_usd_per_second": {"gemini_omni_flash": 0.1}}, 7),
+    ("runway", {"model": "kling2.5_turbo_pro", "prices_usd_per_second": {"kling2.5_turbo_pro": 0.07}}, 10),
 ])
 async def test_what_the_table_allows_the_vendor_makes(kind: str, params: dict[str, Any], seconds: float, clip: Path,
                                                      tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Provider `runway`: Runway's API (gen4.5, Veo 3.x through Runway), text to video.
+"""Provider `runway`: Runway's API (gen4.5, and Veo 3.1, Gemini Omni Flash and Kling through Runway), text to video.
 
 Protocol (reference/provider_apis.md §1, from Runway's official SDK): `Authorization: Bearer` plus the
 `X-Runway-Version` header on every call; `POST /v1/text_to_video` answers `{"id"}`; `GET /v1/tasks/{id}` walks
@@ -26,14 +26,18 @@ MODELS = {
     "gen4.5": ModelSpec(tuple(range(2, 11)), f"{SDK}; {PRICES}"),
     "veo3.1": ModelSpec((4, 6, 8), f"{SDK}; {PRICES}: 20 credits/s silent, 40 with sound", audio=2.0),
     "veo3.1_fast": ModelSpec((4, 6, 8), f"{SDK}; {PRICES}: 10 credits/s silent, 15 with sound", audio=1.5),
+    "gemini_omni_flash": ModelSpec(tuple(range(3, 11)), f"{SDK}: 3-10 s; no price read: set one"),
+    "kling2.5_turbo_pro": ModelSpec((5, 10), f"{SDK}; no price read: set one"),
     "gen4_turbo": ModelSpec((5, 10), SDK, unusable="makes video from an image only"),
     "veo3": ModelSpec((8,), SDK, unusable="is no longer a text-to-video model at Runway (use veo3.1)"),
 }
-PORTRAIT = {"veo3.1": "1080:1920", "veo3.1_fast": "1080:1920"}  # the 9:16 `ratio` each takes beyond gen4.5's 720:1280
+# the 9:16 `ratio` each model takes, where it is not gen4.5's 720:1280
+PORTRAIT = {"veo3.1": "1080:1920", "veo3.1_fast": "1080:1920", "kling2.5_turbo_pro": "1080:1920"}
 
 
 class RunwayParams(HttpParams):
-    model: Literal["gen4.5", "gen4_turbo", "veo3.1", "veo3.1_fast", "veo3"] = "gen4.5"
+    model: Literal["gen4.5", "veo3.1", "veo3.1_fast", "gemini_omni_flash", "kling2.5_turbo_pro", "gen4_turbo",
+                   "veo3"] = "gen4.5"
     audio: bool = Field(False, description="veo3.1 models: make sound (it costs more)")
     prices_usd_per_second: Prices = {"gen4.5": 0.12, "veo3.1": 0.20, "veo3.1_fast": 0.10}
     prices_note: str = "UNVERIFIED: third-party figures (1 credit = $0.01), silent; check Runway's pricing page"

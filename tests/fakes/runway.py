@@ -11,9 +11,13 @@ from tests.fakes.base import RETRY_AFTER_S, FakeApi
 
 # The text-to-video models of runwayml 5.24 (veo3 and gen4_turbo are not among them), with their credits per second
 RATIOS = {"gen4.5": {"1280:720", "720:1280"}, "veo3.1": {"1280:720", "720:1280", "1080:1920", "1920:1080"},
-          "veo3.1_fast": {"1280:720", "720:1280", "1080:1920", "1920:1080"}}
-DURATIONS = {"gen4.5": set(range(2, 11)), "veo3.1": {4, 6, 8}, "veo3.1_fast": {4, 6, 8}}
-CREDITS_PER_SECOND = {"gen4.5": (12, 12), "veo3.1": (20, 40), "veo3.1_fast": (10, 15)}  # (silent, with sound)
+          "veo3.1_fast": {"1280:720", "720:1280", "1080:1920", "1920:1080"},
+          "gemini_omni_flash": {"1280:720", "720:1280"},
+          "kling2.5_turbo_pro": {"1920:1080", "1440:1440", "1080:1920", "1280:720", "720:720", "720:1280"}}
+DURATIONS = {"gen4.5": set(range(2, 11)), "veo3.1": {4, 6, 8}, "veo3.1_fast": {4, 6, 8},
+             "gemini_omni_flash": set(range(3, 11)), "kling2.5_turbo_pro": {5, 10}}
+CREDITS_PER_SECOND = {"gen4.5": (12, 12), "veo3.1": (20, 40), "veo3.1_fast": (10, 15),  # (silent, with sound)
+                      "gemini_omni_flash": (10, 10), "kling2.5_turbo_pro": (7, 7)}  # the fake's own figures
 FIELDS = {"model", "promptText", "ratio", "duration", "seed", "contentModeration", "negativePrompt", "audio"}
 
 
