@@ -18,6 +18,7 @@ from core.secrets import Secrets
 from tests.conftest import ROOT, edit_json, generate_and_wait, query, run_cli
 from tests.fakes import runway as runway_fake
 from tests.fakes.base import FakeApi
+from tests.fakes.heygen import FakeHeygen
 from tests.fakes.kling import FakeKling
 from tests.fakes.minimax import FakeMinimax
 from tests.test_providers import ADAPTERS, cli, configure, drive, keys, request_for
@@ -240,3 +241,20 @@ async def test_providers_test_sends_nothing_unconfirmed_or_without_its_key(home:
     assert keyless[0] == 2 and "set RUNWAY_API_KEY in the environment or .env first" in keyless[2]
     assert unknown[0] == 2 and "no provider named 'nosuch'" in unknown[2]
     assert not fake.tasks and not any(line.startswith("POST") for line in fake.requests)
+
+
+async def test_a_lost_heygen_create_is_found_by_its_title(clip: Path, tmp_path: Path) -> None:
+    """HeyGen v3 has no lookup by a client id; our key is the video's title, and the title filter matches
+    substrings, so only an equal title counts."""
+    fake = FakeHeygen(clip, "success")
+    provider = built("heygen", await fake.start())
+    try:
+        made = await provider.submit(request_for(tmp_path), "job3-attempt1")
+        other = await provider.submit(request_for(tmp_path), "job3-attempt10")
+        assert await provider.find_task("job3-attempt1") == made
+        assert await provider.find_task("job3-attempt10") == other
+        assert await provider.find_task("job3-attempt2") is None
+    finally:
+        await provider.close()
+        await fake.stop()
+    assert [task.body["aspect_ratio"] for task in fake.tasks.values()] == ["9:16", "9:16"]
