@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from content.providers import VideoProvider, VideoProviderRegistry
+from content.providers import GenerationRequest, TaskStatus, VideoProvider, VideoProviderRegistry
 from content.providers.catalogue import ModelRow, lengths_text, model_rows
 from core.errors import ProviderError
 from core.home import Home
@@ -19,6 +19,7 @@ from tests.conftest import ROOT, edit_json, generate_and_wait, query, run_cli
 from tests.fakes import runway as runway_fake
 from tests.fakes.base import FakeApi
 from tests.fakes.heygen import FakeHeygen
+from tests.fakes.kie import FakeKie
 from tests.fakes.kling import FakeKling
 from tests.fakes.minimax import FakeMinimax
 from tests.test_providers import ADAPTERS, cli, configure, drive, keys, request_for
@@ -28,6 +29,18 @@ def built(kind: str, url: str = "http://127.0.0.1:9", **params: Any) -> VideoPro
     cls = VideoProviderRegistry.get(kind)
     merged = {**ADAPTERS[kind].params, "base_url": url, "poll_interval_s": 0.01, **params}
     return cls(kind, cls.params_model.model_validate(merged), Secrets(keys(kind)))
+
+
+async def finished(provider: VideoProvider, request: GenerationRequest, fake: FakeApi) -> TaskStatus:
+    """The task's last status: submitted, then polled until it is no longer running."""
+    try:
+        task_id = await provider.submit(request, "job1-attempt1")
+        while (status := await provider.poll(task_id)).state == "running":
+            pass
+    finally:
+        await provider.close()
+        await fake.stop()
+    return status
 
 
 @pytest.mark.parametrize(("kind", "base", "tier", "ratio", "billed_s"), [
@@ -148,14 +161,7 @@ async def test_a_minimax_task_that_failed_is_failed_in_either_spelling(word: str
 
 async def test_kling_units_become_the_charge_when_their_price_is_set(clip: Path, tmp_path: Path) -> None:
     fake = FakeKling(clip, "success")
-    provider = built("kling", await fake.start(), usd_per_unit=0.14)
-    try:
-        task_id = await provider.submit(request_for(tmp_path), "job1-attempt1")
-        while (status := await provider.poll(task_id)).state == "running":
-            pass
-    finally:
-        await provider.close()
-        await fake.stop()
+    status = await finished(built("kling", await fake.start(), usd_per_unit=0.14), request_for(tmp_path), fake)
     assert status.cost_usd == pytest.approx(5 * 0.14), "final_unit_deduction 5 at $0.14 a unit"
 
 
@@ -258,3 +264,38 @@ async def test_a_lost_heygen_create_is_found_by_its_title(clip: Path, tmp_path: 
         await provider.close()
         await fake.stop()
     assert [task.body["aspect_ratio"] for task in fake.tasks.values()] == ["9:16", "9:16"]
+
+
+@pytest.mark.parametrize(("params", "path", "seconds"), [
+    ({"model": "veo3", "resolution": "1080p"}, "/api/v1/veo/generate", 8),
+    ({"model": "runway"}, "/api/v1/runway/generate", 10),
+    ({"model": "kling-2.6/text-to-video", "sound": True}, "/api/v1/jobs/createTask", 10),
+    ({"model": "kling-3.0/video", "mode": "pro"}, "/api/v1/jobs/createTask", 7),
+])
+@pytest.mark.parametrize("scenario", ["success", "moderation"])
+async def test_kie_makes_each_family_through_its_own_api(params: dict[str, Any], path: str, seconds: float,
+                                                         scenario: str, clip: Path, tmp_path: Path) -> None:
+    """Veo, Runway and Kling behind one KIE key: three create and record endpoints, three spellings of a state."""
+    fake = FakeKie(clip, scenario)
+    provider = built("kie", await fake.start(), **params)
+    assert provider.misconfigured() is None
+    try:
+        run = await drive(provider, request_for(tmp_path, seconds), tmp_path / "out.mp4")
+    finally:
+        await fake.stop()
+    assert [line for line in fake.requests if line.startswith("POST")] == [f"POST {path}"]
+    [task] = fake.tasks.values()
+    if path.endswith("createTask"):
+        assert task.body["input"]["duration"] == str(int(seconds)), "Market lengths are strings"
+    if scenario == "moderation":
+        assert run.error is not None and run.error.error_class == "content_violation", run.error
+        return
+    assert run.error is None and run.video is not None and run.video.read_bytes() == clip.read_bytes(), run.error
+
+
+async def test_kie_charges_what_the_market_task_consumed(clip: Path, tmp_path: Path) -> None:
+    fake = FakeKie(clip, "success")
+    provider = built("kie", await fake.start(), model="kling-2.6/text-to-video")
+    status = await finished(provider, request_for(tmp_path, 10), fake)
+    assert status.cost_usd == pytest.approx(110 * 0.005), "creditsConsumed at $0.005 a credit"
+    assert provider.estimate_cost(request_for(tmp_path, 10)) == pytest.approx(0.55)

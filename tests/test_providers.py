@@ -29,6 +29,7 @@ from tests.conftest import ROOT, edit_json, generate_and_wait, run_cli
 from tests.fakes.base import RETRY_AFTER_S, SCENARIOS, SLOW_STEPS, FakeApi
 from tests.fakes.fal import FakeFal
 from tests.fakes.heygen import FakeHeygen
+from tests.fakes.kie import FakeKie
 from tests.fakes.kling import ACCESS_KEY as KLING_ACCESS_KEY
 from tests.fakes.kling import FakeKling
 from tests.fakes.luma import FakeLuma
@@ -63,6 +64,8 @@ ADAPTERS = {
     "replicate": Adapter(FakeReplicate, ("REPLICATE_API_TOKEN",), {"model": "google/veo-3.1-fast"},
                          reports_progress=False),
     "sora": Adapter(FakeSora, ("OPENAI_API_KEY",), {"model": "sora-2"}, can_cancel=False),
+    "kie": Adapter(FakeKie, ("KIE_API_KEY",), {"model": "veo3_fast"}, reports_progress=False,
+                   sends_retry_after=False, can_cancel=False),
 }
 
 

@@ -38,6 +38,7 @@ BUILT_IN = {  # type name → where its adapter lives
     "heygen": "content.providers.heygen:HeygenProvider",
     "replicate": "content.providers.replicate:ReplicateProvider",
     "sora": "content.providers.sora:SoraProvider",
+    "kie": "content.providers.kie:KieProvider",
 }
 
 
