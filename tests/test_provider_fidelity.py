@@ -299,3 +299,29 @@ async def test_kie_charges_what_the_market_task_consumed(clip: Path, tmp_path: P
     status = await finished(provider, request_for(tmp_path, 10), fake)
     assert status.cost_usd == pytest.approx(110 * 0.005), "creditsConsumed at $0.005 a credit"
     assert provider.estimate_cost(request_for(tmp_path, 10)) == pytest.approx(0.55)
+
+
+@pytest.mark.parametrize(("scenario", "error_class"), [("success", None), ("moderation", "content_violation"),
+                                                       ("credits", "billing"), ("rate_limit", "rate_limit"),
+                                                       ("bad_key", "auth"), ("malformed", "temporary")])
+async def test_minimax_h3_makes_portrait_reels_through_the_v2_api(scenario: str, error_class: str | None, clip: Path,
+                                                                   tmp_path: Path) -> None:
+    """H3 makes 9:16 natively (Hailuo's v1 models are landscape only) and fails the v2 way: real HTTP codes."""
+    fake = FakeMinimax(clip, scenario)
+    provider = built("minimax", await fake.start(), model="MiniMax-H3", resolution="768P",
+                     letterbox_to_portrait=False)
+    assert provider.cannot_make(request_for(tmp_path, 12)) is None, "one 12 s task, in portrait"
+    try:
+        run = await drive(provider, request_for(tmp_path, 12), tmp_path / "out.mp4")
+    finally:
+        await fake.stop()
+    if error_class is None:
+        assert run.error is None and run.video is not None and run.video.read_bytes() == clip.read_bytes(), run.error
+        [task] = fake.tasks.values()
+        assert (task.body["ratio"], task.body["duration"], task.body["content"]) == (
+            "9:16", 12, [{"type": "text", "text": request_for(tmp_path).brief.visual_prompt}])
+    else:
+        assert run.error is not None and run.error.error_class == error_class, run.error
+        assert run.error.ambiguous == (scenario == "malformed")
+    assert built("minimax", model="MiniMax-H3", resolution="1080P").misconfigured() == \
+        "MiniMax-H3 makes 768P, 2K, not 1080P"

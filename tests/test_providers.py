@@ -25,6 +25,7 @@ from core.errors import ProviderError
 from core.home import Home
 from core.schema import cost_ledger
 from core.secrets import Secrets
+from core.settings import Account, ContentSettings
 from tests.conftest import ROOT, edit_json, generate_and_wait, run_cli
 from tests.fakes.base import RETRY_AFTER_S, SCENARIOS, SLOW_STEPS, FakeApi
 from tests.fakes.fal import FakeFal
@@ -80,7 +81,8 @@ def request_for(tmp_path: Path, seconds: float = 5) -> GenerationRequest:
     brief = Brief(account="a", template="default", topic="t", hook="h", beats=["1", "2", "3"], hashtags=[], cta="c",
                   visual_prompt="A slow dolly shot across a sunlit kitchen, steam rising from a cup",
                   duration_s=seconds)
-    return GenerationRequest(1, brief, Look.__new__(Look), tmp_path, "standard")
+    look = Look.of(Account(name="a", handle="a"), ContentSettings(), Home.at(tmp_path))  # no persona photo
+    return GenerationRequest(1, brief, look, tmp_path, "standard")
 
 
 @dataclass

@@ -9,5 +9,13 @@ MIME_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 def inline_image(path: Path) -> dict[str, str]:
     """Google's inline image: `{"bytesBase64Encoded", "mimeType"}`."""
-    return {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode("ascii"),
-            "mimeType": MIME_TYPES[path.suffix.lower()]}
+    return {"bytesBase64Encoded": _base64(path), "mimeType": MIME_TYPES[path.suffix.lower()]}
+
+
+def data_uri(path: Path) -> str:
+    """The image as a `data:` URI, for APIs that take an inline image where they take a URL."""
+    return f"data:{MIME_TYPES[path.suffix.lower()]};base64,{_base64(path)}"
+
+
+def _base64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode("ascii")
