@@ -16,6 +16,7 @@ from tests.fakes.base import SLOW_STEPS, FakeApi
 from tests.fakes.fal import MODEL as PIKA
 from tests.fakes.fal import RAY_FLASH, FakeFal
 from tests.fakes.luma import FakeLuma
+from tests.fakes.luma_agents import FakeLumaAgents
 from tests.fakes.replicate import MODEL as VEO_ON_REPLICATE
 from tests.fakes.replicate import FakeReplicate
 from tests.fakes.runway import FakeRunway
@@ -89,6 +90,20 @@ async def test_lumaai_creates_polls_and_downloads(clip: Path) -> None:
     fake = FakeLuma(clip)
     assert await with_sdk(fake, use) == clip.read_bytes()
     assert [task.cancelled for task in fake.tasks.values()] == [True]
+
+
+async def test_luma_agents_creates_polls_and_downloads_a_ray_3_2_video(clip: Path) -> None:
+    from luma_agents import Luma
+
+    def use(url: str) -> bytes:
+        client = Luma(auth_token=FakeApi.key, base_url=f"{url}/v1", max_retries=0)
+        created = client.generations.create(model="ray-3.2", type="video", prompt=PROMPT, aspect_ratio="9:16",
+                                            video={"resolution": "720p", "duration": "5s"})
+        done = until(lambda g: g.state in ("completed", "failed"), lambda: client.generations.get(created.id))
+        assert done.state == "completed" and done.output, done
+        return fetched(done.output[0].url)
+
+    assert await with_sdk(FakeLumaAgents(clip, "slow"), use) == clip.read_bytes()
 
 
 async def test_replicate_creates_waits_and_reads_the_output(clip: Path) -> None:

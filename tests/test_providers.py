@@ -34,6 +34,7 @@ from tests.fakes.kie import FakeKie
 from tests.fakes.kling import ACCESS_KEY as KLING_ACCESS_KEY
 from tests.fakes.kling import FakeKling
 from tests.fakes.luma import FakeLuma
+from tests.fakes.luma_agents import FakeLumaAgents
 from tests.fakes.minimax import FakeMinimax
 from tests.fakes.replicate import FakeReplicate
 from tests.fakes.runway import FakeRunway
@@ -61,6 +62,8 @@ ADAPTERS = {
     "minimax": Adapter(FakeMinimax, ("MINIMAX_API_KEY",), {"letterbox_to_portrait": True}, reports_progress=False,
                        sends_retry_after=False, can_cancel=False),
     "luma": Adapter(FakeLuma, ("LUMA_API_KEY",), {"model": "ray-2"}, reports_progress=False),
+    "luma_agents": Adapter(FakeLumaAgents, ("LUMA_AGENTS_API_KEY",), {"model": "ray-3.2"}, reports_progress=False,
+                           can_cancel=False),
     "heygen": Adapter(FakeHeygen, ("HEYGEN_API_KEY",), {}, reports_progress=False, can_cancel=False),
     "replicate": Adapter(FakeReplicate, ("REPLICATE_API_TOKEN",), {"model": "google/veo-3.1-fast"},
                          reports_progress=False),

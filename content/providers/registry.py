@@ -35,6 +35,7 @@ BUILT_IN = {  # type name → where its adapter lives
     "veo": "content.providers.veo:VeoProvider",
     "minimax": "content.providers.minimax:MinimaxProvider",
     "luma": "content.providers.luma:LumaProvider",
+    "luma_agents": "content.providers.luma_agents:LumaAgentsProvider",
     "heygen": "content.providers.heygen:HeygenProvider",
     "replicate": "content.providers.replicate:ReplicateProvider",
     "sora": "content.providers.sora:SoraProvider",

@@ -38,6 +38,10 @@ class FakeLuma(FakeApi):
         if body.get("aspect_ratio") not in ("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21") or \
                 body.get("duration", "5s") not in ("5s", "9s"):
             return detail(400, "Invalid aspect_ratio or duration")
+        return self.started(body)
+
+    def started(self, body: dict[str, Any]) -> web.Response:
+        """The answer to a valid create: the scenario's refusal, or the new generation (201)."""
         if self.scenario == "rate_limit":
             return detail(429, "Too many concurrent generations", **{"Retry-After": str(RETRY_AFTER_S)})
         if self.scenario == "credits":
