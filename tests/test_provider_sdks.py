@@ -92,6 +92,21 @@ async def test_lumaai_creates_polls_and_downloads(clip: Path) -> None:
     assert [task.cancelled for task in fake.tasks.values()] == [True]
 
 
+async def test_lumaai_is_refused_the_model_its_sdk_dropped(clip: Path) -> None:
+    """ray-1-6 left lumaai in 1.19: the fake refuses it as the API would, so no test passes on a retired model."""
+    from lumaai import BadRequestError, LumaAI
+
+    def use(url: str) -> bytes:
+        client = LumaAI(auth_token=FakeApi.key, base_url=url, max_retries=0)
+        with pytest.raises(BadRequestError):
+            client.generations.video.create(model="ray-1-6", prompt=PROMPT, aspect_ratio="9:16")
+        return b""
+
+    fake = FakeLuma(clip)
+    await with_sdk(fake, use)
+    assert not fake.tasks
+
+
 async def test_luma_agents_creates_polls_and_downloads_a_ray_3_2_video(clip: Path) -> None:
     from luma_agents import Luma
 
