@@ -80,6 +80,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     check.add_argument("video", type=Path, help="the video file to check")
     check.add_argument("--platform", choices=list(PLATFORMS), default="instagram_reels")
     check.add_argument("--json", action="store_true", help="print the rules as one JSON object")
+    serve = commands.add_parser("serve", help="the operator console's HTTP API (bearer token: CONSOLE_TOKEN)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: this machine only)")
+    serve.add_argument("--port", type=int, default=8765, help="default 8765")
     providers = commands.add_parser("providers", help="the video providers: their models; a real test call")
     provider_actions = providers.add_subparsers(dest="providers_command", required=True, metavar="ACTION")
     models = provider_actions.add_parser(

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from aiohttp import web
 from loguru import logger
 from sqlalchemy.exc import DBAPIError
 
@@ -20,12 +21,14 @@ from content.media.platforms import platform_spec
 from content.media.preflight import failures, preflight
 from content.providers import build_providers, provider_params
 from content.providers.catalogue import print_models
+from core.daemon.console import console_app
 from core.daemon.daemon import Daemon
 from core.daemon.provider_test import alone, try_provider
 from core.engine.publishing import PostRow, publisher_name
 from core.engine.retention import expired_videos
 from core.engine.states import Cancellation, JobStatus, PostState
 from core.engine.status import budget_view, job_result, job_rows, print_status
+from core.engine.worker import stop_on_signals
 from core.errors import ConfigError, DaemonError, InputError, MediaError, machine_fault
 from core.home import PROJECT_ROOT, Home
 from core.logs import setup_logging
@@ -287,6 +290,26 @@ async def import_engagement(daemon: Daemon, args: argparse.Namespace) -> int:
     return 0
 
 
+async def serve_console(daemon: Daemon, args: argparse.Namespace) -> int:
+    """The operator console's HTTP API until SIGTERM or Ctrl-C (core/daemon/console.py)."""
+    token = daemon.secrets.get("CONSOLE_TOKEN")
+    if not token or len(token) < 16:
+        raise InputError("serve: set CONSOLE_TOKEN (16 characters or more) in the environment or .env: the console's "
+                         "bearer token")
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port {args.port}: give a port from 1 to 65535")
+    runner = web.AppRunner(console_app(daemon, token), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, args.host, args.port).start()
+        print(f"console: http://{args.host}:{args.port}/api/status (Authorization: Bearer $CONSOLE_TOKEN)",
+              flush=True)
+        await stop_on_signals().wait()
+    finally:
+        await runner.cleanup()
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {
     "once": run_once,
     "run": run_daemon,
@@ -303,6 +326,7 @@ COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {
     "posts": list_posts,
     "insights": pull_post_insights,
     "cleanup": clean_up,
+    "serve": serve_console,
 }
 
 
