@@ -3,17 +3,17 @@ shows them, jobs queued and cancelled, videos served with range requests from da
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from core.daemon.console import console_app
+from core.engine.provider_health import ProviderHealth
 from core.home import Home
 from core.secrets import Secrets
 from core.storage import Database, database_url
-from tests.conftest import LogCapture, daemon_for, run_cli, settings_for
+from tests.conftest import LogCapture, daemon_for, edit_json, run_cli, settings_for
 
 TOKEN = "console-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -21,8 +21,10 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 async def console(home: Home) -> AsyncIterator[TestClient[Any, Any]]:
+    edit_json(home.video_config_file, lambda data: data["video_generation"]["providers"]["runway"].update(
+        enabled=True))  # beside the local renderer: enabled, with its key
     db = await Database.open(database_url(home, Secrets.load(home.env_file)))
-    daemon = daemon_for(home, settings_for(home), db, Secrets({"CONSOLE_TOKEN": TOKEN}))
+    daemon = daemon_for(home, settings_for(home), db, Secrets({"CONSOLE_TOKEN": TOKEN, "RUNWAY_API_KEY": "rk-1"}))
     client: TestClient[Any, Any] = TestClient(TestServer(console_app(daemon, TOKEN)))
     await client.start_server()
     try:
@@ -37,6 +39,7 @@ async def console(home: Home) -> AsyncIterator[TestClient[Any, Any]]:
 async def test_without_the_token_every_route_is_401(sent: str | None, console: TestClient[Any, Any]) -> None:
     headers = {} if sent is None else {"Authorization": sent}
     for method, path in [("GET", "/api/status"), ("POST", "/api/jobs"), ("POST", "/api/jobs/1/cancel"),
+                         ("GET", "/api/providers"), ("POST", "/api/providers/local/enable"), ("GET", "/metrics"),
                          ("GET", "/videos/a/b.mp4")]:
         answer = await console.request(method, path, headers=headers)
         assert answer.status == 401, (method, path)
@@ -99,3 +102,38 @@ def test_serve_without_a_token_is_one_line(home: Home) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == ("error: serve: set CONSOLE_TOKEN (16 characters or more) in the environment or "
                                      ".env: the console's bearer token")
+
+
+async def test_providers_show_their_health_and_enable_clears_a_disable(home: Home,
+                                                                      console: TestClient[Any, Any]) -> None:
+    db = await Database.open(database_url(home, Secrets({})))
+    try:
+        await ProviderHealth(db).disable("runway", 24, "billing: no credits left")
+    finally:
+        await db.close()
+    listed = {p["name"]: p for p in (await (await console.get("/api/providers", headers=AUTH)).json())["providers"]}
+    assert listed["local"]["ready"] and listed["local"]["unavailable"] is None
+    assert not listed["runway"]["ready"] and "billing: no credits left" in listed["runway"]["unavailable"]
+    assert not listed["kling"]["ready"] and listed["kling"]["missing"] == ["KLING_ACCESS_KEY", "KLING_SECRET_KEY"]
+    metrics = await (await console.get("/metrics", headers=AUTH)).text()
+    assert 'influencer_provider_ready{provider="runway"} 0.0' in metrics
+    enabled = await console.post("/api/providers/runway/enable", headers=AUTH)
+    assert (await enabled.json()) == {"name": "runway", "enabled": True, "jobs_woken": 0}
+    listed = {p["name"]: p for p in (await (await console.get("/api/providers", headers=AUTH)).json())["providers"]}
+    assert listed["runway"]["ready"] and listed["runway"]["unavailable"] is None
+    assert (await console.post("/api/providers/nosuch/enable", headers=AUTH)).status == 404
+
+
+async def test_metrics_count_jobs_by_status_and_show_the_budget(console: TestClient[Any, Any]) -> None:
+    for prompt in ("Three habits that fix a slow morning", "Why cold showers are overrated"):
+        assert (await console.post("/api/jobs", json={"prompt": prompt}, headers=AUTH)).status == 201
+    await console.post("/api/jobs/2/cancel", headers=AUTH)
+    answer = await console.get("/metrics", headers=AUTH)
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    metrics = await answer.text()
+    expected = ['influencer_jobs{status="queued"} 1.0', 'influencer_jobs{status="cancelled"} 1.0',
+                'influencer_budget_limit_usd{period="daily"} 10.0',
+                'influencer_budget_spent_usd{period="monthly"} 0.0',
+                'influencer_provider_ready{provider="local"} 1.0']
+    for line in expected:
+        assert line in metrics.splitlines(), line

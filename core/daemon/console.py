@@ -1,5 +1,5 @@
-"""The operator console's HTTP API (`python main.py serve`): the queue, the budget and the videos over JSON, for a
-phone or a script, behind a bearer token from the environment.
+"""The operator console's HTTP API (`python main.py serve`): the queue, the budget, the providers and the videos over
+JSON (and Prometheus metrics), for a phone or a script, behind a bearer token from the environment.
 
 What `status --json` prints is what `GET /api/status` answers, so the two cannot disagree. Jobs queued here are
 worked by `run` or `worker`, as the CLI's are. A video is served from data/videos/ only (with range requests, so a
@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from sqlalchemy import func, select
 
 from core.daemon.daemon import Daemon
 from core.engine.states import Cancellation
 from core.engine.status import budget_view, job_rows
 from core.errors import DaemonError
+from core.schema import video_jobs
 
 DAEMON = web.AppKey("daemon", Daemon)
 TOKEN = web.AppKey("token", str)
@@ -29,6 +32,9 @@ def console_app(daemon: Daemon, token: str) -> web.Application:
     app.router.add_get("/api/status", status)
     app.router.add_post("/api/jobs", create_job)
     app.router.add_post("/api/jobs/{id}/cancel", cancel_job)
+    app.router.add_get("/api/providers", providers)
+    app.router.add_post("/api/providers/{name}/enable", enable_provider)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/videos/{account}/{name}", video)
     return app
 
@@ -93,6 +99,56 @@ async def cancel_job(request: web.Request) -> web.Response:
     result = await request.app[DAEMON].worker.cancel(int(job_id), "cancelled from the console")
     return web.json_response({"id": int(job_id), "result": "cancelled" if result == Cancellation.CANCELLED
                               else "stopping at its next step"})
+
+
+async def providers(request: web.Request) -> web.Response:
+    return web.json_response({"providers": await provider_health(request.app[DAEMON])})
+
+
+async def provider_health(daemon: Daemon) -> list[dict[str, Any]]:
+    """Each configured provider: whether it can run (its key, its config) and whether it is paused or disabled now."""
+    async with daemon.db.transaction() as conn:
+        unavailable = await daemon.runner.health.unavailable(conn)
+    listed = []
+    for name, entry in daemon.settings.video.providers.items():
+        provider = daemon.runner.providers[name]
+        missing, refusal = provider.missing_requirements(), provider.misconfigured()
+        reason, until = unavailable.get(name, (None, None))
+        listed.append({"name": name, "type": entry.type, "enabled": entry.enabled,
+                       "ready": entry.enabled and not missing and refusal is None and reason is None,
+                       "missing": missing, "misconfigured": refusal, "unavailable": reason,
+                       "until": until.isoformat() if until else None})
+    return listed
+
+
+async def enable_provider(request: web.Request) -> web.Response:
+    """As `enable NAME`: a pause, a disable and the failure count cleared; the jobs waiting for it looked at again."""
+    daemon, name = request.app[DAEMON], request.match_info["name"]
+    if name not in daemon.settings.video.providers:
+        return problem(404, f"no provider named {name!r}")
+    woken = await daemon.worker.enable(name)
+    return web.json_response({"name": name, "enabled": True, "jobs_woken": woken})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus' text format: jobs by status, the budget's spend, reservations and caps, providers available."""
+    daemon = request.app[DAEMON]
+    registry = CollectorRegistry()
+    jobs = Gauge("influencer_jobs", "jobs by status", ["status"], registry=registry)
+    for status_name, count in await daemon.db.fetch_all(
+            select(video_jobs.c.status, func.count()).group_by(video_jobs.c.status)):
+        jobs.labels(status_name).set(count)
+    budget = {field: Gauge(f"influencer_budget_{field}", f"the budget's {field.replace('_', ' ')}", ["period"],
+                           registry=registry) for field in ("limit_usd", "spent_usd", "reserved_usd")}
+    for period, figures in (await budget_view(daemon.ledger)).items():
+        for field, gauge in budget.items():
+            gauge.labels(period).set(figures[field])
+    listed = await provider_health(daemon)
+    ready = Gauge("influencer_provider_ready", "1 when the provider can take a job now", ["provider"],
+                  registry=registry)
+    for provider in listed:
+        ready.labels(provider["name"]).set(1 if provider["ready"] else 0)
+    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def video(request: web.Request) -> web.StreamResponse:
