@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from content.providers import GenerationRequest, TaskStatus, VideoProvider, VideoProviderRegistry
+from content.providers import GenerationRequest, TaskStatus, VideoProvider
 from content.providers.catalogue import ModelRow, lengths_text, model_rows
 from core.errors import ProviderError
 from core.home import Home
@@ -22,13 +22,7 @@ from tests.fakes.heygen import FakeHeygen
 from tests.fakes.kie import FakeKie
 from tests.fakes.kling import FakeKling
 from tests.fakes.minimax import FakeMinimax
-from tests.test_providers import ADAPTERS, cli, configure, drive, keys, request_for
-
-
-def built(kind: str, url: str = "http://127.0.0.1:9", **params: Any) -> VideoProvider:
-    cls = VideoProviderRegistry.get(kind)
-    merged = {**ADAPTERS[kind].params, "base_url": url, "poll_interval_s": 0.01, **params}
-    return cls(kind, cls.params_model.model_validate(merged), Secrets(keys(kind)))
+from tests.test_providers import ADAPTERS, build, cli, configure, drive, keys, request_for
 
 
 async def finished(provider: VideoProvider, request: GenerationRequest, fake: FakeApi) -> TaskStatus:
@@ -59,7 +53,7 @@ def test_the_estimate_prices_the_tier_asked_for(kind: str, base: dict[str, Any],
                                                 billed_s: int, tmp_path: Path) -> None:
     """Resolution, mode and sound change the bill: a reservation at the base price would under-reserve."""
     request = request_for(tmp_path, 5)
-    cheap, dear = built(kind, **base), built(kind, **tier)
+    cheap, dear = build(kind, **base), build(kind, **tier)
     assert cheap.misconfigured() is None and dear.misconfigured() is None
     assert dear.estimate_cost(request) == pytest.approx(cheap.estimate_cost(request) * ratio)
     assert dear.billed_seconds(5) == billed_s
@@ -82,7 +76,7 @@ async def test_a_request_the_vendor_refuses_is_never_sent(kind: str, params: dic
     """The table says no before any call, and the fake (the vendor's documented rules) agrees: sent anyway, it is
     refused as an invalid request — which would have failed over to a paid provider instead of making the video."""
     fake = ADAPTERS[kind].fake(clip, "success")
-    provider = built(kind, await fake.start(), **params)
+    provider = build(kind, await fake.start(), **params)
     try:
         assert why in (provider.misconfigured() or "")
         assert why in (provider.cannot_make(request_for(tmp_path, 5)) or "")
@@ -108,7 +102,7 @@ async def test_a_request_the_vendor_refuses_is_never_sent(kind: str, params: dic
 async def test_what_the_table_allows_the_vendor_makes(kind: str, params: dict[str, Any], seconds: float, clip: Path,
                                                      tmp_path: Path) -> None:
     fake = ADAPTERS[kind].fake(clip, "success")
-    provider = built(kind, await fake.start(), **params)
+    provider = build(kind, await fake.start(), **params)
     assert provider.cannot_make(request_for(tmp_path, seconds)) is None
     try:
         run = await drive(provider, request_for(tmp_path, seconds), tmp_path / "out.mp4")
@@ -132,7 +126,7 @@ async def test_a_lost_kling_create_is_looked_for_in_the_task_list(clip: Path, tm
     """Kling's docs confirm the single-task path for its own task id only, so our key is looked for in the list; a
     list read to its end says "none", one too long to read is ambiguous (the estimate counts, nothing is resent)."""
     fake = FakeKling(clip, "success")
-    provider = built("kling", await fake.start())
+    provider = build("kling", await fake.start())
     try:
         task_id = await provider.submit(request_for(tmp_path), "job7-attempt9")
         assert await provider.find_task("job7-attempt9") == task_id
@@ -153,7 +147,7 @@ async def test_a_minimax_task_that_failed_is_failed_in_either_spelling(word: str
     fake = FakeMinimax(clip, "success")
     fake.fails_as = word
     try:
-        run = await drive(built("minimax", await fake.start()), request_for(tmp_path), tmp_path / "out.mp4")
+        run = await drive(build("minimax", await fake.start()), request_for(tmp_path), tmp_path / "out.mp4")
     finally:
         await fake.stop()
     assert run.error is not None and "failed" in str(run.error)
@@ -161,7 +155,7 @@ async def test_a_minimax_task_that_failed_is_failed_in_either_spelling(word: str
 
 async def test_kling_units_become_the_charge_when_their_price_is_set(clip: Path, tmp_path: Path) -> None:
     fake = FakeKling(clip, "success")
-    status = await finished(built("kling", await fake.start(), usd_per_unit=0.14), request_for(tmp_path), fake)
+    status = await finished(build("kling", await fake.start(), usd_per_unit=0.14), request_for(tmp_path), fake)
     assert status.cost_usd == pytest.approx(5 * 0.14), "final_unit_deduction 5 at $0.14 a unit"
 
 
@@ -209,9 +203,9 @@ def test_providers_models_prints_each_model_with_its_source() -> None:
 
 def test_a_model_without_a_price_cannot_run_rather_than_fail_each_job() -> None:
     """The budget reserves an estimate before paying: a model without a base price is caught by the config check."""
-    assert built("kling", model="kling-v1").misconfigured() == \
+    assert build("kling", model="kling-v1").misconfigured() == \
         "no price for kling-v1 in prices_usd_per_second (the budget needs an estimate)"
-    assert built("kling", model="kling-v1", prices_usd_per_second={"kling-v1": 0.05}).misconfigured() is None
+    assert build("kling", model="kling-v1", prices_usd_per_second={"kling-v1": 0.05}).misconfigured() is None
 
 
 async def test_providers_test_makes_one_smallest_video_billed_and_reported(home: Home, clip: Path) -> None:
@@ -253,7 +247,7 @@ async def test_a_lost_heygen_create_is_found_by_its_title(clip: Path, tmp_path: 
     """HeyGen v3 has no lookup by a client id; our key is the video's title, and the title filter matches
     substrings, so only an equal title counts."""
     fake = FakeHeygen(clip, "success")
-    provider = built("heygen", await fake.start())
+    provider = build("heygen", await fake.start())
     try:
         made = await provider.submit(request_for(tmp_path), "job3-attempt1")
         other = await provider.submit(request_for(tmp_path), "job3-attempt10")
@@ -277,7 +271,7 @@ async def test_kie_makes_each_family_through_its_own_api(params: dict[str, Any],
                                                          scenario: str, clip: Path, tmp_path: Path) -> None:
     """Veo, Runway and Kling behind one KIE key: three create and record endpoints, three spellings of a state."""
     fake = FakeKie(clip, scenario)
-    provider = built("kie", await fake.start(), **params)
+    provider = build("kie", await fake.start(), **params)
     assert provider.misconfigured() is None
     try:
         run = await drive(provider, request_for(tmp_path, seconds), tmp_path / "out.mp4")
@@ -295,7 +289,7 @@ async def test_kie_makes_each_family_through_its_own_api(params: dict[str, Any],
 
 async def test_kie_charges_what_the_market_task_consumed(clip: Path, tmp_path: Path) -> None:
     fake = FakeKie(clip, "success")
-    provider = built("kie", await fake.start(), model="kling-2.6/text-to-video")
+    provider = build("kie", await fake.start(), model="kling-2.6/text-to-video")
     status = await finished(provider, request_for(tmp_path, 10), fake)
     assert status.cost_usd == pytest.approx(110 * 0.005), "creditsConsumed at $0.005 a credit"
     assert provider.estimate_cost(request_for(tmp_path, 10)) == pytest.approx(0.55)
@@ -308,7 +302,7 @@ async def test_minimax_h3_makes_portrait_reels_through_the_v2_api(scenario: str,
                                                                    tmp_path: Path) -> None:
     """H3 makes 9:16 natively (Hailuo's v1 models are landscape only) and fails the v2 way: real HTTP codes."""
     fake = FakeMinimax(clip, scenario)
-    provider = built("minimax", await fake.start(), model="MiniMax-H3", resolution="768P",
+    provider = build("minimax", await fake.start(), model="MiniMax-H3", resolution="768P",
                      letterbox_to_portrait=False)
     assert provider.cannot_make(request_for(tmp_path, 12)) is None, "one 12 s task, in portrait"
     try:
@@ -323,5 +317,5 @@ async def test_minimax_h3_makes_portrait_reels_through_the_v2_api(scenario: str,
     else:
         assert run.error is not None and run.error.error_class == error_class, run.error
         assert run.error.ambiguous == (scenario == "malformed")
-    assert built("minimax", model="MiniMax-H3", resolution="1080P").misconfigured() == \
+    assert build("minimax", model="MiniMax-H3", resolution="1080P").misconfigured() == \
         "MiniMax-H3 makes 768P, 2K, not 1080P"

@@ -73,11 +73,12 @@ ADAPTERS = {
 }
 
 
-def build(kind: str, url: str) -> VideoProvider:
-    adapter = ADAPTERS[kind]
+def build(kind: str, url: str = "http://127.0.0.1:9", **params: Any) -> VideoProvider:
+    """The adapter over `url` (by default nothing listens there: for what needs no call), `params` over its test
+    defaults."""
     cls = VideoProviderRegistry.get(kind)
-    params = cls.params_model.model_validate({**adapter.params, "base_url": url, "poll_interval_s": 0.01})
-    return cls(kind, params, Secrets(keys(kind)))
+    merged = {**ADAPTERS[kind].params, "base_url": url, "poll_interval_s": 0.01, **params}
+    return cls(kind, cls.params_model.model_validate(merged), Secrets(keys(kind)))
 
 
 def request_for(tmp_path: Path, seconds: float = 5) -> GenerationRequest:

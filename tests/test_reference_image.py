@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 
 from content.media.ffmpeg import ffmpeg_exe
-from content.providers import VideoProviderRegistry
 from core.home import Home
 from core.secrets import Secrets
 from tests.conftest import edit_json, generate_and_wait, make_clip, run_cli
 from tests.fakes.minimax import FakeMinimax
 from tests.fakes.runway import FakeRunway
 from tests.fakes.veo import FakeVeo
-from tests.test_providers import configure, keys
+from tests.test_providers import build, configure, keys
 
 
 def persona_photo(home: Home) -> Path:
@@ -94,8 +93,6 @@ def test_a_persona_photo_that_is_missing_or_not_a_photo_is_one_line(home: Home) 
 
 
 def test_veo_lite_takes_no_reference_image() -> None:
-    cls = VideoProviderRegistry.get("veo")
-    lite = cls("veo", cls.params_model.model_validate({"model": "veo-3.1-lite-generate-preview",
-                                                       "reference_images": True}), Secrets({}))
+    lite = build("veo", model="veo-3.1-lite-generate-preview", reference_images=True)
     assert lite.misconfigured() == "veo-3.1-lite-generate-preview takes no reference image"
     assert not lite.takes_reference()

@@ -15,7 +15,6 @@ a list read to its end says there is no such task; one too long to read leaves t
 """
 from __future__ import annotations
 
-import math
 import time
 from typing import Any, Literal
 
@@ -148,11 +147,10 @@ class KlingProvider(HttpProvider[KlingParams]):
 
 
 def deducted_units(value: Any) -> float | None:
-    """`final_unit_deduction`, which Kling's docs give as a string ("5"); None for anything not a finite count."""
+    """`final_unit_deduction`, which Kling's docs give as a string ("5"); TaskStatus bounds the charge made of it."""
     if isinstance(value, str):
         try:
-            value = float(value)
+            return float(value)
         except ValueError:
             return None
-    units = as_number(value)
-    return units if units is not None and math.isfinite(units) and units >= 0 else None
+    return as_number(value)
