@@ -426,6 +426,34 @@ class MediaHosting(Strict):
                                                                        "7 days, S3's limit)")
 
 
+class ContentCredentials(Strict):
+    """C2PA content credentials signed into each delivered video: who made it and that AI made it, verifiable by
+    anyone (Adobe's Content Credentials, `c2patool`). Off until a certificate is set."""
+
+    certificate: str = Field("", description="the signing certificate chain (PEM, leaf first, under the home); "
+                                             "empty: videos are not signed")
+    key_env: str = Field("C2PA_SIGNING_KEY", pattern=r"^[A-Z][A-Z0-9_]*KEY$",
+                         description="the environment variable (or .env entry) holding the certificate's private key: "
+                                     "the PEM itself or the path of a PEM file")
+    algorithm: Literal["es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519"] = Field(
+        "es256", description="the certificate key's signing algorithm")
+    timestamp_url: str | None = Field(None, pattern=r"^https?://", description="an RFC 3161 time-stamp authority, "
+                                      "so a signature outlives its certificate; empty: none (no network)")
+
+    @field_validator("certificate")
+    @classmethod
+    def _certificate_file(cls, value: str, info: ValidationInfo) -> str:
+        home_root = (info.context or {}).get("home_root")
+        if not value or home_root is None:
+            return value
+        path = Path(home_root) / value
+        if not path.is_file():
+            raise ValueError(f"no certificate file {value!r} under the home")
+        if b"-----BEGIN CERTIFICATE-----" not in path.read_bytes()[:1_000_000]:
+            raise ValueError(f"{value!r} holds no PEM certificate")
+        return value
+
+
 class AppConfig(Strict):
     schedule: Schedule = Schedule()
     trends: TrendSettings = TrendSettings()
@@ -436,6 +464,7 @@ class AppConfig(Strict):
     content: ContentSettings = ContentSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     media_hosting: MediaHosting = MediaHosting()
+    content_credentials: ContentCredentials = ContentCredentials()
     retention_days: int = Field(7, ge=0, le=3650, description="a posted video's files (and their hosted copies) go "
                                                               "this many days after its last post; 0: kept")
     delete_unpublished: bool = Field(False, description="a video never posted goes too, retention_days after it was "

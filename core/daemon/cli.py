@@ -16,6 +16,7 @@ from aiohttp import web
 from loguru import logger
 from sqlalchemy.exc import DBAPIError
 
+from content.media.credentials import ContentSigner
 from content.media.gallery import render_gallery
 from content.media.platforms import platform_spec
 from content.media.preflight import failures, preflight
@@ -382,6 +383,9 @@ async def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
     url = database_url(home, secrets)
     await (await Database.open(url)).close()  # an unusable DATABASE_URL is one line and exit 2 (1: unreachable)
     print(f"database: {secrets.redact(url)} (opened)")
+    credentials = settings.app.content_credentials
+    if ContentSigner.configured(credentials, secrets, home.root) is not None:  # a bad key: one line, exit 2
+        print(f"content credentials: videos signed with {credentials.certificate}")
     print("providers (in failover order):")
     providers = build_providers(settings.video, secrets, home.data_dir)
     order = settings.video.provider_order()

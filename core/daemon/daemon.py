@@ -14,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from loguru import logger
 
+from content.media.credentials import ContentSigner
 from content.providers import VideoProvider
 from core.daemon.planning import Planner
 from core.engine import queue
@@ -58,7 +59,8 @@ class Daemon:
         self.settings = settings
         self.db = db
         self.ledger = Ledger(db, settings.video.budget)
-        self.runner = JobRunner(home, settings, self.ledger, providers)
+        self.runner = JobRunner(home, settings, self.ledger, providers,
+                                ContentSigner.configured(settings.app.content_credentials, secrets, home.root))
         self.worker = Worker(settings, db, self.runner)
         self.planner = Planner(home, settings, db, secrets)
         self.secrets = secrets

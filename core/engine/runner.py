@@ -26,6 +26,7 @@ from sqlalchemy import insert
 from content.briefs.prompt_policy import PromptReview
 from content.media import sidecar, timeline
 from content.media.backgrounds import TRANSITION_S
+from content.media.credentials import ContentSigner, digital_source_type
 from content.media.footage import FindFootage
 from content.media.look import Look
 from content.media.media import probe
@@ -159,11 +160,13 @@ class Start:
 
 
 class JobRunner:
-    def __init__(self, home: Home, settings: Settings, ledger: Ledger, providers: dict[str, VideoProvider]) -> None:
+    def __init__(self, home: Home, settings: Settings, ledger: Ledger, providers: dict[str, VideoProvider],
+                 signer: ContentSigner | None = None) -> None:
         self.home = home
         self.settings = settings
         self.ledger = ledger
         self.providers = providers
+        self.signer = signer  # content credentials for each delivered video, when configured
         self.health = ProviderHealth(ledger.db)
         self.prompts = PromptReview(settings.video.prompt_policy)
         self.policy = settings.video.retry
@@ -705,6 +708,7 @@ class JobRunner:
         made = [name for name in variants if variant_path(raw, name).is_file()]
         try:
             info = await optimize(raw, job.platform, video, on_progress=lambda f: stage("optimizing", f))
+            await self._sign(video, post)
             stage("preflight, cover", 1.0)
             async with asyncio.TaskGroup() as group:  # each reads the file; on two cores, side by side
                 group.create_task(_preflighted(video, job.platform))
@@ -713,6 +717,7 @@ class JobRunner:
             for name in made:
                 stage(f"variant for {name}", 1.0)
                 await optimize(variant_path(raw, name), name, variant_path(video, name))
+                await self._sign(variant_path(video, name), post)
                 await _preflighted(variant_path(video, name), name)
             sidecar.write(video, dataclasses.replace(post, variants={name: variant_path(video, name).name
                                                                      for name in made}))
@@ -722,6 +727,12 @@ class JobRunner:
                 raise exc.exceptions[0] from None
             raise
         return video, cover.result(), info.duration_s
+
+    async def _sign(self, video: Path, post: sidecar.Post) -> None:
+        """Content credentials in the delivered file, when a certificate is configured (before its preflight, which
+        then checks the signed file)."""
+        if self.signer is not None:
+            await self.signer.sign(video, post.account, digital_source_type(post.scenes))
 
     def _by_scene(self, request: GenerationRequest) -> bool:
         """Whether this Reel is made scene by scene: its first ready provider makes clips (not whole Reels, not a
