@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # What each version adds to the one before, applied in order to an older database (create_all adds new tables).
 MIGRATIONS = {
     2: [
@@ -52,6 +52,7 @@ MIGRATIONS = {
     6: ["ALTER TABLE video_jobs ADD COLUMN timeline JSON"],  # the delivered video's scenes
     7: ["ALTER TABLE attempts ADD COLUMN scene INTEGER"],  # a clip for one scene of the Reel (NULL: the whole video)
     8: [],  # posts and publisher_tokens: create_all makes the new tables
+    9: ["ALTER TABLE posts ADD COLUMN publish_at TIMESTAMP"],  # a slot the platform itself keeps (publishAt)
 }
 
 metadata = MetaData()
@@ -280,7 +281,8 @@ posts = Table(
     Column("tries", Integer, nullable=False, default=0),  # temporary failures in a row
     Column("error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True)),
+    Column("published_at", DateTime(timezone=True)),  # when it went (or goes) public
+    Column("publish_at", DateTime(timezone=True)),  # its slot, for a platform that holds an upload until then
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("job_id", "platform", name="uq_posts_job_platform"),
     Index("ix_posts_due", "state", "not_before"),

@@ -330,11 +330,20 @@ class YouTubePublishing(Strict):
     client_secret_env: str = Field("YOUTUBE_CLIENT_SECRET", pattern=r"^[A-Z][A-Z0-9_]*SECRET$")
     refresh_token_env: str = Field("YOUTUBE_REFRESH_TOKEN", pattern=r"^[A-Z][A-Z0-9_]*TOKEN$")
     privacy: Literal["public", "unlisted", "private"] = "public"
+    publish_at: bool = Field(False, description="upload each Short as soon as it is scheduled, private, with "
+                                                "status.publishAt at its slot: YouTube makes it public then, "
+                                                "whether or not the daemon runs (privacy must be public)")
     made_for_kids: bool = Field(False, description="status.selfDeclaredMadeForKids")
     category_id: str = Field("22", pattern=r"^[0-9]+$", description="22: People & Blogs")
     base_url: str | None = Field(None, pattern=r"^https?://", description="the API's address (a proxy, a test fake)")
     token_url: str | None = Field(None, pattern=r"^https?://", description="the OAuth token endpoint's")
     timeout_s: float = Field(120.0, gt=0, le=MAX_WAIT_S, description="for one request (an upload: all of it)")
+
+    @model_validator(mode="after")
+    def _public_when_scheduled(self) -> "YouTubePublishing":
+        if self.publish_at and self.privacy != "public":
+            raise ValueError("publish_at makes each Short public at its slot: privacy must be \"public\"")
+        return self
 
 
 class TikTokPublishing(Strict):

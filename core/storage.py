@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +27,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     literal,
     select,
     update,
@@ -66,6 +68,7 @@ SERVER_GONE = {"57P01", "57P02", "57P03"}
 OUTAGE_BACKOFF_MAX_S = 10.0  # the longest wait between two tries to reach a database that went away
 CONNECT_TIMEOUT_S = 15.0  # a PostgreSQL server that has not answered by then is unreachable
 SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a write waits for another process's write lock before it is an outage
+ADD_COLUMN = re.compile(r"ALTER TABLE (?P<table>\w+) ADD COLUMN (?P<column>\w+)")
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite, so text compares as time
 
 
@@ -279,12 +282,20 @@ class Database(ABC):
             elif version < SCHEMA_VERSION:
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS[step]:
-                        await conn.exec_driver_sql(statement)
+                        if not await conn.run_sync(lambda sync: _made_already(sync, statement)):
+                            await conn.exec_driver_sql(statement)
                 await conn.execute(update(schema_info).values(version=SCHEMA_VERSION))
             elif version > SCHEMA_VERSION:
                 raise SchemaError(
                     f"the database has schema version {version}, newer than this daemon's {SCHEMA_VERSION}: upgrade"
                 )
+
+
+def _made_already(conn: Connection, statement: str) -> bool:
+    """A column a migration adds to a table that create_all has just made whole (the database predates the table)."""
+    added = ADD_COLUMN.match(statement)
+    return added is not None and added["column"] in {column["name"] for column in
+                                                     inspect(conn).get_columns(added["table"])}
 
 
 class PostgresDatabase(Database):

@@ -15,7 +15,7 @@ from core.engine.ledger import BudgetExceeded, Ledger, ProviderBusy, ProviderLim
 from core.engine.policy import POLICY
 from core.engine.provider_health import ProviderHealth
 from core.errors import ErrorClass, ProviderError
-from core.schema import SCHEMA_VERSION, attempts, cost_ledger, schema_info, trends, video_jobs
+from core.schema import SCHEMA_VERSION, attempts, cost_ledger, posts, schema_info, trends, video_jobs
 from core.settings import Budget
 from core.storage import Database, PostgresDatabase, utcnow
 from tests.conftest import brief, claim, open_attempt, spent
@@ -166,13 +166,29 @@ async def blocked(db: Database) -> dict[str, tuple[str, object]]:
         return await ProviderHealth(db).unavailable(conn)
 
 
+async def test_a_database_older_than_a_table_gets_the_table_whole(tmp_path) -> None:
+    """Version 7 had no posts: create_all makes the table with every column, and the migration that adds a column
+    to it (version 9) leaves it be."""
+    path = tmp_path / "v7.db"
+    await (await Database.open(f"sqlite:///{path}")).close()
+    with sqlite3.connect(path) as old:
+        old.execute("DROP TABLE posts")
+        old.execute("UPDATE schema_info SET version = 7")
+    database = await Database.open(f"sqlite:///{path}")
+    try:
+        assert (await database.fetch_all(select(schema_info.c.version)))[0][0] == SCHEMA_VERSION
+        assert await database.fetch_all(select(posts.c.publish_at)) == []
+    finally:
+        await database.close()
+
+
 async def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
     path = tmp_path / "old.db"
     await (await Database.open(f"sqlite:///{path}")).close()
     added = [("video_jobs", "quality"), ("video_jobs", "not_before"), ("video_jobs", "lease_owner"),
              ("video_jobs", "lease_expires_at"), ("video_jobs", "cancel_reason"), ("attempts", "progress"),
              ("trends", "traffic"), ("trends", "url"), ("trends", "is_video"), ("trends", "sources"),
-             ("video_jobs", "timeline"), ("attempts", "scene")]
+             ("video_jobs", "timeline"), ("attempts", "scene"), ("posts", "publish_at")]
     with sqlite3.connect(path) as old:  # shape it like version 1, with a finished and an interrupted attempt
         for table, column in added:
             old.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -31,7 +31,7 @@ from core.home import Home
 from core.schema import posts, video_jobs
 from core.secrets import Secrets
 from core.settings import TikTokPublishing
-from core.storage import Database, database_url, utcnow
+from core.storage import Database, as_utc, database_url, utcnow
 from tests.conftest import (
     DIALECTS,
     ROOT,
@@ -486,6 +486,40 @@ async def test_youtube_statistics_come_back_as_insights(on_youtube: Home, youtub
     code, _, err = await cli(on_youtube, "report", "--format", "json", env={})
     roi = json.loads(next(on_youtube.reports_dir.rglob("report.json")).read_text())["roi"]
     assert roi["total_views"] == 3100
+
+
+@pytest.mark.slow
+async def test_a_scheduled_short_is_uploaded_at_once_and_youtube_makes_it_public_at_its_slot(
+        on_youtube: Home, youtube: FakeYouTube) -> None:
+    edit_json(on_youtube.config_file, lambda d: d["accounts"][0]["publishing"].update(
+        slots=["06:30", "21:15"], youtube={**d["accounts"][0]["publishing"]["youtube"], "publish_at": True}))
+    code, out, err = await cli(on_youtube, "approve", "1", env={})
+    assert code == 0 and "uploaded now; youtube makes it public then" in out, err
+    [post] = await posts_of(on_youtube)
+    slot = datetime.fromisoformat(post["publish_at"])
+    assert (slot.hour, slot.minute) in ((6, 30), (21, 15)) and slot > datetime.now(timezone.utc)
+    assert datetime.fromisoformat(post["not_before"]) <= datetime.now(timezone.utc)  # due now: uploaded now
+    settings, secrets = settings_for(on_youtube), Secrets.load(on_youtube.env_file)
+    db = await Database.open(database_url(on_youtube, secrets))
+    daemon = daemon_for(on_youtube, settings, db, secrets)
+    try:
+        [published] = await daemon.publishing.run_due()  # what the daemon's minute does
+        assert published.state == "published"
+        row = (await db.fetch_all(posts.select()))[0]
+    finally:
+        await daemon.close()
+        await db.close()
+    [(video_id, resource)] = youtube.videos.items()
+    assert published.media_id == video_id and resource["status"]["privacyStatus"] == "private"
+    assert resource["status"]["publishAt"] == slot.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert abs((as_utc(row.published_at) - slot).total_seconds()) < 1  # its insights count from its slot
+
+
+def test_publish_at_needs_a_public_privacy(home: Home, cli_in_process: Any) -> None:
+    edit_json(home.config_file, lambda d: d["accounts"][0]["publishing"].update(youtube={
+        "enabled": True, "publish_at": True, "privacy": "unlisted"}))
+    made = cli_in_process(home.root, "config", "check")
+    assert made.returncode == 2 and "privacy must be \"public\"" in made.stderr and "Traceback" not in made.stderr
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class Reel:
     video_url: str = ""  # where the platform fetches it from, for one that pulls (Instagram)
     cover_url: str = ""
     ai_generated: bool = True  # the platform's AI disclosure, where it has a field for it
+    publish_at: datetime | None = None  # for a platform that schedules ahead: when it makes the post public
 
 
 class ContainerState(StrEnum):
@@ -94,6 +96,12 @@ class Publisher(ABC):
     poll_interval_s = 60.0  # between two looks at a video the platform is processing
     processing_timeout_s = 1800.0  # a video not processed by then is given up
     token_name = ""  # the environment variable (or .env entry) of its token
+
+    @property
+    def schedules_ahead(self) -> bool:
+        """It takes a post before its slot and makes it public at `Reel.publish_at` itself (so a post is uploaded
+        as soon as it is scheduled, and goes out on time whether or not the daemon runs then)."""
+        return False
 
     @abstractmethod
     def missing_requirements(self) -> list[str]:

@@ -8,13 +8,15 @@ expired); `publish` uploads the rest from there — the last byte is what posts 
 crash resumes where it stopped and a finished one is found, never sent twice. A vertical video of 3 minutes or less
 is a Short. Errors come as `{"error": {"code", "message", "errors": [{"reason"}]}}`: `quotaExceeded` and
 `uploadLimitExceeded` wait for the quota's day (it restarts at midnight Pacific), 401/403 are auth, 5xx temporary.
+With `publish_at`, a Short is uploaded as soon as it is scheduled, private with `status.publishAt` at its slot, and
+YouTube makes it public then.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,6 +59,10 @@ class YouTubePublisher(Publisher):
         self._token: tuple[str, float] | None = None  # an access token and when it stops working
         self._session: aiohttp.ClientSession | None = None
 
+    @property
+    def schedules_ahead(self) -> bool:
+        return self.settings.publish_at
+
     def missing_requirements(self) -> list[str]:
         names = (self.settings.client_id_env, self.settings.client_secret_env, self.settings.refresh_token_env)
         return [name for name in names if not self.secrets.has(name)]
@@ -67,11 +73,14 @@ class YouTubePublisher(Publisher):
     async def create(self, reel: Reel) -> str:
         size = reel.video.stat().st_size
         first, _, rest = reel.caption.partition("\n")
+        video_status: dict[str, Any] = {"privacyStatus": self.settings.privacy,
+                                        "selfDeclaredMadeForKids": self.settings.made_for_kids,
+                                        "containsSyntheticMedia": reel.ai_generated}
+        if reel.publish_at is not None:  # YouTube holds it private and makes it public then
+            video_status.update(privacyStatus="private", publishAt=reel.publish_at.astimezone(
+                timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
         body = {"snippet": {"title": first.strip()[:TITLE_LIMIT] or "Short", "description": reel.caption[
-            :DESCRIPTION_LIMIT], "categoryId": self.settings.category_id},
-                "status": {"privacyStatus": self.settings.privacy,
-                           "selfDeclaredMadeForKids": self.settings.made_for_kids,
-                           "containsSyntheticMedia": reel.ai_generated}}
+            :DESCRIPTION_LIMIT], "categoryId": self.settings.category_id}, "status": video_status}
         status, headers, _ = await self._request(
             "POST", f"{self.base_url}/upload/youtube/v3/videos",
             params={"uploadType": "resumable", "part": "snippet,status"}, json=body,

@@ -186,8 +186,10 @@ async def enable_provider(daemon: Daemon, args: argparse.Namespace) -> int:
 
 async def approve_job(daemon: Daemon, args: argparse.Namespace) -> int:
     for post in await daemon.publishing.approve(args.job_id):
+        slot = post.publish_at or post.not_before
         print(f"job {post.job_id}: {post.platform} {post.state}" + (
-            f" for {post.not_before:%Y-%m-%d %H:%M} UTC" if post.state == PostState.SCHEDULED else ""))
+            f" for {slot:%Y-%m-%d %H:%M} UTC" if post.state == PostState.SCHEDULED else "") + (
+            f" (uploaded now; {post.platform} makes it public then)" if post.publish_at else ""))
     return 0
 
 
@@ -240,7 +242,8 @@ async def clean_up(daemon: Daemon, args: argparse.Namespace) -> int:
 
 def post_record(post: PostRow) -> dict[str, object]:
     return {"id": post.id, "job_id": post.job_id, "account": post.account, "platform": post.platform,
-            "state": post.state, "not_before": post.not_before.isoformat(), "media_id": post.media_id,
+            "state": post.state, "not_before": post.not_before.isoformat(),
+            "publish_at": post.publish_at.isoformat() if post.publish_at else None, "media_id": post.media_id,
             "permalink": post.permalink, "error": post.error}
 
 

@@ -49,6 +49,7 @@ BACKOFF_FIRST_S = 5.0  # a temporary failure is tried again after 10 s, 20 s, 40
 BACKOFF_MAX_S = 3600.0
 DISABLE_HOURS = 24 * 365  # an auth failure lasts until `enable`
 TOKEN_RENEWAL = timedelta(days=7)  # how often a token that expires is renewed
+HOLD_LEAD = timedelta(minutes=1)  # a slot closer than this is not worth holding a post for
 AUTO_WINDOW = timedelta(days=1)  # auto_publish takes up videos finished this recently (not an old back catalogue)
 
 
@@ -67,12 +68,14 @@ class PostRow:
     publish_sent: bool  # the call that posts went out (it may have landed): looked up before anything is sent
     tries: int  # temporary failures in a row
     container_at: datetime | None
+    publish_at: datetime | None  # its slot, for a platform that makes it public then itself
 
     @classmethod
     def of(cls, row: Row[Any]) -> "PostRow":
         return cls(row.id, row.job_id, row.platform, row.account, row.state, as_utc(row.not_before),
                    row.container_id, row.media_id, row.permalink, row.error, bool(row.publish_sent),
-                   int(row.tries or 0), as_utc(row.container_at) if row.container_at else None)
+                   int(row.tries or 0), as_utc(row.container_at) if row.container_at else None,
+                   as_utc(row.publish_at) if row.publish_at else None)
 
 
 class Publishing:
@@ -107,24 +110,30 @@ class Publishing:
             raise InputError(f"job {job_id}: account {account.name} publishes nowhere: set its "
                              "publishing.instagram.enabled in config/config.json")
         when = utcnow() if now else self.next_slot(account, utcnow())
+        ahead = self._ahead(account)
         for name in platforms:
-            await self.db.write(self._schedule_step(job_id, name, account.name, when, move_to=when if now else None))
+            await self.db.write(self._schedule_step(job_id, name, account.name, when, move_to=when if now else None,
+                                                    ahead=name in ahead))
         rows = await self.db.fetch_all(select(posts).where(posts.c.job_id == job_id, posts.c.platform.in_(platforms)))
         return [PostRow.of(row) for row in rows]
 
-    def _schedule_step(self, job_id: int, platform: str, account: str, when: datetime,
-                       move_to: datetime | None) -> Callable[[Transaction], Any]:
+    def _schedule_step(self, job_id: int, platform: str, account: str, when: datetime, move_to: datetime | None,
+                       ahead: bool) -> Callable[[Transaction], Any]:
+        """A post at `when` (or one already there moved to `move_to`); on a platform that schedules `ahead`, due
+        at once, the platform keeping `when`."""
         async def step(conn: Transaction) -> None:
             existing = (await conn.execute(select(posts.c.id, posts.c.state).where(
                 posts.c.job_id == job_id, posts.c.platform == platform))).first()
             stamp = utcnow()
+            held = ahead and when > stamp
             if existing is None:
                 await conn.execute(insert(posts).values(
-                    job_id=job_id, platform=platform, account=account, state=PostState.SCHEDULED, not_before=when,
+                    job_id=job_id, platform=platform, account=account, state=PostState.SCHEDULED,
+                    not_before=stamp if held else when, publish_at=when if held else None,
                     tries=0, publish_sent=False, created_at=stamp, updated_at=stamp))
             elif move_to is not None and existing.state == PostState.SCHEDULED:
                 await conn.execute(update(posts).where(posts.c.id == existing.id)
-                                   .values(not_before=move_to, updated_at=stamp))
+                                   .values(not_before=move_to, publish_at=None, updated_at=stamp))
 
         return step
 
@@ -142,11 +151,12 @@ class Publishing:
                 video_jobs.c.updated_at >= since))
             have = {(r.job_id, r.platform) for r in await self.db.fetch_all(
                 select(posts.c.job_id, posts.c.platform).where(posts.c.account == account.name))}
-            slot = self.next_slot(account, utcnow())
+            slot, ahead = self.next_slot(account, utcnow()), self._ahead(account)
             for job in done:
                 for platform in platforms:
                     if (job.id, platform) not in have:
-                        await self.db.write(self._schedule_step(job.id, platform, account.name, slot, None))
+                        await self.db.write(self._schedule_step(job.id, platform, account.name, slot, None,
+                                                                platform in ahead))
                         scheduled += 1
                         logger.info(f"job {job.id}: scheduled on {platform} at {slot:%Y-%m-%d %H:%M} UTC")
         return scheduled
@@ -323,8 +333,9 @@ class Publishing:
         # the post exists: record it even if this worker's lease has run out meanwhile (whoever holds it would only
         # find the same post), so its id is never lost
         permalink = (await publisher.posted(media_id)).permalink
+        public = max(utcnow(), post.publish_at or utcnow())  # a post the platform holds goes public at its slot
         await self.db.write((update(posts).where(posts.c.id == post.id, posts.c.state != PostState.PUBLISHED).values(
-            state=PostState.PUBLISHED, media_id=media_id, permalink=permalink, error=None, published_at=utcnow(),
+            state=PostState.PUBLISHED, media_id=media_id, permalink=permalink, error=None, published_at=public,
             updated_at=utcnow()), {}))
         await self.health.succeeded(publisher_name(post.platform, post.account))
         logger.info(f"post {post.id} (job {post.job_id}) published on {post.platform}: {permalink or media_id}")
@@ -410,11 +421,13 @@ class Publishing:
             raise InputError(f"job {post.job_id}: its video {video} is gone")
         cover = Path(job.thumbnail_path) if job.thumbnail_path and Path(job.thumbnail_path).is_file() else None
         caption = caption_of(video)
+        # a slot already passed (the upload waited on a pause): posted as the platform's privacy says, now
+        publish_at = post.publish_at if post.publish_at and post.publish_at > utcnow() + HOLD_LEAD else None
         if not (hosted and publisher.pulls_from_url):
-            return Reel(video, cover, caption)
+            return Reel(video, cover, caption, publish_at=publish_at)
         video_url = await self.host.link(video, f"{post.job_id}-{post.platform}.mp4", "video/mp4")
         cover_url = await self.host.link(cover, f"{post.job_id}-{post.platform}.jpg", "image/jpeg") if cover else ""
-        return Reel(video, cover, caption, video_url, cover_url)
+        return Reel(video, cover, caption, video_url, cover_url, publish_at=publish_at)
 
     # ---- the post's row, under its lease ------------------------------------------------------------------------
 
@@ -461,6 +474,10 @@ class Publishing:
 
     def _enabled(self, account: Account) -> list[Publisher]:
         return publishers_of(account, self.secrets)
+
+    def _ahead(self, account: Account) -> set[str]:
+        """The account's platforms that keep a post until its slot themselves."""
+        return {publisher.platform for publisher in self._enabled(account) if publisher.schedules_ahead}
 
     def _publisher(self, post: PostRow) -> Publisher:
         key = (post.platform, post.account)

@@ -2,7 +2,8 @@
 `videos.list` statistics, and Google's OAuth token endpoint (`grant_type=refresh_token`).
 
 A session is started by a POST carrying the video resource (checked as the API checks it: a title of 100 characters
-at most, a known privacy status, `selfDeclaredMadeForKids` set) and `X-Upload-Content-Length`; its URL comes back in
+at most, a known privacy status, `selfDeclaredMadeForKids` set, a `publishAt` only on a private video and in the
+future) and `X-Upload-Content-Length`; its URL comes back in
 `Location`. Bytes are PUT with `Content-Range: bytes FIRST-LAST/SIZE` and must continue where the session stands;
 `bytes */SIZE` asks where it stands (308 with `Range`, or 200 with the video once whole). Scenarios: an upload cut off
 halfway (503 after half the bytes are kept), the day's quota used up, a revoked refresh token.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import itertools
 import secrets as random_ids
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
@@ -82,6 +84,10 @@ class FakeYouTube(LoopbackServer):
         if status.get("privacyStatus") not in ("public", "unlisted", "private") or not isinstance(
                 status.get("selfDeclaredMadeForKids"), bool):
             return _error(400, "The request metadata is invalid.", "invalidVideoMetadata")
+        if "publishAt" in status and not _future(status["publishAt"]) or (
+                "publishAt" in status and status.get("privacyStatus") != "private"):
+            return _error(400, "The request metadata specifies an invalid scheduled publishing time.",
+                          "invalidPublishAt")
         size = int(request.headers.get("X-Upload-Content-Length", "0"))
         session = UploadSession(random_ids.token_urlsafe(12), size, resource)
         self.sessions[session.id] = session
@@ -124,6 +130,15 @@ class FakeYouTube(LoopbackServer):
         items = [{"kind": "youtube#video", "id": i, "statistics": self.statistics[i]} for i in ids
                  if i in self.videos and i in self.statistics]
         return web.json_response({"kind": "youtube#videoListResponse", "items": items})
+
+
+def _future(stamp: object) -> bool:
+    """An ISO 8601 time (YYYY-MM-DDThh:mm:ss.sZ) still to come, as publishAt must be."""
+    try:
+        when = datetime.strptime(str(stamp), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return False
+    return when > datetime.now(timezone.utc)
 
 
 def _error(status: int, message: str, reason: str, domain: str = "youtube.video") -> web.Response:
