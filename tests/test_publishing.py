@@ -27,6 +27,7 @@ from sqlalchemy import update
 from content.publishers.contract import ContainerState, PublishError, Reel
 from content.publishers.tiktok import CHUNK, TikTokPublisher
 from core.daemon.cli import init_home
+from core.engine.publishing import Publishing
 from core.home import Home
 from core.schema import posts, video_jobs
 from core.secrets import Secrets
@@ -268,10 +269,10 @@ async def test_sigkill_between_container_and_publish_and_after_a_publish_lands_p
             code, _, err = await cli(ready, "generate", "Three stretches for stiff shoulders", "--duration", "5",
                                      "--wait", env={})
             assert code == 0, err
-        await sigkill_twice_and_publish(ready, graph)
+        await sigkill_thrice_and_publish(ready, graph)
 
 
-async def sigkill_twice_and_publish(ready: Home, graph: FakeGraph) -> None:
+async def sigkill_thrice_and_publish(ready: Home, graph: FakeGraph) -> None:
     graph.hold_processing = True  # Meta is still processing: the worker polls the container
     await kill_when(await started_publish(ready), lambda: len(graph.containers) == 1 and graph.requests[-1].startswith(
         "GET"))
@@ -279,12 +280,48 @@ async def sigkill_twice_and_publish(ready: Home, graph: FakeGraph) -> None:
     graph.publish_delay_s = 60.0  # the post is made; its answer never comes back to this worker
     await kill_when(await started_publish(ready), lambda: len(graph.media) == 1)
     graph.publish_delay_s = 0.0
+    graph.list_delay_s = 60.0  # the next worker looks for the post that may have landed: killed while it looks
+    looked = len([r for r in graph.requests if r == f"GET /{USER_ID}/media"])
+    await kill_when(await started_publish(ready), lambda: len(
+        [r for r in graph.requests if r == f"GET /{USER_ID}/media"]) > looked)
+    graph.list_delay_s = 0.0
     code, out, err = await cli(ready, "publish", "1", env={})
     assert code == 0, err
     assert len(graph.containers) == 1, "the container made before the kill was used, not a new one"
     assert len(graph.media) == 1 and graph.publish_calls == 1, "the post that landed was found, not made again"
     [post] = await posts_of(ready)
     assert post["state"] == "published" and post["media_id"] == graph.media[0]["id"]
+
+
+@pytest.mark.slow
+async def test_a_worker_stalled_past_its_lease_publishes_nothing_once_another_took_the_post_over(
+        ready: Home, graph: FakeGraph) -> None:
+    """Worker A stalls on a look at the container (Meta answers late) past its 3 s lease; worker B takes the post
+    over and publishes it. When A's answer comes, every write it tries is refused: it never posts."""
+    secrets = Secrets.load(ready.env_file)
+    settings = settings_for(ready)
+    db = await Database.open(database_url(ready, secrets))
+    stalled, other = Publishing(settings, db, secrets, ready), Publishing(settings, db, secrets, ready)
+    try:
+        await stalled.approve(1, now=True)
+        graph.hold_next_look_s = settings.video.lease_s + 5.0
+        first = asyncio.create_task(stalled.advance(1))
+        while not any(request.startswith("GET /") and request[5:] in graph.containers for request in graph.requests):
+            await asyncio.sleep(0.02)
+        assert await other.advance(1) is None, "the lease still holds: B waits"
+        await asyncio.sleep(settings.video.lease_s + 0.5)
+        taken = await other.advance(1)
+        while taken is not None and taken.state == "processing":  # B looks again as the daemon's loop does
+            await asyncio.sleep(0.06)
+            taken = await other.advance(1)
+        assert taken is not None and taken.state == "published" and graph.publish_calls == 1
+        assert not first.done(), "A is still waiting for its answer"
+        left = await first
+        assert left is not None and left.state == "published" and left.media_id == taken.media_id
+        assert graph.publish_calls == 1 and len(graph.media) == 1 and len(graph.containers) == 1
+    finally:
+        await asyncio.gather(stalled.close(), other.close())
+        await db.close()
 
 
 @pytest.mark.slow

@@ -52,6 +52,8 @@ class FakeGraph(LoopbackServer):
         self.requests: list[str] = []  # "METHOD /path" of every call
         self.hold_processing = False  # containers stay IN_PROGRESS while set
         self.publish_delay_s = 0.0  # media_publish posts at once, then waits this long before it answers
+        self.list_delay_s = 0.0  # the account's media list waits this long before it answers
+        self.hold_next_look_s = 0.0  # the next look at a container waits this long (once)
         self.quota_total = 50
         self._ids = itertools.count(1)
         self._limited = False
@@ -85,11 +87,14 @@ class FakeGraph(LoopbackServer):
         if parts == [USER_ID, "media"] and request.method == "POST":
             return await self._create(params)
         if parts == [USER_ID, "media"] and request.method == "GET":
+            await self.late_answer(self.list_delay_s)
             data = [{"id": m["id"], "caption": m["caption"], "timestamp": m["timestamp"]} for m in self.media[::-1]]
             return web.json_response({"data": data[:int(params.get("limit", "25"))]})
         if parts == [USER_ID, "media_publish"] and request.method == "POST":
             return await self._publish(params.get("creation_id", ""))
         if len(parts) == 1 and parts[0] in self.containers and request.method == "GET":
+            held, self.hold_next_look_s = self.hold_next_look_s, 0.0
+            await self.late_answer(held)
             return self._container(self.containers[parts[0]])
         media = next((m for m in self.media if m["id"] == parts[0]), None)
         if media is not None and parts[1:] == ["insights"] and request.method == "GET":
