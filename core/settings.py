@@ -312,12 +312,22 @@ class InstagramPublishing(Strict):
                            description="the environment variable (or .env entry) holding its access token")
     api_version: str = Field("v23.0", pattern=r"^v[0-9]+\.[0-9]+$")
     share_to_feed: bool = Field(True, description="the Reel shows in the profile's grid too")
+    upload: Literal["hosted", "direct"] = Field(
+        "hosted", description="hosted: Meta fetches the video from media_hosting; direct: the file is sent to Meta "
+                              "itself (upload_type=resumable; Facebook Login only) and no hosting is needed")
     base_url: str | None = Field(None, pattern=r"^https?://", description="the API's address (a proxy, a test fake)")
     poll_interval_s: float = Field(60.0, gt=0, le=600, description="between two looks at a container Meta is "
                                                                    "processing (Meta asks for once a minute)")
     processing_timeout_s: float = Field(1800.0, gt=0, le=86_400, description="a container not processed by then "
                                                                              "fails the post")
     timeout_s: float = Field(60.0, gt=0, le=MAX_WAIT_S, description="for one request")
+
+    @model_validator(mode="after")
+    def _direct_needs_facebook_login(self) -> "InstagramPublishing":
+        if self.upload == "direct" and self.login != "facebook":
+            raise ValueError("upload \"direct\" (upload_type=resumable) is offered with Facebook Login only: set "
+                             "login to \"facebook\" or upload to \"hosted\"")
+        return self
 
 
 class YouTubePublishing(Strict):

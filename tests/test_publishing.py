@@ -103,6 +103,39 @@ def ready(rendered: Path, tmp_path: Path, s3: str, graph: FakeGraph) -> Home:
     return home
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["ok", "cut_upload"])
+async def test_with_facebook_login_the_file_itself_is_sent_to_meta_and_posted_once_without_hosting(
+        rendered: Path, tmp_path: Path, graph: FakeGraph, scenario: str) -> None:
+    """upload "direct": no media hosting; the container is resumable and the file goes to its upload URI. An upload
+    cut off is tried again on a new container; the one left unuploaded is never posted."""
+    graph.scenario = scenario
+    home = Home.at(shutil.copytree(rendered, tmp_path / "home"))
+    edit_json(home.config_file, lambda d: d["accounts"][0].update(publishing={"instagram": {
+        "enabled": True, "login": "facebook", "upload": "direct", "user_id": USER_ID, "base_url": graph.url,
+        "poll_interval_s": 0.05}}))
+    home.env_file.write_text(f"INSTAGRAM_ACCESS_TOKEN={TOKEN}\n")
+    code, out, err = await cli(home, "publish", "1", "--json", env={})
+    assert code == 0, err
+    [post] = json.loads(out)["posts"]
+    [media] = graph.media
+    assert post["state"] == "published" and post["media_id"] == media["id"] and graph.publish_calls == 1
+    video = next((home.data_dir / "videos" / ACCOUNT).glob("*.mp4"))
+    published = graph.containers[media["container"]]
+    assert published.video_size == video.stat().st_size and published.ai_generated
+    assert graph.uploads == (2 if scenario == "cut_upload" else 1)
+    assert len(graph.containers) == graph.uploads, "a cut upload's container is left, unposted"
+    assert not any(request.startswith("GET /reels") for request in graph.requests)
+    assert_no_secret_written(home, out, err)
+
+
+def test_direct_upload_needs_facebook_login(home: Home, cli_in_process: Any) -> None:
+    edit_json(home.config_file, lambda d: d["accounts"][0]["publishing"].update(instagram={
+        "enabled": True, "upload": "direct"}))
+    made = cli_in_process(home.root, "config", "check")
+    assert made.returncode == 2 and "Facebook Login only" in made.stderr and "Traceback" not in made.stderr
+
+
 def s3_client(endpoint: str) -> Any:
     return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],

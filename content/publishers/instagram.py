@@ -7,6 +7,10 @@ come in one envelope, `{"error": {"message", "type", "code", "error_subcode", "i
 the engine's classes (Meta's error-code reference): 190 and permission codes are auth; 4, 17, 32 and 613 are rate
 limits, the wait read from `X-Business-Use-Case-Usage` (`estimated_time_to_regain_access`, minutes); code 9 with
 subcode 2207042 is the posting quota; -1, -2, 1, 2 and `is_transient` are temporary.
+
+With `upload: direct` (Facebook Login), no hosting is needed: the container is made with `upload_type=resumable`
+and the file is posted to its `uri` on rupload.facebook.com (`Authorization: OAuth`, `offset`, `file_size`), whose
+errors come as `{"debug_info": {"retriable", "type", "message"}}`.
 """
 from __future__ import annotations
 
@@ -43,15 +47,17 @@ QUOTA_SUBCODE = 2207042  # "You reached maximum number of posts that is allowed 
 QUOTA_WAIT_S = 3600.0  # the window rolls: a full quota is looked at again this much later
 RATE_WAIT_S = 600.0  # a rate limit with no estimate of its own
 RECENT_MEDIA = 25  # posts looked through to find one a lost publish answer made
+RUPLOAD = "https://rupload.facebook.com/ig-api-upload"  # where a resumable container's bytes go
+COVER_AT_MS = 1000  # the daemon's cover is the frame at 1 s (core/engine/runner.py, for a Reel of 3 s or more)
 INSIGHTS = ("views", "reach", "likes", "comments", "saved", "shares")  # a Reel's metrics (`plays` is deprecated)
 
 
 class InstagramPublisher(Publisher):
     platform = "instagram"
-    pulls_from_url = True
 
     def __init__(self, settings: InstagramPublishing, secrets: Secrets) -> None:
         self.settings = settings
+        self.pulls_from_url = settings.upload == "hosted"  # else the file itself is sent
         self.secrets = secrets
         self.poll_interval_s = settings.poll_interval_s
         self.processing_timeout_s = settings.processing_timeout_s
@@ -77,14 +83,40 @@ class InstagramPublisher(Publisher):
         return Quota(used, total, float(duration) if isinstance(duration, (int, float)) else 86_400.0)
 
     async def create(self, reel: Reel) -> str:
-        form = {"media_type": "REELS", "video_url": reel.video_url, "caption": reel.caption,
+        form = {"media_type": "REELS", "caption": reel.caption,
                 "share_to_feed": "true" if self.settings.share_to_feed else "false"}
-        if reel.cover_url:
-            form["cover_url"] = reel.cover_url
+        if self.pulls_from_url:
+            form["video_url"] = reel.video_url
+            if reel.cover_url:
+                form["cover_url"] = reel.cover_url
+        else:  # the bytes follow to the container's upload URI; the cover is the frame the daemon's cover shows
+            form.update(upload_type="resumable", thumb_offset=str(COVER_AT_MS))
         if reel.ai_generated:
             form["is_ai_generated"] = "true"  # the "AI info" label (Instagram Platform changelog, 2026-06-22)
         answer = await self._call("POST", f"/{self.settings.user_id}/media", data=form)
-        return self._id(answer, "the container")
+        container = self._id(answer, "the container")
+        if not self.pulls_from_url:
+            await self._upload(self._upload_uri(answer, container), reel)
+        return container
+
+    def _upload_uri(self, answer: dict[str, Any], container: str) -> str:
+        """Where the container's bytes go: the `uri` Meta answered with when it is Meta's upload host (or, with
+        `base_url` set, the proxy's), else the documented address."""
+        uri = answer.get("uri")
+        trusted = (RUPLOAD + "/", self.settings.base_url or RUPLOAD + "/")
+        if isinstance(uri, str) and uri.startswith(trusted):  # our token goes with it: nowhere else
+            return uri
+        return f"{RUPLOAD}/{self.settings.api_version}/{container}"
+
+    async def _upload(self, uri: str, reel: Reel) -> None:
+        """The whole file to Meta in one POST. One cut off is a temporary failure: the next try makes a new
+        container (this one, never uploaded, expires unposted)."""
+        data = await asyncio.to_thread(reel.video.read_bytes)
+        answer = await self._call("POST", uri, data=data, scheme="OAuth",
+                                  headers={"offset": "0", "file_size": str(len(data)),
+                                           "Content-Type": "application/octet-stream"})
+        if not (isinstance(answer, dict) and answer.get("success") is True):
+            raise PublishError("instagram: the upload was not taken", ErrorClass.TEMPORARY)
 
     async def state(self, container_id: str) -> Container:
         answer = await self._call("GET", f"/{container_id}", params={"fields": "status_code,status"})
@@ -158,7 +190,8 @@ class InstagramPublisher(Publisher):
             raise PublishError(f"instagram: the answer has no id for {what}", ErrorClass.TEMPORARY)
         return str(value)
 
-    async def _call(self, method: str, path: str, raw: bool = False, **kwargs: Any) -> Any:
+    async def _call(self, method: str, path: str, raw: bool = False, scheme: str = "Bearer",
+                    headers: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
         """One Graph call, its JSON answer decoded and redacted of our secrets (`raw`: a new token's answer, kept
         as sent); any failure a PublishError."""
         if self._session is None or self._session.closed:
@@ -166,8 +199,8 @@ class InstagramPublisher(Publisher):
         token = self.secrets.get(self.settings.token_env) or ""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         try:
-            async with self._session.request(method, url, headers={"Authorization": f"Bearer {token}"},
-                                             **kwargs) as response:
+            async with self._session.request(method, url, headers={"Authorization": f"{scheme} {token}",
+                                                                   **(headers or {})}, **kwargs) as response:
                 body = await response.read()
                 answer = self._decoded(body, raw and response.status < 400)
                 if response.status >= 400 or (isinstance(answer, dict) and "error" in answer):
@@ -191,6 +224,9 @@ def graph_error(status: int, answer: Any, headers: Mapping[str, str]) -> Publish
     """A Graph API error answer in the engine's classes."""
     error = answer.get("error") if isinstance(answer, dict) else None
     error = error if isinstance(error, dict) else {}
+    upload = answer.get("debug_info") if isinstance(answer, dict) else None  # rupload's own envelope
+    if isinstance(upload, dict) and not error:
+        error = {"message": str(upload.get("message", "")), "is_transient": upload.get("retriable") is True}
     code, subcode = error.get("code"), error.get("error_subcode")
     message = f"instagram: HTTP {status}" + (f": {error['message']}"[:300] if isinstance(error.get("message"), str)
                                              else "")

@@ -7,7 +7,9 @@ Like Meta, it fetches the container's `video_url` itself (so the link must reall
 moto's S3 server) and checks it is an MP4; a container is processed over a few polls, expires when told to, and
 publishes once at most (a second `media_publish` of it is refused). Scenarios play the failures a publisher meets:
 rate limits (with the usage header, garbage or not), an invalid token, a full quota, a container that expires or
-that Meta cannot process.
+that Meta cannot process. A resumable container (`upload_type=resumable`, Facebook Login) gets its bytes posted to its
+`uri` (rupload.facebook.com's protocol: `Authorization: OAuth`, `offset`, `file_size`, `{"success": true}`, errors as
+`{"debug_info": {"retriable", "type", "message"}}`) and is processed once they came.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from tests.fakes.base import LoopbackServer
 TOKEN = "IGAAfake-token-456"
 USER_ID = "17841400000000001"
 SCENARIOS = ("ok", "rate_limit", "garbage_usage_header", "bad_token", "expired_token", "expire_first",
-             "cannot_process")
+             "cannot_process", "cut_upload")
 QUOTA_WINDOW_S = 86_400
 PROCESSING_POLLS = 2  # polls a container answers IN_PROGRESS before FINISHED
 
@@ -40,6 +42,7 @@ class FakeContainer:
     share_to_feed: bool
     polls: int = 0
     status: str = "IN_PROGRESS"
+    uploaded: bool = True  # a resumable container is processed once its bytes came
 
 
 class FakeGraph(LoopbackServer):
@@ -58,8 +61,10 @@ class FakeGraph(LoopbackServer):
         self._ids = itertools.count(1)
         self._limited = False
         self.tokens = {TOKEN}  # every token still valid (a renewed one does not end the old one)
-        self.app = web.Application()
+        self.app = web.Application(client_max_size=256 * 2**20)  # a Reel in one upload
+        self.uploads = 0  # bytes sent to rupload (resumable containers), whole or cut
         self.app.router.add_get("/refresh_access_token", self._refresh)
+        self.app.router.add_post("/ig-api-upload/{version}/{container}", self._upload)
         self.app.router.add_route("*", "/{version}/{path:.*}", self._route)
 
     async def _route(self, request: web.Request) -> web.Response:
@@ -85,7 +90,7 @@ class FakeGraph(LoopbackServer):
         if parts == [USER_ID, "content_publishing_limit"] and request.method == "GET":
             return self._limit()
         if parts == [USER_ID, "media"] and request.method == "POST":
-            return await self._create(params)
+            return await self._create(params, request.match_info["version"])
         if parts == [USER_ID, "media"] and request.method == "GET":
             await self.late_answer(self.list_delay_s)
             data = [{"id": m["id"], "caption": m["caption"], "timestamp": m["timestamp"]} for m in self.media[::-1]]
@@ -147,11 +152,20 @@ class FakeGraph(LoopbackServer):
                                             "config": {"quota_total": self.quota_total,
                                                        "quota_duration": QUOTA_WINDOW_S}}]})
 
-    async def _create(self, params: dict[str, str]) -> web.Response:
+    async def _create(self, params: dict[str, str], version: str) -> web.Response:
         if params.get("media_type") != "REELS":
             return _error(400, "The parameter media_type must be REELS for a video", 100, "OAuthException")
         if len(params.get("caption", "")) > 2200:
             return _error(400, "The caption is too long", 100, "OAuthException", subcode=2207018)
+        if params.get("upload_type") == "resumable":  # the bytes come next, to the container's upload URI
+            if "video_url" in params:
+                return _error(400, "video_url cannot be used with upload_type=resumable", 100, "OAuthException")
+            container = FakeContainer(str(17_900_000_000_000_000 + next(self._ids)), params.get("caption", ""), 0,
+                                      "", params.get("is_ai_generated") == "true",
+                                      params.get("share_to_feed", "true") == "true", uploaded=False)
+            self.containers[container.id] = container
+            return web.json_response({"id": container.id,
+                                      "uri": f"{self.url}/ig-api-upload/{version}/{container.id}"})
         try:  # Meta cURLs the link: it must be public and an MP4
             async with aiohttp.ClientSession() as session, session.get(params.get("video_url", "")) as answer:
                 video = await answer.read() if answer.status == 200 else b""
@@ -167,9 +181,29 @@ class FakeGraph(LoopbackServer):
         self.containers[container.id] = container
         return web.json_response({"id": container.id})
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """rupload.facebook.com: the whole file in one POST (`Authorization: OAuth`, `offset: 0`, `file_size`)."""
+        self.requests.append(f"POST /ig-api-upload/{request.match_info['container']}")
+        container = self.containers.get(request.match_info["container"])
+        if request.headers.get("Authorization", "") not in {f"OAuth {token}" for token in self.tokens}:
+            return web.json_response({"debug_info": {"retriable": False, "type": "AuthError",
+                                                     "message": "Invalid OAuth access token"}}, status=401)
+        body = await request.read()
+        self.uploads += 1
+        if self.scenario == "cut_upload" and self.uploads == 1:  # the connection broke halfway
+            return web.json_response({"debug_info": {"retriable": True, "type": "PartialRequestError",
+                                                     "message": "Partial request (did not match length of file)"}},
+                                     status=500)
+        if container is None or request.headers.get("offset") != "0" or request.headers.get(
+                "file_size") != str(len(body)) or body[4:8] != b"ftyp":
+            return web.json_response({"debug_info": {"retriable": False, "type": "ProcessingFailedError",
+                                                     "message": "Request processing failed"}}, status=400)
+        container.video_size, container.uploaded = len(body), True
+        return web.json_response({"success": True, "message": "Upload successful."})
+
     def _container(self, container: FakeContainer) -> web.Response:
         container.polls += 1
-        if container.status == "IN_PROGRESS" and not self.hold_processing:
+        if container.status == "IN_PROGRESS" and container.uploaded and not self.hold_processing:
             if self.scenario == "expire_first" and len(self.containers) == 1:
                 container.status = "EXPIRED"
             elif container.polls > PROCESSING_POLLS:
