@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # What each version adds to the one before, applied in order to an older database (create_all adds new tables).
 MIGRATIONS = {
     2: [
@@ -53,6 +53,7 @@ MIGRATIONS = {
     7: ["ALTER TABLE attempts ADD COLUMN scene INTEGER"],  # a clip for one scene of the Reel (NULL: the whole video)
     8: [],  # posts and publisher_tokens: create_all makes the new tables
     9: ["ALTER TABLE posts ADD COLUMN publish_at TIMESTAMP"],  # a slot the platform itself keeps (publishAt)
+    10: [],  # notifications and their deliveries: create_all makes the new tables
 }
 
 metadata = MetaData()
@@ -286,6 +287,30 @@ posts = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("job_id", "platform", name="uq_posts_job_platform"),
     Index("ix_posts_due", "state", "not_before"),
+)
+
+# What happened that someone asked to be told of (core/engine/notifications.py), and each destination's delivery.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),  # also the delivery's id a receiver deduplicates by
+    Column("event", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("notification_id", Integer, ForeignKey("notifications.id"), nullable=False),
+    Column("destination", String(64), nullable=False),  # `webhook:<hash of its URL>`, `telegram:<chat>`
+    Column("state", String(16), nullable=False),  # sent | retrying | failed
+    Column("tries", Integer, nullable=False),
+    Column("next_at", DateTime(timezone=True)),
+    Column("error", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("notification_id", "destination", name="uq_deliveries_notification_destination"),
 )
 
 # When each account's platform token was last renewed (the token itself lives in the environment or .env only).

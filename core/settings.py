@@ -445,6 +445,44 @@ class MediaHosting(Strict):
                                                                        "7 days, S3's limit)")
 
 
+NotificationEvent = Literal["job.done", "job.failed", "budget.alert", "provider.disabled", "post.published"]
+ALL_EVENTS: list[NotificationEvent] = list(get_args(NotificationEvent))
+
+
+class Webhook(Strict):
+    """A URL told of each event as a signed JSON POST (HMAC-SHA256 with a secret from the environment)."""
+
+    url: str = Field(pattern=r"^https?://", description="where each event is POSTed")
+    secret_env: str = Field("WEBHOOK_SECRET", pattern=r"^[A-Z][A-Z0-9_]*SECRET$",
+                            description="the environment variable (or .env entry) holding the signing secret")
+    events: list[NotificationEvent] = Field(ALL_EVENTS, min_length=1)
+
+
+class Telegram(Strict):
+    """A Telegram chat told of each event by a bot (Bot API sendMessage)."""
+
+    enabled: bool = False
+    token_env: str = Field("TELEGRAM_BOT_TOKEN", pattern=r"^[A-Z][A-Z0-9_]*TOKEN$",
+                           description="the environment variable (or .env entry) holding the bot's token")
+    chat_id: str = Field("", pattern=r"^(-?[0-9]+|@[A-Za-z0-9_]{5,32})?$",
+                         description="the chat (a user's or group's id, or @channelusername)")
+    events: list[NotificationEvent] = Field(ALL_EVENTS, min_length=1)
+    base_url: str | None = Field(None, pattern=r"^https?://", description="the Bot API's address (a test fake)")
+
+
+class Notifications(Strict):
+    """Who is told when a job ends, a budget alert fires, a provider is disabled or a Reel is posted."""
+
+    webhooks: list[Webhook] = []
+    telegram: Telegram = Telegram()
+
+    @model_validator(mode="after")
+    def _telegram_chat(self) -> "Notifications":
+        if self.telegram.enabled and not self.telegram.chat_id:
+            raise ValueError("telegram.chat_id: set the chat the bot writes to")
+        return self
+
+
 class ContentCredentials(Strict):
     """C2PA content credentials signed into each delivered video: who made it and that AI made it, verifiable by
     anyone (Adobe's Content Credentials, `c2patool`). Off until a certificate is set."""
@@ -484,6 +522,7 @@ class AppConfig(Strict):
     analytics: AnalyticsSettings = AnalyticsSettings()
     media_hosting: MediaHosting = MediaHosting()
     content_credentials: ContentCredentials = ContentCredentials()
+    notifications: Notifications = Notifications()
     retention_days: int = Field(7, ge=0, le=3650, description="a posted video's files (and their hosted copies) go "
                                                               "this many days after its last post; 0: kept")
     delete_unpublished: bool = Field(False, description="a video never posted goes too, retention_days after it was "

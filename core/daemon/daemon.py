@@ -19,6 +19,7 @@ from content.providers import VideoProvider
 from core.daemon.planning import Planner
 from core.engine import queue
 from core.engine.ledger import Ledger
+from core.engine.notifications import Deliveries
 from core.engine.publishing import Publishing
 from core.engine.retention import Expired, remove_expired
 from core.engine.runner import JobOutcome, JobRunner
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from analytics.video_analytics import VideoAnalytics
 
 LEADERSHIP_CHECK_S = 5.0  # how often the leader checks it still leads, and the others ask to lead
+NOTIFY_EVERY_S = 5.0  # between two rounds of notification deliveries
 PUBLISH_EVERY_S = 60.0  # the longest wait between two looks at the posts (schedule the finished, advance the due)
 
 
@@ -65,10 +67,12 @@ class Daemon:
         self.planner = Planner(home, settings, db, secrets)
         self.secrets = secrets
         self.publishing = Publishing(settings, db, secrets, home)
+        self.notifications = Deliveries(settings.app.notifications, db, secrets)
         self._cycle_lock = asyncio.Lock()
 
     async def close(self) -> None:
-        await asyncio.gather(self.runner.close(), self.planner.close(), self.publishing.close())
+        await asyncio.gather(self.runner.close(), self.planner.close(), self.publishing.close(),
+                             self.notifications.close())
 
     async def pull_insights(self, due_only: bool = True) -> "PullResult":
         """Published posts' metrics into the engagement table (see analytics/insights.py)."""
@@ -160,6 +164,9 @@ class Daemon:
         look_every = IntervalTrigger(seconds=self.publishing.look_every_s(PUBLISH_EVERY_S))
         scheduler.add_job(launch(self.publish_due, "publishing"), look_every,
                           id="publishing", name="publish what is due", next_run_time=utcnow(), max_instances=1,
+                          coalesce=True, misfire_grace_time=3600)
+        scheduler.add_job(launch(self.notifications.send_due, "notifications"), IntervalTrigger(seconds=NOTIFY_EVERY_S),
+                          id="notifications", name="deliver notifications", next_run_time=utcnow(), max_instances=1,
                           coalesce=True, misfire_grace_time=3600)
         scheduler.add_job(launch(self.publishing.refresh_tokens, "token renewal"), IntervalTrigger(hours=6),
                           id="tokens", name="renew platform tokens", next_run_time=utcnow(), max_instances=1,

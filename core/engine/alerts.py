@@ -6,6 +6,7 @@ import aiohttp
 from loguru import logger
 from sqlalchemy.exc import IntegrityError
 
+from core.engine.notifications import EventName, notify
 from core.schema import budget_alerts
 from core.settings import Budget
 from core.storage import Database, utcnow
@@ -37,6 +38,7 @@ class BudgetAlerts:
                                               f"({pct}% alert)"})
         for alert in raised:
             logger.warning(f"budget alert: {alert['message']}")
+            await notify(self.db, EventName.BUDGET_ALERT, alert)
             await self._post(alert)
         return raised
 

@@ -8,6 +8,7 @@ from typing import Any
 from loguru import logger
 from sqlalchemy import Row, bindparam, select, text, update
 
+from core.engine.notifications import EventName, notify
 from core.schema import provider_state
 from core.storage import Database, Transaction, as_utc, utcnow
 
@@ -44,6 +45,8 @@ class ProviderHealth:
             await locked_row(conn, provider)
             await _set(conn, provider, disabled_until=until, disable_reason=reason)
         logger.error(f"provider {provider} disabled until {until:%Y-%m-%d %H:%M} UTC: {reason}")
+        await notify(self.db, EventName.PROVIDER_DISABLED, {"provider": provider, "until": until.isoformat(),
+                                                            "reason": reason})
 
     async def enable(self, provider: str) -> None:
         """The operator's override: clear a disable and a pause."""

@@ -31,6 +31,7 @@ from content.media.sidecar import paths as sidecar_paths
 from content.publishers.contract import ContainerState, Publisher, PublishError, Reel
 from content.publishers.hosting import MediaHost
 from content.publishers.registry import publishers_of
+from core.engine.notifications import EventName, notify
 from core.engine.provider_health import ProviderHealth
 from core.engine.queue import LeaseLost, holder_died_here
 from core.engine.states import POST_OPEN, JobStatus, PostState
@@ -339,6 +340,9 @@ class Publishing:
             updated_at=utcnow()), {}))
         await self.health.succeeded(publisher_name(post.platform, post.account))
         logger.info(f"post {post.id} (job {post.job_id}) published on {post.platform}: {permalink or media_id}")
+        await notify(self.db, EventName.POST_PUBLISHED, {
+            "post_id": post.id, "job_id": post.job_id, "platform": post.platform, "account": post.account,
+            "media_id": media_id, "permalink": permalink, "public_at": public.isoformat()})
 
     async def _failed_call(self, post: PostRow, exc: PublishError) -> None:
         post = await self.post(post.id)  # as this advance left it: a publish may have been sent meanwhile

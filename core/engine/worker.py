@@ -18,6 +18,7 @@ from loguru import logger
 
 from core.engine import queue
 from core.engine.ledger import AttemptClosed, ProviderBusy
+from core.engine.notifications import EventName, notify
 from core.engine.runner import JobOutcome, JobRunner, Start
 from core.engine.states import PENDING, Cancellation, JobStatus
 from core.errors import machine_fault
@@ -193,6 +194,12 @@ class Worker:
             self._job_ended.set()  # wake the claims waiting for a provider slot, then arm it for the next job
             self._job_ended = asyncio.Event()
         progress.update(job.id, outcome.status, 1.0)
+        if outcome.status in (JobStatus.DONE, JobStatus.FAILED):
+            await notify(self.db, EventName.JOB_DONE if outcome.status == JobStatus.DONE else EventName.JOB_FAILED,
+                         {"job_id": outcome.job_id, "status": outcome.status, "topic": outcome.topic,
+                          "account": outcome.account, "provider": outcome.provider,
+                          "cost_usd": round(outcome.cost_usd, 6), "duration_s": round(outcome.duration_s, 2),
+                          "video": outcome.path.name if outcome.path else None, "error": outcome.error})
         return outcome
 
     @contextlib.asynccontextmanager
