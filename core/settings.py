@@ -399,6 +399,8 @@ class Account(Strict):
     brief_template: str = Field("default", pattern=r"^[a-z0-9_]+$")
     language: Language = Field("en", description="the language (BCP-47 code) its briefs are written in")
     style: Style = Style()
+    review_briefs: bool = Field(False, description="each brief waits for the operator's approval (the console's "
+                                                   "review screen) before anything is generated or spent")
     publishing: Publishing = Publishing()
 
 

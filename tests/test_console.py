@@ -40,7 +40,9 @@ async def test_without_the_token_every_route_is_401(sent: str | None, console: T
     headers = {} if sent is None else {"Authorization": sent}
     for method, path in [("GET", "/api/status"), ("POST", "/api/jobs"), ("POST", "/api/jobs/1/cancel"),
                          ("GET", "/api/providers"), ("POST", "/api/providers/local/enable"), ("GET", "/metrics"),
-                         ("GET", "/videos/a/b.mp4")]:
+                         ("GET", "/videos/a/b.mp4"), ("GET", "/board"), ("GET", "/api/stream"),
+                         ("GET", "/api/jobs/1"), ("POST", "/api/jobs/1/approve"), ("POST", "/api/jobs/1/reject"),
+                         ("PATCH", "/api/jobs/1/brief"), ("GET", "/reports/latest")]:
         answer = await console.request(method, path, headers=headers)
         assert answer.status == 401, (method, path)
         assert await answer.json() == {"error": "missing or wrong bearer token"}
@@ -137,3 +139,86 @@ async def test_metrics_count_jobs_by_status_and_show_the_budget(console: TestCli
                 'influencer_provider_ready{provider="local"} 1.0']
     for line in expected:
         assert line in metrics.splitlines(), line
+
+
+@pytest.fixture
+def reviewed(home: Home) -> Home:
+    edit_json(home.config_file, lambda data: data["accounts"][0].update(review_briefs=True))
+    return home
+
+
+@pytest.fixture
+async def reviewing(reviewed: Home) -> AsyncIterator[TestClient[Any, Any]]:
+    db = await Database.open(database_url(reviewed, Secrets.load(reviewed.env_file)))
+    daemon = daemon_for(reviewed, settings_for(reviewed), db, Secrets({"CONSOLE_TOKEN": TOKEN}))
+    client: TestClient[Any, Any] = TestClient(TestServer(console_app(daemon, TOKEN)))
+    await client.start_server()
+    try:
+        yield client
+    finally:
+        await client.close()
+        await daemon.close()
+        await db.close()
+
+
+async def test_a_reviewed_personas_brief_waits_is_edited_then_approved_or_rejected(
+        reviewing: TestClient[Any, Any]) -> None:
+    made = [(await (await reviewing.post("/api/jobs", json={"prompt": prompt}, headers=AUTH)).json())["id"]
+            for prompt in ("Three habits that fix a slow morning", "Why cold showers are overrated")]
+    job = await (await reviewing.get(f"/api/jobs/{made[0]}", headers=AUTH)).json()
+    assert job["status"] == "awaiting_approval" and len(job["brief"]["beats"]) >= 3
+    edited = await reviewing.patch(f"/api/jobs/{made[0]}/brief", headers=AUTH, json={
+        "hook": "Your mornings are slow for one reason", "beats": ["Light first", "Water second", "Phone last"]})
+    assert edited.status == 200, await edited.text()
+    for body, says in [({"beats": ["only one"]}, "brief: beats: List should have at least 3 items"),
+                       ({"topic": "another"}, "brief: topic cannot be edited"),
+                       ({"hook": ""}, "brief: hook: String should have at least 1 character")]:
+        refused = await reviewing.patch(f"/api/jobs/{made[0]}/brief", headers=AUTH, json=body)
+        assert refused.status == 400 and (await refused.json())["error"].startswith(says), await refused.text()
+    refused = await reviewing.patch(f"/api/jobs/{made[0]}/brief", headers=AUTH, data="[1]")
+    assert refused.status == 400 and (await refused.json()) == {"error": "the body must be a JSON object"}
+    assert (await (await reviewing.post(f"/api/jobs/{made[0]}/approve", headers=AUTH)).json())["status"] == "queued"
+    job = await (await reviewing.get(f"/api/jobs/{made[0]}", headers=AUTH)).json()
+    assert job["status"] == "queued" and job["brief"]["hook"] == "Your mornings are slow for one reason"
+    again = await reviewing.post(f"/api/jobs/{made[0]}/approve", headers=AUTH)
+    assert again.status == 400 and "is queued: it is not awaiting approval" in (await again.json())["error"]
+    late = await reviewing.patch(f"/api/jobs/{made[0]}/brief", headers=AUTH, json={"hook": "too late"})
+    assert late.status == 400 and "only a brief awaiting approval can be edited" in (await late.json())["error"]
+    rejected = await reviewing.post(f"/api/jobs/{made[1]}/reject", headers=AUTH, json={"reason": "off-brand"})
+    assert (await rejected.json())["status"] == "cancelled"
+    job = await (await reviewing.get(f"/api/jobs/{made[1]}", headers=AUTH)).json()
+    assert job["status"] == "cancelled" and job["error"] == "rejected: off-brand"
+    for path in ("/api/jobs/999/approve", "/api/jobs/abc/approve"):
+        missing = await reviewing.post(path, headers=AUTH)
+        assert missing.status in (400, 404) and "no job" in (await missing.json())["error"]
+
+
+async def test_the_dashboard_signs_in_with_a_cookie_and_refuses_a_cross_site_form(
+        console: TestClient[Any, Any]) -> None:
+    page = await console.get("/")
+    assert page.status == 200 and "Console token" in await page.text()
+    wrong = await console.post("/login", data={"token": "guess"}, allow_redirects=False)
+    assert wrong.status == 401 and "not the console token" in await wrong.text()
+    signed = await console.post("/login", data={"token": TOKEN}, allow_redirects=False)
+    assert signed.status == 303 and "HttpOnly" in signed.headers["Set-Cookie"]
+    assert "SameSite=Strict" in signed.headers["Set-Cookie"]
+    board = await console.get("/")
+    assert board.status == 200 and "Operator console" in await board.text() and "Queue" in await board.text()
+    forged = await console.post("/api/jobs", data={"prompt": "a form on another site"})
+    assert forged.status == 403 and (await forged.json())["error"].startswith("a change from the dashboard")
+    queued = await console.post("/api/jobs", json={"prompt": "Three habits that fix a slow morning"})
+    assert queued.status == 201
+    parts = await (await console.get("/board")).json()
+    assert set(parts) == {"queue", "review", "gallery", "budget", "providers", "trends"}
+    assert "Three habits that fix a slow morning" in parts["queue"]["html"]
+
+
+async def test_the_stream_sends_the_status_when_it_changes(console: TestClient[Any, Any]) -> None:
+    stream = await console.get("/api/stream", headers=AUTH)
+    assert stream.headers["Content-Type"] == "text/event-stream"
+    first = await stream.content.readuntil(b"\n\n")
+    assert first.startswith(b"event: status\ndata: ") and b'"jobs": []' in first
+    await console.post("/api/jobs", json={"prompt": "Three habits that fix a slow morning"}, headers=AUTH)
+    second = await stream.content.readuntil(b"\n\n")
+    assert b"Three habits that fix a slow morning" in second
+    stream.close()

@@ -6,9 +6,10 @@ worked by `run` or `worker`, as the CLI's are. A video is served from data/video
 browser can seek); any other path is a 404."""
 from __future__ import annotations
 
+import asyncio
 import hmac
+import json
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -16,11 +17,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from sqlalchemy import func, select
 
 from core.daemon.daemon import Daemon
+from core.daemon.dashboard import board, jobs_with_links, latest_report, render_login, render_page, render_parts
+from core.engine import review
 from core.engine.states import Cancellation
-from core.engine.status import budget_view, job_rows
+from core.engine.status import budget_view
 from core.errors import DaemonError
 from core.schema import video_jobs
 
+COOKIE = "console"
+COOKIE_DAYS = 30
+STREAM_EVERY_S = 1.0
+KEEPALIVE_S = 15.0
 DAEMON = web.AppKey("daemon", Daemon)
 TOKEN = web.AppKey("token", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -29,9 +36,18 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def console_app(daemon: Daemon, token: str) -> web.Application:
     app = web.Application(middlewares=[_authorized, _errors_as_json])
     app[DAEMON], app[TOKEN] = daemon, token
+    app.router.add_get("/", page)
+    app.router.add_post("/login", login)
+    app.router.add_get("/board", board_parts)
     app.router.add_get("/api/status", status)
+    app.router.add_get("/api/stream", stream)
     app.router.add_post("/api/jobs", create_job)
+    app.router.add_get("/api/jobs/{id}", job_detail)
     app.router.add_post("/api/jobs/{id}/cancel", cancel_job)
+    app.router.add_post("/api/jobs/{id}/approve", approve_job)
+    app.router.add_post("/api/jobs/{id}/reject", reject_job)
+    app.router.add_patch("/api/jobs/{id}/brief", edit_brief)
+    app.router.add_get("/reports/latest", report)
     app.router.add_get("/api/providers", providers)
     app.router.add_post("/api/providers/{name}/enable", enable_provider)
     app.router.add_get("/metrics", metrics)
@@ -45,12 +61,65 @@ def problem(status: int, message: str) -> web.Response:
 
 @web.middleware
 async def _authorized(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every route needs `Authorization: Bearer <CONSOLE_TOKEN>`, compared in constant time."""
-    sent = request.headers.get("Authorization", "")
-    expected = f"Bearer {request.app[TOKEN]}"
-    if not hmac.compare_digest(sent.encode(), expected.encode()):
+    """Every route needs `Authorization: Bearer <CONSOLE_TOKEN>` or the dashboard's cookie, compared in constant
+    time; the page itself shows the sign-in form instead. A change made with the cookie must be a JSON request (a
+    form on another site cannot send one), besides the cookie being SameSite."""
+    token = request.app[TOKEN].encode()
+    bearer = hmac.compare_digest(request.headers.get("Authorization", "").encode(), b"Bearer " + token)
+    cookie = hmac.compare_digest(request.cookies.get(COOKIE, "").encode(), token)
+    if request.path == "/login" or (request.path == "/" and not (bearer or cookie)):
+        return await (handler(request) if request.path == "/login" else _sign_in())
+    if not (bearer or cookie):
         return problem(401, "missing or wrong bearer token")
+    if not bearer and request.method not in ("GET", "HEAD") and request.content_type != "application/json":
+        return problem(403, "a change from the dashboard must be a JSON request")
     return await handler(request)
+
+
+async def _sign_in(message: str = "", status: int = 200) -> web.Response:
+    return web.Response(text=render_login(message), content_type="text/html", status=status)
+
+
+async def login(request: web.Request) -> web.Response:
+    """The sign-in form's token: right, the cookie is set and the page shown; wrong, the form again (401)."""
+    sent = str((await request.post()).get("token", ""))
+    if not hmac.compare_digest(sent.encode(), request.app[TOKEN].encode()):
+        return await _sign_in("That is not the console token.", 401)
+    response = web.HTTPSeeOther("/")
+    response.set_cookie(COOKIE, sent, httponly=True, samesite="Strict", path="/", max_age=COOKIE_DAYS * 86_400)
+    raise response
+
+
+async def page(request: web.Request) -> web.Response:
+    daemon = request.app[DAEMON]
+    return web.Response(text=render_page(await board(daemon, await provider_health(daemon))),
+                        content_type="text/html")
+
+
+async def board_parts(request: web.Request) -> web.Response:
+    daemon = request.app[DAEMON]
+    return web.json_response(render_parts(await board(daemon, await provider_health(daemon))))
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: `status` (what GET /api/status answers) whenever it changes, looked at every second."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    daemon, last, quiet = request.app[DAEMON], "", 0.0
+    try:
+        while True:
+            now = json.dumps({"jobs": await jobs_with_links(daemon), "budget": await budget_view(daemon.ledger)})
+            if now != last:
+                await response.write(f"event: status\ndata: {now}\n\n".encode())
+                last, quiet = now, 0.0
+            elif quiet >= KEEPALIVE_S:
+                await response.write(b": still here\n\n")
+                quiet = 0.0
+            await asyncio.sleep(STREAM_EVERY_S)
+            quiet += STREAM_EVERY_S
+    except (ConnectionResetError, ConnectionError):
+        pass  # the browser went away
+    return response
 
 
 @web.middleware
@@ -63,13 +132,68 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def status(request: web.Request) -> web.Response:
-    ledger = request.app[DAEMON].ledger
-    jobs = await job_rows(ledger)
-    videos = request.app[DAEMON].home.videos_dir
-    for job in jobs:
-        file = Path(job["file"]) if job["file"] else None
-        job["video_url"] = f"/videos/{file.parent.name}/{file.name}" if file and file.parent.parent == videos else None
-    return web.json_response({"jobs": jobs, "budget": await budget_view(ledger)})
+    daemon = request.app[DAEMON]
+    return web.json_response({"jobs": await jobs_with_links(daemon), "budget": await budget_view(daemon.ledger)})
+
+
+def _job_id(request: web.Request) -> int:
+    job_id = request.match_info["id"]
+    if not job_id.isdigit():
+        raise web.HTTPNotFound(text=json.dumps({"error": f"no job {job_id}"}), content_type="application/json")
+    return int(job_id)
+
+
+async def job_detail(request: web.Request) -> web.Response:
+    """One job as the status lists it, with its brief."""
+    daemon, job_id = request.app[DAEMON], _job_id(request)
+    found = [job for job in await jobs_with_links(daemon) if job["id"] == job_id]
+    if not found:
+        return problem(404, f"no job {job_id}")
+    _, brief = await review.brief_of(daemon.db, job_id)
+    return web.json_response({**found[0], "brief": brief.model_dump(mode="json")})
+
+
+async def approve_job(request: web.Request) -> web.Response:
+    job_id = _job_id(request)
+    await review.approve(request.app[DAEMON].db, job_id)
+    return web.json_response({"id": job_id, "status": "queued"})
+
+
+async def reject_job(request: web.Request) -> web.Response:
+    job_id, body = _job_id(request), await _json_object(request, empty_ok=True)
+    reason = body.get("reason", "rejected in the console")
+    if not isinstance(reason, str) or not reason.strip():
+        return problem(400, "reason: a short text")
+    await review.reject(request.app[DAEMON].db, job_id, reason[:200])
+    return web.json_response({"id": job_id, "status": "cancelled"})
+
+
+async def edit_brief(request: web.Request) -> web.Response:
+    """`{"hook"?, "beats"?, "cta"?, "caption"?, "hashtags"?, "visual_prompt"?}` on a brief awaiting approval."""
+    job_id, body = _job_id(request), await _json_object(request)
+    edited = await review.edit(request.app[DAEMON].db, job_id, body)
+    return web.json_response({"id": job_id, "brief": edited.model_dump(mode="json")})
+
+
+async def _json_object(request: web.Request, empty_ok: bool = False) -> dict[str, Any]:
+    if empty_ok and not await request.read():
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text=json.dumps({"error": "the body must be a JSON object"}),
+                                 content_type="application/json")
+    return body
+
+
+async def report(request: web.Request) -> web.StreamResponse:
+    """The newest HTML report the daemon wrote."""
+    latest = latest_report(request.app[DAEMON])
+    if latest is None:
+        return problem(404, "no report yet: the daemon writes one daily (or run `report`)")
+    return web.FileResponse(latest, headers={"Content-Type": "text/html"})
 
 
 async def create_job(request: web.Request) -> web.Response:
@@ -93,11 +217,9 @@ async def create_job(request: web.Request) -> web.Response:
 
 
 async def cancel_job(request: web.Request) -> web.Response:
-    job_id = request.match_info["id"]
-    if not job_id.isdigit():
-        return problem(404, f"no job {job_id}")
-    result = await request.app[DAEMON].worker.cancel(int(job_id), "cancelled from the console")
-    return web.json_response({"id": int(job_id), "result": "cancelled" if result == Cancellation.CANCELLED
+    job_id = _job_id(request)
+    result = await request.app[DAEMON].worker.cancel(job_id, "cancelled from the console")
+    return web.json_response({"id": job_id, "result": "cancelled" if result == Cancellation.CANCELLED
                               else "stopping at its next step"})
 
 

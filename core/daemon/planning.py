@@ -95,7 +95,8 @@ class Planner:
             brief = await self._brief(trend, account, settings.platform)
             try:
                 job_id = await queue.enqueue(self.db, candidate.trend_id, trend.dedup_key, brief, settings.platform,
-                                             max_queue_size=self.settings.video.max_queue_size)
+                                             max_queue_size=self.settings.video.max_queue_size,
+                                             reviewed=account.review_briefs)
             except queue.QueueFull as exc:
                 logger.warning(f"planning stopped: {exc}")
                 break
@@ -143,7 +144,7 @@ class Planner:
         if duration_s is not None:
             brief = brief.model_copy(update={"duration_s": duration_s})
         job_id = await queue.enqueue(self.db, trend_id, trend.dedup_key, brief, platform, priority, quality,
-                                     self.settings.video.max_queue_size)
+                                     self.settings.video.max_queue_size, reviewed=account.review_briefs)
         if job_id is None:
             raise DaemonError(f"a video job for {trend.topic!r} already exists: never twice for one topic")
         logger.info(f"queued job {job_id} for {account.name}: {trend.topic}")

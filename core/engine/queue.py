@@ -74,8 +74,9 @@ class Job:
 
 
 async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, platform: str, priority: int = 0,
-                  quality: str = "standard", max_queue_size: int | None = None) -> int | None:
-    """Store the brief and its job in one transaction; None if this trend already has a video job.
+                  quality: str = "standard", max_queue_size: int | None = None, reviewed: bool = False) -> int | None:
+    """Store the brief and its job in one transaction (awaiting approval when it is to be `reviewed`); None if this
+    trend already has a video job.
 
     Raises QueueFull when `max_queue_size` jobs are already pending (counted in the same transaction)."""
     now = utcnow()
@@ -96,7 +97,7 @@ async def enqueue(db: Database, trend_id: int, trend_key: str, brief: Brief, pla
                     trend_key=trend_key,
                     account=brief.account,
                     priority=priority,
-                    status=JobStatus.QUEUED,
+                    status=JobStatus.AWAITING_APPROVAL if reviewed else JobStatus.QUEUED,
                     platform=platform,
                     aspect_ratio=brief.aspect_ratio,
                     duration_s=brief.duration_s,

@@ -3,7 +3,8 @@
 The values are the strings the database stores (`video_jobs.status`, `attempts.state`, `cost_ledger.kind`), so a
 row read back compares equal to its member and nothing needed migrating.
 
-    job:      queued ⇄ running → done | failed | cancelled;  queued ⇄ waiting_budget | waiting_provider
+    job:      queued ⇄ running → done | failed | cancelled;  queued ⇄ waiting_budget | waiting_provider;
+              awaiting_approval → queued | cancelled
     attempt:  reserved → submitting → submitted → polling → downloading → optimizing → done | failed | cancelled
     money:    reserve (+estimate) … release (−estimate) [+ charge (+actual)]
     post:     scheduled → processing → publishing → published | failed;  processing → scheduled (expired)
@@ -31,9 +32,13 @@ class JobStatus(StrEnum):
     WAITING_PROVIDER = "waiting_provider"
     """No configured provider can take it yet (a key unset, every one disabled); looked at again at each start and
     on `enable`."""
+    AWAITING_APPROVAL = "awaiting_approval"
+    """Its brief waits for the operator (the persona's `review_briefs`): approving queues it, rejecting cancels it;
+    nothing is reserved or spent meanwhile, and its brief may be edited."""
 
 
-PENDING = (JobStatus.QUEUED, JobStatus.WAITING_BUDGET, JobStatus.WAITING_PROVIDER)  # counted against max_queue_size
+PENDING = (JobStatus.QUEUED, JobStatus.WAITING_BUDGET, JobStatus.WAITING_PROVIDER,
+           JobStatus.AWAITING_APPROVAL)  # counted against max_queue_size
 
 
 class Cancellation(StrEnum):

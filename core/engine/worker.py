@@ -77,7 +77,8 @@ class Worker:
                     if outcome is None or outcome.status not in PENDING:
                         return outcome or await self._outcome_of(job_id)
                 waiting = await self._outcome_of(job_id)
-                if waiting.status not in PENDING or waiting.status == JobStatus.WAITING_PROVIDER:
+                if waiting.status not in PENDING or waiting.status in (JobStatus.WAITING_PROVIDER,
+                                                                       JobStatus.AWAITING_APPROVAL):
                     return waiting
                 pause = await self._until_runnable(job_id, waiting.status)
                 if deadline is not None and loop.time() + pause > deadline:
