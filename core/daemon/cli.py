@@ -294,6 +294,9 @@ async def import_engagement(daemon: Daemon, args: argparse.Namespace) -> int:
     return 0
 
 
+SHUTDOWN_S = 5.0  # open event streams are closed this long after a stop
+
+
 async def serve_console(daemon: Daemon, args: argparse.Namespace) -> int:
     """The operator console's HTTP API until SIGTERM or Ctrl-C (core/daemon/console.py)."""
     token = daemon.secrets.get("CONSOLE_TOKEN")
@@ -302,12 +305,12 @@ async def serve_console(daemon: Daemon, args: argparse.Namespace) -> int:
                          "bearer token")
     if not 0 < args.port < 65536:
         raise InputError(f"--port {args.port}: give a port from 1 to 65535")
-    runner = web.AppRunner(console_app(daemon, token), access_log=None)
+    runner = web.AppRunner(console_app(daemon, token), access_log=None, shutdown_timeout=SHUTDOWN_S)
     await runner.setup()
     try:
         await web.TCPSite(runner, args.host, args.port).start()
-        print(f"console: http://{args.host}:{args.port}/api/status (Authorization: Bearer $CONSOLE_TOKEN)",
-              flush=True)
+        print(f"console: http://{args.host}:{args.port}/ (the dashboard; the API under /api/ with "
+              "Authorization: Bearer $CONSOLE_TOKEN)", flush=True)
         await stop_on_signals().wait()
     finally:
         await runner.cleanup()
