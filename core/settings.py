@@ -447,7 +447,8 @@ class MediaHosting(Strict):
                                                                        "7 days, S3's limit)")
 
 
-NotificationEvent = Literal["job.done", "job.failed", "budget.alert", "provider.disabled", "post.published"]
+NotificationEvent = Literal["job.done", "job.failed", "budget.alert", "provider.disabled", "post.published",
+                            "brief.review"]
 ALL_EVENTS: list[NotificationEvent] = list(get_args(NotificationEvent))
 
 

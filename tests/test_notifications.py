@@ -16,7 +16,7 @@ from core.engine.notifications import Deliveries, EventName, notify
 from core.engine.provider_health import ProviderHealth
 from core.home import Home
 from core.progress import NullProgress
-from core.schema import deliveries, notifications
+from core.schema import deliveries, notifications, video_jobs
 from core.secrets import Secrets
 from core.settings import Budget, Notifications, Telegram, Webhook
 from core.storage import Database, as_utc, database_url, utcnow
@@ -186,3 +186,40 @@ async def test_a_finished_job_reaches_the_webhook(home: Home, receiver: FakeRece
     [body] = receiver.accepted.values()
     assert body["event"] == "job.done" and body["data"]["job_id"] == job_id
     assert body["data"]["video"].endswith(".mp4") and body["data"]["account"] == "mia_moves"
+
+
+async def test_a_brief_under_review_is_approved_or_rejected_with_telegrams_buttons(
+        home: Home, bot: FakeTelegram) -> None:
+    edit_json(home.config_file, lambda d: (d["accounts"][0].update(review_briefs=True), d.update(notifications={
+        "telegram": {"enabled": True, "chat_id": telegram.CHAT_ID, "base_url": bot.url}})))
+    secrets = Secrets({"TELEGRAM_BOT_TOKEN": telegram.TOKEN})
+    db = await Database.open(database_url(home, secrets))
+    daemon = daemon_for(home, settings_for(home), db, secrets)
+    try:
+        first = await daemon.planner.enqueue_prompt("Three stretches for stiff shoulders", None, 0, "standard", 5)
+        second = await daemon.planner.enqueue_prompt("Why cold showers are overrated", None, 0, "standard", 5)
+        await daemon.notify()
+        asked = [m for m in bot.messages if m["text"].startswith("📝 Brief to review")]
+        assert [m["text"].split("\n")[0] for m in asked] == [
+            f"📝 Brief to review — job {first} for mia_moves: Three stretches for stiff shoulders",
+            f"📝 Brief to review — job {second} for mia_moves: Why cold showers are overrated"]
+        bot.press(asked[0], 0)  # Approve
+        bot.press(asked[1], 1)  # Reject
+        bot.press(asked[0], 1, chat_id=-1009999)  # from a chat that is not the operator's: ignored
+        await daemon.notify()
+        assert (await queue_state(db, first), await queue_state(db, second)) == ("queued", "cancelled")
+        assert [a["text"] for a in bot.answered] == [f"job {first} approved: queued", f"job {second} rejected"]
+        assert asked[0]["text"].endswith(f"→ job {first} approved: queued") and asked[0]["reply_markup"] is None
+        bot.press({**asked[1], "reply_markup": {"inline_keyboard": [[{"callback_data": f"approve:{second}"}]]}}, 0)
+        await daemon.notify()  # a press on a brief decided already: told so, nothing changes
+        assert bot.answered[-1]["text"] == f"job {second} is cancelled: it is not awaiting approval"
+        answered = len(bot.answered)
+        await daemon.notify()  # the presses read are confirmed: never carried out twice
+        assert await queue_state(db, second) == "cancelled" and bot.updates == [] and len(bot.answered) == answered
+    finally:
+        await daemon.close()
+        await db.close()
+
+
+async def queue_state(db: Database, job_id: int) -> str:
+    return str((await db.fetch_all(select(video_jobs.c.status).where(video_jobs.c.id == job_id)))[0].status)

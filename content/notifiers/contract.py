@@ -30,6 +30,15 @@ class Event:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Decision:
+    """The operator's answer to a brief under review, given through a notifier (a chat's button)."""
+
+    job_id: int
+    approve: bool
+    handle: dict[str, Any]  # what the notifier needs to answer it (the button press, the message)
+
+
 class Notifier(ABC):
     destination: str  # as deliveries record it: never a secret (a URL is recorded by its hash)
     events: frozenset[str]  # the events it is told of
@@ -41,6 +50,13 @@ class Notifier(ABC):
     @abstractmethod
     async def send(self, event: Event) -> None:
         """Deliver `event`, or raise NotifyError."""
+
+    async def decisions(self) -> list[Decision]:
+        """The briefs approved or rejected through it since it was last asked (a notifier with buttons)."""
+        return []
+
+    async def settle(self, decision: Decision, outcome: str) -> None:
+        """Tell the operator what came of their decision."""
 
     async def close(self) -> None:
         """Release its connections."""

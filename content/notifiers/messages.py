@@ -14,6 +14,10 @@ def summary(name: str, data: dict[str, Any]) -> str:
         return f"💸 Budget alert: {data.get('message')}"
     if name == "provider.disabled":
         return f"⛔ {data.get('provider')} disabled until {data.get('until')}: {data.get('reason')}"
+    if name == "brief.review":
+        beats = "\n".join(f"• {beat}" for beat in data.get("beats") or [])
+        return (f"📝 Brief to review — job {data.get('job_id')} for {data.get('account')}: {data.get('topic')}\n"
+                f"{data.get('hook')}\n{beats}\n{data.get('cta')}")
     if name == "post.published":
         return (f"📣 Posted on {data.get('platform')} for {data.get('account')}: "
                 f"{data.get('permalink') or data.get('media_id')} (job {data.get('job_id')})")

@@ -1,4 +1,7 @@
-"""A Telegram bot that tells a chat of each event (Bot API `sendMessage`).
+"""A Telegram bot that tells a chat of each event (Bot API `sendMessage`), and takes the operator's answer to a brief
+under review: its message carries Approve and Reject buttons (an inline keyboard whose `callback_data` names the
+job), and the presses come back through `getUpdates` as callback queries, each answered (`answerCallbackQuery`) and
+its message rewritten with the outcome (`editMessageText`). Only presses in the configured chat count.
 
 Every Bot API answer is `{"ok": true, "result": ...}` or `{"ok": false, "error_code", "description",
 "parameters": {"retry_after"}}`. A 429 waits `retry_after` seconds, a 5xx or a dropped connection is tried again;
@@ -12,13 +15,14 @@ from typing import Any
 
 import aiohttp
 
-from content.notifiers.contract import Event, Notifier, NotifyError
+from content.notifiers.contract import Decision, Event, Notifier, NotifyError
 from content.notifiers.messages import summary
 from core.secrets import Secrets
 from core.settings import Telegram
 
 API = "https://api.telegram.org"
 TIMEOUT_S = 15.0
+TEXT = 4096  # a message's longest text
 
 
 class TelegramNotifier(Notifier):
@@ -28,14 +32,53 @@ class TelegramNotifier(Notifier):
         self.destination = f"telegram:{settings.chat_id}"
         self.events = frozenset(settings.events)
         self.base_url = (settings.base_url or API).rstrip("/")
+        self._offset = 0  # the first update not yet confirmed
         self._session: aiohttp.ClientSession | None = None
 
     def missing_requirements(self) -> list[str]:
         return [] if self.secrets.has(self.settings.token_env) else [self.settings.token_env]
 
     async def send(self, event: Event) -> None:
-        await self._call("sendMessage", {"chat_id": self.settings.chat_id, "text": summary(event.name, event.data),
-                                         "link_preview_options": {"is_disabled": True}})
+        message: dict[str, Any] = {"chat_id": self.settings.chat_id, "text": summary(event.name, event.data)[:TEXT],
+                                   "link_preview_options": {"is_disabled": True}}
+        if event.name == "brief.review":
+            job = event.data.get("job_id")
+            message["reply_markup"] = {"inline_keyboard": [[{"text": "✅ Approve", "callback_data": f"approve:{job}"},
+                                                            {"text": "❌ Reject", "callback_data": f"reject:{job}"}]]}
+        await self._call("sendMessage", message)
+
+    async def decisions(self) -> list[Decision]:
+        """The button presses since the last look (each update confirmed by asking past it next time)."""
+        updates = await self._call("getUpdates", {"offset": self._offset, "timeout": 0,
+                                                  "allowed_updates": ["callback_query"]})
+        found = []
+        for update in updates if isinstance(updates, list) else []:
+            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+                continue
+            self._offset = max(self._offset, update["update_id"] + 1)
+            press = update.get("callback_query")
+            decision = self._decision(press) if isinstance(press, dict) else None
+            if decision is not None:
+                found.append(decision)
+        return found
+
+    def _decision(self, press: dict[str, Any]) -> Decision | None:
+        message = _object(press.get("message"))
+        chat = _object(message.get("chat"))
+        verb, _, job = str(press.get("data", "")).partition(":")
+        if self.settings.chat_id not in {str(chat.get("id")), f"@{chat.get('username')}"}:
+            return None  # a press from another chat the bot is in
+        if verb not in ("approve", "reject") or not job.isdigit():
+            return None
+        return Decision(int(job), verb == "approve", {"id": press.get("id"), "chat_id": chat.get("id"),
+                                                      "message_id": message.get("message_id"),
+                                                      "text": message.get("text", "")})
+
+    async def settle(self, decision: Decision, outcome: str) -> None:
+        await self._call("answerCallbackQuery", {"callback_query_id": decision.handle["id"], "text": outcome[:200]})
+        await self._call("editMessageText", {"chat_id": decision.handle["chat_id"],
+                                             "message_id": decision.handle["message_id"],
+                                             "text": f"{decision.handle['text']}\n\n→ {outcome}"[:TEXT]})
 
     async def _call(self, method: str, body: dict[str, Any]) -> Any:
         token = self.secrets.get(self.settings.token_env) or ""
@@ -65,3 +108,8 @@ class TelegramNotifier(Notifier):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of an update, or an empty one for anything else."""
+    return value if isinstance(value, dict) else {}

@@ -84,6 +84,11 @@ class Daemon:
         """Posted videos' files past `retention_days`, removed (see core/engine/retention.py)."""
         return await remove_expired(self.db, self.settings, self.publishing.host)
 
+    async def notify(self) -> None:
+        """Deliver what is due to be told, and carry out the briefs approved or rejected from a chat."""
+        await self.notifications.send_due()
+        await self.notifications.take_decisions()
+
     async def publish_due(self) -> None:
         """auto_publish's finished videos scheduled, and every post that is due advanced."""
         await self.publishing.schedule_finished()
@@ -165,7 +170,7 @@ class Daemon:
         scheduler.add_job(launch(self.publish_due, "publishing"), look_every,
                           id="publishing", name="publish what is due", next_run_time=utcnow(), max_instances=1,
                           coalesce=True, misfire_grace_time=3600)
-        scheduler.add_job(launch(self.notifications.send_due, "notifications"), IntervalTrigger(seconds=NOTIFY_EVERY_S),
+        scheduler.add_job(launch(self.notify, "notifications"), IntervalTrigger(seconds=NOTIFY_EVERY_S),
                           id="notifications", name="deliver notifications", next_run_time=utcnow(), max_instances=1,
                           coalesce=True, misfire_grace_time=3600)
         scheduler.add_job(launch(self.publishing.refresh_tokens, "token renewal"), IntervalTrigger(hours=6),

@@ -16,6 +16,7 @@ from content.briefs.brief import Brief, BriefBuilder
 from content.briefs.llm import BriefWriter
 from content.media.platforms import PLATFORMS, aspect_of, platform_spec
 from core.engine import queue
+from core.engine.notifications import EventName, notify
 from core.errors import ConfigError, DaemonError, InputError
 from core.home import Home
 from core.secrets import Secrets
@@ -103,6 +104,7 @@ class Planner:
             if job_id is not None:
                 planned.append(job_id)
                 logger.info(f"planned job {job_id} for {account.name} ({brief.written_by} brief): {trend.topic}")
+                await self._to_review(job_id, brief, account)
         return planned
 
     async def _brief(self, trend: Trend, account: Account, platform: str) -> Brief:
@@ -148,7 +150,15 @@ class Planner:
         if job_id is None:
             raise DaemonError(f"a video job for {trend.topic!r} already exists: never twice for one topic")
         logger.info(f"queued job {job_id} for {account.name}: {trend.topic}")
+        await self._to_review(job_id, brief, account)
         return job_id
+
+    async def _to_review(self, job_id: int, brief: Brief, account: Account) -> None:
+        """A brief that waits for the operator is an event (a chat's message with buttons, a webhook)."""
+        if account.review_briefs:
+            await notify(self.db, EventName.BRIEF_REVIEW, {"job_id": job_id, "account": account.name,
+                                                           "topic": brief.topic, "hook": brief.hook,
+                                                           "beats": list(brief.beats), "cta": brief.cta})
 
 
 def _platform_for(aspect: str, listed: Sequence[str]) -> str:

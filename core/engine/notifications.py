@@ -17,8 +17,10 @@ from loguru import logger
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from content.notifiers.contract import Event, Notifier, NotifyError
+from content.notifiers.contract import Decision, Event, Notifier, NotifyError
 from content.notifiers.registry import notifiers_of
+from core.engine import review
+from core.errors import DaemonError
 from core.schema import deliveries, notifications
 from core.secrets import Secrets
 from core.settings import Notifications
@@ -37,6 +39,7 @@ class EventName(StrEnum):
     BUDGET_ALERT = "budget.alert"
     PROVIDER_DISABLED = "provider.disabled"
     POST_PUBLISHED = "post.published"
+    BRIEF_REVIEW = "brief.review"
 
 
 class DeliveryState(StrEnum):
@@ -75,6 +78,33 @@ class Deliveries:
             for row in await self._due(notifier):
                 sent += await self._deliver(notifier, row)
         return sent
+
+    async def take_decisions(self) -> int:
+        """The briefs approved or rejected through a notifier (Telegram's buttons), carried out and answered; returns
+        how many were. A notifier that cannot be asked now is asked again next round."""
+        taken = 0
+        for notifier in self.notifiers:
+            if notifier.missing_requirements():
+                continue
+            try:
+                for decision in await notifier.decisions():
+                    await notifier.settle(decision, await self._carry_out(decision, notifier.destination))
+                    taken += 1
+            except NotifyError as exc:
+                logger.warning(f"{notifier.destination}: its answers were not read ({exc})")
+        return taken
+
+    async def _carry_out(self, decision: Decision, destination: str) -> str:
+        try:
+            if decision.approve:
+                await review.approve(self.db, decision.job_id)
+            else:
+                await review.reject(self.db, decision.job_id, f"rejected on {destination.partition(':')[0]}")
+        except DaemonError as exc:
+            return str(exc)
+        verb = "approved: queued" if decision.approve else "rejected"
+        logger.info(f"job {decision.job_id}: {verb} through {destination}")
+        return f"job {decision.job_id} {verb}"
 
     async def _due(self, notifier: Notifier) -> list[Any]:
         now = utcnow()
