@@ -42,7 +42,10 @@ async def test_without_the_token_every_route_is_401(sent: str | None, console: T
                          ("GET", "/api/providers"), ("POST", "/api/providers/local/enable"), ("GET", "/metrics"),
                          ("GET", "/videos/a/b.mp4"), ("GET", "/board"), ("GET", "/api/stream"),
                          ("GET", "/api/jobs/1"), ("POST", "/api/jobs/1/approve"), ("POST", "/api/jobs/1/reject"),
-                         ("PATCH", "/api/jobs/1/brief"), ("GET", "/reports/latest")]:
+                         ("PATCH", "/api/jobs/1/brief"), ("GET", "/reports/latest"), ("GET", "/api/jobs"),
+                         ("GET", "/api/briefs"), ("GET", "/api/trends"), ("GET", "/api/budget"),
+                         ("GET", "/api/reports"), ("POST", "/api/providers/local/disable"),
+                         ("GET", "/api/openapi.json")]:
         answer = await console.request(method, path, headers=headers)
         assert answer.status == 401, (method, path)
         assert await answer.json() == {"error": "missing or wrong bearer token"}
@@ -222,3 +225,45 @@ async def test_the_stream_sends_the_status_when_it_changes(console: TestClient[A
     second = await stream.content.readuntil(b"\n\n")
     assert b"Three habits that fix a slow morning" in second
     stream.close()
+
+
+async def test_the_openapi_document_is_valid_and_names_every_route(console: TestClient[Any, Any]) -> None:
+    from openapi_spec_validator import validate
+
+    document = await (await console.get("/api/openapi.json", headers=AUTH)).json()
+    validate(document)
+    served = {(route.method.lower(), route.resource.canonical) for route in console.app.router.routes()
+              if route.method != "HEAD" and route.resource is not None}
+    documented = {(method, path) for path, operations in document["paths"].items() for method in operations}
+    assert served - {("get", "/"), ("post", "/login")} == documented
+
+
+async def test_budget_trends_reports_and_briefs_read_back(console: TestClient[Any, Any]) -> None:
+    budget = await (await console.get("/api/budget", headers=AUTH)).json()
+    assert budget["caps"]["daily_usd"] == 10.0 and budget["alerts"] == [] and set(budget["daily"]) == {
+        "limit_usd", "spent_usd", "reserved_usd"}
+    assert (await (await console.get("/api/briefs", headers=AUTH)).json()) == {"briefs": []}
+    assert (await (await console.get("/api/reports", headers=AUTH)).json()) == {"reports": []}
+    latest = await console.get("/reports/latest", headers=AUTH)
+    assert latest.status == 404 and "no report yet" in (await latest.json())["error"]
+    trends = (await (await console.get("/api/trends", headers=AUTH)).json())["trends"]
+    assert isinstance(trends, list)
+    await console.post("/api/jobs", json={"prompt": "Three habits that fix a slow morning"}, headers=AUTH)
+    assert [job["topic"] for job in (await (await console.get("/api/jobs", headers=AUTH)).json())["jobs"]] == [
+        "Three habits that fix a slow morning"]
+
+
+async def test_a_provider_is_disabled_and_enabled_from_the_console(console: TestClient[Any, Any]) -> None:
+    for body, says in [({"hours": 0}, "hours: a number above 0"), ({"hours": "soon"}, "hours: a number above 0"),
+                       ({"hours": True}, "hours: a number above 0")]:
+        refused = await console.post("/api/providers/runway/disable", json=body, headers=AUTH)
+        assert refused.status == 400 and (await refused.json())["error"].startswith(says)
+    missing = await console.post("/api/providers/nope/disable", headers=AUTH)
+    assert missing.status == 404
+    disabled = await console.post("/api/providers/runway/disable", json={"hours": 2}, headers=AUTH)
+    assert (await disabled.json()) == {"name": "runway", "enabled": False, "hours": 2}
+    listed = {p["name"]: p for p in (await (await console.get("/api/providers", headers=AUTH)).json())["providers"]}
+    assert listed["runway"]["unavailable"].startswith("disabled until") and not listed["runway"]["ready"]
+    await console.post("/api/providers/runway/enable", headers=AUTH)
+    listed = {p["name"]: p for p in (await (await console.get("/api/providers", headers=AUTH)).json())["providers"]}
+    assert listed["runway"]["ready"]

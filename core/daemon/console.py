@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
@@ -17,13 +18,26 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from sqlalchemy import func, select
 
 from core.daemon.daemon import Daemon
-from core.daemon.dashboard import board, jobs_with_links, latest_report, render_login, render_page, render_parts
+from core.daemon.dashboard import (
+    board,
+    jobs_with_links,
+    latest_report,
+    render_login,
+    render_page,
+    render_parts,
+    scored_trends,
+)
+from core.daemon.openapi import OPENAPI
 from core.engine import review
 from core.engine.states import Cancellation
 from core.engine.status import budget_view
 from core.errors import DaemonError
-from core.schema import video_jobs
+from core.schema import budget_alerts, video_jobs
+from core.storage import utcnow
 
+TRENDS_LISTED = 20
+REPORTS_LISTED = 30
+DISABLE_HOURS = 24 * 365
 COOKIE = "console"
 COOKIE_DAYS = 30
 STREAM_EVERY_S = 1.0
@@ -39,17 +53,24 @@ def console_app(daemon: Daemon, token: str) -> web.Application:
     app.router.add_get("/", page)
     app.router.add_post("/login", login)
     app.router.add_get("/board", board_parts)
+    app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/api/status", status)
     app.router.add_get("/api/stream", stream)
+    app.router.add_get("/api/jobs", list_jobs)
     app.router.add_post("/api/jobs", create_job)
     app.router.add_get("/api/jobs/{id}", job_detail)
     app.router.add_post("/api/jobs/{id}/cancel", cancel_job)
     app.router.add_post("/api/jobs/{id}/approve", approve_job)
     app.router.add_post("/api/jobs/{id}/reject", reject_job)
     app.router.add_patch("/api/jobs/{id}/brief", edit_brief)
+    app.router.add_get("/api/briefs", list_briefs)
+    app.router.add_get("/api/trends", list_trends)
+    app.router.add_get("/api/budget", budget)
+    app.router.add_get("/api/reports", list_reports)
     app.router.add_get("/reports/latest", report)
     app.router.add_get("/api/providers", providers)
     app.router.add_post("/api/providers/{name}/enable", enable_provider)
+    app.router.add_post("/api/providers/{name}/disable", disable_provider)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/videos/{account}/{name}", video)
     return app
@@ -129,6 +150,48 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     except DaemonError as exc:
         return problem(400, request.app[DAEMON].secrets.redact(str(exc)))
+
+
+async def openapi(_request: web.Request) -> web.Response:
+    return web.json_response(OPENAPI)
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    return web.json_response({"jobs": await jobs_with_links(request.app[DAEMON])})
+
+
+async def list_briefs(request: web.Request) -> web.Response:
+    """The briefs awaiting review, each with its job."""
+    view = await board(request.app[DAEMON], [])
+    return web.json_response({"briefs": [{"job_id": job["id"], "account": job["account"], "topic": job["topic"],
+                                          "brief": job["brief"]} for job in view["awaiting"]]})
+
+
+async def list_trends(request: web.Request) -> web.Response:
+    """The stored trends not yet made, best first, with their scores and who would make each."""
+    return web.json_response({"trends": await scored_trends(request.app[DAEMON], TRENDS_LISTED)})
+
+
+async def budget(request: web.Request) -> web.Response:
+    """The caps, what is spent and reserved today and this month, and the alerts raised in those periods."""
+    daemon = request.app[DAEMON]
+    day, month = daemon.ledger.periods(utcnow())
+    caps = daemon.settings.video.budget
+    alerts = await daemon.db.fetch_all(select(budget_alerts).where(budget_alerts.c.period.in_((day, month)))
+                                       .order_by(budget_alerts.c.id))
+    return web.json_response({
+        "caps": {"per_video_usd": caps.per_video_limit_usd, "daily_usd": caps.daily_limit_usd,
+                 "monthly_usd": caps.monthly_limit_usd, "alert_thresholds_pct": caps.alert_thresholds_pct},
+        "periods": {"day": day, "month": month}, **await budget_view(daemon.ledger),
+        "alerts": [{"scope": a.scope, "period": a.period, "threshold_pct": a.threshold_pct,
+                    "used_usd": round(a.used_usd, 2), "cap_usd": a.cap_usd} for a in alerts]})
+
+
+async def list_reports(request: web.Request) -> web.Response:
+    home = request.app[DAEMON].home
+    found = sorted(home.reports_dir.rglob("report.html"), key=lambda path: path.stat().st_mtime, reverse=True)
+    return web.json_response({"reports": [{"path": home.display(path), "written_at": datetime.fromtimestamp(
+        path.stat().st_mtime, timezone.utc).isoformat()} for path in found[:REPORTS_LISTED]]})
 
 
 async def status(request: web.Request) -> web.Response:
@@ -250,6 +313,18 @@ async def enable_provider(request: web.Request) -> web.Response:
         return problem(404, f"no provider named {name!r}")
     woken = await daemon.worker.enable(name)
     return web.json_response({"name": name, "enabled": True, "jobs_woken": woken})
+
+
+async def disable_provider(request: web.Request) -> web.Response:
+    """`{"hours"?}` (a year when left out, as an auth failure's): no job is given to it until then or `enable`."""
+    daemon, name = request.app[DAEMON], request.match_info["name"]
+    if name not in daemon.settings.video.providers:
+        return problem(404, f"no provider named {name!r}")
+    hours = (await _json_object(request, empty_ok=True)).get("hours", DISABLE_HOURS)
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= DISABLE_HOURS:
+        return problem(400, f"hours: a number above 0, at most {DISABLE_HOURS}")
+    await daemon.runner.health.disable(name, float(hours), "disabled from the console")
+    return web.json_response({"name": name, "enabled": False, "hours": hours})
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -54,12 +54,17 @@ async def board(daemon: Daemon, providers: list[dict[str, Any]]) -> dict[str, An
             awaiting.append({**job, "brief": brief.model_dump(mode="json")})
     gallery = [{**job, "caption": _caption(job["file"])} for job in jobs
                if job["status"] == JobStatus.DONE and job["video_url"]][:GALLERY]
-    trends = [{"topic": c.trend.topic, "theme": c.trend.theme, "source": c.trend.source, "score": round(c.score, 3),
-               "account": c.account.name if c.account else None, "passed_over": c.passed_over}
-              for c in (await daemon.planner.candidates())[:TRENDS]]
+    trends = await scored_trends(daemon, TRENDS)
     return {"jobs": jobs, "budget": budget, "thresholds": thresholds, "providers": providers,
             "awaiting": awaiting, "gallery": gallery, "trends": trends,
             "report": latest_report(daemon) is not None, "ended": [str(s) for s in ENDED]}
+
+
+async def scored_trends(daemon: Daemon, count: int) -> list[dict[str, Any]]:
+    """The best `count` trends not yet made: their score and the persona that would make each (or why none)."""
+    return [{"topic": c.trend.topic, "theme": c.trend.theme, "source": c.trend.source, "score": round(c.score, 3),
+             "account": c.account.name if c.account else None, "passed_over": c.passed_over}
+            for c in (await daemon.planner.candidates())[:count]]
 
 
 def latest_report(daemon: Daemon) -> Path | None:
