@@ -486,6 +486,14 @@ class Notifications(Strict):
         return self
 
 
+class ConsoleSettings(Strict):
+    """The operator console inside `run` (`serve` runs it on its own)."""
+
+    enabled: bool = Field(False, description="`run` serves the dashboard and API too (CONSOLE_TOKEN must be set)")
+    host: str = Field("127.0.0.1", description="the address to listen on: this machine only unless changed")
+    port: int = Field(8765, ge=1, le=65535)
+
+
 class ContentCredentials(Strict):
     """C2PA content credentials signed into each delivered video: who made it and that AI made it, verifiable by
     anyone (Adobe's Content Credentials, `c2patool`). Off until a certificate is set."""
@@ -526,6 +534,7 @@ class AppConfig(Strict):
     media_hosting: MediaHosting = MediaHosting()
     content_credentials: ContentCredentials = ContentCredentials()
     notifications: Notifications = Notifications()
+    console: ConsoleSettings = ConsoleSettings()
     retention_days: int = Field(7, ge=0, le=3650, description="a posted video's files (and their hosted copies) go "
                                                               "this many days after its last post; 0: kept")
     delete_unpublished: bool = Field(False, description="a video never posted goes too, retention_days after it was "

@@ -102,11 +102,25 @@ async def test_a_video_is_served_with_ranges_and_nothing_outside_the_videos_fold
         assert b"sk-very-secret" not in await answer.read()
 
 
-def test_serve_without_a_token_is_one_line(home: Home) -> None:
+def test_serve_or_run_with_the_console_without_a_token_is_one_line(home: Home) -> None:
     result = run_cli(home.root, "serve", env={"CONSOLE_TOKEN": ""})
     assert result.returncode == 2
-    assert result.stderr.strip() == ("error: serve: set CONSOLE_TOKEN (16 characters or more) in the environment or "
-                                     ".env: the console's bearer token")
+    assert result.stderr.strip() == ("error: console: set CONSOLE_TOKEN (16 characters or more) in the environment "
+                                     "or .env: the console's bearer token")
+    edit_json(home.config_file, lambda data: data.update(console={"enabled": True}))
+    result = run_cli(home.root, "run", env={"CONSOLE_TOKEN": "short"})
+    assert result.returncode == 2 and result.stderr.strip().startswith("error: console: set CONSOLE_TOKEN")
+
+
+def test_a_port_in_use_is_one_line(home: Home) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run_cli(home.root, "serve", "--port", str(taken.getsockname()[1]), env={"CONSOLE_TOKEN": TOKEN})
+    assert result.returncode == 2 and "error: console: cannot listen on 127.0.0.1:" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 async def test_providers_show_their_health_and_enable_clears_a_disable(home: Home,
@@ -267,3 +281,49 @@ async def test_a_provider_is_disabled_and_enabled_from_the_console(console: Test
     await console.post("/api/providers/runway/enable", headers=AUTH)
     listed = {p["name"]: p for p in (await (await console.get("/api/providers", headers=AUTH)).json())["providers"]}
     assert listed["runway"]["ready"]
+
+
+async def test_metrics_show_queue_depth_and_each_providers_latency(reviewing: TestClient[Any, Any]) -> None:
+    from core.daemon.console import DAEMON
+    from core.progress import NullProgress
+
+    for prompt in ("Three habits that fix a slow morning", "Why cold showers are overrated"):
+        assert (await reviewing.post("/api/jobs", json={"prompt": prompt, "duration_s": 5}, headers=AUTH)).status == 201
+    await reviewing.post("/api/jobs/1/approve", headers=AUTH)
+    await reviewing.app[DAEMON].worker.work(drain=True, progress=NullProgress())
+    lines = (await (await reviewing.get("/metrics", headers=AUTH)).text()).splitlines()
+    assert "influencer_queue_depth 1.0" in lines  # the brief still awaiting approval
+    assert 'influencer_provider_latency_seconds_count{outcome="done",provider="local"} 1.0' in lines
+    assert 'influencer_jobs{status="done"} 1.0' in lines
+
+
+@pytest.mark.slow
+async def test_run_serves_the_console_when_configured(home: Home) -> None:
+    import asyncio
+    import os
+    import signal
+    import socket
+    import sys
+
+    import aiohttp
+
+    from tests.conftest import ROOT
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    edit_json(home.config_file, lambda data: data.update(console={"enabled": True, "port": port}))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"CONSOLE_TOKEN": TOKEN}
+    daemon = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "main.py"), "--home", str(home.root),
+                                                  "run", cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+                                                  stderr=asyncio.subprocess.DEVNULL)
+    try:
+        assert daemon.stdout is not None
+        line = await asyncio.wait_for(daemon.stdout.readline(), 60)
+        assert f"console: http://127.0.0.1:{port}/".encode() in line, line
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/api/status", headers=AUTH) as answer:
+                assert answer.status == 200 and "jobs" in await answer.json()
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(daemon.wait(), 120) == 0

@@ -25,6 +25,7 @@ from content.providers.catalogue import print_models
 from core.daemon.console import console_app
 from core.daemon.daemon import Daemon
 from core.daemon.provider_test import alone, try_provider
+from core.engine import queue
 from core.engine.publishing import PostRow, publisher_name
 from core.engine.retention import expired_videos
 from core.engine.states import Cancellation, JobStatus, PostState
@@ -122,7 +123,14 @@ async def run_once(daemon: Daemon, args: argparse.Namespace) -> int:
 
 
 async def run_daemon(daemon: Daemon, _args: argparse.Namespace) -> int:
-    await daemon.run_forever()
+    """The daemon, with the operator console beside it when `console.enabled` says so."""
+    settings = daemon.settings.app.console
+    runner = await start_console(daemon, settings.host, settings.port) if settings.enabled else None
+    try:
+        await daemon.run_forever()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
     return 0
 
 
@@ -132,7 +140,10 @@ async def generate_video(daemon: Daemon, args: argparse.Namespace) -> int:
     job_id = await daemon.planner.enqueue_prompt(args.prompt, args.account, args.priority, args.quality, args.duration,
                                                  args.aspect)
     if not args.wait:
-        print(json.dumps({"id": job_id, "status": JobStatus.QUEUED}) if args.json else f"queued job {job_id}")
+        status = (await queue.job_state(daemon.db, job_id)).status  # awaiting approval, for a reviewed persona
+        print(json.dumps({"id": job_id, "status": status}) if args.json else
+              f"queued job {job_id}" + (" (its brief awaits approval in the console)"
+                                        if status == JobStatus.AWAITING_APPROVAL else ""))
         return 0
     progress = progress_view(enabled=not args.json)
     try:
@@ -298,23 +309,33 @@ SHUTDOWN_S = 5.0  # open event streams are closed this long after a stop
 
 
 async def serve_console(daemon: Daemon, args: argparse.Namespace) -> int:
-    """The operator console's HTTP API until SIGTERM or Ctrl-C (core/daemon/console.py)."""
-    token = daemon.secrets.get("CONSOLE_TOKEN")
-    if not token or len(token) < 16:
-        raise InputError("serve: set CONSOLE_TOKEN (16 characters or more) in the environment or .env: the console's "
-                         "bearer token")
+    """The operator console until SIGTERM or Ctrl-C (core/daemon/console.py)."""
     if not 0 < args.port < 65536:
         raise InputError(f"--port {args.port}: give a port from 1 to 65535")
-    runner = web.AppRunner(console_app(daemon, token), access_log=None, shutdown_timeout=SHUTDOWN_S)
-    await runner.setup()
+    runner = await start_console(daemon, args.host, args.port)
     try:
-        await web.TCPSite(runner, args.host, args.port).start()
-        print(f"console: http://{args.host}:{args.port}/ (the dashboard; the API under /api/ with "
-              "Authorization: Bearer $CONSOLE_TOKEN)", flush=True)
         await stop_on_signals().wait()
     finally:
         await runner.cleanup()
     return 0
+
+
+async def start_console(daemon: Daemon, host: str, port: int) -> web.AppRunner:
+    """The console listening on host:port, behind CONSOLE_TOKEN (one line and exit 2 without one)."""
+    token = daemon.secrets.get("CONSOLE_TOKEN")
+    if not token or len(token) < 16:
+        raise InputError("console: set CONSOLE_TOKEN (16 characters or more) in the environment or .env: the "
+                         "console's bearer token")
+    runner = web.AppRunner(console_app(daemon, token), access_log=None, shutdown_timeout=SHUTDOWN_S)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise InputError(f"console: cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    print(f"console: http://{host}:{port}/ (the dashboard; the API under /api/ with "
+          "Authorization: Bearer $CONSOLE_TOKEN)", flush=True)
+    return runner
 
 
 COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {

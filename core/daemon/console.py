@@ -10,11 +10,11 @@ import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest
 from sqlalchemy import func, select
 
 from core.daemon.daemon import Daemon
@@ -29,13 +29,14 @@ from core.daemon.dashboard import (
 )
 from core.daemon.openapi import OPENAPI
 from core.engine import review
-from core.engine.states import Cancellation
+from core.engine.states import PENDING, Cancellation
 from core.engine.status import budget_view
 from core.errors import DaemonError
-from core.schema import budget_alerts, video_jobs
-from core.storage import utcnow
+from core.schema import attempts, budget_alerts, posts, video_jobs
+from core.storage import as_utc, utcnow
 
 TRENDS_LISTED = 20
+LATENCY_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600)  # a video takes seconds to an hour
 REPORTS_LISTED = 30
 DISABLE_HOURS = 24 * 365
 COOKIE = "console"
@@ -332,8 +333,8 @@ async def metrics(request: web.Request) -> web.Response:
     daemon = request.app[DAEMON]
     registry = CollectorRegistry()
     jobs = Gauge("influencer_jobs", "jobs by status", ["status"], registry=registry)
-    for status_name, count in await daemon.db.fetch_all(
-            select(video_jobs.c.status, func.count()).group_by(video_jobs.c.status)):
+    counted = await daemon.db.fetch_all(select(video_jobs.c.status, func.count()).group_by(video_jobs.c.status))
+    for status_name, count in counted:
         jobs.labels(status_name).set(count)
     budget = {field: Gauge(f"influencer_budget_{field}", f"the budget's {field.replace('_', ' ')}", ["period"],
                            registry=registry) for field in ("limit_usd", "spent_usd", "reserved_usd")}
@@ -345,6 +346,21 @@ async def metrics(request: web.Request) -> web.Response:
                   registry=registry)
     for provider in listed:
         ready.labels(provider["name"]).set(1 if provider["ready"] else 0)
+    depth = Gauge("influencer_queue_depth", "jobs waiting to be made (queued, waiting or awaiting approval)",
+                  registry=registry)
+    depth.set(sum(count for status_name, count in counted if status_name in PENDING))
+    posts_by = Gauge("influencer_posts", "posts by platform and state", ["platform", "state"], registry=registry)
+    for platform, state, count in await daemon.db.fetch_all(
+            select(posts.c.platform, posts.c.state, func.count()).group_by(posts.c.platform, posts.c.state)):
+        posts_by.labels(platform, state).set(count)
+    latency = Histogram("influencer_provider_latency_seconds", "how long each provider's finished attempts of the "
+                        "last day took, from reservation to their end", ["provider", "outcome"],
+                        buckets=LATENCY_BUCKETS, registry=registry)
+    for attempt in await daemon.db.fetch_all(
+            select(attempts.c.provider, attempts.c.state, attempts.c.started_at, attempts.c.finished_at).where(
+                attempts.c.finished_at.is_not(None), attempts.c.started_at >= utcnow() - timedelta(days=1))):
+        took = (as_utc(attempt.finished_at) - as_utc(attempt.started_at)).total_seconds()
+        latency.labels(attempt.provider, attempt.state).observe(max(took, 0.0))
     return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
