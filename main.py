@@ -76,6 +76,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     metrics_import.add_argument("file", type=Path, help="rows naming a video by job_id, video (file name) or caption")
     status = commands.add_parser("status", help="jobs with stage, progress, provider and cost; the budget")
     status.add_argument("--json", action="store_true", help="print one JSON object")
+    analyze = commands.add_parser("analyze", help="a reference video's shots, cuts, palette, motion, loudness and "
+                                                  "tempo, as JSON and an HTML page with keyframes")
+    analyze.add_argument("video", type=Path, help="the video file to analyse")
+    analyze.add_argument("--json", action="store_true", help="print the analysis as one JSON object")
     check = commands.add_parser("check", help="preflight a video against a platform's spec, rule by rule")
     check.add_argument("video", type=Path, help="the video file to check")
     check.add_argument("--platform", choices=list(PLATFORMS), default="instagram_reels")

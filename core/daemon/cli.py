@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import os
@@ -20,6 +21,7 @@ from content.media.credentials import ContentSigner
 from content.media.gallery import render_gallery
 from content.media.platforms import platform_spec
 from content.media.preflight import failures, preflight
+from content.media.reference import analyze, write_report
 from content.providers import build_providers, provider_params
 from content.providers.catalogue import print_models
 from core.daemon.console import console_app
@@ -58,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         setup_logging(home, secrets, verbose=args.verbose, quiet=quiet)
         if args.command == "gallery":
             return asyncio.run(draw_gallery(home, args.account, args.out))
+        if args.command == "analyze":
+            return asyncio.run(analyze_video(home, args.video, args.json))
         settings = load_settings(home, provider_params())
         if args.command == "config":
             return asyncio.run(check_config(home, settings, secrets))
@@ -356,6 +360,34 @@ COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {
     "cleanup": clean_up,
     "serve": serve_console,
 }
+
+
+async def analyze_video(home: Home, video: Path, as_json: bool) -> int:
+    """The analysis printed, and written to data/analysis/<name>/ (analysis.json, index.html, keyframes/)."""
+    if not video.is_file():
+        raise InputError(f"{video}: no such file")
+    folder = home.data_dir / "analysis" / video.stem
+    try:
+        analysis = await analyze(video, home.work_dir)
+        page = await write_report(analysis, video, folder)
+    except MediaError as exc:
+        raise InputError(str(exc)) from None
+    if as_json:
+        print(json.dumps({**dataclasses.asdict(analysis), "page": str(page)}))
+        return 0
+    rhythm = analysis.rhythm
+    print(f"{video.name}: {analysis.duration_s} s, {analysis.width}x{analysis.height} at {analysis.fps:g} fps")
+    print(f"shots: {rhythm['shots']} (median {rhythm['median_s']} s, {rhythm['shortest_s']}–{rhythm['longest_s']} s, "
+          f"variation {rhythm['variation']}); cuts at {', '.join(f'{c:g}' for c in analysis.cuts_s) or 'none'} s")
+    for number, shot in enumerate(analysis.shots, 1):
+        colours = " ".join(colour for colour, _ in shot["palette"])
+        print(f"  {number:>2}  {shot['start_s']:>7.2f}–{shot['end_s']:<7.2f} {colours:<23} brightness "
+              f"{shot['brightness']:.2f}  contrast {shot['contrast']:.2f}  {shot['camera']}")
+    tempo = f"{analysis.tempo_bpm:g} bpm" if analysis.tempo_bpm else "no music tempo"
+    loud = f"{analysis.loudness_lufs:.1f} LUFS" if analysis.loudness_lufs is not None else "silent"
+    print(f"sound: {loud}, {tempo}")
+    print(f"page: {page}")
+    return 0
 
 
 async def check_video(path: Path, platform: str, as_json: bool) -> int:

@@ -19,13 +19,14 @@ from sqlalchemy import func, select
 
 from core.daemon.daemon import Daemon
 from core.daemon.dashboard import (
+    TrendScores,
+    awaiting_briefs,
     board,
     jobs_with_links,
     latest_report,
     render_login,
     render_page,
     render_parts,
-    scored_trends,
 )
 from core.daemon.openapi import OPENAPI
 from core.engine import review
@@ -45,12 +46,13 @@ STREAM_EVERY_S = 1.0
 KEEPALIVE_S = 15.0
 DAEMON = web.AppKey("daemon", Daemon)
 TOKEN = web.AppKey("token", str)
+SCORES = web.AppKey("scores", TrendScores)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def console_app(daemon: Daemon, token: str) -> web.Application:
     app = web.Application(middlewares=[_authorized, _errors_as_json])
-    app[DAEMON], app[TOKEN] = daemon, token
+    app[DAEMON], app[TOKEN], app[SCORES] = daemon, token, TrendScores(daemon, TRENDS_LISTED)
     app.router.add_get("/", page)
     app.router.add_post("/login", login)
     app.router.add_get("/board", board_parts)
@@ -113,14 +115,16 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def page(request: web.Request) -> web.Response:
-    daemon = request.app[DAEMON]
-    return web.Response(text=render_page(await board(daemon, await provider_health(daemon))),
-                        content_type="text/html")
+    return web.Response(text=render_page(await _board(request)), content_type="text/html")
 
 
 async def board_parts(request: web.Request) -> web.Response:
+    return web.json_response(render_parts(await _board(request)))
+
+
+async def _board(request: web.Request) -> dict[str, Any]:
     daemon = request.app[DAEMON]
-    return web.json_response(render_parts(await board(daemon, await provider_health(daemon))))
+    return await board(daemon, await provider_health(daemon), await request.app[SCORES].best())
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
@@ -163,14 +167,15 @@ async def list_jobs(request: web.Request) -> web.Response:
 
 async def list_briefs(request: web.Request) -> web.Response:
     """The briefs awaiting review, each with its job."""
-    view = await board(request.app[DAEMON], [])
+    daemon = request.app[DAEMON]
+    awaiting = await awaiting_briefs(daemon, await jobs_with_links(daemon))
     return web.json_response({"briefs": [{"job_id": job["id"], "account": job["account"], "topic": job["topic"],
-                                          "brief": job["brief"]} for job in view["awaiting"]]})
+                                          "brief": job["brief"]} for job in awaiting]})
 
 
 async def list_trends(request: web.Request) -> web.Response:
     """The stored trends not yet made, best first, with their scores and who would make each."""
-    return web.json_response({"trends": await scored_trends(request.app[DAEMON], TRENDS_LISTED)})
+    return web.json_response({"trends": await request.app[SCORES].best()})
 
 
 async def budget(request: web.Request) -> web.Response:

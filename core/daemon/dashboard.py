@@ -9,6 +9,8 @@ cookie; every change is a JSON request the API checks as it checks a script's.""
 from __future__ import annotations
 
 import json
+import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
 ENDED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 GALLERY = 12
 TRENDS = 8
+SCORES_KEPT_S = 60.0
 
 
 async def jobs_with_links(daemon: Daemon) -> list[dict[str, Any]]:
@@ -37,7 +40,7 @@ async def jobs_with_links(daemon: Daemon) -> list[dict[str, Any]]:
     return jobs
 
 
-async def board(daemon: Daemon, providers: list[dict[str, Any]]) -> dict[str, Any]:
+async def board(daemon: Daemon, providers: list[dict[str, Any]], trends: list[dict[str, Any]]) -> dict[str, Any]:
     """Everything the page shows, read once."""
     jobs = await jobs_with_links(daemon)
     thresholds = daemon.settings.video.budget.alert_thresholds_pct
@@ -47,24 +50,42 @@ async def board(daemon: Daemon, providers: list[dict[str, Any]]) -> dict[str, An
         used_pct = round(100 * used / figures["limit_usd"], 1) if figures["limit_usd"] else 0.0
         budget[period] = {**figures, "used_pct": used_pct,
                           "alert": max([pct for pct in thresholds if used_pct >= pct], default=None)}
+    gallery = [{**job, "caption": _caption(job["file"])} for job in jobs
+               if job["status"] == JobStatus.DONE and job["video_url"]][:GALLERY]
+    return {"jobs": jobs, "budget": budget, "thresholds": thresholds, "providers": providers,
+            "awaiting": await awaiting_briefs(daemon, jobs), "gallery": gallery, "trends": trends[:TRENDS],
+            "report": latest_report(daemon) is not None, "ended": [str(s) for s in ENDED]}
+
+
+async def awaiting_briefs(daemon: Daemon, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The jobs awaiting approval, each with its brief."""
     awaiting = []
     for job in jobs:
         if job["status"] == JobStatus.AWAITING_APPROVAL:
             _, brief = await review.brief_of(daemon.db, job["id"])
             awaiting.append({**job, "brief": brief.model_dump(mode="json")})
-    gallery = [{**job, "caption": _caption(job["file"])} for job in jobs
-               if job["status"] == JobStatus.DONE and job["video_url"]][:GALLERY]
-    trends = await scored_trends(daemon, TRENDS)
-    return {"jobs": jobs, "budget": budget, "thresholds": thresholds, "providers": providers,
-            "awaiting": awaiting, "gallery": gallery, "trends": trends,
-            "report": latest_report(daemon) is not None, "ended": [str(s) for s in ENDED]}
+    return awaiting
 
 
-async def scored_trends(daemon: Daemon, count: int) -> list[dict[str, Any]]:
-    """The best `count` trends not yet made: their score and the persona that would make each (or why none)."""
-    return [{"topic": c.trend.topic, "theme": c.trend.theme, "source": c.trend.source, "score": round(c.score, 3),
-             "account": c.account.name if c.account else None, "passed_over": c.passed_over}
-            for c in (await daemon.planner.candidates())[:count]]
+class TrendScores:
+    """The best trends not yet made — their score and the persona that would make each (or why none) — worked out
+    at most once a minute: scoring reads every stored trend, and the page asks for its parts whenever the queue
+    moves."""
+
+    def __init__(self, daemon: Daemon, count: int) -> None:
+        self.daemon = daemon
+        self.count = count
+        self._at = -math.inf
+        self._best: list[dict[str, Any]] = []
+
+    async def best(self) -> list[dict[str, Any]]:
+        if time.monotonic() - self._at >= SCORES_KEPT_S:
+            self._best = [{"topic": c.trend.topic, "theme": c.trend.theme, "source": c.trend.source,
+                           "score": round(c.score, 3), "account": c.account.name if c.account else None,
+                           "passed_over": c.passed_over}
+                          for c in (await self.daemon.planner.candidates())[:self.count]]
+            self._at = time.monotonic()
+        return self._best
 
 
 def latest_report(daemon: Daemon) -> Path | None:

@@ -61,6 +61,7 @@ class Deliveries:
         self.db = db
         self.notifiers = notifiers_of(settings, secrets)
         self._warned: set[str] = set()
+        self._unread: dict[str, str] = {}  # the last failure to read each notifier's answers
 
     async def close(self) -> None:
         await asyncio.gather(*(notifier.close() for notifier in self.notifiers))
@@ -90,8 +91,11 @@ class Deliveries:
                 for decision in await notifier.decisions():
                     await notifier.settle(decision, await self._carry_out(decision, notifier.destination))
                     taken += 1
-            except NotifyError as exc:
-                logger.warning(f"{notifier.destination}: its answers were not read ({exc})")
+                self._unread.pop(notifier.destination, None)
+            except NotifyError as exc:  # said once, not every round, until it changes
+                if self._unread.get(notifier.destination) != str(exc):
+                    logger.warning(f"{notifier.destination}: its answers were not read ({exc})")
+                self._unread[notifier.destination] = str(exc)
         return taken
 
     async def _carry_out(self, decision: Decision, destination: str) -> str:
