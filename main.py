@@ -80,6 +80,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                                   "tempo, as JSON and an HTML page with keyframes")
     analyze.add_argument("video", type=Path, help="the video file to analyse")
     analyze.add_argument("--json", action="store_true", help="print the analysis as one JSON object")
+    compare = commands.add_parser("compare", help="how alike a video is to a reference: pacing, palette, motion, "
+                                                  "loudness, tempo and one score")
+    compare.add_argument("reference", type=Path, help="the reference video")
+    compare.add_argument("video", type=Path, help="the video to score against it")
+    compare.add_argument("--json", action="store_true", help="print the scores as one JSON object")
     check = commands.add_parser("check", help="preflight a video against a platform's spec, rule by rule")
     check.add_argument("video", type=Path, help="the video file to check")
     check.add_argument("--platform", choices=list(PLATFORMS), default="instagram_reels")

@@ -35,6 +35,13 @@ KNOWN_CUTS = (
 )
 
 
+# The same ten shots, each a little longer and its colours turned a little: a lookalike of KNOWN_CUTS.
+LOOKALIKE = tuple(Source(f"{s.lavfi},hue=h=12", round(s.seconds * 1.1, 1)) for s in KNOWN_CUTS)
+# Nothing like it: two long, slow shots in other colours, a slower and quieter beat.
+UNRELATED = (Source("color=c=0x1d3557:s={w}x{h}:r=30", 8.0),
+             Source("gradients=s={w}x{h}:r=30:c0=0x6d597a:c1=0x355070:speed=0.01:seed=1", 7.0))
+
+
 def cut_times(sources: tuple[Source, ...] = KNOWN_CUTS) -> list[float]:
     times, at = [], 0.0
     for source in sources[:-1]:
@@ -43,17 +50,17 @@ def cut_times(sources: tuple[Source, ...] = KNOWN_CUTS) -> list[float]:
     return times
 
 
-def make_known_cuts(path: Path, width: int = 1080, height: int = 1920, sources: tuple[Source, ...] = KNOWN_CUTS
-                    ) -> Path:
-    """The clip, H.264 with AAC clicks at TEMPO_BPM."""
+def make_known_cuts(path: Path, width: int = 1080, height: int = 1920, sources: tuple[Source, ...] = KNOWN_CUTS,
+                    tempo_bpm: float = TEMPO_BPM, level: float = 0.6) -> Path:
+    """The clip, H.264 with AAC clicks at `tempo_bpm`."""
     total = sum(source.seconds for source in sources)
     args = [ffmpeg_exe(), "-v", "error", "-y"]
     for source in sources:
         args += ["-f", "lavfi", "-t", f"{source.seconds}", "-i",
                  source.lavfi.format(w=width, h=height, w2=2 * width)]
-    beat = 60 / TEMPO_BPM
+    beat = 60 / tempo_bpm
     args += ["-f", "lavfi", "-t", f"{total}", "-i",
-             f"aevalsrc='0.6*sin(2*PI*880*t)*exp(-40*mod(t,{beat}))':s=44100"]
+             f"aevalsrc='{level}*sin(2*PI*880*t)*exp(-40*mod(t,{beat}))':s=44100"]
     chains = "".join(f"[{i}:v]scale={width}:{height},setsar=1,fps={FPS},format=yuv420p[v{i}];"
                      for i in range(len(sources)))
     joined = "".join(f"[v{i}]" for i in range(len(sources)))

@@ -11,7 +11,7 @@ import pytest
 
 from content.media.shots import find_shots
 from core.home import Home
-from tests.clips import FPS, KNOWN_CUTS, TEMPO_BPM, cut_times, make_known_cuts
+from tests.clips import FPS, KNOWN_CUTS, LOOKALIKE, TEMPO_BPM, UNRELATED, cut_times, make_known_cuts
 
 FRAME_S = 1 / FPS
 
@@ -67,6 +67,25 @@ def test_what_is_not_a_video_is_one_line(home: Home, tmp_path: Path, cli_in_proc
     refused = cli_in_process(home.root, "analyze", str(text))
     assert refused.returncode == 2 and refused.stderr.startswith("error: ") and "Traceback" not in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_the_similarity_score_tells_a_lookalike_from_an_unrelated_clip(home: Home, known: Path, tmp_path: Path,
+                                                                      cli_in_process: Any) -> None:
+    lookalike = make_known_cuts(tmp_path / "lookalike.mp4", 360, 640, LOOKALIKE)
+    unrelated = make_known_cuts(tmp_path / "unrelated.mp4", 360, 640, UNRELATED, tempo_bpm=75, level=0.1)
+    scores = {}
+    for clip in (known, lookalike, unrelated):
+        result = cli_in_process(home.root, "compare", str(known), str(clip), "--json")
+        assert result.returncode == 0, result.stderr
+        scores[clip.stem] = json.loads(result.stdout)
+    assert scores["known_cuts"]["overall"] == 100.0  # itself
+    assert scores["lookalike"]["overall"] >= 75, scores["lookalike"]
+    assert scores["unrelated"]["overall"] <= 40, scores["unrelated"]
+    for part in ("pacing", "palette", "tempo"):
+        assert scores["lookalike"]["parts"][part] > scores["unrelated"]["parts"][part], part
+    page = (home.data_dir / "analysis" / "lookalike" / "compare.html").read_text()
+    assert "../known_cuts/keyframes/shot-01.jpg" in page and "../lookalike/keyframes/shot-10.jpg" in page
 
 
 def _distance(a: str, b: str) -> int:

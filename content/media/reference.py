@@ -1,6 +1,7 @@
 """A reference video, analysed: its shots and cut times, the rhythm of their lengths, each shot's palette, brightness,
 contrast and camera motion, its loudness, and its music's tempo and beats — as JSON, and as an HTML page with a
-keyframe of every shot (`python main.py analyze VIDEO`)."""
+keyframe of every shot (`python main.py analyze VIDEO`); and two of them side by side with their similarity
+(`python main.py compare REFERENCE VIDEO`)."""
 from __future__ import annotations
 
 import asyncio
@@ -17,6 +18,7 @@ from content.media.beats import track_beats
 from content.media.ffmpeg import run_ffmpeg
 from content.media.media import probe
 from content.media.shots import Shots, find_shots
+from content.media.similarity import Similarity
 from core.errors import MediaError
 from core.files import write_atomically
 
@@ -64,6 +66,21 @@ def rhythm_of(shots: Shots) -> dict[str, float]:
             "variation": round(statistics.pstdev(lengths) / mean, 3) if mean else 0.0}
 
 
+def write_comparison(reference: Analysis, video: Analysis, result: Similarity, folder: Path) -> Path:
+    """similarity.json and compare.html (the two side by side) in the compared video's folder; returns the page."""
+    both = {"reference": asdict(reference), "video": asdict(video), "similarity": asdict(result)}
+    write_atomically(folder / "similarity.json", json.dumps(both, indent=2) + "\n")
+    page = folder / "compare.html"
+    write_atomically(page, _templates().get_template("compare.html.j2").render(
+        reference=reference, video=video, result=result, reference_folder=Path(reference.video).stem,
+        video_folder=folder.name))
+    return page
+
+
+def _templates() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+
+
 async def write_report(analysis: Analysis, video: Path, folder: Path) -> Path:
     """analysis.json, a keyframe from the middle of every shot, and index.html showing them; returns the page."""
     keyframes = folder / "keyframes"
@@ -74,7 +91,6 @@ async def write_report(analysis: Analysis, video: Path, folder: Path) -> Path:
                           f"scale={KEYFRAME_WIDTH}:-2", "-q:v", "4", str((keyframes / f"shot-{number:02d}.jpg")
                                                                          .resolve())], what="a keyframe")
     write_atomically(folder / "analysis.json", json.dumps(asdict(analysis), indent=2) + "\n")
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     page = folder / "index.html"
-    write_atomically(page, env.get_template("analysis.html.j2").render(a=analysis))
+    write_atomically(page, _templates().get_template("analysis.html.j2").render(a=analysis))
     return page

@@ -21,7 +21,8 @@ from content.media.credentials import ContentSigner
 from content.media.gallery import render_gallery
 from content.media.platforms import platform_spec
 from content.media.preflight import failures, preflight
-from content.media.reference import analyze, write_report
+from content.media.reference import Analysis, analyze, write_comparison, write_report
+from content.media.similarity import similarity
 from content.providers import build_providers, provider_params
 from content.providers.catalogue import print_models
 from core.daemon.console import console_app
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(draw_gallery(home, args.account, args.out))
         if args.command == "analyze":
             return asyncio.run(analyze_video(home, args.video, args.json))
+        if args.command == "compare":
+            return asyncio.run(compare_videos(home, args.reference, args.video, args.json))
         settings = load_settings(home, provider_params())
         if args.command == "config":
             return asyncio.run(check_config(home, settings, secrets))
@@ -362,16 +365,34 @@ COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {
 }
 
 
-async def analyze_video(home: Home, video: Path, as_json: bool) -> int:
-    """The analysis printed, and written to data/analysis/<name>/ (analysis.json, index.html, keyframes/)."""
+async def analyzed(home: Home, video: Path) -> tuple[Analysis, Path]:
+    """`video` analysed and written to data/analysis/<name>/ (analysis.json, index.html, keyframes/)."""
     if not video.is_file():
         raise InputError(f"{video}: no such file")
-    folder = home.data_dir / "analysis" / video.stem
     try:
         analysis = await analyze(video, home.work_dir)
-        page = await write_report(analysis, video, folder)
+        return analysis, await write_report(analysis, video, home.data_dir / "analysis" / video.stem)
     except MediaError as exc:
         raise InputError(str(exc)) from None
+
+
+async def compare_videos(home: Home, reference: Path, video: Path, as_json: bool) -> int:
+    """How alike `video` is to `reference`: each part and the overall score, with both side by side in a page."""
+    (ours, _), (theirs, _) = await analyzed(home, reference), await analyzed(home, video)
+    result = similarity(dataclasses.asdict(ours), dataclasses.asdict(theirs))
+    page = write_comparison(ours, theirs, result, home.data_dir / "analysis" / video.stem)
+    if as_json:
+        print(json.dumps({"reference": reference.name, "video": video.name, **dataclasses.asdict(result),
+                          "page": str(page)}))
+        return 0
+    print(f"{video.name} against {reference.name}: {result.overall:g} / 100")
+    print("  " + ", ".join(f"{name} {value:.0%}" for name, value in result.parts.items()))
+    print(f"page: {page}")
+    return 0
+
+
+async def analyze_video(home: Home, video: Path, as_json: bool) -> int:
+    analysis, page = await analyzed(home, video)
     if as_json:
         print(json.dumps({**dataclasses.asdict(analysis), "page": str(page)}))
         return 0
