@@ -42,6 +42,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     cancel = commands.add_parser("cancel", help="cancel a queued or running job (a running one stops at its next step)")
     cancel.add_argument("job_id", type=int)
     cancel.add_argument("--reason", default="cancelled by the operator", help="recorded with the job")
+    retry = commands.add_parser("retry", help="make a failed or cancelled job again, as a new job from its brief")
+    retry.add_argument("job_id", type=int)
     enable = commands.add_parser("enable", help="put a provider disabled by billing/auth errors (or paused) back in "
                                                 "use")
     enable.add_argument("provider", help="the provider's name in video_config.json, or an account's publishing "

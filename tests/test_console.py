@@ -45,7 +45,7 @@ async def test_without_the_token_every_route_is_401(sent: str | None, console: T
                          ("PATCH", "/api/jobs/1/brief"), ("GET", "/reports/latest"), ("GET", "/api/jobs"),
                          ("GET", "/api/briefs"), ("GET", "/api/trends"), ("GET", "/api/budget"),
                          ("GET", "/api/reports"), ("POST", "/api/providers/local/disable"),
-                         ("GET", "/api/openapi.json")]:
+                         ("GET", "/api/openapi.json"), ("POST", "/api/jobs/1/retry")]:
         answer = await console.request(method, path, headers=headers)
         assert answer.status == 401, (method, path)
         assert await answer.json() == {"error": "missing or wrong bearer token"}
@@ -327,3 +327,37 @@ async def test_run_serves_the_console_when_configured(home: Home) -> None:
     finally:
         daemon.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(daemon.wait(), 120) == 0
+
+
+async def test_a_cancelled_job_is_retried_once_as_a_new_job_from_its_brief(console: TestClient[Any, Any]) -> None:
+    created = await console.post("/api/jobs", json={"prompt": "Three habits that fix a slow morning"}, headers=AUTH)
+    job_id = (await created.json())["id"]
+    early = await console.post(f"/api/jobs/{job_id}/retry", headers=AUTH)
+    assert early.status == 400 and "is queued: only a failed or cancelled job" in (await early.json())["error"]
+    await console.post(f"/api/jobs/{job_id}/cancel", headers=AUTH)
+    retried = await console.post(f"/api/jobs/{job_id}/retry", headers=AUTH)
+    assert retried.status == 201, await retried.text()
+    made = await retried.json()
+    assert made["retry_of"] == job_id and made["status"] == "queued" and made["id"] != job_id
+    again = await console.post(f"/api/jobs/{job_id}/retry", headers=AUTH)
+    assert again.status == 400 and (await again.json())["error"] == (
+        f"job {job_id} was retried already, as job {made['id']}")
+    jobs = {job["id"]: job for job in (await (await console.get("/api/jobs", headers=AUTH)).json())["jobs"]}
+    assert jobs[job_id]["status"] == "cancelled" and jobs[made["id"]]["topic"] == jobs[job_id]["topic"]
+    original = await (await console.get(f"/api/jobs/{job_id}", headers=AUTH)).json()
+    copy = await (await console.get(f"/api/jobs/{made['id']}", headers=AUTH)).json()
+    assert copy["brief"] == original["brief"]
+    missing = await console.post("/api/jobs/999/retry", headers=AUTH)
+    assert missing.status == 400 and (await missing.json())["error"] == "no job 999"
+
+
+async def test_bad_input_to_reject_and_approve_is_one_line(reviewing: TestClient[Any, Any]) -> None:
+    job = (await (await reviewing.post("/api/jobs", json={"prompt": "Why cold showers are overrated"},
+                                       headers=AUTH)).json())["id"]
+    for body in ({"reason": 5}, {"reason": "   "}):
+        refused = await reviewing.post(f"/api/jobs/{job}/reject", json=body, headers=AUTH)
+        assert refused.status == 400 and (await refused.json()) == {"error": "reason: a short text"}
+    refused = await reviewing.post(f"/api/jobs/{job}/reject", data="{not json", headers=AUTH)
+    assert refused.status == 400 and (await refused.json()) == {"error": "the body must be a JSON object"}
+    created = await reviewing.post("/api/jobs", json={"prompt": 7}, headers=AUTH)
+    assert created.status == 400 and (await created.json()) == {"error": "prompt: a string is required"}

@@ -185,6 +185,12 @@ async def cancel_job(daemon: Daemon, args: argparse.Namespace) -> int:
     return 0
 
 
+async def retry_job(daemon: Daemon, args: argparse.Namespace) -> int:
+    made = await daemon.planner.retry(args.job_id)
+    print(f"job {args.job_id} retried as job {made}")
+    return 0
+
+
 async def enable_provider(daemon: Daemon, args: argparse.Namespace) -> int:
     platform, _, account = args.provider.partition(":")
     if account:  # an account's publishing, disabled by an auth error
@@ -355,6 +361,7 @@ COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {
     "report": write_analytics_report,
     "metrics": import_engagement,
     "cancel": cancel_job,
+    "retry": retry_job,
     "enable": enable_provider,
     "approve": approve_job,
     "publish": publish_job,

@@ -29,7 +29,7 @@ from core.daemon.dashboard import (
     render_parts,
 )
 from core.daemon.openapi import OPENAPI
-from core.engine import review
+from core.engine import queue, review
 from core.engine.states import PENDING, Cancellation
 from core.engine.status import budget_view
 from core.errors import DaemonError
@@ -63,6 +63,7 @@ def console_app(daemon: Daemon, token: str) -> web.Application:
     app.router.add_post("/api/jobs", create_job)
     app.router.add_get("/api/jobs/{id}", job_detail)
     app.router.add_post("/api/jobs/{id}/cancel", cancel_job)
+    app.router.add_post("/api/jobs/{id}/retry", retry_job)
     app.router.add_post("/api/jobs/{id}/approve", approve_job)
     app.router.add_post("/api/jobs/{id}/reject", reject_job)
     app.router.add_patch("/api/jobs/{id}/brief", edit_brief)
@@ -220,6 +221,14 @@ async def job_detail(request: web.Request) -> web.Response:
         return problem(404, f"no job {job_id}")
     _, brief = await review.brief_of(daemon.db, job_id)
     return web.json_response({**found[0], "brief": brief.model_dump(mode="json")})
+
+
+async def retry_job(request: web.Request) -> web.Response:
+    """A failed or cancelled job made again, as a new job from its brief: 201 `{"id", "retry_of", "status"}`."""
+    daemon, job_id = request.app[DAEMON], _job_id(request)
+    made = await daemon.planner.retry(job_id)
+    status = (await queue.job_state(daemon.db, made)).status
+    return web.json_response({"id": made, "retry_of": job_id, "status": status}, status=201)
 
 
 async def approve_job(request: web.Request) -> web.Response:

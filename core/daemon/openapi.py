@@ -63,6 +63,8 @@ OPENAPI: dict[str, Any] = {
                     "duration_s": {"type": "number"}, "account": {"type": "string"}}}, (400, 403))},
         "/api/jobs/{id}": {"get": _op("one job with its brief", _json(JOB), errors=(404,), parameters=("id",))},
         "/api/jobs/{id}/cancel": {"post": _op("cancel it, as `cancel` does", errors=(404,), parameters=("id",))},
+        "/api/jobs/{id}/retry": {"post": _op("make a failed or cancelled job again, as a new job from its brief",
+                                             errors=(400, 404), parameters=("id",))},
         "/api/jobs/{id}/approve": {"post": _op("approve its brief: the job is queued", errors=(400, 404),
                                                parameters=("id",))},
         "/api/jobs/{id}/reject": {"post": _op("reject its brief: the job is cancelled", body={

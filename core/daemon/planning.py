@@ -17,6 +17,7 @@ from content.briefs.llm import BriefWriter
 from content.media.platforms import PLATFORMS, aspect_of, platform_spec
 from core.engine import queue
 from core.engine.notifications import EventName, notify
+from core.engine.states import JobStatus
 from core.errors import ConfigError, DaemonError, InputError
 from core.home import Home
 from core.secrets import Secrets
@@ -152,6 +153,26 @@ class Planner:
         logger.info(f"queued job {job_id} for {account.name}: {trend.topic}")
         await self._to_review(job_id, brief, account)
         return job_id
+
+    async def retry(self, job_id: int) -> int:
+        """A failed or cancelled job made again: a new job from its brief, for its persona and platform, queued
+        (or awaiting approval) like any; the old one stays as it ended. Each job is retried once: a second retry
+        names the first's job."""
+        job = await queue.with_brief(self.db, job_id)
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            raise DaemonError(f"job {job_id} is {job.status}: only a failed or cancelled job can be retried")
+        accounts = {a.name: a for a in self.settings.app.accounts}
+        if job.account not in accounts:
+            raise DaemonError(f"job {job_id}: account {job.account!r} is no longer in config/config.json")
+        key = f"{job.trend_key.partition(':')[0]}:retry-{job_id}"
+        brief = Brief.model_validate(job.content)
+        made = await queue.enqueue(self.db, job.trend_id, key, brief, job.platform, job.priority, job.quality,
+                                   self.settings.video.max_queue_size, reviewed=accounts[job.account].review_briefs)
+        if made is None:
+            raise DaemonError(f"job {job_id} was retried already, as job {await queue.job_of_key(self.db, key)}")
+        logger.info(f"job {job_id} retried as job {made}")
+        await self._to_review(made, brief, accounts[job.account])
+        return made
 
     async def _to_review(self, job_id: int, brief: Brief, account: Account) -> None:
         """A brief that waits for the operator is an event (a chat's message with buttons, a webhook)."""

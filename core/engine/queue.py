@@ -158,6 +158,23 @@ async def fail_unclaimable(db: Database, problem: UnclaimableJob) -> None:
     logger.error(str(problem))
 
 
+async def with_brief(db: Database, job_id: int) -> Row[Any]:
+    """A job's row (status, trend key, account, priority, platform, quality) with its brief's trend and content."""
+    rows = await db.fetch_all(
+        select(video_jobs.c.status, video_jobs.c.trend_key, video_jobs.c.account, video_jobs.c.priority,
+               video_jobs.c.platform, video_jobs.c.quality, briefs.c.trend_id, briefs.c.content)
+        .join(briefs, briefs.c.id == video_jobs.c.brief_id).where(video_jobs.c.id == job_id))
+    if not rows:
+        raise DaemonError(f"no job {job_id}")
+    row: Row[Any] = rows[0]
+    return row
+
+
+async def job_of_key(db: Database, trend_key: str) -> int | None:
+    rows = await db.fetch_all(select(video_jobs.c.id).where(video_jobs.c.trend_key == trend_key))
+    return int(rows[0].id) if rows else None
+
+
 async def reap_expired(db: Database) -> list[int]:
     """Put running jobs whose lease nobody renewed (their worker died) back in the queue; their attempts are
     reconciled by whoever claims them next."""
