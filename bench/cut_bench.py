@@ -40,7 +40,7 @@ def pyscenedetect(clip: Path) -> list[float]:
     from scenedetect import ContentDetector, detect
 
     scenes = detect(str(clip), ContentDetector())
-    return [start.get_seconds() for start, _ in scenes[1:]]
+    return [start.seconds for start, _ in scenes[1:]]
 
 
 def ffmpeg_scene(clip: Path) -> list[float]:
