@@ -2,6 +2,7 @@
 shows them, jobs queued and cancelled, videos served with range requests from data/videos/ and nowhere else."""
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,12 +20,11 @@ TOKEN = "console-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture
-async def console(home: Home) -> AsyncIterator[TestClient[Any, Any]]:
-    edit_json(home.video_config_file, lambda data: data["video_generation"]["providers"]["runway"].update(
-        enabled=True))  # beside the local renderer: enabled, with its key
+@contextlib.asynccontextmanager
+async def served(home: Home, secrets: dict[str, str]) -> AsyncIterator[TestClient[Any, Any]]:
+    """The console app over `home`'s daemon, with `secrets`, on a loopback test server."""
     db = await Database.open(database_url(home, Secrets.load(home.env_file)))
-    daemon = daemon_for(home, settings_for(home), db, Secrets({"CONSOLE_TOKEN": TOKEN, "RUNWAY_API_KEY": "rk-1"}))
+    daemon = daemon_for(home, settings_for(home), db, Secrets({"CONSOLE_TOKEN": TOKEN, **secrets}))
     client: TestClient[Any, Any] = TestClient(TestServer(console_app(daemon, TOKEN)))
     await client.start_server()
     try:
@@ -33,6 +33,14 @@ async def console(home: Home) -> AsyncIterator[TestClient[Any, Any]]:
         await client.close()
         await daemon.close()
         await db.close()
+
+
+@pytest.fixture
+async def console(home: Home) -> AsyncIterator[TestClient[Any, Any]]:
+    edit_json(home.video_config_file, lambda data: data["video_generation"]["providers"]["runway"].update(
+        enabled=True))  # beside the local renderer: enabled, with its key
+    async with served(home, {"RUNWAY_API_KEY": "rk-1"}) as client:
+        yield client
 
 
 @pytest.mark.parametrize("sent", [None, "Bearer wrong-token", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])
@@ -166,16 +174,8 @@ def reviewed(home: Home) -> Home:
 
 @pytest.fixture
 async def reviewing(reviewed: Home) -> AsyncIterator[TestClient[Any, Any]]:
-    db = await Database.open(database_url(reviewed, Secrets.load(reviewed.env_file)))
-    daemon = daemon_for(reviewed, settings_for(reviewed), db, Secrets({"CONSOLE_TOKEN": TOKEN}))
-    client: TestClient[Any, Any] = TestClient(TestServer(console_app(daemon, TOKEN)))
-    await client.start_server()
-    try:
+    async with served(reviewed, {}) as client:
         yield client
-    finally:
-        await client.close()
-        await daemon.close()
-        await db.close()
 
 
 async def test_a_reviewed_personas_brief_waits_is_edited_then_approved_or_rejected(
