@@ -32,6 +32,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                           help="the frame: for the first listed platform of that shape (default: the first platform)")
     generate.add_argument("--duration", type=float, metavar="S", help="seconds (default: content.default_duration_s)")
     generate.add_argument("--account", metavar="NAME", help="persona (default: the first account)")
+    generate.add_argument("--like", type=Path, metavar="VIDEO", help="follow this reference video's shots, colours, "
+                          "music tempo and caption pace (kept in data/references/; a similarity report follows)")
     generate.add_argument("--wait", action="store_true", help="run the job in this process and print the result, "
                                                               "waiting through rate limits, full providers and budget")
     generate.add_argument("--timeout", type=float, metavar="S", help="with --wait: give up waiting after S seconds "

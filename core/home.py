@@ -47,6 +47,11 @@ class Home:
         return self.data_dir / "videos"
 
     @property
+    def references_dir(self) -> Path:
+        """Reference videos kept for lookalikes, each with its analysis (content/media/reference.py, `kept`)."""
+        return self.data_dir / "references"
+
+    @property
     def work_dir(self) -> Path:
         """Scratch space for renders in progress; a file only leaves it when it is complete."""
         return self.data_dir / "work"

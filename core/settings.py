@@ -219,6 +219,7 @@ class Voiceover(Strict):
 
 SceneSource = Literal["library", "stock", "generated"]
 CaptionPreset = Literal["classic", "pop", "word"]
+REFERENCE_VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
 
 
 class Style(Strict):
@@ -241,6 +242,9 @@ class Style(Strict):
     reference_image: str = Field("", description="a photo of the persona (.jpg/.png under the home, at most 5 MB): "
                                                  "sent as a character reference to every provider that takes one, "
                                                  "so the influencer looks the same from video to video")
+    reference_videos: list[str] = Field(
+        [], description="videos under the home whose style this persona's Reels follow, one a Reel in turn: their "
+                        "shots' lengths and colours, music tempo and caption pace (as `generate --like`)")
     music_mood: Literal["upbeat", "calm", "dramatic"] = "upbeat"
     music_folder: str = Field("", description="the persona's own music library, tracks in <folder>/<mood>/ "
                                               "(default: content.music_folder's)")
@@ -264,6 +268,17 @@ class Style(Strict):
         if value and home_root is not None and not (Path(home_root) / value).is_file():
             raise ValueError(f"no LUT file {value!r} under the home")
         return value
+
+    @field_validator("reference_videos")
+    @classmethod
+    def _video_files(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        home_root = (info.context or {}).get("home_root")
+        for value in values:
+            if not value.lower().endswith(REFERENCE_VIDEO_SUFFIXES):
+                raise ValueError(f"{value!r} is not a video ({', '.join(REFERENCE_VIDEO_SUFFIXES)})")
+            if home_root is not None and not (Path(home_root) / value).is_file():
+                raise ValueError(f"no video {value!r} under the home")
+        return values
 
     @field_validator("reference_image")
     @classmethod

@@ -11,13 +11,26 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
-from core.settings import Account, ContentSettings, Language
+from core.settings import Account, CaptionPreset, ContentSettings, Language
 from trends.models import SENTENCE_END, Trend, hashtag_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 PHRASEBOOK = Path(__file__).resolve().parent / "phrases.json"  # the templates' words, per persona language
 EARLIER_TEMPLATE_DIR = TEMPLATE_DIR.parent.parent / "templates"  # content/templates/: users' own, still read
 MAX_HASHTAGS = 8
+
+
+class Likeness(BaseModel):
+    """What a lookalike takes from its reference video (`generate --like`, a persona's `reference_videos`): its
+    shots' lengths and colours, its music's tempo, how much text it shows; the renderer follows them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reference: str  # the reference's folder under the home (data/references/<digest>): its analysis, for the report
+    shot_lengths_s: list[float] = Field(min_length=1)
+    shot_palettes: list[list[str]] = Field(min_length=1)  # each shot's main colours, #rrggbb, the largest first
+    tempo_bpm: float | None = None
+    captions: CaptionPreset = "classic"  # the caption preset nearest its on-screen text
 
 
 class Brief(BaseModel):
@@ -39,6 +52,7 @@ class Brief(BaseModel):
     caption: str = ""  # the post's caption, when an LLM wrote one
     scene_prompts: list[str] = []  # one visual prompt per scene, when an LLM wrote them
     written_by: Literal["template", "llm"] = "template"
+    like: Likeness | None = None  # the reference video it follows, if any
 
 
 class BriefBuilder:

@@ -56,23 +56,31 @@ def scene_size(frame: Frame) -> tuple[int, int]:
     return frame.width + across, frame.height + down
 
 
-def scene_still(path: Path, colours: list[str], seed: int, index: int, frame: Frame) -> Input:
+OWN_COLOURS_LIGHT = 0.35  # how strong a lookalike scene's discs and glows of light are, of a generated scene's
+
+
+def scene_still(path: Path, colours: list[str], seed: int, index: int, frame: Frame,
+                own_colours: bool = False) -> Input:
     """A generated scene: the palette turned by `index` (each scene leads with another colour), its gradient shape
-    alternating, under soft discs of light that make the pan plainly visible."""
+    alternating, under soft discs of light that make the pan plainly visible. With `own_colours` (the colours of
+    the reference shot a lookalike's scene stands for), the colours are taken as they are and the light is fainter,
+    so the scene keeps them."""
     shape = "radial" if index % 2 == 0 else "linear"
     size = scene_size(frame)
-    image = _gradient(rotated(colours, index), seed + index, shape, size).astype(np.float32)
+    light = OWN_COLOURS_LIGHT if own_colours else 1.0
+    image = _gradient(colours if own_colours else rotated(colours, index), seed + index, shape, size,
+                      light).astype(np.float32)
     rng = random.Random(seed * 31 + index)
     h, w = image.shape[:2]
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     for _ in range(rng.randint(9, 14)):
         cx, cy, radius = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.04, 0.16) * w
         disc = np.clip((radius - np.hypot(x - cx, y - cy)) / (radius * 0.35), 0, 1)  # a soft edge
-        image += disc[..., None] * (255 - image) * rng.uniform(0.12, 0.3)
+        image += disc[..., None] * (255 - image) * rng.uniform(0.12, 0.3) * light
     return _raw_still(path, np.clip(image, 0, 255).astype(np.uint8), size)
 
 
-def _gradient(colours: list[str], seed: int, shape: str, size: tuple[int, int]) -> np.ndarray:
+def _gradient(colours: list[str], seed: int, shape: str, size: tuple[int, int], light: float = 1.0) -> np.ndarray:
     """The palette blended along a diagonal or around a centre, with a few large soft glows: RGB at 1/STILL_SCALE."""
     rng = random.Random(seed)
     width, height = size
@@ -93,7 +101,7 @@ def _gradient(colours: list[str], seed: int, shape: str, size: tuple[int, int]) 
     for _ in range(4):
         gx, gy, radius = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.25, 0.5)
         glow = np.exp(-(((x - gx) * w / h) ** 2 + (y - gy) ** 2) / (2 * (radius * w / h) ** 2))
-        image += glow[..., None] * rng.uniform(18, 38)
+        image += glow[..., None] * rng.uniform(18, 38) * light
     return np.clip(image, 0, 255).astype(np.uint8)
 
 

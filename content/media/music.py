@@ -35,20 +35,21 @@ MOODS = {
 @dataclass(frozen=True)
 class Groove:
     root_hz: float
-    bpm: int
+    bpm: float
     progression: list[tuple[int, str]]
     bass_level: float
     shaker_level: float
     melody: tuple[int, ...]  # per eighth note of a bar: the chord tone (0-3) the melody plays, or -1 for a rest
 
     @classmethod
-    def from_seed(cls, seed: int, mood: str = "upbeat") -> "Groove":
+    def from_seed(cls, seed: int, mood: str = "upbeat", bpm: float | None = None) -> "Groove":
+        """The seed's key, chords and melody for the mood, at the mood's tempo or at `bpm` (a reference's)."""
         rng = random.Random(seed)
         (low, high), progressions, bass, shaker = MOODS[mood]
         semitone = rng.randrange(0, 12)
         return cls(
             root_hz=220.0 * 2 ** (semitone / 12),  # keys from A3 upwards
-            bpm=rng.randrange(low, high, 2),
+            bpm=rng.randrange(low, high, 2) if bpm is None else bpm,
             progression=rng.choice(progressions),
             bass_level=bass,
             shaker_level=shaker,
@@ -59,10 +60,10 @@ class Groove:
 CHUNK_S = 2.0  # synthesized a chunk at a time: memory stays flat however long the Reel
 
 
-def synthesize(duration_s: float, seed: int, mood: str = "upbeat") -> Iterator[np.ndarray]:
+def synthesize(duration_s: float, seed: int, mood: str = "upbeat", bpm: float | None = None) -> Iterator[np.ndarray]:
     """Stereo float32 chunks in [-1, 1]: pad chords, a bass on every beat, kick, snare (with fills) and hats, a
     seeded melody over the chords, in sections that change (content/media/music.py `_section`)."""
-    groove = Groove.from_seed(seed, mood)
+    groove = Groove.from_seed(seed, mood, bpm)
     noise = np.random.default_rng(seed)
     total = int(duration_s * SAMPLE_RATE)
     step = int(CHUNK_S * SAMPLE_RATE)
@@ -131,16 +132,17 @@ def _section(bar_number: np.ndarray, t: np.ndarray, duration_s: float) -> np.nda
     return np.where(t > duration_s - 3.0, 2, section)
 
 
-def beat_times(duration_s: float, seed: int, mood: str = "upbeat") -> np.ndarray:
-    """When each beat of the bed `synthesize(duration_s, seed, mood)` falls (the first on 0 s): for cuts on beats."""
-    return np.arange(0.0, duration_s, 60.0 / Groove.from_seed(seed, mood).bpm)
+def beat_times(duration_s: float, seed: int, mood: str = "upbeat", bpm: float | None = None) -> np.ndarray:
+    """When each beat of the bed `synthesize(duration_s, seed, mood, bpm)` falls (the first on 0 s): for cuts on
+    beats."""
+    return np.arange(0.0, duration_s, 60.0 / Groove.from_seed(seed, mood, bpm).bpm)
 
 
-def write_music_bed(path: Path, duration_s: float, seed: int, mood: str = "upbeat") -> Path:
+def write_music_bed(path: Path, duration_s: float, seed: int, mood: str = "upbeat", bpm: float | None = None) -> Path:
     with wave.open(str(path), "wb") as out:
         out.setnchannels(2)
         out.setsampwidth(2)
         out.setframerate(SAMPLE_RATE)
-        for samples in synthesize(duration_s, seed, mood):
+        for samples in synthesize(duration_s, seed, mood, bpm):
             out.writeframes((samples * 32767).astype("<i2").tobytes())
     return path

@@ -57,7 +57,8 @@ async def choose(look: Look, scenes: list[Scene], frame: Frame, workdir: Path, s
                 break
             if picture is not None:
                 break
-        pictures.append(picture or _generated(look.style.palette.background, workdir, index, seed))
+        pictures.append(picture or _generated(list(scene.palette) or look.style.palette.background, workdir, index,
+                                              seed, own_colours=bool(scene.palette)))
     return pictures
 
 
@@ -74,10 +75,10 @@ def stretches(given: MediaInfo, scenes: list[Scene], workdir: Path, fps: int) ->
     return [stretch(scene) for scene in scenes]
 
 
-def _generated(colours: list[str], workdir: Path, index: int, seed: int) -> Picture:
+def _generated(colours: list[str], workdir: Path, index: int, seed: int, own_colours: bool) -> Picture:
     def draw(frame: Frame) -> backgrounds.Input:
         return backgrounds.scene_still(workdir / f"scene-{index}-{frame.width}x{frame.height}.rgb", colours, seed,
-                                       index, frame)
+                                       index, frame, own_colours)
 
     return Picture(draw, "generated")
 

@@ -5,7 +5,11 @@ keyframe of every shot (`python main.py analyze VIDEO`); and two of them side by
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import json
+import os
+import shutil
 import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,13 +21,15 @@ from content.media.analysis import analyse
 from content.media.beats import track_beats
 from content.media.ffmpeg import run_ffmpeg
 from content.media.media import probe
+from content.media.onscreen_text import onscreen_text
 from content.media.shots import Shots, find_shots
-from content.media.similarity import Similarity
+from content.media.similarity import Similarity, similarity
 from core.errors import MediaError
 from core.files import write_atomically
 
 TEMPLATES = Path(__file__).parent / "templates"
 KEYFRAME_WIDTH = 240
+DIGEST_CHARS = 16  # of the SHA-256 naming a kept reference's folder
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class Analysis:
     loudness_lufs: float | None
     tempo_bpm: float | None
     beats_s: tuple[float, ...]
+    text: dict[str, float]  # on-screen text: coverage (share of the picture), changes_per_s (onscreen_text.py)
 
 
 async def analyze(video: Path, workdir: Path) -> Analysis:
@@ -46,8 +53,9 @@ async def analyze(video: Path, workdir: Path) -> Analysis:
     info = await probe(video)
     if info.video is None:
         raise MediaError(f"{video.name}: has no picture to analyse")
-    shots, signals = await asyncio.gather(find_shots(video, info.video.fps),
-                                          analyse(video, has_video=False, has_audio=info.audio is not None))
+    shots, signals, text = await asyncio.gather(
+        find_shots(video, info.video.fps), analyse(video, has_video=False, has_audio=info.audio is not None),
+        onscreen_text(video, info.video.width, info.video.height))
     tempo: float | None = None
     beats: tuple[float, ...] = ()
     if info.audio is not None and info.duration_s >= 2:
@@ -55,7 +63,7 @@ async def analyze(video: Path, workdir: Path) -> Analysis:
         tempo, beats = round(with_beats.tempo_bpm, 1), tuple(round(b, 3) for b in with_beats.beats_s)
     return Analysis(video.name, shots.duration_s, info.video.width, info.video.height, info.video.fps, shots.cuts_s,
                     tuple({**asdict(shot), "length_s": shot.length_s} for shot in shots.shots), rhythm_of(shots),
-                    signals.integrated_lufs, tempo, beats)
+                    signals.integrated_lufs, tempo, beats, asdict(text))
 
 
 def rhythm_of(shots: Shots) -> dict[str, float]:
@@ -66,15 +74,58 @@ def rhythm_of(shots: Shots) -> dict[str, float]:
             "variation": round(statistics.pstdev(lengths) / mean, 3) if mean else 0.0}
 
 
-def write_comparison(reference: Analysis, video: Analysis, result: Similarity, folder: Path) -> Path:
-    """similarity.json and compare.html (the two side by side) in the compared video's folder; returns the page."""
+def write_comparison(reference: Analysis, video: Analysis, result: Similarity, folder: Path,
+                     reference_folder: Path) -> Path:
+    """similarity.json and compare.html (the two side by side, each with the keyframes its report has) in the
+    compared video's report `folder`; returns the page."""
     both = {"reference": asdict(reference), "video": asdict(video), "similarity": asdict(result)}
     write_atomically(folder / "similarity.json", json.dumps(both, indent=2) + "\n")
     page = folder / "compare.html"
     write_atomically(page, _templates().get_template("compare.html.j2").render(
-        reference=reference, video=video, result=result, reference_folder=Path(reference.video).stem,
-        video_folder=folder.name))
+        reference=reference, video=video, result=result,
+        reference_folder=os.path.relpath(reference_folder / "keyframes", folder), video_folder="keyframes"))
     return page
+
+
+async def kept(video: Path, references: Path, workdir: Path) -> tuple[Analysis, Path]:
+    """A reference video kept under `references`/<digest of its bytes>/ — a copy, its analysis and report — and
+    analysed once however often it is used; each use marks it used (retention counts from its last use)."""
+    digest = await asyncio.to_thread(_digest, video)
+    folder = references / digest
+    stored = folder / "analysis.json"
+    if stored.is_file():
+        os.utime(stored)
+        return load(stored), folder
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / f"reference{video.suffix.lower()}"
+    await asyncio.to_thread(shutil.copyfile, video, copy)
+    analysis = dataclasses.replace(await analyze(copy, workdir), video=video.name)
+    await write_report(analysis, copy, folder)
+    return analysis, folder
+
+
+def _digest(video: Path) -> str:
+    with video.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()[:DIGEST_CHARS]
+
+
+def load(path: Path) -> Analysis:
+    """An analysis as `write_report` stored it."""
+    fields: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    for name in ("cuts_s", "shots", "beats_s"):
+        fields[name] = tuple(fields[name])
+    return Analysis(**fields)
+
+
+async def report_likeness(reference_folder: Path, video: Path, folder: Path, workdir: Path) -> Similarity:
+    """How alike a lookalike `video` came out to the reference kept in `reference_folder`: `video` analysed into its
+    report `folder`, with the comparison beside it (write_comparison)."""
+    reference = load(reference_folder / "analysis.json")
+    analysis = await analyze(video, workdir)
+    await write_report(analysis, video, folder)
+    result = similarity(asdict(reference), asdict(analysis))
+    write_comparison(reference, analysis, result, folder, reference_folder)
+    return result
 
 
 def _templates() -> Environment:

@@ -19,7 +19,7 @@ from typing import Any
 from loguru import logger
 
 from content.briefs.brief import Brief
-from content.media import ass, backgrounds, colour_emoji, contrast, pictures, timeline
+from content.media import ass, backgrounds, colour_emoji, contrast, lookalike, pictures, timeline
 from content.media.captions import Segment, in_capitals, reading_timeline, speech_timeline
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
@@ -61,14 +61,25 @@ async def time_reel(brief: Brief, look: Look, workdir: Path, length_s: float | N
     music's beats (the persona's track's, or the synthesized bed's). The engine asks it first when each scene is
     made apart."""
     workdir.mkdir(parents=True, exist_ok=True)
+    like = brief.like
+    look = following(look, brief, workdir)
     clips = await narrate(narrated_texts(brief), look.style.voiceover, workdir, look.language, look.secrets)
     bed, beats = await choose_bed(look.music_folder, look.style.music_mood, reel_seed(brief), look.beats_cache,
-                                  MAX_REEL_S)
+                                  MAX_REEL_S, like.tempo_bpm if like else None)
     if length_s is not None:
         beats = []  # the provider's video sets the times
+    if like is not None:  # captions change on the reference's cuts (a voice's pauses held to the next one)
+        beats = lookalike.scene_cuts(like, length_s or brief.duration_s)
     segments = speech_timeline(brief, clips, beats) if clips else reading_timeline(
         brief, length_s or brief.duration_s, beats)
-    return Timing(segments, clips, timeline.plan(brief, segments), bed)
+    scenes = timeline.plan(brief, segments) if like is None else timeline.plan_like(
+        brief, segments, lookalike.scene_cuts(like, segments[-1].end_s), like.shot_palettes)
+    return Timing(segments, clips, scenes, bed)
+
+
+def following(look: Look, brief: Brief, workdir: Path) -> Look:
+    """The persona's look, or, for a lookalike, the look its reference gives it (content/media/lookalike.py)."""
+    return lookalike.styled(look, brief.like, workdir) if brief.like else look
 
 
 def narrated_texts(brief: Brief) -> list[str]:
@@ -110,6 +121,7 @@ async def render_reel(
     any other scene follows the persona's sources; `timing` is the one `time_reel` gave the engine when it asked for
     them (not timed, nor narrated, again)."""
     workdir.mkdir(parents=True, exist_ok=True)
+    look = following(look, brief, workdir)
     style = look.style
     seed = reel_seed(brief)
     chain = font_chain(look.font, look.fonts_folder, look.language)
@@ -193,7 +205,8 @@ async def _encode_picture(
     grade = pictures.scratch_link(look.grade, video.parent, "grade").name if look.grade else None
     sticker_args, over_captions = caption_layers(captions.name, stickers, video.parent, len(backdrop.inputs))
     graph = ";".join(
-        [backgrounds.prepare_chain(i, still, grade) for i, still in enumerate(backdrop.inputs)]
+        [backgrounds.prepare_chain(i, still, None if scene.palette and scene.source == "generated" else grade)
+         for i, (still, scene) in enumerate(zip(backdrop.inputs, scenes))]  # a lookalike's own colours ungraded
         + [backdrop.graph, f"[bg]{over_captions}[v]"]
     )
     await run_ffmpeg(

@@ -64,7 +64,8 @@ async def _frames(video: Path) -> np.ndarray:
     """Every frame at thumbnail size, RGB, decoded without the deblocking filter (it changes no cut)."""
     process = await asyncio.create_subprocess_exec(
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-threads", "0",
-        "-i", str(video), "-an", "-vf", f"scale={WIDTH}:{HEIGHT}:flags=fast_bilinear,format=rgb24", "-f", "rawvideo", "pipe:1",
+        "-i", str(video), "-an", "-vf", f"scale={WIDTH}:{HEIGHT}:flags=fast_bilinear,format=rgb24", "-f", "rawvideo",
+        "pipe:1",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     raw, errors = await process.communicate()
     if process.returncode != 0:

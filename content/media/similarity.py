@@ -11,11 +11,12 @@ Each part is 0..1; the overall score is their weighted mean, 0..100.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from content.media.soundtrack import tempo_gap
 
 WEIGHTS = {"pacing": 0.3, "palette": 0.3, "motion": 0.15, "loudness": 0.1, "tempo": 0.15}
 QUANTILES = np.linspace(0, 1, 21)
@@ -108,5 +109,4 @@ def _loudness(a: dict[str, Any], b: dict[str, Any]) -> float:
 def _tempo(a: float | None, b: float | None) -> float:
     if not a or not b:
         return 1.0 if not a and not b else 0.0
-    octave = 2.0 ** round(math.log2(a / b))  # a beat at half or twice the tempo is the same pulse
-    return max(0.0, 1 - abs(a - b * octave) / TEMPO_BPM)
+    return max(0.0, 1 - tempo_gap(a, b) / TEMPO_BPM)

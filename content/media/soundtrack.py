@@ -8,6 +8,7 @@ delivering at that level means the platform neither turns us down nor up.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import re
 from collections.abc import Sequence
@@ -47,10 +48,12 @@ class Soundtrack:
 @dataclass(frozen=True)
 class Bed:
     """What plays under the voice: a recording (a track of the persona's, from its first beat, looped; or a
-    provider video's own sound), or, without one, music synthesized from the Reel's seed."""
+    provider video's own sound), or, without one, music synthesized from the Reel's seed (at `bpm`, a reference's
+    tempo, when set)."""
 
     recording: Path | None = None
     start_s: float = 0.0
+    bpm: float | None = None
 
 
 def find_tracks(music_folder: Path, mood: str) -> list[Path]:
@@ -58,22 +61,36 @@ def find_tracks(music_folder: Path, mood: str) -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in MUSIC_SUFFIXES) if folder.is_dir() else []
 
 
-async def choose_bed(music_folder: Path, mood: str, seed: int, beats_cache: Path,
-                     length_s: float) -> tuple[Bed, list[float]]:
+async def choose_bed(music_folder: Path, mood: str, seed: int, beats_cache: Path, length_s: float,
+                     tempo_bpm: float | None = None) -> tuple[Bed, list[float]]:
     """The Reel's bed and its beats over `length_s`: one of the persona's tracks for the mood, picked by the seed
-    and played from its first beat (its beats found by content/media/beats.py), else the synthesized bed's. A track
-    that cannot be read is one line, and the bed is synthesized."""
+    (or, given `tempo_bpm`, the one nearest that tempo) and played from its first beat (its beats found by
+    content/media/beats.py), else the synthesized bed's, at `tempo_bpm` when given. A track that cannot be read is
+    one line, and the bed is synthesized."""
     tracks = find_tracks(music_folder, mood)
     if tracks:
-        track = random.Random(seed).choice(tracks)
         try:
-            found = await track_beats(track, beats_cache)
+            if tempo_bpm is None:
+                track = random.Random(seed).choice(tracks)
+                found = await track_beats(track, beats_cache)
+            else:
+                wanted = tempo_bpm
+                found, track = min([(await track_beats(t, beats_cache), t) for t in tracks],
+                                   key=lambda pair: tempo_gap(pair[0].tempo_bpm, wanted))
         except (MediaError, FFmpegError) as error:
-            logger.warning(f"{track}: cannot be read for its beats ({str(error).splitlines()[0]}); the music is "
-                           "synthesized instead")
+            logger.warning(f"{music_folder / mood}: a track cannot be read for its beats "
+                           f"({str(error).splitlines()[0]}); the music is synthesized instead")
         else:
             return Bed(track, found.beats_s[0] if found.beats_s else 0.0), found.in_reel(length_s)
-    return Bed(), [float(beat) for beat in beat_times(length_s, seed, mood)]
+    return Bed(bpm=tempo_bpm), [float(beat) for beat in beat_times(length_s, seed, mood, tempo_bpm)]
+
+
+def tempo_gap(a: float, b: float) -> float:
+    """How far apart two tempos are in bpm, half or double a tempo counting as the same pulse."""
+    if a <= 0 or b <= 0:
+        return float("inf")
+    octave = 2.0 ** round(math.log2(a / b))
+    return abs(a - b * octave)
 
 
 async def build_soundtrack(
@@ -85,7 +102,8 @@ async def build_soundtrack(
     if bed.recording is not None:
         inputs = ["-stream_loop", "-1", "-i", str(bed.recording.resolve())]
     else:
-        music = await asyncio.to_thread(write_music_bed, workdir / "music.wav", duration_s, seed, mood)  # loop free
+        music = await asyncio.to_thread(write_music_bed, workdir / "music.wav", duration_s, seed, mood,
+                                        bed.bpm)  # loop free
         inputs = ["-i", music.name]
     fade_start = max(duration_s - 1.5, 0)
     graph = [f"[0:a]atrim=start={bed.start_s:.3f},asetpts=PTS-STARTPTS,"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ class Scene:
     start_s: float
     end_s: float
     credit: dict[str, str] | None = None  # stock footage's attribution (content/media/footage.py, Credit)
+    palette: tuple[str, ...] = ()  # a lookalike's: its reference shot's colours, which a generated picture takes
 
 
 def plan(brief: Brief, segments: Sequence[Segment]) -> list[Scene]:
@@ -40,6 +41,22 @@ def plan(brief: Brief, segments: Sequence[Segment]) -> list[Scene]:
     prompts.append(f"{brief.visual_prompt}, closing shot: {brief.cta}")
     return [Scene(segment.role, text, prompt, "generated", round(segment.start_s, 3), round(segment.end_s, 3))
             for segment, text, prompt in zip(segments, texts, prompts)]
+
+
+def plan_like(brief: Brief, segments: Sequence[Segment], cuts: Sequence[float],
+              palettes: Sequence[Sequence[str]]) -> list[Scene]:
+    """The scenes of a lookalike: they change at its reference's `cuts` rather than with the captions, each in its
+    reference shot's colours (`palettes`, one a shot), showing the words and prompt of the caption on screen at its
+    middle."""
+    captioned = plan(brief, segments)
+    bounds = [0.0, *cuts, segments[-1].end_s]
+    scenes = []
+    for index, (start, end) in enumerate(zip(bounds, bounds[1:])):
+        middle = (start + end) / 2
+        under = next((scene for scene in captioned if scene.start_s <= middle < scene.end_s), captioned[-1])
+        scenes.append(replace(under, start_s=round(start, 3), end_s=round(end, 3),
+                              palette=tuple(palettes[index % len(palettes)])))
+    return scenes
 
 
 def beside(video: Path) -> Path:

@@ -30,7 +30,7 @@ from core.daemon.daemon import Daemon
 from core.daemon.provider_test import alone, try_provider
 from core.engine import queue
 from core.engine.publishing import PostRow, publisher_name
-from core.engine.retention import expired_videos
+from core.engine.retention import expired_references, expired_videos
 from core.engine.states import Cancellation, JobStatus, PostState
 from core.engine.status import budget_view, job_result, job_rows, print_status
 from core.engine.worker import stop_on_signals
@@ -145,7 +145,7 @@ async def generate_video(daemon: Daemon, args: argparse.Namespace) -> int:
     if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise InputError(f"--timeout {args.timeout:g}: give a number of seconds above 0")
     job_id = await daemon.planner.enqueue_prompt(args.prompt, args.account, args.priority, args.quality, args.duration,
-                                                 args.aspect)
+                                                 args.aspect, args.like)
     if not args.wait:
         status = (await queue.job_state(daemon.db, job_id)).status  # awaiting approval, for a reviewed persona
         print(json.dumps({"id": job_id, "status": status}) if args.json else
@@ -158,10 +158,18 @@ async def generate_video(daemon: Daemon, args: argparse.Namespace) -> int:
     finally:
         progress.close()
     result = await job_result(daemon.db, outcome)
+    report = daemon.home.data_dir / "analysis" / outcome.path.stem if args.like and outcome.path else None
+    if report is not None and (report / "similarity.json").is_file():
+        result["similarity"] = json.loads((report / "similarity.json").read_text(encoding="utf-8"))["similarity"]
+        result["similarity_page"] = str(report / "compare.html")
     if args.json:
         print(json.dumps(result))
     elif outcome.status == JobStatus.DONE:
         print(f"{outcome.path}  ({outcome.duration_s:.1f} s, {outcome.provider}, ${outcome.cost_usd:.2f})")
+        if "similarity" in result:
+            parts = ", ".join(f"{name} {value:.0%}" for name, value in result["similarity"]["parts"].items())
+            print(f"like {args.like.name}: {result['similarity']['overall']:g} / 100 ({parts}); "
+                  f"page: {result['similarity_page']}")
     else:
         print(f"job {job_id} {outcome.status}: {outcome.error}", file=sys.stderr)
     return 0 if outcome.status == JobStatus.DONE else 1
@@ -253,12 +261,17 @@ async def pull_post_insights(daemon: Daemon, _args: argparse.Namespace) -> int:
 
 
 async def clean_up(daemon: Daemon, args: argparse.Namespace) -> int:
-    expired = (await expired_videos(daemon.db, daemon.settings) if args.dry_run
-               else await daemon.remove_expired())
+    if args.dry_run:
+        expired = await expired_videos(daemon.db, daemon.settings)
+        references = expired_references(daemon.home.references_dir, daemon.settings)
+    else:
+        expired, references = await daemon.remove_expired()
     verb = "would remove" if args.dry_run else "removed"
     for video in expired:
         shown = [daemon.home.display(path) for path in video.files] + [f"hosted {name}" for name in video.hosted]
         print(f"job {video.job_id}: {verb} {', '.join(shown)}")
+    for kept in references:
+        print(f"reference {kept.name}: {verb} {daemon.home.display(kept)} (unused)")
     days = daemon.settings.app.retention_days
     print(f"{len(expired)} video(s) past retention ({days} days)" if days else "retention_days is 0: nothing expires")
     return 0
@@ -387,7 +400,8 @@ async def compare_videos(home: Home, reference: Path, video: Path, as_json: bool
     """How alike `video` is to `reference`: each part and the overall score, with both side by side in a page."""
     (ours, _), (theirs, _) = await analyzed(home, reference), await analyzed(home, video)
     result = similarity(dataclasses.asdict(ours), dataclasses.asdict(theirs))
-    page = write_comparison(ours, theirs, result, home.data_dir / "analysis" / video.stem)
+    page = write_comparison(ours, theirs, result, home.data_dir / "analysis" / video.stem,
+                            home.data_dir / "analysis" / reference.stem)
     if as_json:
         print(json.dumps({"reference": reference.name, "video": video.name, **dataclasses.asdict(result),
                           "page": str(page)}))

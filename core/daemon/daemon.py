@@ -21,7 +21,7 @@ from core.engine import queue
 from core.engine.ledger import Ledger
 from core.engine.notifications import Deliveries
 from core.engine.publishing import Publishing
-from core.engine.retention import Expired, remove_expired
+from core.engine.retention import Expired, remove_expired, remove_expired_references
 from core.engine.runner import JobOutcome, JobRunner
 from core.engine.states import JobStatus
 from core.engine.worker import Worker, stop_on_signals, unless_stopped
@@ -80,9 +80,11 @@ class Daemon:
 
         return await pull_insights(self.db, self.settings, self.secrets, due_only)
 
-    async def remove_expired(self) -> list[Expired]:
-        """Posted videos' files past `retention_days`, removed (see core/engine/retention.py)."""
-        return await remove_expired(self.db, self.settings, self.publishing.host)
+    async def remove_expired(self) -> tuple[list[Expired], list[Path]]:
+        """Posted videos' files and unused reference videos past `retention_days`, removed (see
+        core/engine/retention.py)."""
+        videos = await remove_expired(self.db, self.settings, self.publishing.host)
+        return videos, remove_expired_references(self.home.references_dir, self.settings)
 
     async def notify(self) -> None:
         """Deliver what is due to be told, and carry out the briefs approved or rejected from a chat."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,11 +15,13 @@ from loguru import logger
 
 from content.briefs.brief import Brief, BriefBuilder
 from content.briefs.llm import BriefWriter
-from content.media.platforms import PLATFORMS, aspect_of, platform_spec
+from content.media.lookalike import likeness_of
+from content.media.platforms import PLATFORMS, PlatformSpec, aspect_of, platform_spec
+from content.media.reference import kept
 from core.engine import queue
 from core.engine.notifications import EventName, notify
 from core.engine.states import JobStatus
-from core.errors import ConfigError, DaemonError, InputError
+from core.errors import ConfigError, DaemonError, FFmpegError, InputError, MediaError
 from core.home import Home
 from core.secrets import Secrets
 from core.settings import REEL_SECONDS, Account, Settings
@@ -108,9 +111,10 @@ class Planner:
                 await self._to_review(job_id, brief, account)
         return planned
 
-    async def _brief(self, trend: Trend, account: Account, platform: str) -> Brief:
+    async def _brief(self, trend: Trend, account: Account, platform: str, like: Path | None = None) -> Brief:
         """The template's brief, with the hashtags that travel strongly with the trend's in its theme; rewritten by the
-        LLM if set; in the shape of the platform it is made for."""
+        LLM if set; in the shape of the platform it is made for; following the reference video `like`, else one of
+        the persona's `reference_videos` when it lists some."""
         content = self.settings.app.content
         related: list[str] = []
         if self.patterns:  # set by a collection, which loaded pandas already
@@ -120,13 +124,31 @@ class Planner:
         draft = self.briefs.build(trend, account, content, related)
         brief = await self.writer.improve(draft, trend, account, content.prompt_style, related)
         spec = platform_spec(platform)
-        return brief.model_copy(update={"aspect_ratio": aspect_of(spec.width, spec.height)})
+        brief = brief.model_copy(update={"aspect_ratio": aspect_of(spec.width, spec.height)})
+        listed = account.style.reference_videos
+        if like is None and listed:  # the persona's references in turn, one chosen by the trend
+            like = self.home.resolve(listed[int(hashlib.sha256(trend.dedup_key.encode()).hexdigest(), 16)
+                                            % len(listed)])
+        return brief if like is None else await self._like(brief, like, spec)
+
+    async def _like(self, brief: Brief, video: Path, spec: PlatformSpec) -> Brief:
+        """`brief` made to follow the reference `video` (kept and analysed once), as long as it when the platform
+        allows."""
+        try:
+            analysis, folder = await kept(video, self.home.references_dir, self.home.work_dir)
+        except (MediaError, FFmpegError, OSError) as exc:
+            raise InputError(f"{video}: cannot be used as a reference ({str(exc).splitlines()[0]})") from None
+        low, high = max(REEL_SECONDS[0], spec.min_duration_s), min(REEL_SECONDS[1], spec.max_duration_s)
+        return brief.model_copy(update={
+            "like": likeness_of(analysis, self.home.display(folder)),
+            "duration_s": round(min(max(analysis.duration_s, low), high), 3)})
 
     async def enqueue_prompt(self, prompt: str, account_name: str | None, priority: int, quality: str,
-                             duration_s: float | None, aspect: str | None = None) -> int:
+                             duration_s: float | None, aspect: str | None = None, like: Path | None = None) -> int:
         """A job from a prompt typed by the user (`generate`), through the same brief and queue as a trend. Input
         that cannot make a video is refused before anything is stored. With `aspect`, the video is made for the
-        first listed platform of that shape (else the first known one): the listed platforms still get variants."""
+        first listed platform of that shape (else the first known one): the listed platforms still get variants.
+        With `like`, it follows that reference video (`generate --like`)."""
         settings = self.settings.app
         prompt = _checked_prompt(prompt)
         _check_number("--priority", priority, 0, MAX_PRIORITY)
@@ -139,11 +161,13 @@ class Planner:
         if account_name is not None and account_name not in accounts:
             raise ConfigError("--account", f"no account named {account_name!r} (accounts: {', '.join(accounts)})")
         account = accounts[account_name] if account_name else settings.accounts[0]
+        if like is not None and not like.is_file():
+            raise InputError(f"--like {like}: no such file")
         trend = Trend(caption=prompt, theme=account.niches[0] if account.niches else "general", timestamp=utcnow(),
                       source="cli")
         await save_trends(self.db, [trend])
         trend_id = await trend_row_id(self.db, trend.dedup_key)
-        brief = await self._brief(trend, account, platform)
+        brief = await self._brief(trend, account, platform, like)
         if duration_s is not None:
             brief = brief.model_copy(update={"duration_s": duration_s})
         job_id = await queue.enqueue(self.db, trend_id, trend.dedup_key, brief, platform, priority, quality,

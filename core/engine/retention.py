@@ -5,10 +5,14 @@ variants, its cover and contact sheet — are removed once its last post is `ret
 media hosting holds for the platforms. Its sidecars (the caption, the credits) and its rows stay, so reports still
 list it. A video that was never posted is kept, unless `delete_unpublished` is set (then it goes `retention_days`
 after it was made).
+
+Reference videos kept for lookalikes (data/references/<digest>/) go `retention_days` after their last use. A job
+still to run keeps its brief's likeness; only its similarity report needs the reference, and is skipped without it.
 """
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -94,3 +98,32 @@ def _files(output: str | None, thumbnail: str | None) -> list[Path]:
     except (OSError, ValueError, AttributeError):
         pass  # no sidecar, or an unreadable one: the files named above are all there is to go
     return [path for path in candidates if path.is_file()]
+
+
+def expired_references(folder: Path, settings: Settings, now: datetime | None = None) -> list[Path]:
+    """The kept references under `folder` last used more than `retention_days` ago (none when it is 0)."""
+    days = settings.app.retention_days
+    if days == 0 or not folder.is_dir():
+        return []
+    cutoff = ((now or utcnow()) - timedelta(days=days)).timestamp()
+    return sorted(kept for kept in folder.iterdir()
+                  if kept.is_dir() and _last_use(kept) < cutoff)
+
+
+def _last_use(kept: Path) -> float:
+    analysis = kept / "analysis.json"  # touched on each use (content/media/reference.py, `kept`)
+    return (analysis if analysis.is_file() else kept).stat().st_mtime
+
+
+def remove_expired_references(folder: Path, settings: Settings) -> list[Path]:
+    """Remove what `expired_references` lists; one that cannot be removed is one line."""
+    expired = expired_references(folder, settings)
+    for kept in expired:
+        try:
+            shutil.rmtree(kept)
+        except OSError as exc:
+            logger.warning(f"reference {kept.name} not removed ({exc.strerror or exc})")
+    if expired:
+        logger.info(f"{len(expired)} reference video(s) removed after {settings.app.retention_days} days unused")
+    return expired
+

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from loguru import logger
 from sqlalchemy import insert
 
+from content.briefs.brief import Likeness
 from content.briefs.prompt_policy import PromptReview
 from content.media import sidecar, timeline
 from content.media.backgrounds import TRANSITION_S
@@ -32,6 +33,7 @@ from content.media.look import Look
 from content.media.media import probe
 from content.media.platforms import PLATFORMS, platform_spec, variant_path
 from content.media.preflight import describe_failures, failures, preflight
+from content.media.reference import report_likeness
 from content.media.renderer import RenderOptions, Timing, narrated_texts, render_reel, time_reel
 from content.media.timeline import Scene
 from content.media.video_utils import contact_sheet, contact_sheet_path, extract_thumbnail, optimize, usable
@@ -53,7 +55,7 @@ from core.engine.policy import POLICY, OnJob, OnProvider, WhilePolling
 from core.engine.provider_health import ProviderHealth
 from core.engine.queue import Job
 from core.engine.states import AttemptState, JobStatus
-from core.errors import DaemonError, ErrorClass, MediaError, ProviderError, machine_fault
+from core.errors import DaemonError, ErrorClass, FFmpegError, MediaError, ProviderError, machine_fault
 from core.home import Home
 from core.schema import prompt_outcomes
 from core.settings import Settings, Voiceover
@@ -726,7 +728,22 @@ class JobRunner:
             if isinstance(exc, ExceptionGroup):
                 raise exc.exceptions[0] from None
             raise
+        if job.brief.like is not None:
+            stage("similarity to its reference", 1.0)
+            await self._report_likeness(job, job.brief.like, video)
         return video, cover.result(), info.duration_s
+
+    async def _report_likeness(self, job: Job, like: Likeness, video: Path) -> None:
+        """How alike a lookalike came out to its reference: data/analysis/<video>/compare.html and similarity.json.
+        One that cannot be made (its reference removed, say) is one line; the video is delivered all the same."""
+        try:
+            result = await report_likeness(self.home.resolve(like.reference), video,
+                                           self.home.data_dir / "analysis" / video.stem, self.work_dir / "likeness")
+        except (MediaError, FFmpegError, OSError, ValueError, KeyError) as exc:
+            logger.warning(f"job {job.id}: no similarity report ({str(exc).splitlines()[0] if str(exc) else exc!r})")
+            return
+        parts = ", ".join(f"{name} {value:.0%}" for name, value in result.parts.items())
+        logger.info(f"job {job.id}: {result.overall:g} / 100 like its reference ({parts})")
 
     async def _sign(self, video: Path, post: sidecar.Post) -> None:
         """Content credentials in the delivered file, when a certificate is configured (before its preflight, which
