@@ -70,3 +70,28 @@ async def test_trends_rank_by_what_the_accounts_own_videos_did(database: str) ->
     assert untaught == ["Five minute breakfast", "Ten minute mobility"]
     assert [c.trend.topic for c in taught] == ["Ten minute mobility", "Five minute breakfast"]
     assert taught[0].factors.results > 1 > taught[1].factors.results
+
+
+async def test_a_retried_jobs_video_teaches_as_its_trends(database: str) -> None:
+    """A retry's key is `<trend key>:retry-<job>`; its brief names the trend, so its views count for it."""
+    db = await Database.open(database)
+    try:
+        oats = trend("Overnight oats", "food", [])
+        await save_trends(db, [oats])
+        trend_id = await trend_row_id(db, oats.dedup_key)
+        for number, key, status in ((1, oats.dedup_key, "failed"), (2, f"{oats.dedup_key}:retry-1", "done")):
+            async with db.transaction() as conn:
+                await conn.execute(briefs.insert().values(
+                    id=number, trend_id=trend_id, account="mia_moves", template="default", created_at=NOW,
+                    content={"topic": oats.topic}))
+                await conn.execute(video_jobs.insert().values(
+                    id=number, brief_id=number, trend_key=key, account="mia_moves", priority=0, status=status,
+                    platform="instagram_reels", aspect_ratio="9:16", duration_s=15, created_at=NOW, updated_at=NOW))
+        async with db.transaction() as conn:
+            await conn.execute(engagement_metrics.insert().values(
+                job_id=2, captured_at=NOW, views=7_000, reach=0, likes=0, comments=0, saves=0, shares=0, follows=0,
+                source="instagram", imported_at=NOW))
+        results = await own_results(db)
+    finally:
+        await db.close()
+    assert [(made.topic, views) for made, views in results] == [("Overnight oats", 7_000)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
-from core.schema import engagement_metrics, video_jobs
+from core.schema import briefs, engagement_metrics, video_jobs
 from core.schema import trends as trends_table
 from core.storage import Database, utcnow
 from trends.models import Trend
@@ -63,12 +63,13 @@ async def recently_used(db: Database, since: datetime) -> list[Trend]:
 
 async def own_results(db: Database) -> list[tuple[Trend, int]]:
     """Each trend the account made a video of that has metrics (insights pulled or imported), with the most views
-    its video reached."""
-    views = (select(video_jobs.c.trend_key, func.max(engagement_metrics.c.views).label("views"))
-             .join(engagement_metrics, engagement_metrics.c.job_id == video_jobs.c.id)
-             .group_by(video_jobs.c.trend_key).subquery())
+    its videos reached — a retried job's video among them (its brief names the trend, its key does not)."""
+    views = (select(briefs.c.trend_id, func.max(engagement_metrics.c.views).label("views"))
+             .select_from(video_jobs.join(briefs, briefs.c.id == video_jobs.c.brief_id)
+                          .join(engagement_metrics, engagement_metrics.c.job_id == video_jobs.c.id))
+             .group_by(briefs.c.trend_id).subquery())
     rows = await db.fetch_all(select(trends_table, views.c.views.label("own_views"))
-                              .join(views, views.c.trend_key == trends_table.c.dedup_key))
+                              .join(views, views.c.trend_id == trends_table.c.id))
     return [(_trend(row), int(row.own_views)) for row in rows]
 
 
