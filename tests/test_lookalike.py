@@ -127,3 +127,15 @@ def test_a_personas_references_are_followed_and_expire_unused(home: Home, tmp_pa
     assert f"reference {kept.name}: would remove" in dry.stdout and kept.is_dir()
     cleaned = run_cli(home.root, "cleanup")
     assert f"reference {kept.name}: removed" in cleaned.stdout and not kept.exists()
+
+
+def test_a_personas_unreadable_reference_is_one_line_and_the_reel_is_queued_all_the_same(home: Home) -> None:
+    (home.root / "refs").mkdir()
+    (home.root / "refs" / "broken.mp4").write_bytes(b"not a video at all")
+    edit_json(home.config_file, lambda data: data["accounts"][0]["style"].update(
+        reference_videos=["refs/broken.mp4"]))
+    queued = run_cli(home.root, "generate", "habits that stick")
+    assert queued.returncode == 0, queued.stderr
+    warned = [line for line in queued.stderr.splitlines() if "broken.mp4" in line]
+    assert len(warned) == 1 and "own style" in warned[0] and "Traceback" not in queued.stderr
+    assert len(json.loads(run_cli(home.root, "status", "--json").stdout)["jobs"]) == 1

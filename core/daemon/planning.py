@@ -125,11 +125,18 @@ class Planner:
         brief = await self.writer.improve(draft, trend, account, content.prompt_style, related)
         spec = platform_spec(platform)
         brief = brief.model_copy(update={"aspect_ratio": aspect_of(spec.width, spec.height)})
+        if like is not None:
+            return await self._like(brief, like, spec)
         listed = account.style.reference_videos
-        if like is None and listed:  # the persona's references in turn, one chosen by the trend
-            like = self.home.resolve(listed[int(hashlib.sha256(trend.dedup_key.encode()).hexdigest(), 16)
-                                            % len(listed)])
-        return brief if like is None else await self._like(brief, like, spec)
+        if not listed:
+            return brief
+        chosen = self.home.resolve(listed[int(hashlib.sha256(trend.dedup_key.encode()).hexdigest(), 16)
+                                          % len(listed)])  # the persona's references in turn, one by the trend
+        try:
+            return await self._like(brief, chosen, spec)
+        except InputError as exc:  # a bad reference of the persona's: this Reel in its own style, the rest go on
+            logger.warning(f"{account.name}: {exc}; this Reel is made in the persona's own style")
+            return brief
 
     async def _like(self, brief: Brief, video: Path, spec: PlatformSpec) -> Brief:
         """`brief` made to follow the reference `video` (kept and analysed once), as long as it when the platform
