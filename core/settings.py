@@ -219,7 +219,7 @@ class Voiceover(Strict):
 
 SceneSource = Literal["library", "stock", "generated"]
 CaptionPreset = Literal["classic", "pop", "word"]
-REFERENCE_VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv")  # what a persona's clips and references may be
 
 
 class Style(Strict):
@@ -274,8 +274,8 @@ class Style(Strict):
     def _video_files(cls, values: list[str], info: ValidationInfo) -> list[str]:
         home_root = (info.context or {}).get("home_root")
         for value in values:
-            if not value.lower().endswith(REFERENCE_VIDEO_SUFFIXES):
-                raise ValueError(f"{value!r} is not a video ({', '.join(REFERENCE_VIDEO_SUFFIXES)})")
+            if not value.lower().endswith(VIDEO_SUFFIXES):
+                raise ValueError(f"{value!r} is not a video ({', '.join(VIDEO_SUFFIXES)})")
             if home_root is not None and not (Path(home_root) / value).is_file():
                 raise ValueError(f"no video {value!r} under the home")
         return values

@@ -17,13 +17,13 @@ import numpy as np
 from content.media.colour import TAG_FRAMES, TO_BT709, scale_options, tone_map
 from content.media.frame import Frame
 from content.media.media import VideoStream
+from core.settings import VIDEO_SUFFIXES
 
 PAN_PX = 360  # how far a scene's still pans over its scene, along the frame's long side (a third of it across)
 STILL_SCALE = 4  # generated stills are drawn at quarter size and upscaled once by ffmpeg (no fine detail)
 TRANSITION_S = 0.4
 TRANSITIONS = {"fade": "fade", "slide": "slideleft", "zoom": "zoomin"}  # ours → ffmpeg xfade's; "cut" needs none
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv"}
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def find_media(folder: Path) -> list[Path]:
     """The photos and clips in `folder`, leaving out hidden files (a Mac's `._photo.jpg`) and folders."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES | set(VIDEO_SUFFIXES)
                   and p.is_file() and not p.name.startswith("."))
 
 

@@ -97,4 +97,3 @@ def grade_lut(colours: Sequence[str]) -> str:
     graded = np.clip(pixels + TINT * (chroma - (pixels - luma[:, None])), 0, 1)
     lines = [f"LUT_3D_SIZE {LUT_SIZE}", *(f"{r:.5f} {g:.5f} {b:.5f}" for r, g, b in graded)]
     return "\n".join(lines) + "\n"
-

@@ -61,8 +61,7 @@ async def time_reel(brief: Brief, look: Look, workdir: Path, length_s: float | N
     music's beats (the persona's track's, or the synthesized bed's). The engine asks it first when each scene is
     made apart."""
     workdir.mkdir(parents=True, exist_ok=True)
-    like = brief.like
-    look = following(look, brief, workdir)
+    like = brief.like  # its look (`following`) is the renderer's: timing needs only its tempo and cuts
     clips = await narrate(narrated_texts(brief), look.style.voiceover, workdir, look.language, look.secrets)
     bed, beats = await choose_bed(look.music_folder, look.style.music_mood, reel_seed(brief), look.beats_cache,
                                   MAX_REEL_S, like.tempo_bpm if like else None)

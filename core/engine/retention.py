@@ -126,4 +126,3 @@ def remove_expired_references(folder: Path, settings: Settings) -> list[Path]:
     if expired:
         logger.info(f"{len(expired)} reference video(s) removed after {settings.app.retention_days} days unused")
     return expired
-
