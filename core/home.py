@@ -52,6 +52,12 @@ class Home:
         return self.data_dir / "references"
 
     @property
+    def paid_analysis_dir(self) -> Path:
+        """What each video's paid analysis bought (a transcript, keyframes described), kept so it is never bought
+        again (core/engine/analysis_purchases.py)."""
+        return self.data_dir / "paid-analysis"
+
+    @property
     def work_dir(self) -> Path:
         """Scratch space for renders in progress; a file only leaves it when it is complete."""
         return self.data_dir / "work"

@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 # What each version adds to the one before, applied in order to an older database (create_all adds new tables).
 MIGRATIONS = {
     2: [
@@ -54,6 +54,7 @@ MIGRATIONS = {
     8: [],  # posts and publisher_tokens: create_all makes the new tables
     9: ["ALTER TABLE posts ADD COLUMN publish_at TIMESTAMP"],  # a slot the platform itself keeps (publishAt)
     10: [],  # notifications and their deliveries: create_all makes the new tables
+    11: [],  # service_calls: create_all makes the new table
 }
 
 metadata = MetaData()
@@ -259,6 +260,25 @@ cost_ledger = Table(
     Column("budget_day", String(10), nullable=False, index=True),
     Column("budget_month", String(7), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A paid call that is no video's (a reference's transcript, its keyframes described): reserved → done | failed. Its
+# estimate is added to budget_totals when reserved and replaced by what it cost when settled, so the daily and
+# monthly caps hold it with the videos; one a stop left reserved stays counted at its estimate.
+service_calls = Table(
+    "service_calls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("service", String(32), nullable=False),  # transcript | keyframes
+    Column("subject", String(64), nullable=False),  # what it was bought for: the video's digest
+    Column("state", String(16), nullable=False),
+    Column("estimated_cost_usd", Float, nullable=False),
+    Column("actual_cost_usd", Float),
+    Column("error", Text),
+    Column("budget_day", String(10), nullable=False, index=True),
+    Column("budget_month", String(7), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
 )
 
 # A delivered video on one platform: scheduled → processing → publishing → published | failed. One row per job and

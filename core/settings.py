@@ -171,6 +171,52 @@ class BriefSettings(Strict):
     llm: LlmSettings = LlmSettings()
 
 
+class TranscriptSettings(Strict):
+    """A reference's speech transcribed, with word times, by an OpenAI-compatible `/audio/transcriptions` endpoint:
+    bought once per video under the daily and monthly caps."""
+
+    enabled: bool = False
+    base_url: str = Field("https://api.openai.com/v1", pattern=r"^https?://")
+    model: str = Field("whisper-1", min_length=1, description="a model that gives verbose_json with word times")
+    api_key_env: str | None = Field("OPENAI_API_KEY", description="environment variable holding the key; null for "
+                                                                   "a local server that needs none")
+    # openai.com/api/pricing: whisper-1 and gpt-4o-transcribe $0.006 a minute, gpt-4o-mini-transcribe $0.003
+    price_usd_per_minute: float = Field(0.006, ge=0, le=10)
+    timeout_s: float = Field(120.0, gt=0, le=1800)
+
+
+class KeyframeSettings(Strict):
+    """Each shot's keyframe described by a vision-capable, OpenAI-compatible chat endpoint: bought once per video
+    under the daily and monthly caps, reserved at the most a keyframe can cost and charged by the tokens used."""
+
+    enabled: bool = False
+    base_url: str = Field("https://api.openai.com/v1", pattern=r"^https?://")
+    model: str = Field("gpt-4o-mini", min_length=1)
+    api_key_env: str | None = Field("OPENAI_API_KEY", description="environment variable holding the key; null for "
+                                                                   "a local server that needs none")
+    max_shots: int = Field(12, ge=1, le=100, description="keyframes described at most (spread over the video)")
+    max_tokens: int = Field(120, ge=16, le=2000, description="the longest description, in tokens")
+    # platform.openai.com/docs/guides/images-vision: a low-detail image is 85 tokens on gpt-4o, 2,833 on
+    # gpt-4o-mini (which costs a 33rd as much a token); set it with the model
+    image_tokens: int = Field(2833, ge=1, le=100_000, description="the tokens one low-detail image counts as")
+    # openai.com/api/pricing: gpt-4o-mini $0.15 per million input tokens, $0.60 per million output tokens
+    price_usd_per_million_input_tokens: float = Field(0.15, ge=0, le=1000)
+    price_usd_per_million_output_tokens: float = Field(0.60, ge=0, le=1000)
+    timeout_s: float = Field(60.0, gt=0, le=600)
+
+
+class AnalysisSettings(Strict):
+    """What `analyze` and a lookalike's reference may buy beyond the offline analysis: off unless enabled with a
+    key."""
+
+    transcript: TranscriptSettings = TranscriptSettings()
+    keyframes: KeyframeSettings = KeyframeSettings()
+
+    @property
+    def buys_any(self) -> bool:
+        return self.transcript.enabled or self.keyframes.enabled
+
+
 class Palette(Strict):
     background: list[HexColor] = Field(["#1e3c72", "#2a5298", "#e96443"], min_length=2, max_length=8)
     text: HexColor = "#ffffff"
@@ -541,6 +587,7 @@ class AppConfig(Strict):
     schedule: Schedule = Schedule()
     trends: TrendSettings = TrendSettings()
     briefs: BriefSettings = BriefSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
     accounts: list[Account] = Field(min_length=1)
     platforms: list[PlatformName] = Field(["instagram_reels"], min_length=1, description="the first is what each "
                                           "video is made for; every other gets a variant reframed from its timeline")

@@ -69,3 +69,19 @@ def make_known_cuts(path: Path, width: int = 1080, height: int = 1920, sources: 
              "-c:a", "aac", "-shortest", str(path)]
     subprocess.run(args, check=True)
     return path
+
+
+def with_sound(video: Path, sound: Path, path: Path, sound_db: float = 0.0, under: Path | None = None,
+               under_db: float = 0.0) -> Path:
+    """`video`'s picture with `sound` (at `sound_db`) for its soundtrack, over `under` (at `under_db`) when given,
+    padded with silence or cut to the picture's length."""
+    args = [ffmpeg_exe(), "-v", "error", "-y", "-i", str(video), "-i", str(sound)]
+    mix = f"[1:a]volume={sound_db}dB,apad[a]"
+    if under is not None:
+        args += ["-i", str(under)]
+        mix = (f"[1:a]volume={sound_db}dB,apad[s];[2:a]volume={under_db}dB,apad[u];"
+               "[s][u]amix=inputs=2:duration=first:normalize=0[a]")
+    args += ["-filter_complex", mix, "-map", "0:v", "-map", "[a]", "-c:v", "copy", "-c:a", "aac", "-shortest",
+             str(path)]
+    subprocess.run(args, check=True)
+    return path

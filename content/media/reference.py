@@ -11,7 +11,8 @@ import json
 import os
 import shutil
 import statistics
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from content.media.media import probe
 from content.media.onscreen_text import onscreen_text
 from content.media.shots import Shots, find_shots
 from content.media.similarity import Similarity, similarity
+from content.media.sound_share import sound_share
 from core.errors import MediaError
 from core.files import write_atomically
 
@@ -46,6 +48,13 @@ class Analysis:
     tempo_bpm: float | None
     beats_s: tuple[float, ...]
     text: dict[str, float]  # on-screen text: coverage (share of the picture), changes_per_s (onscreen_text.py)
+    sound: dict[str, float] = field(default_factory=dict)  # speech, music, speech_over_music: shares of the runtime
+    transcript: dict[str, Any] | None = None  # what was said, when bought (content/media/paid_analysis.py)
+    keyframes: dict[str, Any] | None = None  # each shot's keyframe described, when bought (paid_analysis.py)
+
+
+# The paid parts of an analysis, added to it once its keyframes are written (core/engine/analysis_purchases.py)
+Extras = Callable[[Analysis, Path, list[Path]], Awaitable[Analysis]]
 
 
 async def analyze(video: Path, workdir: Path) -> Analysis:
@@ -53,9 +62,9 @@ async def analyze(video: Path, workdir: Path) -> Analysis:
     info = await probe(video)
     if info.video is None:
         raise MediaError(f"{video.name}: has no picture to analyse")
-    shots, signals, text = await asyncio.gather(
+    shots, signals, text, sound = await asyncio.gather(
         find_shots(video, info.video.fps), analyse(video, has_video=False, has_audio=info.audio is not None),
-        onscreen_text(video, info.video.width, info.video.height))
+        onscreen_text(video, info.video.width, info.video.height), _sound(video, info.audio is not None))
     tempo: float | None = None
     beats: tuple[float, ...] = ()
     if info.audio is not None and info.duration_s >= 2:
@@ -63,7 +72,11 @@ async def analyze(video: Path, workdir: Path) -> Analysis:
         tempo, beats = round(with_beats.tempo_bpm, 1), tuple(round(b, 3) for b in with_beats.beats_s)
     return Analysis(video.name, shots.duration_s, info.video.width, info.video.height, info.video.fps, shots.cuts_s,
                     tuple({**asdict(shot), "length_s": shot.length_s} for shot in shots.shots), rhythm_of(shots),
-                    signals.integrated_lufs, tempo, beats, asdict(text))
+                    signals.integrated_lufs, tempo, beats, asdict(text), sound)
+
+
+async def _sound(video: Path, has_audio: bool) -> dict[str, float]:
+    return asdict(await sound_share(video)) if has_audio else {}
 
 
 def rhythm_of(shots: Shots) -> dict[str, float]:
@@ -87,10 +100,12 @@ def write_comparison(reference: Analysis, video: Analysis, result: Similarity, f
     return page
 
 
-async def kept(video: Path, references: Path, workdir: Path) -> tuple[Analysis, Path]:
-    """A reference video kept under `references`/<digest of its bytes>/ — a copy, its analysis and report — and
-    analysed once however often it is used; each use marks it used (retention counts from its last use)."""
-    digest = await asyncio.to_thread(_digest, video)
+async def kept(video: Path, references: Path, workdir: Path, extras: Extras | None = None
+               ) -> tuple[Analysis, Path]:
+    """A reference video kept under `references`/<digest of its bytes>/ — a copy, its analysis (with `extras`, the
+    paid parts, added) and report — and analysed once however often it is used; each use marks it used (retention
+    counts from its last use)."""
+    digest = await asyncio.to_thread(file_digest, video)
     folder = references / digest
     stored = folder / "analysis.json"
     if stored.is_file():
@@ -100,11 +115,12 @@ async def kept(video: Path, references: Path, workdir: Path) -> tuple[Analysis, 
     copy = folder / f"reference{video.suffix.lower()}"
     await asyncio.to_thread(shutil.copyfile, video, copy)
     analysis = dataclasses.replace(await analyze(copy, workdir), video=video.name)
-    await write_report(analysis, copy, folder)
+    analysis, _ = await write_report(analysis, copy, folder, extras)
     return analysis, folder
 
 
-def _digest(video: Path) -> str:
+def file_digest(video: Path) -> str:
+    """What names a video's kept copy (and its paid analysis): the start of its bytes' SHA-256."""
     with video.open("rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()[:DIGEST_CHARS]
 
@@ -132,16 +148,27 @@ def _templates() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
 
 
-async def write_report(analysis: Analysis, video: Path, folder: Path) -> Path:
-    """analysis.json, a keyframe from the middle of every shot, and index.html showing them; returns the page."""
-    keyframes = folder / "keyframes"
-    keyframes.mkdir(parents=True, exist_ok=True)
-    for number, shot in enumerate(analysis.shots, 1):
-        middle = (shot["start_s"] + shot["end_s"]) / 2
-        await run_ffmpeg(["-y", "-ss", f"{middle:.3f}", "-i", str(video.resolve()), "-frames:v", "1", "-vf",
-                          f"scale={KEYFRAME_WIDTH}:-2", "-q:v", "4", str((keyframes / f"shot-{number:02d}.jpg")
-                                                                         .resolve())], what="a keyframe")
+async def write_report(analysis: Analysis, video: Path, folder: Path, extras: Extras | None = None
+                       ) -> tuple[Analysis, Path]:
+    """A keyframe from the middle of every shot, `extras` added (the paid parts, which may describe them), then
+    analysis.json and index.html showing it all; returns the analysis and the page."""
+    keyframes = await write_keyframes(analysis, video, folder / "keyframes")
+    if extras is not None:
+        analysis = await extras(analysis, video, keyframes)
     write_atomically(folder / "analysis.json", json.dumps(asdict(analysis), indent=2) + "\n")
     page = folder / "index.html"
     write_atomically(page, _templates().get_template("analysis.html.j2").render(a=analysis))
-    return page
+    return analysis, page
+
+
+async def write_keyframes(analysis: Analysis, video: Path, keyframes: Path) -> list[Path]:
+    """A frame from the middle of each shot, in order."""
+    keyframes.mkdir(parents=True, exist_ok=True)
+    written = []
+    for number, shot in enumerate(analysis.shots, 1):
+        middle = (shot["start_s"] + shot["end_s"]) / 2
+        frame = keyframes / f"shot-{number:02d}.jpg"
+        await run_ffmpeg(["-y", "-ss", f"{middle:.3f}", "-i", str(video.resolve()), "-frames:v", "1", "-vf",
+                          f"scale={KEYFRAME_WIDTH}:-2", "-q:v", "4", str(frame.resolve())], what="a keyframe")
+        written.append(frame)
+    return written

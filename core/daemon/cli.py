@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import math
@@ -10,7 +11,7 @@ import os
 import shutil
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -21,7 +22,7 @@ from content.media.credentials import ContentSigner
 from content.media.gallery import render_gallery
 from content.media.platforms import platform_spec
 from content.media.preflight import failures, preflight
-from content.media.reference import Analysis, analyze, write_comparison, write_report
+from content.media.reference import Analysis, Extras, analyze, write_comparison, write_report
 from content.media.similarity import similarity
 from content.providers import build_providers, provider_params
 from content.providers.catalogue import print_models
@@ -29,6 +30,8 @@ from core.daemon.console import console_app
 from core.daemon.daemon import Daemon
 from core.daemon.provider_test import alone, try_provider
 from core.engine import queue
+from core.engine.analysis_purchases import AnalysisPurchases
+from core.engine.ledger import Ledger
 from core.engine.publishing import PostRow, publisher_name
 from core.engine.retention import expired_references, expired_videos
 from core.engine.states import Cancellation, JobStatus, PostState
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "gallery":
             return asyncio.run(draw_gallery(home, args.account, args.out))
         if args.command == "analyze":
-            return asyncio.run(analyze_video(home, args.video, args.json))
+            return asyncio.run(analyze_video(home, secrets, args.video, args.json))
         if args.command == "compare":
             return asyncio.run(compare_videos(home, args.reference, args.video, args.json))
         settings = load_settings(home, provider_params())
@@ -385,15 +388,35 @@ COMMANDS: dict[str, Callable[[Daemon, argparse.Namespace], Awaitable[int]]] = {
 }
 
 
-async def analyzed(home: Home, video: Path) -> tuple[Analysis, Path]:
-    """`video` analysed and written to data/analysis/<name>/ (analysis.json, index.html, keyframes/)."""
+async def analyzed(home: Home, video: Path, extras: Extras | None = None) -> tuple[Analysis, Path]:
+    """`video` analysed (with `extras`, the paid parts, added) and written to data/analysis/<name>/ (analysis.json,
+    index.html, keyframes/)."""
     if not video.is_file():
         raise InputError(f"{video}: no such file")
     try:
         analysis = await analyze(video, home.work_dir)
-        return analysis, await write_report(analysis, video, home.data_dir / "analysis" / video.stem)
+        return await write_report(analysis, video, home.data_dir / "analysis" / video.stem, extras)
     except MediaError as exc:
         raise InputError(str(exc)) from None
+
+
+@contextlib.asynccontextmanager
+async def analysis_purchases(home: Home, secrets: Secrets) -> AsyncIterator[Extras | None]:
+    """What adds the paid parts to `analyze`'s analysis, under the budget, when the home's config enables any (with
+    none, `analyze` needs no config, and works in any folder)."""
+    if not home.config_file.is_file():
+        yield None
+        return
+    settings = load_settings(home, provider_params())
+    if not settings.app.analysis.buys_any:
+        yield None
+        return
+    db = await Database.open(database_url(home, secrets))
+    try:
+        yield AnalysisPurchases(Ledger(db, settings.video.budget), settings.app.analysis, secrets,
+                                home.paid_analysis_dir).add_to
+    finally:
+        await db.close()
 
 
 async def compare_videos(home: Home, reference: Path, video: Path, as_json: bool) -> int:
@@ -412,8 +435,9 @@ async def compare_videos(home: Home, reference: Path, video: Path, as_json: bool
     return 0
 
 
-async def analyze_video(home: Home, video: Path, as_json: bool) -> int:
-    analysis, page = await analyzed(home, video)
+async def analyze_video(home: Home, secrets: Secrets, video: Path, as_json: bool) -> int:
+    async with analysis_purchases(home, secrets) as extras:
+        analysis, page = await analyzed(home, video, extras)
     if as_json:
         print(json.dumps({**dataclasses.asdict(analysis), "page": str(page)}))
         return 0
@@ -427,7 +451,13 @@ async def analyze_video(home: Home, video: Path, as_json: bool) -> int:
               f"{shot['brightness']:.2f}  contrast {shot['contrast']:.2f}  {shot['camera']}")
     tempo = f"{analysis.tempo_bpm:g} bpm" if analysis.tempo_bpm else "no music tempo"
     loud = f"{analysis.loudness_lufs:.1f} LUFS" if analysis.loudness_lufs is not None else "silent"
-    print(f"sound: {loud}, {tempo}")
+    shares = analysis.sound
+    heard = f", speech {shares['speech']:.0%}, music {shares['music']:.0%}" if shares else ""
+    print(f"sound: {loud}, {tempo}{heard}")
+    if analysis.transcript:
+        print(f"transcript: {analysis.transcript['text']}")
+    for described in (analysis.keyframes or {}).get("shots", []):
+        print(f"  shot {described['shot']:>2}: {described['description']}")
     print(f"page: {page}")
     return 0
 

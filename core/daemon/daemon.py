@@ -18,6 +18,7 @@ from content.media.credentials import ContentSigner
 from content.providers import VideoProvider
 from core.daemon.planning import Planner
 from core.engine import queue
+from core.engine.analysis_purchases import AnalysisPurchases
 from core.engine.ledger import Ledger
 from core.engine.notifications import Deliveries
 from core.engine.publishing import Publishing
@@ -64,7 +65,8 @@ class Daemon:
         self.runner = JobRunner(home, settings, self.ledger, providers,
                                 ContentSigner.configured(settings.app.content_credentials, secrets, home.root))
         self.worker = Worker(settings, db, self.runner)
-        self.planner = Planner(home, settings, db, secrets)
+        self.planner = Planner(home, settings, db, secrets,
+                               AnalysisPurchases(self.ledger, settings.app.analysis, secrets, home.paid_analysis_dir))
         self.secrets = secrets
         self.publishing = Publishing(settings, db, secrets, home)
         self.notifications = Deliveries(settings.app.notifications, db, secrets)

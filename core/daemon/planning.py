@@ -19,6 +19,7 @@ from content.media.lookalike import likeness_of
 from content.media.platforms import PLATFORMS, PlatformSpec, aspect_of, platform_spec
 from content.media.reference import kept
 from core.engine import queue
+from core.engine.analysis_purchases import AnalysisPurchases
 from core.engine.notifications import EventName, notify
 from core.engine.states import JobStatus
 from core.errors import ConfigError, DaemonError, FFmpegError, InputError, MediaError
@@ -44,8 +45,10 @@ class Collection:
 
 
 class Planner:
-    def __init__(self, home: Home, settings: Settings, db: Database, secrets: Secrets) -> None:
+    def __init__(self, home: Home, settings: Settings, db: Database, secrets: Secrets,
+                 purchases: AnalysisPurchases) -> None:
         self.home = home
+        self.purchases = purchases
         self.settings = settings
         self.db = db
         self.briefs = BriefBuilder()
@@ -142,7 +145,8 @@ class Planner:
         """`brief` made to follow the reference `video` (kept and analysed once), as long as it when the platform
         allows."""
         try:
-            analysis, folder = await kept(video, self.home.references_dir, self.home.work_dir)
+            analysis, folder = await kept(video, self.home.references_dir, self.home.work_dir,
+                                          self.purchases.extras())
         except (MediaError, FFmpegError, OSError) as exc:
             raise InputError(f"{video}: cannot be used as a reference ({str(exc).splitlines()[0]})") from None
         low, high = max(REEL_SECONDS[0], spec.min_duration_s), min(REEL_SECONDS[1], spec.max_duration_s)

@@ -17,7 +17,7 @@ from core.engine.alerts import BudgetAlerts
 from core.engine.provider_health import locked_row
 from core.engine.states import OPEN_STATES, AttemptState, LedgerKind
 from core.errors import DaemonError, ErrorClass
-from core.schema import attempts, budget_totals, cost_ledger
+from core.schema import attempts, budget_totals, cost_ledger, service_calls
 from core.settings import Budget
 from core.storage import Database, Step, Transaction, Write, as_utc, inserted_id, utcnow
 
@@ -75,6 +75,16 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class ServiceCall:
+    """A reserved paid call that is no video's (core/schema.py's service_calls)."""
+    id: int
+    service: str
+    estimate_usd: float
+    budget_day: str
+    budget_month: str
+
+
+@dataclass(frozen=True)
 class Reservation:
     """An opened attempt, and the day's and month's committed + reserved spend including it (for the alerts)."""
     attempt: Attempt
@@ -109,36 +119,76 @@ class Ledger:
         Raises ProviderBusy or BudgetExceeded, having changed nothing."""
         now = utcnow()
         day, month = self.periods(now)
-        periods = {"day": f"day:{day}", "month": f"month:{month}"}
         await _check_limits(conn, provider, limits, now)
         video_usd = estimate_usd + (await conn.execute(
             _JOB_SPEND if scene is not None or provider_type == VOICE else _JOB_VOICE_SPEND, {"job_id": job_id})
         ).scalar_one()
-        totals: dict[str, float] = {}
-        for period in periods.values():  # the day's row, then the month's: every writer locks them in this order
-            total = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})).scalar()
-            if total is None:  # the period's first reservation (maybe in two processes)
-                await conn.execute(_ENSURE_TOTAL, {"period": period})
-                total = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})
-                         ).scalar_one()
-            totals[period] = total
-        for label, used, cap in (
-            ("per-video", video_usd, self.caps.per_video_limit_usd),
-            ("daily", totals[periods["day"]], self.caps.daily_limit_usd),
-            ("monthly", totals[periods["month"]], self.caps.monthly_limit_usd),
-        ):
-            if used > cap + CENT:
-                for period in periods.values():
-                    await conn.execute(_ADD_TO_TOTAL, {"net": -estimate_usd, "one": period})
-                raise BudgetExceeded(
-                    f"{provider}: ${estimate_usd:.2f} would exceed the {label} cap "
-                    f"(${used - estimate_usd:.2f} of ${cap:.2f} used)", label)
+        day_used, month_used = await self._add_under_caps(conn, provider, estimate_usd, day, month, video_usd)
         attempt_id = inserted_id(await conn.execute(_INSERT_ATTEMPT, {
             "job_id": job_id, "provider": provider, "provider_type": provider_type, "state": AttemptState.RESERVED,
             "estimated_cost_usd": estimate_usd, "started_at": now, "scene": scene}))
         attempt = Attempt(attempt_id, job_id, provider, estimate_usd, day, month, scene, provider_type)
         await conn.execute(*_ledger_row(attempt, LedgerKind.RESERVE, estimate_usd, now))
-        return Reservation(attempt, totals[periods["day"]], totals[periods["month"]])
+        return Reservation(attempt, day_used, month_used)
+
+    async def _add_under_caps(self, conn: Transaction, payee: str, estimate_usd: float, day: str, month: str,
+                              video_usd: float | None) -> tuple[float, float]:
+        """The estimate added to the day's and month's totals, which must stay under their caps (and `video_usd`,
+        the video's spend with it, under the per-video cap); the new totals. Over a cap, it is taken back and
+        BudgetExceeded raised."""
+        periods = (f"day:{day}", f"month:{month}")
+        totals: list[float] = []
+        for period in periods:  # the day's row, then the month's: every writer locks them in this order
+            total = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})).scalar()
+            if total is None:  # the period's first reservation (maybe in two processes)
+                await conn.execute(_ENSURE_TOTAL, {"period": period})
+                total = (await conn.execute(_ADD_TO_TOTAL_RETURNING, {"net": estimate_usd, "one": period})
+                         ).scalar_one()
+            totals.append(total)
+        checks = [("daily", totals[0], self.caps.daily_limit_usd), ("monthly", totals[1], self.caps.monthly_limit_usd)]
+        if video_usd is not None:
+            checks.insert(0, ("per-video", video_usd, self.caps.per_video_limit_usd))
+        for label, used, cap in checks:
+            if used > cap + CENT:
+                for period in periods:
+                    await conn.execute(_ADD_TO_TOTAL, {"net": -estimate_usd, "one": period})
+                raise BudgetExceeded(
+                    f"{payee}: ${estimate_usd:.2f} would exceed the {label} cap "
+                    f"(${used - estimate_usd:.2f} of ${cap:.2f} used)", label)
+        return totals[0], totals[1]
+
+    async def reserve_call(self, service: str, subject: str, estimate_usd: float) -> ServiceCall:
+        """A paid call that is no video's (`service` for `subject`): its estimate reserved under the daily and
+        monthly caps, in a transaction of its own, before the call is made; its budget alerts raised. Raises
+        BudgetExceeded, having changed nothing."""
+        async def reserve(conn: Transaction) -> tuple[ServiceCall, float, float]:
+            now = utcnow()
+            day, month = self.periods(now)
+            day_used, month_used = await self._add_under_caps(conn, service, estimate_usd, day, month, None)
+            call_id = inserted_id(await conn.execute(insert(service_calls), {
+                "service": service, "subject": subject, "state": AttemptState.RESERVED,
+                "estimated_cost_usd": estimate_usd, "budget_day": day, "budget_month": month, "started_at": now}))
+            return ServiceCall(call_id, service, estimate_usd, day, month), day_used, month_used
+
+        call, day_used, month_used = await self.db.retrying(reserve)
+        if estimate_usd:
+            await self.alerts.check(call.budget_day, day_used, call.budget_month, month_used)
+        return call
+
+    async def settle_call(self, call: ServiceCall, charged_usd: float, error: str | None = None) -> None:
+        """End a paid call: done with what it cost, or failed with `error` (and what it may have cost); its
+        reservation replaced by that in the totals, once (a commit whose answer was lost is not applied again)."""
+        async def settle(conn: Transaction) -> None:
+            closed = await conn.execute(update(service_calls).where(
+                service_calls.c.id == call.id, service_calls.c.state == AttemptState.RESERVED).values(
+                state=AttemptState.DONE if error is None else AttemptState.FAILED, actual_cost_usd=charged_usd,
+                error=error, finished_at=utcnow()).returning(service_calls.c.id))
+            if closed.first() is None:
+                raise AttemptClosed(f"paid call {call.id} ({call.service}) was settled already")
+            for period in (f"day:{call.budget_day}", f"month:{call.budget_month}"):
+                await conn.execute(_ADD_TO_TOTAL, {"net": charged_usd - call.estimate_usd, "one": period})
+
+        await self.db.write(settle)
 
     async def alert(self, reservation: Reservation) -> None:
         """After the reservation's transaction: raise the budget alerts it crossed (each once per period)."""

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from core.engine.ledger import Ledger
 from core.engine.states import OPEN_STATES, AttemptState, JobStatus, LedgerKind
-from core.schema import attempts, briefs, cost_ledger, trends, video_jobs
+from core.schema import attempts, briefs, cost_ledger, service_calls, trends, video_jobs
 from core.storage import Database, as_utc, utcnow
 
 if TYPE_CHECKING:
@@ -85,13 +85,18 @@ async def budget_view(ledger: Ledger) -> dict[str, dict[str, float]]:
     day, month = ledger.periods(utcnow())
     caps = ledger.caps
     view = {}
-    for name, column, key, limit in (("daily", cost_ledger.c.budget_day, day, caps.daily_limit_usd),
-                                     ("monthly", cost_ledger.c.budget_month, month, caps.monthly_limit_usd)):
+    for name, period, key, limit in (("daily", "budget_day", day, caps.daily_limit_usd),
+                                     ("monthly", "budget_month", month, caps.monthly_limit_usd)):
         sums = dict(await ledger.db.fetch_all(
-            select(cost_ledger.c.kind, func.sum(cost_ledger.c.amount_usd)).where(column == key)
+            select(cost_ledger.c.kind, func.sum(cost_ledger.c.amount_usd)).where(cost_ledger.c[period] == key)
             .group_by(cost_ledger.c.kind)))
-        spent = float(sums.get(LedgerKind.CHARGE, 0.0))
-        reserved = float(sums.get(LedgerKind.RESERVE, 0.0)) + float(sums.get(LedgerKind.RELEASE, 0.0))
+        calls = (await ledger.db.fetch_all(select(  # paid calls that are no video's (service_calls)
+            func.coalesce(func.sum(service_calls.c.actual_cost_usd), 0.0),
+            func.coalesce(func.sum(case((service_calls.c.state == AttemptState.RESERVED,
+                                         service_calls.c.estimated_cost_usd), else_=0.0)), 0.0))
+            .where(service_calls.c[period] == key)))[0]
+        spent = float(sums.get(LedgerKind.CHARGE, 0.0)) + float(calls[0])
+        reserved = float(sums.get(LedgerKind.RESERVE, 0.0)) + float(sums.get(LedgerKind.RELEASE, 0.0)) + float(calls[1])
         view[name] = {"limit_usd": limit, "spent_usd": round(spent, 6), "reserved_usd": round(reserved, 6)}
     return view
 

@@ -40,6 +40,13 @@ class FakeTask:
         return round(min(self.polls / (SLOW_STEPS + 1), 0.99), 2)
 
 
+def dropped(request: web.Request) -> web.Response:
+    """The connection closed under the client before any answer (after the work was done: billed)."""
+    assert request.transport is not None
+    request.transport.abort()
+    return web.Response()
+
+
 class LoopbackServer:
     """An aiohttp application served on 127.0.0.1 at a free port (`url` once started)."""
 

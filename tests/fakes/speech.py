@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from aiohttp import web
 
-from tests.fakes.base import LoopbackServer
+from tests.fakes.base import LoopbackServer, dropped
 
 ELEVENLABS_KEY = "el-test-key-789"
 OPENAI_KEY = "sk-test-speech-key-321"
@@ -98,7 +98,7 @@ class FakeElevenLabs(LoopbackServer):
         failure = self.failing.next_failure()
         if failure == DROPPED:
             self.billed.append(body["text"])
-            return _dropped(request)
+            return dropped(request)
         if failure == 429:
             return _detail(429, {"status": "too_many_concurrent_requests", "message": "Too many concurrent requests"},
                            {"Retry-After": self.failing.retry_after})
@@ -140,7 +140,7 @@ class FakeOpenAISpeech(LoopbackServer):
             return _error(400, "'model', 'input' and 'voice' are required.", None)
         failure = self.failing.next_failure()
         if failure == DROPPED:
-            return _dropped(request)
+            return dropped(request)
         if failure == 429:
             return _error(429, "Rate limit reached for requests.", "rate_limit_exceeded",
                           {"retry-after": self.failing.retry_after})
@@ -190,12 +190,6 @@ def _words(text: str, said: Said, misheard: dict[str, str]) -> list[dict]:
         at += len(part)
     return words
 
-
-def _dropped(request: web.Request) -> web.Response:
-    """The connection closed under the client before any answer."""
-    assert request.transport is not None
-    request.transport.abort()
-    return web.Response()
 
 
 def _detail(status: int, detail: dict, headers: dict[str, str] | None = None) -> web.Response:

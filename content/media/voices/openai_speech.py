@@ -50,11 +50,11 @@ class OpenAISpeech(VoiceEngine):
         spoke = False
         try:
             async with client:
-                audio = await _asked(lambda: client.audio.speech.create(
+                audio = await asked(lambda: client.audio.speech.create(
                     model=config.model, voice=config.voice, input=text, response_format="pcm"))
                 spoke = True
                 duration = write_wav(wav, audio.content, RATE)
-                heard = await _asked(lambda: client.audio.transcriptions.create(
+                heard = await asked(lambda: client.audio.transcriptions.create(
                     file=(wav.name, wav.read_bytes(), "audio/wav"), model=TRANSCRIBER, response_format="verbose_json",
                     timestamp_granularities=["word"], language=self.language, prompt=text))
         except openai.APIError as exc:  # the speech was made, or an answer was lost: it may have been billed
@@ -73,7 +73,7 @@ class OpenAISpeech(VoiceEngine):
         return f"OpenAI did not answer ({type(exc).__name__})"
 
 
-async def _asked(call: Callable[[], Awaitable[T]]) -> T:
+async def asked(call: Callable[[], Awaitable[T]]) -> T:
     """The call's answer, asked again after a refusal with a 429 or a 5xx (not billed); a call whose answer was lost
     (a dropped connection, a timeout) raises at once."""
     tries = 0
