@@ -264,7 +264,8 @@ cost_ledger = Table(
 
 # A paid call that is no video's (a reference's transcript, its keyframes described): reserved → done | failed. Its
 # estimate is added to budget_totals when reserved and replaced by what it cost when settled, so the daily and
-# monthly caps hold it with the videos; one a stop left reserved stays counted at its estimate.
+# monthly caps hold it with the videos; one a stop left reserved stays counted at its estimate, and like one whose
+# answer was lost, is not made again for its subject (it may have been billed).
 service_calls = Table(
     "service_calls",
     metadata,
@@ -274,11 +275,13 @@ service_calls = Table(
     Column("state", String(16), nullable=False),
     Column("estimated_cost_usd", Float, nullable=False),
     Column("actual_cost_usd", Float),
+    Column("error_class", String(32)),  # `unknown`: its answer was lost, so it may have been billed
     Column("error", Text),
     Column("budget_day", String(10), nullable=False, index=True),
     Column("budget_month", String(7), nullable=False, index=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    Index("ix_service_calls_subject", "subject", "service"),
 )
 
 # A delivered video on one platform: scheduled → processing → publishing → published | failed. One row per job and

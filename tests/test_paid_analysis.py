@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import ctypes.util
 import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from core.secrets import Secrets
 from core.settings import Voiceover
 from core.storage import Database, database_url
 from tests.clips import KNOWN_CUTS, make_known_cuts, with_sound
-from tests.conftest import daemon_for, edit_json, settings_for
+from tests.conftest import ROOT, daemon_for, edit_json, settings_for
 from tests.fakes.openai_analysis import DROPPED, KEY, FakeAnalysisApi
 
 pytestmark = pytest.mark.skipif(ctypes.util.find_library("espeak-ng") is None, reason="espeak-ng is not installed")
@@ -204,3 +206,36 @@ async def test_a_persona_reference_is_kept_with_what_was_bought_for_it(home: Hom
     kept = json.loads(next(home.references_dir.glob("*/analysis.json")).read_text())
     assert kept["transcript"]["text"] == SCRIPT and len(kept["keyframes"]["shots"]) == 2
     assert len(server.transcriptions) == 1 and len(server.chats) == 2
+
+
+@pytest.mark.slow
+async def test_a_kill_during_a_paid_call_leaves_it_counted_and_it_is_not_bought_again(
+        home: Home, sounds: Sounds, capsys: pytest.CaptureFixture[str], caplog_loguru) -> None:
+    server = FakeAnalysisApi(SCRIPT, transcribing_s=120)
+    await server.start()
+    try:
+        secrets = _enable(home, server.url, max_shots=2)
+        analysing = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "main.py"), "--home", str(home.root), "analyze", str(sounds.speech), "--json",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=ROOT,
+            env={k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "OPENAI_API_KEY")})
+        for _ in range(1200):  # until the transcription is asked for (and held)
+            if server.transcriptions or analysing.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert server.transcriptions, "the transcription was never asked for"
+        analysing.kill()  # SIGKILL, mid-call
+        await analysing.wait()
+        rows, budget = await _calls(home, secrets)
+        assert [(row.service, row.state) for row in rows] == [("transcript", "reserved")]
+        assert budget["daily"]["reserved_usd"] == pytest.approx(rows[0].estimated_cost_usd)  # counted, maybe billed
+        server.transcribing_s = 0
+        assert await analyze_video(home, secrets, sounds.speech, True) == 0  # run again
+    finally:
+        await server.stop()
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["transcript"] is None and len(printed["keyframes"]["shots"]) == 2
+    assert len(server.transcriptions) == 1  # not asked again: it may have been billed
+    assert any("transcript not bought again" in line for line in caplog_loguru.lines)
+    rows, budget = await _calls(home, secrets)
+    assert [(row.service, row.state) for row in rows] == [("transcript", "reserved"), ("keyframes", "done")]

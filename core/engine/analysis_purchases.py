@@ -24,7 +24,7 @@ from content.media.paid_analysis import (
 )
 from content.media.reference import Analysis, Extras, file_digest
 from core.engine.ledger import BudgetExceeded, Ledger, ServiceCall
-from core.errors import DaemonError
+from core.errors import DaemonError, ErrorClass
 from core.files import write_atomically
 from core.secrets import Secrets
 from core.settings import AnalysisSettings, KeyframeSettings, TranscriptSettings
@@ -79,6 +79,10 @@ class AnalysisPurchases:
         kept = self.cache / f"{digest}-{service}.json"
         with contextlib.suppress(OSError, ValueError):
             return dict(json.loads(kept.read_text(encoding="utf-8")))
+        if await self.ledger.call_may_be_billed(service, digest):
+            logger.warning(f"{video}: its {service} not bought again: an earlier call for it was cut off and may "
+                           "have been billed")
+            return None
         try:
             call = await self.ledger.reserve_call(service, digest, estimate_usd)
         except BudgetExceeded as exc:
@@ -87,7 +91,10 @@ class AnalysisPurchases:
         try:
             bought = await buy()
         except PaidCallError as exc:
-            await self._failed(call, video, exc, estimate_usd if exc.charged_usd is None else exc.charged_usd)
+            if exc.charged_usd is None:  # its answer was lost: counted in full, and not asked again
+                await self._failed(call, video, exc, estimate_usd, ErrorClass.UNKNOWN)
+            else:
+                await self._failed(call, video, exc, exc.charged_usd)
             return None
         except (DaemonError, OSError) as exc:  # what was to be sent could not be read: nothing was
             await self._failed(call, video, exc, 0.0)
@@ -100,8 +107,9 @@ class AnalysisPurchases:
         return content
 
 
-    async def _failed(self, call: ServiceCall, video: str, exc: Exception, charged_usd: float) -> None:
-        await self.ledger.settle_call(call, charged_usd, str(exc)[:500])
+    async def _failed(self, call: ServiceCall, video: str, exc: Exception, charged_usd: float,
+                      error_class: ErrorClass | None = None) -> None:
+        await self.ledger.settle_call(call, charged_usd, str(exc)[:500], error_class)
         logger.warning(f"{video}: its {call.service} not bought ({exc})")
 
 

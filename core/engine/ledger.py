@@ -175,20 +175,30 @@ class Ledger:
             await self.alerts.check(call.budget_day, day_used, call.budget_month, month_used)
         return call
 
-    async def settle_call(self, call: ServiceCall, charged_usd: float, error: str | None = None) -> None:
+    async def settle_call(self, call: ServiceCall, charged_usd: float, error: str | None = None,
+                          error_class: ErrorClass | None = None) -> None:
         """End a paid call: done with what it cost, or failed with `error` (and what it may have cost); its
         reservation replaced by that in the totals, once (a commit whose answer was lost is not applied again)."""
         async def settle(conn: Transaction) -> None:
             closed = await conn.execute(update(service_calls).where(
                 service_calls.c.id == call.id, service_calls.c.state == AttemptState.RESERVED).values(
                 state=AttemptState.DONE if error is None else AttemptState.FAILED, actual_cost_usd=charged_usd,
-                error=error, finished_at=utcnow()).returning(service_calls.c.id))
+                error=error, error_class=error_class, finished_at=utcnow()).returning(service_calls.c.id))
             if closed.first() is None:
                 raise AttemptClosed(f"paid call {call.id} ({call.service}) was settled already")
             for period in (f"day:{call.budget_day}", f"month:{call.budget_month}"):
                 await conn.execute(_ADD_TO_TOTAL, {"net": charged_usd - call.estimate_usd, "one": period})
 
         await self.db.write(settle)
+
+    async def call_may_be_billed(self, service: str, subject: str) -> bool:
+        """Whether a call of `service` for `subject` may have been billed without its answer coming back (a stop
+        left it reserved, or its answer was lost): it is not made again, so nothing is paid for twice."""
+        rows = await self.db.fetch_all(select(service_calls.c.id).where(
+            service_calls.c.service == service, service_calls.c.subject == subject,
+            (service_calls.c.state == AttemptState.RESERVED) | (service_calls.c.error_class == ErrorClass.UNKNOWN))
+            .limit(1))
+        return bool(rows)
 
     async def alert(self, reservation: Reservation) -> None:
         """After the reservation's transaction: raise the budget alerts it crossed (each once per period)."""

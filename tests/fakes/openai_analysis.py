@@ -33,8 +33,9 @@ COLOURS = {"teal": (42, 157, 143), "orange": (231, 111, 81), "navy": (29, 53, 87
 
 class FakeAnalysisApi(LoopbackServer):
     def __init__(self, script: str, image_tokens: int = 2833, transcription_failures: list[int] | None = None,
-                 chat_failures: list[int] | None = None) -> None:
+                 chat_failures: list[int] | None = None, transcribing_s: float = 0.0) -> None:
         self.script = script
+        self.transcribing_s = transcribing_s  # how long a transcription takes (a test kills its caller meanwhile)
         self.image_tokens = image_tokens
         self.transcription_failures = list(transcription_failures or [])
         self.chat_failures = list(chat_failures or [])
@@ -61,6 +62,8 @@ class FakeAnalysisApi(LoopbackServer):
             return dropped(request)
         if failure is not None:
             return _error(failure, _echoing(request, "The server had an error while processing your request."), None)
+        if self.transcribing_s:
+            await self.late_answer(self.transcribing_s)
         try:
             with wave.open(io.BytesIO(sound), "rb") as audio:
                 rate = audio.getframerate()
