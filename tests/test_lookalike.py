@@ -84,7 +84,8 @@ def test_generate_like_follows_the_references_cuts_colours_and_tempo(home: Home,
 
 @pytest.mark.slow
 def test_a_reels_caption_pace_is_recovered_from_it(home: Home, tmp_path: Path) -> None:
-    """A Reel made word by word, used as a reference, gives word-by-word captions; one shown whole, whole ones."""
+    """A Reel made word by word, used as a reference, gives word-by-word captions; one shown whole, whole ones. And
+    a lookalike of each, by a persona whose own template is the list, shows its text at the reference's pace."""
     for preset in ("word", "classic"):
         edit_json(home.config_file, lambda data: [account["style"].update(captions=preset, template="kinetic")
                                                   for account in data["accounts"]])
@@ -92,8 +93,14 @@ def test_a_reels_caption_pace_is_recovered_from_it(home: Home, tmp_path: Path) -
         assert made.returncode == 0, made.stderr
         reference = Path(json.loads(made.stdout)["path"])
         analysis = asyncio.run(analyze(reference, tmp_path / "work"))
-
         assert likeness_of(analysis, "r").captions == preset, analysis.text
+
+        edit_json(home.config_file, lambda data: [account["style"].update(captions="classic", template="list")
+                                                  for account in data["accounts"]])
+        like = run_cli(home.root, "generate", f"routines shown {preset}", "--like", str(reference), "--wait", "--json")
+        assert like.returncode == 0, like.stderr
+        lookalike = asyncio.run(analyze(Path(json.loads(like.stdout)["path"]), tmp_path / "work"))
+        assert likeness_of(lookalike, "r").captions == preset, (lookalike.text, analysis.text)
 
 def test_a_reference_that_is_missing_or_no_video_is_one_line_and_queues_nothing(home: Home, tmp_path: Path) -> None:
     missing = run_cli(home.root, "generate", "habits", "--like", str(tmp_path / "nope.mp4"))

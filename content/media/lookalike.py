@@ -68,11 +68,13 @@ def scene_cuts(like: Likeness, duration_s: float) -> list[float]:
 def styled(look: Look, like: Likeness, workdir: Path) -> Look:
     """The persona's look following the reference: its main colours as the palette (each shot's lead colour, in
     order of appearance), hard cuts as the reference's shots have, its caption preset on every platform, and a grade
-    toward its colours (in `workdir`) in place of the persona's own."""
+    toward its colours (in `workdir`) in place of the persona's own. A list holds its items on screen, so a
+    reference whose text changes word by word or a few words at a time is followed with big centred captions."""
     colours = list(dict.fromkeys(palette[0] for palette in like.shot_palettes))[:MAX_COLOURS]
     colours = colours if len(colours) > 1 else [*colours, like.shot_palettes[0][-1]]
+    template = "kinetic" if look.style.template == "list" and like.captions != "classic" else look.style.template
     style = look.style.model_copy(update={
-        "transition": "cut", "captions": like.captions, "captions_per_platform": {},
+        "transition": "cut", "captions": like.captions, "captions_per_platform": {}, "template": template,
         "palette": look.style.palette.model_copy(update={"background": colours})})
     workdir.mkdir(parents=True, exist_ok=True)
     grade = workdir / "reference-grade.cube"
