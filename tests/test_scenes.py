@@ -139,3 +139,25 @@ def test_sigkill_while_scenes_are_made_and_again_during_recovery_pays_each_scene
     assert open_reservations == [], "every reservation was released or settled"
     assert charged == pytest.approx(sum(record["cost_usd"] for record in billed))
     assert not list(home.work_dir.glob("*.mp4")), "the paid clips go once the Reel is delivered"
+
+
+@pytest.mark.slow
+def test_a_reel_begun_scene_by_scene_is_finished_so_when_the_settings_change_meanwhile(home: Home) -> None:
+    """Scenes turned off while a Reel's scenes are paid for: its next run finishes it scene by scene, its paid
+    clips used, rather than buying a whole video besides."""
+    use_providers(home, {"sim": simulated(latency_s=2.0)}, ["sim"])
+    by_scene(home)
+    edit_json(home.video_config_file, lambda data: data["video_generation"].update(lease_s=2))
+    assert run_cli(home.root, "generate", "A Reel begun scene by scene", "--duration", "15").returncode == 0
+    kill_when(home, start_worker(home), "done")  # a scene paid, the others in flight
+    edit_json(home.video_config_file, lambda data: data["video_generation"]["composer"].update(scenes=False))
+    final = start_worker(home)
+    _, stderr = final.communicate(timeout=300)
+    assert final.returncode == 0, stderr
+
+    status = json.loads(run_cli(home.root, "status", "--json").stdout)
+    assert [job["status"] for job in status["jobs"]] == ["done"], status["jobs"]
+    scenes = status["jobs"][0]["scenes"]
+    billed = submissions(home)
+    assert len(billed) == len(scenes) == len({record["key"] for record in billed}), "one task per scene, none more"
+    assert query(home, "SELECT COUNT(*) FROM attempts WHERE scene IS NULL") == [(0,)], "no whole video bought"

@@ -239,7 +239,7 @@ class JobRunner:
             if found[0].buys_voice:
                 await self._settle_voice(job, request, *found[:2])
         whole = [found for found in open_attempts if found[0].scene is None and not found[0].buys_voice]
-        if start is None and not whole and self._by_scene(request):
+        if start is None and not whole and (self._by_scene(request) or await self._begun_by_scene(job, open_attempts)):
             return await self._run_scenes(job, request, stage)
         if start is None:
             if whole:  # reconcile an interrupted attempt first: resume it where it was, or close it
@@ -759,6 +759,13 @@ class JobRunner:
             return False
         ready = self.ready_providers(request.quality)
         return bool(ready) and _makes_clips(ready[0])
+
+    async def _begun_by_scene(self, job: Job, open_attempts: Sequence[tuple[Attempt, str, str | None]]) -> bool:
+        """Whether the job's Reel was begun scene by scene (a scene's clip paid for or in flight): it is finished
+        that way whatever the settings say now, so no paid clip is wasted and no whole video bought besides."""
+        if not job.attempts_so_far:
+            return False
+        return any(found[0].scene is not None for found in open_attempts) or bool(await self.ledger.made_scenes(job.id))
 
     async def _run_scenes(self, job: Job, request: GenerationRequest, stage: StageCallback) -> JobOutcome:
         """Each scene's clip asked of the providers at once, each its own reserved, paid and failed-over task (as a
