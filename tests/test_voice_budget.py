@@ -8,12 +8,14 @@ import json
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from bench import fleet
 from content.briefs.brief import BriefBuilder
 from content.media.look import Look
 from content.media.renderer import narrated_texts
@@ -24,13 +26,14 @@ from core.engine.ledger import VOICE, BudgetExceeded, Ledger
 from core.engine.runner import JobRunner
 from core.engine.states import AttemptState
 from core.home import Home
-from core.schema import attempts, cost_ledger
+from core.schema import attempts, cost_ledger, video_jobs
 from core.secrets import Secrets
 from core.settings import Budget
 from core.storage import Database
 from tests.conftest import brief, claim, edit_json, generate_and_wait, open_attempt, query, run_cli, settings_for
 from tests.fakes.speech import ELEVENLABS_KEY, FakeElevenLabs
 from tests.test_crash import start_worker
+from tests.test_engine_faults import expire_and_reclaim
 from trends.file_source import read_trend_folder
 from trends.store import save_trends, unused_trends
 
@@ -107,16 +110,9 @@ async def test_a_stop_after_the_speech_was_bought_never_pays_for_it_again(home: 
     settings = settings_for(home)
     db = await Database.open(f"sqlite:///{home.database_file}")
     try:
-        await save_trends(db, read_trend_folder(home.data_dir / "trends"))
-        trend_id, trend = (await unused_trends(db))[0]
-        account = settings.app.accounts[0]
-        made = BriefBuilder().build(trend, account, settings.app.content)
-        made = made.model_copy(update={"account": account.name})
-        await queue.enqueue(db, trend_id, trend.dedup_key, made, "instagram_reels")
-        job = await claim(db, "dead-worker", 0.2)
-        assert job is not None
+        job = await claimed(home, db, "dead-worker", 0.2)
         ledger = Ledger(db, settings.video.budget)
-        look = Look.of(account, settings.app.content, home)
+        look = Look.of(settings.app.accounts[0], settings.app.content, home)
         engine = ready_engines(look.style.voiceover, look.language, look.secrets)[0]
         texts = narrated_texts(job.brief)
         attempt = await open_attempt(ledger, job.id, engine.name, VOICE, engine.estimate_usd(texts))
@@ -141,6 +137,109 @@ async def test_a_stop_after_the_speech_was_bought_never_pays_for_it_again(home: 
     assert [tuple(row) for row in states][0] == ("elevenlabs", "done")
     assert not Path(home.work_dir / f"job-{job.id}").exists()  # the job's scratch goes once it is delivered
 
+
+
+async def claimed(home: Home, db: Database, owner: str, lease_s: float) -> queue.Job:
+    """A sample trend's brief for the home's first persona (the one speaking with the fake), queued and claimed."""
+    settings = settings_for(home)
+    await save_trends(db, read_trend_folder(home.data_dir / "trends"))
+    trend_id, trend = (await unused_trends(db))[0]
+    account = settings.app.accounts[0]
+    made = BriefBuilder().build(trend, account, settings.app.content).model_copy(update={"account": account.name})
+    await queue.enqueue(db, trend_id, trend.dedup_key, made, "instagram_reels")
+    job = await claim(db, owner, lease_s)
+    assert job is not None
+    return job
+
+
+async def bought_through(home: Home, db: Database, elevenlabs: FakeElevenLabs,
+                         meanwhile: Callable[[], Awaitable[Any]]) -> tuple[Any, Any]:
+    """A Reel's run started and `meanwhile()` done while its first speech is being made: the run's outcome (or
+    what it raised) and the job."""
+    settings = settings_for(home)
+    job = await claimed(home, db, "first-worker", 60)
+    runner = JobRunner(home, settings, Ledger(db, settings.video.budget),
+                       build_providers(settings.video, Secrets({}), home.data_dir))
+    try:
+        running = asyncio.create_task(runner.run(job))
+        while not elevenlabs.calls and not running.done():
+            await asyncio.sleep(0.01)
+        await meanwhile()
+        try:
+            return await running, job
+        except queue.LeaseLost as exc:
+            return exc, job
+    finally:
+        await runner.close()
+
+
+async def settled_by_a_successor(home: Home, db: Database) -> Any:
+    settings = settings_for(home)
+    successor = await expire_and_reclaim(db, "successor")
+    runner = JobRunner(home, settings, Ledger(db, settings.video.budget),
+                       build_providers(settings.video, Secrets({}), home.data_dir))
+    try:
+        return await runner.run(successor)
+    finally:
+        await runner.close()
+
+
+@pytest.mark.slow
+async def test_a_worker_that_loses_its_lease_mid_purchase_settles_nothing_and_the_speech_is_bought_once(
+        home: Home, elevenlabs: FakeElevenLabs) -> None:
+    """The lease is taken while the speech is being made: the stale worker keeps the speech it got but settles
+    nothing; the worker that takes the job over charges the purchase once and renders with that speech."""
+    elevenlabs.speaking_s = 0.3
+    db = await Database.open(f"sqlite:///{home.database_file}")
+    try:
+        stale, job = await bought_through(home, db, elevenlabs, lambda: db.write(
+            (update(video_jobs).values(lease_owner="another-worker"), {})))
+        left = voice_rows(await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id)))
+        asked = len(elevenlabs.calls)
+        outcome = await settled_by_a_successor(home, db)
+        rows = await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id))
+    finally:
+        await db.close()
+    assert isinstance(stale, queue.LeaseLost)
+    estimate = left[0][1]
+    assert left == [("reserve", estimate)], "the stale worker settled nothing"
+    assert outcome.status == "done", outcome.error
+    assert len(elevenlabs.calls) == asked == len(set(elevenlabs.billed)), "each speech bought once"
+    assert voice_rows(rows) == [("reserve", estimate), ("release", -estimate), ("charge", estimate)]
+
+
+RESTART_SERVER = os.environ.get("TEST_POSTGRES_RESTART_URL", "")
+RESTART = os.environ.get("TEST_POSTGRES_RESTART", "")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (RESTART and RESTART_SERVER), reason="set TEST_POSTGRES_RESTART_URL to a PostgreSQL server "
+                    "and TEST_POSTGRES_RESTART to a command that restarts it")
+async def test_a_database_restart_during_a_voice_purchase_is_waited_out_and_the_speech_paid_once(
+        home: Home, elevenlabs: FakeElevenLabs, caplog_loguru) -> None:
+    """PostgreSQL restarts while the speech is being made: the run waits for it, then settles the purchase once
+    and delivers the Reel narrated by that speech."""
+    elevenlabs.speaking_s = 0.5
+    url = fleet.create_database(RESTART_SERVER)
+    try:
+        db = await Database.open(url)
+        db.wait_out_outages = True  # as a worker's is
+        try:
+            async def restart() -> None:
+                restarting = await asyncio.create_subprocess_shell(RESTART)
+                assert await restarting.wait() == 0
+
+            outcome, _ = await bought_through(home, db, elevenlabs, restart)
+            rows = await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id))
+        finally:
+            await db.close()
+    finally:
+        fleet.drop_database(RESTART_SERVER, url)
+    assert outcome.status == "done", outcome.error
+    assert any("the database is unreachable" in line for line in caplog_loguru.lines), "the restart was met"
+    assert len(elevenlabs.calls) == len(set(elevenlabs.billed)), "each speech bought once"
+    estimate = voice_rows(rows)[0][1]
+    assert voice_rows(rows) == [("reserve", estimate), ("release", -estimate), ("charge", estimate)]
 
 
 def killed_when(home: Home, happened: Callable[[], bool]) -> None:
