@@ -155,14 +155,7 @@ def test_emoji_are_drawn_in_colour_where_the_caption_keeps_their_place(tmp_path:
     events = ass.karaoke(block, chain, look, *REELS.centre, 0.0, 2.0)
     stickers = [sticker for event in events for sticker in event.stickers]
     assert [s.sequence for s in stickers] == ["🔥", "👩‍💻"]
-    chain.link_used(tmp_path / "fonts", [event.text for event in events])
-    (tmp_path / "c.ass").write_text(ass.script(events, chain.primary, look, REELS), encoding="utf-8")
-    inputs, layers = caption_layers("c.ass", stickers, tmp_path, 1)
-    raw = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"color=0x{GREY[1:]}:s={REELS.width}x{REELS.height}:r=30",
-         *inputs, "-filter_complex", f"[0:v]format=yuv420p,{layers},format=rgb24[v]", "-map", "[v]", "-ss", "1.0",
-         "-frames:v", "1", "-f", "rawvideo", "-"], cwd=tmp_path, capture_output=True, check=True).stdout
-    frame = np.frombuffer(raw, np.uint8).reshape(REELS.height, REELS.width, 3).astype(np.int32)
+    [frame] = _layered(tmp_path, events, look, [30])
     for sticker in stickers:
         half = sticker.side // 2
         patch = frame[round(sticker.y) - half:round(sticker.y) + half, round(sticker.x) - half:round(sticker.x) + half]
@@ -170,6 +163,50 @@ def test_emoji_are_drawn_in_colour_where_the_caption_keeps_their_place(tmp_path:
         assert saturated.mean() > 0.15, (sticker.sequence, saturated.mean())
     text_around = ink(frame) & ((frame.max(axis=2) - frame.min(axis=2)) < 30)  # white text, black outline
     assert text_around.sum() > 2000  # the words themselves are still drawn by libass
+
+
+def _layered(tmp_path: Path, events: list[ass.Event], look: ass.TextLook, frames: list[int]) -> list[np.ndarray]:
+    """Frames (numbers at 30 fps) of the renderer's caption layers, colour emoji included, over flat grey."""
+    chain = font_chain(DEFAULT_FONT)
+    chain.link_used(tmp_path / "fonts", [event.text for event in events])
+    (tmp_path / "c.ass").write_text(ass.script(events, chain.primary, look, REELS), encoding="utf-8")
+    inputs, layers = caption_layers("c.ass", [s for event in events for s in event.stickers], tmp_path, 1)
+    wanted = "+".join(f"eq(n,{n})" for n in frames)
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-t", f"{(max(frames) + 1) / 30:.3f}", "-i",
+         f"color=0x{GREY[1:]}:s={REELS.width}x{REELS.height}:r=30", *inputs, "-filter_complex",
+         f"[0:v]format=yuv420p,{layers},select='{wanted}',format=rgb24[v]", "-map", "[v]", "-fps_mode", "passthrough",
+         "-f", "rawvideo", "-"], cwd=tmp_path, capture_output=True, check=True, timeout=120).stdout
+    shaped = np.frombuffer(raw, np.uint8).reshape(-1, REELS.height, REELS.width, 3).astype(np.int32)
+    assert len(shaped) == len(frames)
+    return list(shaped)
+
+
+@pytest.mark.skipif(not colour_emoji.in_colour(), reason="fonts-noto-color-emoji is not installed")
+def test_a_captions_emoji_pop_in_with_it(tmp_path: Path) -> None:
+    """A caption that pops in: on each frame of its entrance its emoji is there, scaled with the words (its width
+    against theirs as when they have settled) and where the scaled words keep its place."""
+    chain = font_chain(DEFAULT_FONT)
+    block = fit_block(time_words("Ship it 🔥 today", 1.0, 3.0), chain, 100, 800, 900)
+    look = ass.TextLook("#ffffff", "#ffffff", entrance="pop")
+    events = ass.karaoke(block, chain, look, *REELS.centre, 1.0, 3.0)
+    frames = _layered(tmp_path, events, look, [31, 32, 33, 34, 35, 60])
+    grey = int(GREY[1:3], 16)
+
+    def measured(frame: np.ndarray) -> tuple[float, float]:
+        """The emoji's width and centre against the words' width and the anchor."""
+        words = np.nonzero((frame.min(axis=2) > grey + 25).any(axis=0))[0]
+        emoji = np.nonzero(((frame.max(axis=2) - frame.min(axis=2)) > 50).any(axis=0))[0]
+        assert emoji.size and words.size, "the emoji is shown from the entrance's first frames"
+        span = words.max() - words.min()
+        return (emoji.max() - emoji.min()) / span, ((emoji.max() + emoji.min()) / 2 - REELS.centre[0]) / span
+
+    settled_width, settled_place = measured(frames[-1])
+    for number, frame in zip([31, 32, 33, 34, 35], frames):
+        width, place = measured(frame)
+        assert abs(width / settled_width - 1) < 0.15 and abs(place - settled_place) < 0.04, (number, width, place)
+    widths = [np.ptp(np.nonzero(((f.max(axis=2) - f.min(axis=2)) > 50).any(axis=0))[0]) for f in frames]
+    assert widths[0] < 0.85 * widths[-1] and max(widths) > widths[-1], widths  # it grows, overshoots, settles
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -10,7 +11,7 @@ from content.media import colour_emoji
 from content.media.captions import Block, Word, join_words
 from content.media.contrast import ink_on
 from content.media.fonts import Font, FontChain
-from content.media.frame import Frame
+from content.media.frame import FPS, Frame
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,45 @@ class Event:
 
 
 Entrance = Literal["none", "pop", "scale"]
-# How a caption arrives, as ASS tags on its first event (times in ms from the event's start): "pop" overshoots,
-# "scale" grows into place; both fade in over the first frames so the first one is never a full-size flash.
-ENTRANCES: dict[Entrance, str] = {
-    "none": "",
-    "pop": r"\fad(70,0)\fscx55\fscy55\t(0,110,\fscx112\fscy112)\t(110,180,\fscx100\fscy100)",
-    "scale": r"\fad(90,0)\fscx75\fscy75\t(0,160,0.6,\fscx100\fscy100)",
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """How a caption arrives: it fades in over `fade_ms` (so its first frame is never a full-size flash) while its
+    scale goes from `first` through each (from ms, to ms, acceleration, scale) step, as libass's \\t animates it
+    (progress to the power of the acceleration)."""
+
+    fade_ms: int
+    first: float
+    steps: tuple[tuple[int, int, float, float], ...]
+
+    @property
+    def tags(self) -> str:
+        """The ASS override tags that play it on an event."""
+        moves = "".join(rf"\t({a},{b},{'' if accel == 1 else f'{accel:g},'}\fscx{scale * 100:g}\fscy{scale * 100:g})"
+                        for a, b, accel, scale in self.steps)
+        return rf"\fad({self.fade_ms},0)\fscx{self.first * 100:g}\fscy{self.first * 100:g}{moves}"
+
+    @property
+    def duration_s(self) -> float:
+        return max(self.fade_ms, self.steps[-1][1]) / 1000
+
+    def at(self, seconds: float) -> tuple[float, float]:
+        """The scale and opacity `seconds` after it began."""
+        ms, scale = seconds * 1000, self.first
+        for a, b, accel, target in self.steps:
+            if ms >= a:
+                scale += (target - scale) * min((ms - a) / (b - a), 1.0) ** accel
+        return scale, min(ms / self.fade_ms, 1.0)
+
+
+# "pop" overshoots, then settles; "scale" grows into place.
+ARRIVALS: dict[Entrance, Arrival | None] = {
+    "none": None,
+    "pop": Arrival(70, 0.55, ((0, 110, 1.0, 1.12), (110, 180, 1.0, 1.0))),
+    "scale": Arrival(90, 0.75, ((0, 160, 0.6, 1.0),)),
 }
-ENTRANCE_S: dict[Entrance, float] = {"none": 0.0, "pop": 0.18, "scale": 0.16}  # a caption's emoji wait for it
+STEP_S = 1 / FPS  # an emoji's entrance is drawn frame by frame, in step with its caption's
 HIDDEN = 0xFF  # the alpha of text that keeps its place but is not seen
 EMOJI_SIDE = 0.95  # an emoji's picture is this much of the advance of the glyph that keeps its place
 HIGHLIGHT_PAD_EM = 0.14  # the lit word's box reaches this far past its glyphs: inside a space, so words stay apart
@@ -102,20 +134,42 @@ def karaoke(
         else:
             spoken.append([word])
     placed = rf"\an{align}\pos({x},{y})\fs{block.size}"
-    arrival: Entrance = look.entrance if start_s > 0 else "none"
+    arrival = ARRIVALS[look.entrance] if start_s > 0 else None
+    tags = arrival.tags if arrival else ""
     events = []
     if look.boxed and spoken:  # the block once, each lit word drawn again above it, so no neighbour's box covers it
-        events.append(Event(start_s, end_s, rf"{{{placed}{ENTRANCES[arrival]}}}" + draw(block, chain, look)))
+        events.append(Event(start_s, end_s, rf"{{{placed}{tags}}}" + draw(block, chain, look)))
     for index, pieces in enumerate(spoken):
         begin = start_s if index == 0 else pieces[0].start_s
         finish = end_s if index == len(spoken) - 1 else spoken[index + 1][0].start_s
-        entrance = ENTRANCES[arrival] if index == 0 else ""
         text = draw(block, chain, look, lit=pieces, only_lit=look.boxed)
-        events.append(Event(begin, finish, rf"{{{placed}{entrance}}}" + text, layer=int(look.boxed)))
-    if events:  # the block's emoji are laid over it once, for as long as it is shown
-        events[0] = dataclasses.replace(
-            events[0], stickers=_stickers(block, chain, x, y, align, start_s + ENTRANCE_S[arrival], end_s))
+        events.append(Event(begin, finish, rf"{{{placed}{tags if index == 0 else ''}}}" + text,
+                            layer=int(look.boxed)))
+    if events:  # the block's emoji are laid over it once, for as long as it is shown, arriving with it
+        stickers = _stickers(block, chain, x, y, align, start_s, end_s)
+        events[0] = dataclasses.replace(events[0], stickers=tuple(
+            step for sticker in stickers for step in _arriving(sticker, arrival, x, y)))
     return events
+
+
+def _arriving(sticker: colour_emoji.Sticker, arrival: Arrival | None, x: int, y: int
+              ) -> list[colour_emoji.Sticker]:
+    """The sticker as its caption arrives, one picture for each frame of the entrance (frames fall on multiples of
+    STEP_S; libass times the entrance from the event's start in centiseconds): scaled about the caption's anchor
+    (x, y) as libass scales the words around it, and faded in with them; then as it stays."""
+    if arrival is None:
+        return [sticker]
+    begin = centis(sticker.start_s) / 100
+    frame, steps = math.ceil(begin * FPS - 1e-6), []
+    while frame * STEP_S - begin < arrival.duration_s:
+        scale, opacity = arrival.at(frame * STEP_S - begin)
+        if opacity:
+            steps.append(dataclasses.replace(
+                sticker, x=x + (sticker.x - x) * scale, y=y + (sticker.y - y) * scale,
+                side=max(2, round(sticker.side * scale)), start_s=(frame - 0.5) * STEP_S,
+                end_s=(frame + 0.5) * STEP_S, opacity=round(sticker.opacity * opacity, 2)))
+        frame += 1
+    return [*steps, dataclasses.replace(sticker, start_s=(frame - 0.5) * STEP_S)]
 
 
 def still(block: Block, chain: FontChain, colour: str, x: int, y: int, start_s: float, end_s: float,

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from content.media.platforms import PlatformSpec, aspect_of, platform_spec
 
+FPS = 30  # every Reel's frame rate
+
 
 @dataclass(frozen=True)
 class Frame:

@@ -24,7 +24,7 @@ from content.media.captions import Segment, in_capitals, reading_timeline, speec
 from content.media.ffmpeg import ProgressCallback, run_ffmpeg
 from content.media.fonts import SYSTEM_FALLBACKS, FontChain, font_chain
 from content.media.footage import FindFootage
-from content.media.frame import Frame
+from content.media.frame import FPS, Frame
 from content.media.layouts import LAYOUTS
 from content.media.look import Look
 from content.media.media import probe
@@ -35,7 +35,6 @@ from content.media.voiceover import narrate
 from content.media.voices.contract import Speech
 from core.settings import CaptionPreset, Style
 
-FPS = 30
 TRANSITIONS = {"kinetic": "cut", "list": "slide", "kenburns": "fade"}  # each template's own, unless the style sets one
 
 
