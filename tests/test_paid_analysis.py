@@ -9,6 +9,7 @@ import ctypes.util
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from core.secrets import Secrets
 from core.settings import Voiceover
 from core.storage import Database, database_url
 from tests.clips import KNOWN_CUTS, make_known_cuts, with_sound
-from tests.conftest import ROOT, daemon_for, edit_json, settings_for
+from tests.conftest import ROOT, daemon_for, edit_json, run_cli, settings_for
 from tests.fakes.openai_analysis import DROPPED, KEY, FakeAnalysisApi
 
 pytestmark = pytest.mark.skipif(ctypes.util.find_library("espeak-ng") is None, reason="espeak-ng is not installed")
@@ -203,9 +204,17 @@ async def test_a_persona_reference_is_kept_with_what_was_bought_for_it(home: Hom
             await db.close()
     finally:
         await server.stop()
-    kept = json.loads(next(home.references_dir.glob("*/analysis.json")).read_text())
+    stored = next(home.references_dir.glob("*/analysis.json"))
+    kept = json.loads(stored.read_text())
     assert kept["transcript"]["text"] == SCRIPT and len(kept["keyframes"]["shots"]) == 2
     assert len(server.transcriptions) == 1 and len(server.chats) == 2
+    assert sorted(p.name for p in home.paid_analysis_dir.iterdir()) == [
+        f"{stored.parent.name}-keyframes.json", f"{stored.parent.name}-transcript.json"]
+    edit_json(home.config_file, lambda data: data.update(retention_days=3))  # unused for four days: it goes
+    old = time.time() - 4 * 86400
+    os.utime(stored, (old, old))
+    assert run_cli(home.root, "cleanup").returncode == 0
+    assert not stored.parent.exists() and list(home.paid_analysis_dir.iterdir()) == []
 
 
 @pytest.mark.slow

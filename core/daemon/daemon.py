@@ -86,7 +86,8 @@ class Daemon:
         """Posted videos' files and unused reference videos past `retention_days`, removed (see
         core/engine/retention.py)."""
         videos = await remove_expired(self.db, self.settings, self.publishing.host)
-        return videos, remove_expired_references(self.home.references_dir, self.settings)
+        return videos, remove_expired_references(self.home.references_dir, self.settings,
+                                                 self.home.paid_analysis_dir)
 
     async def notify(self) -> None:
         """Deliver what is due to be told, and carry out the briefs approved or rejected from a chat."""

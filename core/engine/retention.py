@@ -115,12 +115,15 @@ def _last_use(kept: Path) -> float:
     return (analysis if analysis.is_file() else kept).stat().st_mtime
 
 
-def remove_expired_references(folder: Path, settings: Settings) -> list[Path]:
-    """Remove what `expired_references` lists; one that cannot be removed is one line."""
+def remove_expired_references(folder: Path, settings: Settings, purchases: Path) -> list[Path]:
+    """Remove what `expired_references` lists, and what was bought for each (its transcript, its keyframes
+    described: `purchases`/<its digest>-<part>.json); one that cannot be removed is one line."""
     expired = expired_references(folder, settings)
     for kept in expired:
         try:
             shutil.rmtree(kept)
+            for bought in purchases.glob(f"{kept.name}-*.json"):
+                bought.unlink()
         except OSError as exc:
             logger.warning(f"reference {kept.name} not removed ({exc.strerror or exc})")
     if expired:
