@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 
 from core.engine.states import JobStatus, LedgerKind
-from core.schema import attempts, briefs, cost_ledger, engagement_metrics, video_jobs
+from core.schema import attempts, briefs, cost_ledger, engagement_metrics, service_calls, video_jobs
 from core.storage import Database, as_utc
 
 ENDED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
@@ -53,6 +53,7 @@ class Dataset:
     jobs: pd.DataFrame  # id, account, theme, topic, status, duration_s, output_path, thumbnail_path, error, ended_at
     attempts: pd.DataFrame  # job_id, provider, state, started_at, finished_at: all attempts of the ended jobs
     engagement: pd.DataFrame  # job_id and the metrics of its latest snapshot, for the window's videos
+    analysis: pd.DataFrame  # service, amount, day: what paid analysis (no video's) cost in the window
 
 
 async def load(db: Database, window: Window) -> Dataset:
@@ -86,7 +87,12 @@ async def load(db: Database, window: Window) -> Dataset:
         columns=["job_id", "provider", "state", "started_at", "finished_at"])
     for column in ("started_at", "finished_at"):
         attempt_frame[column] = pd.to_datetime(attempt_frame[column], utc=True)
-    return Dataset(window, charges, jobs, attempt_frame, await _latest_engagement(db, ended))
+    analysis_rows = await db.fetch_all(
+        select(service_calls.c.service, service_calls.c.actual_cost_usd, service_calls.c.budget_day)
+        .where(service_calls.c.actual_cost_usd > 0, service_calls.c.budget_day >= window.day_keys[0],
+               service_calls.c.budget_day <= window.day_keys[-1]))
+    analysis = pd.DataFrame([tuple(r) for r in analysis_rows], columns=["service", "amount", "day"])
+    return Dataset(window, charges, jobs, attempt_frame, await _latest_engagement(db, ended), analysis)
 
 
 async def _latest_engagement(db: Database, ended: Select[Any]) -> pd.DataFrame:

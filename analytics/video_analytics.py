@@ -68,6 +68,7 @@ def cost_summary(data: Dataset, budget: Budget) -> dict[str, Any]:
         "from": data.window.day_keys[0],
         "to": data.window.day_keys[-1],
         "total_cost_usd": _usd(total),
+        "analysis_cost_usd": _usd(float(data.analysis["amount"].sum())),  # transcripts, keyframes: no video's
         "total_videos": len(made),
         "video_seconds": round(seconds, 1),
         "avg_cost_per_video": _usd(total / len(made)) if len(made) else None,

@@ -18,6 +18,7 @@ def print_summary(report: dict[str, Any]) -> None:
     for label, value in (
         ("videos made", shown(cost["total_videos"], "count")),
         ("spent", shown(cost["total_cost_usd"], "money")),
+        ("spent on analysis", shown(cost["analysis_cost_usd"], "money")),
         ("per video / per second", f"{shown(cost['avg_cost_per_video'], 'money')} / "
                                    f"{shown(cost['avg_cost_per_second'], 'per_s')}"),
         ("jobs succeeded", shown(performance["success_rate"], "pct")),

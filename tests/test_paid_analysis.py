@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from analytics.reports import build_report
 from content.media.music import write_music_bed
 from content.media.paid_analysis import DESCRIBE
 from content.media.reference import analyze
@@ -130,6 +131,13 @@ async def test_analyze_buys_a_transcript_and_descriptions_once_under_the_budget(
         len(s["description"].split()) + 2 for s in described) * 0.6e-6, abs=1e-6)
     assert budget["daily"]["spent_usd"] == pytest.approx(rows[0].actual_cost_usd + rows[1].actual_cost_usd)
     assert budget["daily"]["reserved_usd"] == 0
+    db = await Database.open(database_url(home, secrets))
+    try:
+        report = await build_report(daemon_for(home, settings_for(home), db).analytics(), 1)
+    finally:
+        await db.close()
+    assert report["cost"]["analysis_cost_usd"] == pytest.approx(budget["daily"]["spent_usd"], abs=0.01)
+    assert report["cost"]["total_cost_usd"] == 0  # no video was made
 
 
 async def test_over_the_cap_nothing_is_bought_and_the_analysis_goes_on(
