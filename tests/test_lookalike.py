@@ -89,7 +89,7 @@ def test_a_reels_caption_pace_is_recovered_from_it(home: Home, tmp_path: Path) -
     for preset in ("word", "classic"):
         edit_json(home.config_file, lambda data: [account["style"].update(captions=preset, template="kinetic")
                                                   for account in data["accounts"]])
-        made = run_cli(home.root, "generate", f"habits shown {preset}", "--wait", "--json")
+        made = run_cli(home.root, "generate", f"habits shown {preset}", "--duration", "8", "--wait", "--json")
         assert made.returncode == 0, made.stderr
         reference = Path(json.loads(made.stdout)["path"])
         analysis = asyncio.run(analyze(reference, tmp_path / "work"))

@@ -145,7 +145,7 @@ def test_sigkill_while_scenes_are_made_and_again_during_recovery_pays_each_scene
 def test_a_reel_begun_scene_by_scene_is_finished_so_when_the_settings_change_meanwhile(home: Home) -> None:
     """Scenes turned off while a Reel's scenes are paid for: its next run finishes it scene by scene, its paid
     clips used, rather than buying a whole video besides."""
-    use_providers(home, {"sim": simulated(latency_s=2.0)}, ["sim"])
+    use_providers(home, {"sim": simulated(latency_s=1.0)}, ["sim"])
     by_scene(home)
     edit_json(home.video_config_file, lambda data: data["video_generation"].update(lease_s=2))
     assert run_cli(home.root, "generate", "A Reel begun scene by scene", "--duration", "15").returncode == 0
