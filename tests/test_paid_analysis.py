@@ -186,6 +186,9 @@ async def test_nothing_is_bought_unless_enabled_and_silence_is_not_sent(home: Ho
     try:
         assert await analyze_video(home, Secrets({"OPENAI_API_KEY": KEY}), sounds.speech, True) == 0
         secrets = _enable(home, server.url, max_shots=4)
+        checked = run_cli(home.root, "config", "check")
+        assert f"paid analysis transcript (whisper-1 at {server.url}/v1): ready" in checked.stdout, checked.stdout
+        assert KEY not in checked.stdout
         assert await analyze_video(home, secrets, sounds.clicks, True) == 0  # no speech: no transcript
     finally:
         await server.stop()

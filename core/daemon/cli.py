@@ -530,6 +530,11 @@ async def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
         state = "; ".join(states) or "ready"
         warning = f" — DEPRECATED: {provider.deprecated}" if provider.deprecated else ""
         print(f"  {name} (type {provider.type_name}): {state}{warning}")
+    analysis = settings.app.analysis
+    for name, part in (("transcript", analysis.transcript), ("keyframes", analysis.keyframes)):
+        if part.enabled:
+            state = f"missing {part.api_key_env}" if part.api_key_env and not secrets.has(part.api_key_env) else "ready"
+            print(f"paid analysis {name} ({part.model} at {part.base_url}): {state}")
     if not ready:
         print(f"config NOT OK: no enabled provider is ready ({', '.join(order) or 'none enabled'}): jobs would wait "
               "for one; set its key in the environment or .env, or enable another")
