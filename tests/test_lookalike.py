@@ -102,6 +102,7 @@ def test_a_reels_caption_pace_is_recovered_from_it(home: Home, tmp_path: Path) -
         lookalike = asyncio.run(analyze(Path(json.loads(like.stdout)["path"]), tmp_path / "work"))
         assert likeness_of(lookalike, "r").captions == preset, (lookalike.text, analysis.text)
 
+@pytest.mark.slow
 def test_a_reference_that_is_missing_or_no_video_is_one_line_and_queues_nothing(home: Home, tmp_path: Path) -> None:
     missing = run_cli(home.root, "generate", "habits", "--like", str(tmp_path / "nope.mp4"))
     assert missing.returncode == 2 and "nope.mp4: no such file" in missing.stderr
@@ -136,6 +137,7 @@ def test_a_personas_references_are_followed_and_expire_unused(home: Home, tmp_pa
     assert f"reference {kept.name}: removed" in cleaned.stdout and not kept.exists()
 
 
+@pytest.mark.slow
 def test_a_personas_unreadable_reference_is_one_line_and_the_reel_is_queued_all_the_same(home: Home) -> None:
     (home.root / "refs").mkdir()
     (home.root / "refs" / "broken.mp4").write_bytes(b"not a video at all")

@@ -179,6 +179,7 @@ async def test_a_lost_answer_is_charged_in_full_a_refusal_at_nothing_and_no_key_
     assert any("keyframes not bought" in line for line in caplog_loguru.lines)
 
 
+@pytest.mark.slow
 async def test_nothing_is_bought_unless_enabled_and_silence_is_not_sent(home: Home, sounds: Sounds,
                                                                          capsys: pytest.CaptureFixture[str]) -> None:
     server = FakeAnalysisApi(SCRIPT)
@@ -200,6 +201,7 @@ async def test_nothing_is_bought_unless_enabled_and_silence_is_not_sent(home: Ho
     assert (await analyze(sounds.music, home.work_dir)).sound["music"] >= 0.95
 
 
+@pytest.mark.slow
 async def test_a_persona_reference_is_kept_with_what_was_bought_for_it(home: Home, sounds: Sounds) -> None:
     server = FakeAnalysisApi(SCRIPT)
     await server.start()
