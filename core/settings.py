@@ -153,14 +153,19 @@ class TrendSettings(Strict):
     sources: TrendSources = TrendSources()
 
 
-class LlmSettings(Strict):
-    """An OpenAI-compatible chat endpoint that writes briefs; any failure falls back to the template brief."""
+class OpenAICompatible(Strict):
+    """An OpenAI-compatible endpoint (OpenAI, Groq, a local Ollama or llama.cpp server, ...), off unless enabled."""
 
     enabled: bool = False
     base_url: str = Field("https://api.openai.com/v1", pattern=r"^https?://")
-    model: str = Field("gpt-4o-mini", min_length=1)
     api_key_env: str | None = Field("OPENAI_API_KEY", description="environment variable holding the key; null for "
                                                                    "a local server that needs none")
+
+
+class LlmSettings(OpenAICompatible):
+    """An OpenAI-compatible chat endpoint that writes briefs; any failure falls back to the template brief."""
+
+    model: str = Field("gpt-4o-mini", min_length=1)
     timeout_s: float = Field(30.0, gt=0, le=600)
     temperature: float = Field(0.8, ge=0, le=2)
     json_mode: bool = Field(True, description="ask for response_format json_object (turn off for servers that "
@@ -171,29 +176,21 @@ class BriefSettings(Strict):
     llm: LlmSettings = LlmSettings()
 
 
-class TranscriptSettings(Strict):
+class TranscriptSettings(OpenAICompatible):
     """A reference's speech transcribed, with word times, by an OpenAI-compatible `/audio/transcriptions` endpoint:
     bought once per video under the daily and monthly caps."""
 
-    enabled: bool = False
-    base_url: str = Field("https://api.openai.com/v1", pattern=r"^https?://")
     model: str = Field("whisper-1", min_length=1, description="a model that gives verbose_json with word times")
-    api_key_env: str | None = Field("OPENAI_API_KEY", description="environment variable holding the key; null for "
-                                                                   "a local server that needs none")
     # openai.com/api/pricing: whisper-1 and gpt-4o-transcribe $0.006 a minute, gpt-4o-mini-transcribe $0.003
     price_usd_per_minute: float = Field(0.006, ge=0, le=10)
     timeout_s: float = Field(120.0, gt=0, le=1800)
 
 
-class KeyframeSettings(Strict):
+class KeyframeSettings(OpenAICompatible):
     """Each shot's keyframe described by a vision-capable, OpenAI-compatible chat endpoint: bought once per video
     under the daily and monthly caps, reserved at the most a keyframe can cost and charged by the tokens used."""
 
-    enabled: bool = False
-    base_url: str = Field("https://api.openai.com/v1", pattern=r"^https?://")
     model: str = Field("gpt-4o-mini", min_length=1)
-    api_key_env: str | None = Field("OPENAI_API_KEY", description="environment variable holding the key; null for "
-                                                                   "a local server that needs none")
     max_shots: int = Field(12, ge=1, le=100, description="keyframes described at most (spread over the video)")
     max_tokens: int = Field(120, ge=16, le=2000, description="the longest description, in tokens")
     # platform.openai.com/docs/guides/images-vision: a low-detail image is 85 tokens on gpt-4o, 2,833 on
@@ -213,8 +210,13 @@ class AnalysisSettings(Strict):
     keyframes: KeyframeSettings = KeyframeSettings()
 
     @property
+    def parts(self) -> dict[str, TranscriptSettings | KeyframeSettings]:
+        """Each part by the name it is configured, bought and logged under."""
+        return {"transcript": self.transcript, "keyframes": self.keyframes}
+
+    @property
     def buys_any(self) -> bool:
-        return self.transcript.enabled or self.keyframes.enabled
+        return any(part.enabled for part in self.parts.values())
 
 
 class Palette(Strict):

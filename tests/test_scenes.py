@@ -109,24 +109,32 @@ async def test_a_scene_a_provider_fails_is_failed_over_alone_and_the_videos_cap_
     assert 0 < charged <= cap and outcome.cost_usd == pytest.approx(charged)
 
 
+def queued_by_scene(home: Home, prompt: str, latency_s: float) -> None:
+    """A 15 s Reel queued to be made scene by scene by the simulated provider, under 2 s leases."""
+    use_providers(home, {"sim": simulated(latency_s=latency_s)}, ["sim"])
+    by_scene(home)
+    edit_json(home.video_config_file, lambda data: data["video_generation"].update(lease_s=2))
+    assert run_cli(home.root, "generate", prompt, "--duration", "15").returncode == 0
+
+
+def finished(home: Home) -> tuple[list[dict[str, Any]], str]:
+    """A worker runs the queue to its end: the one job's scenes (it must be done), and the worker's log."""
+    final = start_worker(home)
+    _, stderr = final.communicate(timeout=300)
+    assert final.returncode == 0, stderr
+    status = json.loads(run_cli(home.root, "status", "--json").stdout)
+    assert [job["status"] for job in status["jobs"]] == ["done"], status["jobs"]
+    return status["jobs"][0]["scenes"], stderr
+
+
 @pytest.mark.slow
 def test_sigkill_while_scenes_are_made_and_again_during_recovery_pays_each_scene_once(home: Home) -> None:
     """On the default database: what a kill leaves behind is reconciled by the same attempt machinery on both kinds
     (tests/test_crash.py SIGKILLs it on SQLite and PostgreSQL); here, that every scene of a Reel goes through it."""
-    use_providers(home, {"sim": simulated(latency_s=2.0)}, ["sim"])
-    by_scene(home)
-    edit_json(home.video_config_file, lambda data: data["video_generation"].update(lease_s=2))
-    assert run_cli(home.root, "generate", "A Reel made scene by scene", "--duration", "15").returncode == 0
-
+    queued_by_scene(home, "A Reel made scene by scene", latency_s=2.0)
     kill_when(home, start_worker(home), "polling")  # the others are reserved, rendering (submitting), or polling
     kill_when(home, start_worker(home), "done")  # during the recovery: a scene paid, the rest resumed or open
-    final = start_worker(home)
-    _, stderr = final.communicate(timeout=300)
-    assert final.returncode == 0, stderr
-
-    status = json.loads(run_cli(home.root, "status", "--json").stdout)
-    assert [job["status"] for job in status["jobs"]] == ["done"], status["jobs"]
-    scenes = status["jobs"][0]["scenes"]
+    scenes, stderr = finished(home)
     assert [scene["source"] for scene in scenes] == ["ai"] * len(scenes), stderr
     billed = submissions(home)
     assert len(billed) == len(scenes) == len({record["key"] for record in billed}), "one task per scene, none twice"
@@ -145,19 +153,10 @@ def test_sigkill_while_scenes_are_made_and_again_during_recovery_pays_each_scene
 def test_a_reel_begun_scene_by_scene_is_finished_so_when_the_settings_change_meanwhile(home: Home) -> None:
     """Scenes turned off while a Reel's scenes are paid for: its next run finishes it scene by scene, its paid
     clips used, rather than buying a whole video besides."""
-    use_providers(home, {"sim": simulated(latency_s=1.0)}, ["sim"])
-    by_scene(home)
-    edit_json(home.video_config_file, lambda data: data["video_generation"].update(lease_s=2))
-    assert run_cli(home.root, "generate", "A Reel begun scene by scene", "--duration", "15").returncode == 0
+    queued_by_scene(home, "A Reel begun scene by scene", latency_s=1.0)
     kill_when(home, start_worker(home), "done")  # a scene paid, the others in flight
     edit_json(home.video_config_file, lambda data: data["video_generation"]["composer"].update(scenes=False))
-    final = start_worker(home)
-    _, stderr = final.communicate(timeout=300)
-    assert final.returncode == 0, stderr
-
-    status = json.loads(run_cli(home.root, "status", "--json").stdout)
-    assert [job["status"] for job in status["jobs"]] == ["done"], status["jobs"]
-    scenes = status["jobs"][0]["scenes"]
+    scenes, _ = finished(home)
     billed = submissions(home)
     assert len(billed) == len(scenes) == len({record["key"] for record in billed}), "one task per scene, none more"
     assert query(home, "SELECT COUNT(*) FROM attempts WHERE scene IS NULL") == [(0,)], "no whole video bought"

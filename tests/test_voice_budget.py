@@ -123,7 +123,7 @@ async def test_a_stop_after_the_speech_was_bought_never_pays_for_it_again(home: 
         assert await queue.reap_expired(db) == [job.id]
         job = await claim(db, "next-worker", 60)
         assert job is not None and job.attempts_so_far == 1
-        runner = JobRunner(home, settings, ledger, build_providers(settings.video, Secrets({}), home.data_dir))
+        runner = runner_for(home, db)
         outcome = await runner.run(job)
         await runner.close()
         rows = await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id))
@@ -152,32 +152,36 @@ async def claimed(home: Home, db: Database, owner: str, lease_s: float) -> queue
     return job
 
 
-async def bought_through(home: Home, db: Database, elevenlabs: FakeElevenLabs,
-                         meanwhile: Callable[[], Awaitable[Any]]) -> tuple[Any, Any]:
-    """A Reel's run started and `meanwhile()` done while its first speech is being made: the run's outcome (or
-    what it raised) and the job."""
+def runner_for(home: Home, db: Database) -> JobRunner:
+    """The engine's runner over `db`, with the home's configured providers (no keys)."""
     settings = settings_for(home)
+    return JobRunner(home, settings, Ledger(db, settings.video.budget),
+                     build_providers(settings.video, Secrets({}), home.data_dir))
+
+
+async def bought_through(home: Home, db: Database, elevenlabs: FakeElevenLabs,
+                         meanwhile: Callable[[], Awaitable[Any]]) -> Any:
+    """A Reel's run started and `meanwhile()` done while its first speech is being made: the run's outcome, or
+    the LeaseLost it raised."""
     job = await claimed(home, db, "first-worker", 60)
-    runner = JobRunner(home, settings, Ledger(db, settings.video.budget),
-                       build_providers(settings.video, Secrets({}), home.data_dir))
+    runner = runner_for(home, db)
     try:
         running = asyncio.create_task(runner.run(job))
         while not elevenlabs.calls and not running.done():
             await asyncio.sleep(0.01)
         await meanwhile()
         try:
-            return await running, job
+            return await running
         except queue.LeaseLost as exc:
-            return exc, job
+            return exc
     finally:
         await runner.close()
 
 
 async def settled_by_a_successor(home: Home, db: Database) -> Any:
-    settings = settings_for(home)
+    """The job taken over by another worker once its lease ran out, and run: its outcome."""
     successor = await expire_and_reclaim(db, "successor")
-    runner = JobRunner(home, settings, Ledger(db, settings.video.budget),
-                       build_providers(settings.video, Secrets({}), home.data_dir))
+    runner = runner_for(home, db)
     try:
         return await runner.run(successor)
     finally:
@@ -192,7 +196,7 @@ async def test_a_worker_that_loses_its_lease_mid_purchase_settles_nothing_and_th
     elevenlabs.speaking_s = 0.3
     db = await Database.open(f"sqlite:///{home.database_file}")
     try:
-        stale, job = await bought_through(home, db, elevenlabs, lambda: db.write(
+        stale = await bought_through(home, db, elevenlabs, lambda: db.write(
             (update(video_jobs).values(lease_owner="another-worker"), {})))
         left = voice_rows(await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id)))
         asked = len(elevenlabs.calls)
@@ -229,7 +233,7 @@ async def test_a_database_restart_during_a_voice_purchase_is_waited_out_and_the_
                 restarting = await asyncio.create_subprocess_shell(RESTART)
                 assert await restarting.wait() == 0
 
-            outcome, _ = await bought_through(home, db, elevenlabs, restart)
+            outcome = await bought_through(home, db, elevenlabs, restart)
             rows = await db.fetch_all(select(cost_ledger).order_by(cost_ledger.c.id))
         finally:
             await db.close()

@@ -58,9 +58,10 @@ def _tokens_cost(tokens_in: int, tokens_out: int, settings: KeyframeSettings) ->
             + tokens_out * settings.price_usd_per_million_output_tokens) / 1e6
 
 
-def _client(base_url: str, key_env: str | None, secrets: Secrets, timeout_s: float) -> openai.AsyncOpenAI:
-    key = secrets.get(key_env) if key_env else None
-    return openai.AsyncOpenAI(api_key=key or "none", base_url=base_url, max_retries=0, timeout=timeout_s)
+def _client(settings: TranscriptSettings | KeyframeSettings, secrets: Secrets) -> openai.AsyncOpenAI:
+    key = secrets.get(settings.api_key_env) if settings.api_key_env else None
+    return openai.AsyncOpenAI(api_key=key or "none", base_url=settings.base_url, max_retries=0,
+                              timeout=settings.timeout_s)
 
 
 def _failure(exc: openai.APIError, what: str, secrets: Secrets, spent_usd: float = 0.0) -> PaidCallError:
@@ -82,7 +83,7 @@ async def transcribe(video: Path, duration_s: float, settings: TranscriptSetting
         raise PaidCallError(f"{video.name}: too long to transcribe ({len(sound) >> 20} MB of sound, the endpoint "
                             f"takes {MAX_UPLOAD_BYTES >> 20} MB)", 0.0)
     try:
-        async with _client(settings.base_url, settings.api_key_env, secrets, settings.timeout_s) as client:
+        async with _client(settings, secrets) as client:
             heard = await asked(lambda: client.audio.transcriptions.create(
                 file=("speech.wav", sound, "audio/wav"), model=settings.model, response_format="verbose_json",
                 timestamp_granularities=["word"]))
@@ -101,7 +102,7 @@ async def describe(keyframes: Sequence[Path], settings: KeyframeSettings, secret
     (a 4xx) stops the rest: they would be refused the same way."""
     descriptions: list[str] = []
     tokens_in = tokens_out = 0
-    async with _client(settings.base_url, settings.api_key_env, secrets, settings.timeout_s) as client:
+    async with _client(settings, secrets) as client:
         for keyframe in keyframes:
             image = "data:image/jpeg;base64," + base64.b64encode(keyframe.read_bytes()).decode()
             try:

@@ -30,7 +30,7 @@ from core.daemon.console import console_app
 from core.daemon.daemon import Daemon
 from core.daemon.provider_test import alone, try_provider
 from core.engine import queue
-from core.engine.analysis_purchases import AnalysisPurchases
+from core.engine.analysis_purchases import AnalysisPurchases, missing_key
 from core.engine.ledger import Ledger
 from core.engine.publishing import PostRow, publisher_name
 from core.engine.retention import expired_references, expired_videos
@@ -530,11 +530,11 @@ async def check_config(home: Home, settings: Settings, secrets: Secrets) -> int:
         state = "; ".join(states) or "ready"
         warning = f" — DEPRECATED: {provider.deprecated}" if provider.deprecated else ""
         print(f"  {name} (type {provider.type_name}): {state}{warning}")
-    analysis = settings.app.analysis
-    for name, part in (("transcript", analysis.transcript), ("keyframes", analysis.keyframes)):
+    for name, part in settings.app.analysis.parts.items():
         if part.enabled:
-            state = f"missing {part.api_key_env}" if part.api_key_env and not secrets.has(part.api_key_env) else "ready"
-            print(f"paid analysis {name} ({part.model} at {part.base_url}): {state}")
+            unset = missing_key(part, secrets)
+            print(f"paid analysis {name} ({part.model} at {part.base_url}): "
+                  f"{'ready' if unset is None else f'missing {unset}'}")
     if not ready:
         print(f"config NOT OK: no enabled provider is ready ({', '.join(order) or 'none enabled'}): jobs would wait "
               "for one; set its key in the environment or .env, or enable another")

@@ -27,9 +27,9 @@ from core.engine.ledger import BudgetExceeded, Ledger, ServiceCall
 from core.errors import DaemonError, ErrorClass
 from core.files import write_atomically
 from core.secrets import Secrets
-from core.settings import AnalysisSettings, KeyframeSettings, TranscriptSettings
+from core.settings import AnalysisSettings, OpenAICompatible
 
-TRANSCRIPT, KEYFRAMES = "transcript", "keyframes"  # service_calls.service
+TRANSCRIPT, KEYFRAMES = "transcript", "keyframes"  # AnalysisSettings.parts, and service_calls.service
 BILLED_SLACK_S = 1.0  # a transcription is billed by its sound's duration, which may run a little past the picture's
 
 
@@ -50,11 +50,11 @@ class AnalysisPurchases:
         digest = await asyncio.to_thread(file_digest, video)
         transcript, described = analysis.transcript, analysis.keyframes
         hearing, seeing = self.settings.transcript, self.settings.keyframes
-        if self._ready(hearing, analysis.video) and analysis.sound.get("speech", 0.0) > 0:
+        if self._ready(TRANSCRIPT, analysis.video) and analysis.sound.get("speech", 0.0) > 0:
             estimate = transcript_estimate(analysis.duration_s + BILLED_SLACK_S, hearing)
             transcript = await self._bought(TRANSCRIPT, digest, analysis.video, estimate, lambda: transcribe(
                 video, analysis.duration_s, hearing, self.secrets)) or transcript
-        if self._ready(seeing, analysis.video) and keyframes:
+        if self._ready(KEYFRAMES, analysis.video) and keyframes:
             chosen = _spread(len(keyframes), seeing.max_shots)
             bought = await self._bought(KEYFRAMES, digest, analysis.video, keyframes_estimate(len(chosen), seeing),
                                         lambda: describe([keyframes[i] for i in chosen], seeing, self.secrets))
@@ -64,12 +64,13 @@ class AnalysisPurchases:
                                        for i, text in zip(chosen, bought["descriptions"])]}
         return dataclasses.replace(analysis, transcript=transcript, keyframes=described)
 
-    def _ready(self, part: TranscriptSettings | KeyframeSettings, video: str) -> bool:
+    def _ready(self, name: str, video: str) -> bool:
+        part = self.settings.parts[name]
         if not part.enabled:
             return False
-        if part.api_key_env is not None and not self.secrets.has(part.api_key_env):
-            logger.warning(f"{video}: analysis.{_name(part)} is enabled but {part.api_key_env} is not set; "
-                           "not bought")
+        missing = missing_key(part, self.secrets)
+        if missing is not None:
+            logger.warning(f"{video}: analysis.{name} is enabled but {missing} is not set; not bought")
             return False
         return True
 
@@ -106,15 +107,15 @@ class AnalysisPurchases:
         logger.info(f"{video}: its {service} bought for ${bought.cost_usd:.4f}")
         return content
 
-
     async def _failed(self, call: ServiceCall, video: str, exc: Exception, charged_usd: float,
                       error_class: ErrorClass | None = None) -> None:
         await self.ledger.settle_call(call, charged_usd, str(exc)[:500], error_class)
         logger.warning(f"{video}: its {call.service} not bought ({exc})")
 
 
-def _name(part: TranscriptSettings | KeyframeSettings) -> str:
-    return TRANSCRIPT if isinstance(part, TranscriptSettings) else KEYFRAMES
+def missing_key(part: OpenAICompatible, secrets: Secrets) -> str | None:
+    """The environment variable the endpoint's key should be in, when it is not set."""
+    return part.api_key_env if part.api_key_env is not None and not secrets.has(part.api_key_env) else None
 
 
 def _spread(count: int, most: int) -> list[int]:
